@@ -1,0 +1,183 @@
+"""The `bmc-hub` command."""
+
+from __future__ import annotations
+
+import secrets
+import signal
+import sys
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from app.core.config import get_settings
+
+cli = typer.Typer(help="BMC Hub: cases, customers and reminders.", no_args_is_help=True,
+                  add_completion=False)
+console = Console()
+err = Console(stderr=True)
+
+DEFAULT_ADMIN = "admin"
+
+
+def _exit_on_sigterm(signum, frame):
+    raise SystemExit(0)
+
+
+def _prepare_database() -> None:
+    """Start/attach the database and apply the core migrations."""
+    from app.core import database, migrations
+    from app.core.logs import setup_logging
+
+    setup_logging()
+    database.get_pool()
+    migrations.migrate_core()
+
+
+def ensure_admin() -> None:
+    """Make sure an admin exists; print a generated password once when one is created."""
+    from app.core import auth, database
+
+    if database.execute_query("SELECT 1 FROM users WHERE role = 'admin' AND active LIMIT 1"):
+        return
+    password = get_settings().bmc_hub_admin_password
+    generated = not password
+    if generated:
+        password = secrets.token_urlsafe(12)
+    database.execute_update(
+        "INSERT INTO users (username, email, full_name, password_hash, role) VALUES (%s, %s, %s, %s, 'admin') "
+        "ON CONFLICT DO NOTHING",
+        (DEFAULT_ADMIN, "admin@localhost.localdomain", "Administrator", auth.hash_password(password)),
+    )
+    if generated:
+        # Printed to the terminal only, never logged.
+        console.print(f"[bold]Created admin user[/bold] '{DEFAULT_ADMIN}' with password: [bold]{password}[/bold]"
+                      "\n(shown once; set BMC_HUB_ADMIN_PASSWORD to choose it)")
+    else:
+        console.print(f"Created admin user '{DEFAULT_ADMIN}' with the password from BMC_HUB_ADMIN_PASSWORD")
+
+
+@cli.command()
+def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on"),
+          port: int = typer.Option(8000, help="Port to listen on"),
+          worker: bool = typer.Option(True, "--worker/--no-worker",
+                                      help="Run the background worker in this process")) -> None:
+    """Serve the hub (starting the embedded PostgreSQL when DATABASE_URL is not set)."""
+    import uvicorn
+
+    from app.core import worker as worker_mod
+    from app.main import create_app
+
+    _prepare_database()
+    ensure_admin()
+    app = create_app()
+    runner = worker_mod.start_in_thread() if worker else None
+    console.print(f"BMC Hub on http://{host}:{port}  (Ctrl-C stops it)")
+    # uvicorn re-raises the signal it stopped on once it has shut down; turning SIGTERM into
+    # SystemExit lets the embedded database be stopped cleanly (atexit) instead of orphaned.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+    finally:
+        if runner is not None:
+            runner.stop()
+
+
+@cli.command("worker")
+def run_worker() -> None:
+    """Run the modules' background jobs (reminders) until SIGTERM/Ctrl-C."""
+    from app.core import worker as worker_mod
+    from app.main import create_app
+
+    _prepare_database()
+    create_app()  # loads the modules (and their migrations) so their jobs are known
+    worker_mod.run_forever()
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply pending migrations of the core and of every enabled module."""
+    _prepare_database()
+    from app.main import create_app
+
+    create_app()
+    console.print("Migrations are up to date.")
+
+
+@cli.command("create-user")
+def create_user(username: str, email: str = typer.Option(..., prompt=True),
+                full_name: str = typer.Option("", help="Full name"),
+                admin: bool = typer.Option(False, "--admin", help="Give the user the admin role"),
+                password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True)) -> None:
+    """Create a user (asks for the password)."""
+    from pydantic import ValidationError
+
+    from app.core import users
+    from app.core.errors import HubError
+
+    _prepare_database()
+    try:
+        user = users.create_user(users.UserCreate(username=username, email=email, full_name=full_name,
+                                                  password=password, role="admin" if admin else "user"))
+    except ValidationError as exc:
+        for e in exc.errors():
+            err.print(f"[red]{'.'.join(map(str, e['loc']))}: {e['msg']}[/red]")
+        raise typer.Exit(2) from None
+    except HubError as exc:
+        err.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(2) from None
+    console.print(f"Created {user['role']} '{user['username']}' (id {user['id']}).")
+
+
+@cli.command("create-token")
+def create_token(username: str, name: str = typer.Option("cli", help="A name to recognise the token by")) -> None:
+    """Create a personal API token for USERNAME and print it (once)."""
+    from app.core import auth, users
+    from app.core.errors import NotFound
+
+    _prepare_database()
+    try:
+        user = users.get_user_by_username(username)
+    except NotFound as exc:
+        err.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(2) from None
+    if not user["active"]:
+        err.print(f"[red]User {username!r} is deactivated[/red]")
+        raise typer.Exit(2)
+    # Plain print so scripts can capture it: TOKEN=$(bmc-hub create-token admin)
+    print(auth.create_api_token(user["id"], name))
+
+
+@cli.command()
+def demo(customers: int = typer.Option(40, help="How many demo customers")) -> None:
+    """Fill the hub with realistic demo users and customers (and the modules' demo data)."""
+    from app.core import demo as demo_mod
+    from app.core.modules import loader
+
+    _prepare_database()
+    from app.main import create_app
+
+    create_app()
+    with Progress(console=console) as progress:
+        task = progress.add_task("Users", total=1)
+        made_users = demo_mod.demo_users()
+        progress.advance(task)
+        task = progress.add_task("Customers", total=customers)
+        made_customers = demo_mod.demo_customers(customers, advance=lambda n=1: progress.advance(task, n))
+        for name, hook in loader.demo_hooks():
+            task = progress.add_task(name, total=None)
+            hook(progress=progress, task=task)
+            progress.update(task, completed=1, total=1)
+    console.print(f"Demo data: {made_users} new users, {made_customers} new customers. "
+                  f"Demo users sign in with the password '{demo_mod.DEMO_PASSWORD}'.")
+
+
+def main() -> None:
+    try:
+        cli()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

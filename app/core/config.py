@@ -1,0 +1,128 @@
+"""Settings, read in one place.
+
+Every setting comes from the environment (or a `.env` file in the working directory).
+Nested values use `__`, so `MODULES__WEBSHOP__API_KEY=secret` becomes
+`settings.modules["webshop"]["api_key"]` and is read by `get_module_config`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_KEY_FILE = "secret_key"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_nested_delimiter="__",
+        case_sensitive=False,
+        extra="ignore",
+    )
+
+    database_url: str | None = None
+    data_dir: Path = Path("var")
+    secret_key: str | None = None
+    base_url: str = "http://127.0.0.1:8000"
+    log_file: Path = Path("logs/app.log")
+    log_level: str = "INFO"
+    timezone: str = "Europe/Copenhagen"
+
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_timeout_s: float = 10.0
+    mail_from: str = "BMC Hub <hub@localhost>"
+
+    db_pool_min_size: int = 1
+    db_pool_max_size: int = 10
+
+    session_max_age_s: int = 14 * 24 * 3600
+    login_max_failures: int = 5
+    login_window_s: int = 15 * 60
+
+    modules_dir: Path | None = None
+    modules_strict: bool = False
+
+    bmc_hub_admin_password: str | None = None
+
+    modules: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("modules", mode="before")
+    @classmethod
+    def _lower_module_keys(cls, value: Any) -> Any:
+        # Environment keys are case-insensitive; store them lower-case so lookups are too.
+        if isinstance(value, dict):
+            return {
+                str(k).lower(): ({str(ik).lower(): iv for ik, iv in v.items()} if isinstance(v, dict) else v)
+                for k, v in value.items()
+            }
+        return value
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.lower().startswith("https://")
+
+    def resolved_secret_key(self) -> str:
+        """SECRET_KEY, or one generated once and kept in the data directory."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / SECRET_KEY_FILE
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(key)
+        tmp.chmod(0o600)
+        try:
+            # link() fails if another process won the race; then use its key.
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+        return path.read_text().strip()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests change the environment)."""
+    get_settings.cache_clear()
+    _secret_key.cache_clear()
+
+
+@lru_cache(maxsize=1)
+def _secret_key() -> str:
+    return get_settings().resolved_secret_key()
+
+
+def secret_key() -> str:
+    return _secret_key()
+
+
+def get_module_config(module: str, key: str, default: Any = None) -> Any:
+    """Value of `MODULES__<MODULE>__<KEY>`, or `default` when it is not set.
+
+    >>> get_module_config("webshop", "API_KEY")          # MODULES__WEBSHOP__API_KEY
+    """
+    values = get_settings().modules.get(module.lower())
+    if not isinstance(values, dict):
+        return default
+    value = values.get(key.lower(), default)
+    return value

@@ -1,0 +1,1 @@
+"""The module framework: discovery, validation, loading, enable/disable, jobs."""

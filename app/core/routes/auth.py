@@ -1,0 +1,101 @@
+"""Sign-in pages and the auth API: /login, /logout, /api/v1/auth/me, /api/v1/auth/tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel, StringConstraints
+
+from app.core import auth
+from app.core.deps import CurrentUser, OptionalUser
+from app.core.errors import NotFound, TooManyRequests
+from app.core.templating import render
+
+router = APIRouter()
+api = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+
+def _safe_next(url: str | None) -> str:
+    """Only same-site relative paths are allowed after login (no open redirect)."""
+    if not url:
+        return "/"
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc or not url.startswith("/") or url.startswith("//") or "\\" in url:
+        return "/"
+    return url
+
+
+@router.get("/login", include_in_schema=False)
+def read_login(request: Request, user: OptionalUser, next: str | None = None):
+    if user is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return render(request, "login.html", {"next": _safe_next(next), "error": None, "username": ""})
+
+
+@router.post("/login", include_in_schema=False)
+def login(request: Request, username: Annotated[str, Form(max_length=254)] = "",
+          password: Annotated[str, Form(max_length=200)] = "", next: Annotated[str, Form()] = "/"):
+    ctx = {"next": _safe_next(next), "username": username}
+    if not username or not password:
+        return render(request, "login.html", {**ctx, "error": "Enter your username and password."}, 422)
+    try:
+        user = auth.authenticate(username.strip(), password, auth.client_ip(request))
+    except TooManyRequests as exc:
+        response = render(request, "login.html", {**ctx, "error": exc.message}, 429)
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
+    if user is None:
+        return render(request, "login.html", {**ctx, "error": "Wrong username or password."}, 401)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    auth.set_session_cookie(response, auth.create_session(user.id, request))
+    return response
+
+
+@router.post("/logout", include_in_schema=False)
+def logout(request: Request, user: CurrentUser):
+    token = request.cookies.get(auth.SESSION_COOKIE)
+    if token:
+        auth.end_session(token)
+    response = RedirectResponse("/login?notice=logged_out", status_code=303)
+    auth.clear_session_cookie(response)
+    return response
+
+
+class Me(BaseModel):
+    id: int
+    username: str
+    email: str
+    full_name: str
+    role: str
+    timezone: str
+    auth: str
+
+
+@api.get("/me", response_model=Me)
+def read_me(user: CurrentUser) -> Me:
+    return Me(id=user.id, username=user.username, email=user.email, full_name=user.full_name,
+              role=user.role, timezone=user.timezone, auth=user.via)
+
+
+class TokenCreate(BaseModel):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+@api.get("/tokens")
+def read_tokens(user: CurrentUser) -> list[dict]:
+    return auth.list_api_tokens(user.id)
+
+
+@api.post("/tokens", status_code=201)
+def create_token(body: TokenCreate, user: CurrentUser) -> dict:
+    token = auth.create_api_token(user.id, body.name)
+    return {"token": token, "name": body.name, "note": "Shown once; store it now."}
+
+
+@api.delete("/tokens/{token_id}", status_code=204)
+def delete_token(token_id: int, user: CurrentUser) -> None:
+    if not auth.revoke_api_token(user.id, token_id):
+        raise NotFound(f"Token {token_id} not found")

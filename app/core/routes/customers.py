@@ -1,0 +1,112 @@
+"""Customers API (/api/v1/customers) and pages (/customers)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from app.core import customers
+from app.core.customers import Customer, CustomerCreate, CustomerUpdate
+from app.core.deps import AdminUser, CurrentUser
+from app.core.errors import HubError
+from app.core.forms import form_data, validation_messages
+from app.core.templating import render
+
+api = APIRouter(prefix="/api/v1/customers", tags=["customers"])
+pages = APIRouter(prefix="/customers", include_in_schema=False)
+
+PageNo = Annotated[int, Query(ge=1, le=100_000)]
+PageSize = Annotated[int, Query(ge=1, le=customers.MAX_PAGE_SIZE)]
+Sort = Literal["name", "-name", "created", "-created", "city"]
+
+
+@api.get("")
+def read_customers(user: CurrentUser, q: Annotated[str | None, Query(max_length=200)] = None,
+                   active: bool | None = None, page: PageNo = 1, page_size: PageSize = 25,
+                   sort: Sort = "name") -> dict:
+    return customers.search_customers(q, active, page, page_size, sort)
+
+
+@api.get("/{customer_id}", response_model=Customer)
+def read_customer(customer_id: int, user: CurrentUser) -> dict:
+    return customers.get_customer(customer_id)
+
+
+@api.post("", response_model=Customer, status_code=201)
+def create_customer(body: CustomerCreate, user: CurrentUser) -> dict:
+    return customers.create_customer(body)
+
+
+@api.patch("/{customer_id}", response_model=Customer)
+def update_customer(customer_id: int, body: CustomerUpdate, user: CurrentUser) -> dict:
+    return customers.update_customer(customer_id, body)
+
+
+@api.delete("/{customer_id}", status_code=204)
+def delete_customer(customer_id: int, user: AdminUser) -> None:
+    customers.delete_customer(customer_id)
+
+
+# --- pages ------------------------------------------------------------------------------
+
+@pages.get("")
+def read_customer_list(request: Request, user: CurrentUser,
+                       q: Annotated[str | None, Query(max_length=200)] = None,
+                       show: Literal["active", "inactive", "all"] = "active", page: PageNo = 1,
+                       sort: Sort = "name"):
+    active = {"active": True, "inactive": False, "all": None}[show]
+    result = customers.search_customers(q, active, page, 25, sort)
+    return render(request, "customers/list.html", {"result": result, "q": q or "", "show": show, "sort": sort})
+
+
+@pages.get("/new")
+def read_customer_create(request: Request, user: CurrentUser):
+    return render(request, "customers/form.html", {"customer": {}, "errors": {}, "is_new": True})
+
+
+@pages.post("/new")
+async def create_customer_page(request: Request, user: CurrentUser):
+    data = await form_data(request, bool_fields=("active",))
+    try:
+        body = CustomerCreate(**data)
+        created = await run_in_threadpool(customers.create_customer, body)
+    except ValidationError as exc:
+        return render(request, "customers/form.html",
+                      {"customer": data, "errors": validation_messages(exc), "is_new": True}, 422)
+    except HubError as exc:
+        return render(request, "customers/form.html",
+                      {"customer": data, "errors": {exc.field or "__all__": exc.message}, "is_new": True},
+                      exc.status)
+    return RedirectResponse(f"/customers/{created['id']}?notice=created", status_code=303)
+
+
+@pages.get("/{customer_id}")
+def read_customer_page(request: Request, customer_id: int, user: CurrentUser):
+    return render(request, "customers/detail.html", {"customer": customers.get_customer(customer_id)})
+
+
+@pages.get("/{customer_id}/edit")
+def read_customer_edit(request: Request, customer_id: int, user: CurrentUser):
+    return render(request, "customers/form.html",
+                  {"customer": customers.get_customer(customer_id), "errors": {}, "is_new": False})
+
+
+@pages.post("/{customer_id}/edit")
+async def update_customer_page(request: Request, customer_id: int, user: CurrentUser):
+    current = await run_in_threadpool(customers.get_customer, customer_id)
+    data = await form_data(request, bool_fields=("active",))
+    try:
+        body = CustomerUpdate(**data)
+        await run_in_threadpool(customers.update_customer, customer_id, body)
+    except ValidationError as exc:
+        return render(request, "customers/form.html",
+                      {"customer": {**current, **data}, "errors": validation_messages(exc), "is_new": False}, 422)
+    except HubError as exc:
+        return render(request, "customers/form.html",
+                      {"customer": {**current, **data}, "errors": {exc.field or "__all__": exc.message},
+                       "is_new": False}, exc.status)
+    return RedirectResponse(f"/customers/{customer_id}?notice=saved", status_code=303)

@@ -1,0 +1,87 @@
+"""Jinja2 templates: the core's own plus one folder per module (`<module>/<file>.html`).
+
+Autoescaping is on for every template; text that must be HTML is marked so explicitly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
+
+from app.core import ui
+from app.core.config import get_settings
+
+CORE_TEMPLATES = Path(__file__).parent / "templates"
+
+_module_loaders: dict[str, FileSystemLoader] = {}
+
+NOTICES = {
+    "saved": "Saved.",
+    "created": "Created.",
+    "deleted": "Deleted.",
+    "logged_out": "You are signed out.",
+    "password_changed": "Password changed.",
+}
+
+
+def register_module_templates(module: str, directory: Path) -> None:
+    """Make `directory` available as `<module>/...` in every template lookup."""
+    _module_loaders[module] = FileSystemLoader(str(directory))
+
+
+def unregister_module_templates(module: str) -> None:
+    _module_loaders.pop(module, None)
+
+
+def _localtime(value, request: Request | None = None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    tz_name = get_settings().timezone
+    user = getattr(getattr(request, "state", None), "user", None) if request is not None else None
+    if user is not None and getattr(user, "timezone", None):
+        tz_name = user.timezone
+    try:
+        tz = ZoneInfo(tz_name)
+    except Exception:  # noqa: BLE001
+        tz = ZoneInfo("UTC")
+    if getattr(value, "tzinfo", None) is None:
+        return value.strftime(fmt)
+    return value.astimezone(tz).strftime(fmt)
+
+
+def _base_context(request: Request) -> dict[str, Any]:
+    user = getattr(request.state, "user", None)
+    notice = NOTICES.get(request.query_params.get("notice", ""))
+    return {
+        "current_user": user,
+        "csrf_token": getattr(user, "csrf_token", None) or "",
+        "nav_items": ui.nav_items(request) if user else [],
+        "admin_nav_items": ui.admin_nav_items(request) if user else [],
+        "module_scripts": ui.scripts(request) if user else [],
+        "notice": notice,
+    }
+
+
+def _make_env() -> Environment:
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(str(CORE_TEMPLATES)), PrefixLoader(_module_loaders)]),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["ui_slot"] = ui.slot
+    env.filters["localtime"] = _localtime
+    return env
+
+
+env = _make_env()
+templates = Jinja2Templates(env=env, context_processors=[_base_context])
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200):
+    return templates.TemplateResponse(request, name, context or {}, status_code=status_code)

@@ -1,0 +1,101 @@
+"""UI contribution points: navigation items, layout slots and scripts.
+
+The core renders these places in its templates without knowing who fills them; the
+module framework registers a provider per module (only while the module is enabled).
+Slots used by the core: `head`, `body_end`, `dashboard`, `customer_detail`, `navbar_right`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request
+from markupsafe import Markup
+
+log = logging.getLogger("app.core.ui")
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+    icon: str = ""
+    order: int = 100
+    admin_only: bool = False
+    owner: str = "core"
+
+
+@dataclass
+class Contributor:
+    name: str
+    nav: Callable[[Request], list[NavItem]] = lambda request: []
+    # slot -> function(request, **context) -> Markup
+    slots: dict[str, Callable[..., Markup | str]] = field(default_factory=dict)
+    scripts: Callable[[Request], list[str]] = lambda request: []
+    active: Callable[[], bool] = lambda: True
+
+
+_contributors: dict[str, Contributor] = {}
+
+CORE_NAV = [
+    NavItem("Dashboard", "/", order=0),
+    NavItem("Customers", "/customers", order=10),
+]
+ADMIN_NAV = [NavItem("Users", "/admin/users", order=900, admin_only=True)]
+
+
+def register(contributor: Contributor) -> None:
+    _contributors[contributor.name] = contributor
+
+
+def unregister(name: str) -> None:
+    _contributors.pop(name, None)
+
+
+def _is_admin(request: Request) -> bool:
+    user = getattr(request.state, "user", None)
+    return bool(user and user.is_admin)
+
+
+def nav_items(request: Request) -> list[NavItem]:
+    items = list(CORE_NAV)
+    for c in list(_contributors.values()):
+        if not c.active():
+            continue
+        try:
+            items.extend(c.nav(request))
+        except Exception:  # noqa: BLE001 - a module's bug must not break every page
+            log.exception("navigation of %s failed", c.name)
+    items.sort(key=lambda i: (i.order, i.label))
+    return [i for i in items if not i.admin_only or _is_admin(request)]
+
+
+def admin_nav_items(request: Request) -> list[NavItem]:
+    return list(ADMIN_NAV) if _is_admin(request) else []
+
+
+def slot(request: Request, name: str, **context: Any) -> Markup:
+    parts: list[str] = []
+    for c in list(_contributors.values()):
+        fn = c.slots.get(name)
+        if fn is None or not c.active():
+            continue
+        try:
+            parts.append(str(fn(request, **context)))
+        except Exception:  # noqa: BLE001
+            log.exception("slot %s of %s failed", name, c.name)
+    return Markup("\n".join(parts))  # noqa: S704 - providers return rendered (autoescaped) templates
+
+
+def scripts(request: Request) -> list[str]:
+    urls: list[str] = []
+    for c in list(_contributors.values()):
+        if c.active():
+            try:
+                urls.extend(c.scripts(request))
+            except Exception:  # noqa: BLE001
+                log.exception("scripts of %s failed", c.name)
+    return urls

@@ -1,0 +1,108 @@
+"""create_app(): the FastAPI application with the core routes and the enabled modules."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.errors import HubError, NotAuthenticated
+from app.core.logs import setup_logging
+from app.core.routes import auth, customers, dashboard, health, users
+from app.core.templating import render
+
+log = logging.getLogger("app")
+STATIC_DIR = Path(__file__).parent / "core" / "static"
+
+
+def bootstrap_dist() -> Path:
+    """The Bootstrap dist files shipped by the `bootstrap-wrapper` wheel (no CDN)."""
+    spec = importlib.util.find_spec("bootstrap")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("bootstrap-wrapper is not installed")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def _wants_html(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith("/api/") or path == "/health":
+        return False
+    return "text/html" in request.headers.get("accept", "") or request.method == "GET"
+
+
+def _error_response(request: Request, status: int, message: str, field: str | None = None, headers=None):
+    if _wants_html(request):
+        return render(request, "error.html", {"status": status, "message": message}, status)
+    body = {"detail": message}
+    if field:
+        body["field"] = field
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotAuthenticated)
+    async def _not_authenticated(request: Request, exc: NotAuthenticated):
+        if _wants_html(request):
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            from urllib.parse import quote
+
+            return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+        return JSONResponse({"detail": exc.message}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(HubError)
+    async def _hub_error(request: Request, exc: HubError):
+        headers = {"Retry-After": str(exc.retry_after_s)} if hasattr(exc, "retry_after_s") else None
+        return _error_response(request, exc.status, exc.message, exc.field, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        errors = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+            errors.append({"field": loc, "message": err.get("msg", "invalid")})
+        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5]) or "invalid request"
+        if _wants_html(request):
+            return render(request, "error.html", {"status": 422, "message": summary}, 422)
+        return JSONResponse({"detail": summary, "errors": errors}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        message = exc.detail if isinstance(exc.detail, str) else "Request failed"
+        if exc.status_code == 404 and message == "Not Found":
+            message = "Not found"
+        if not isinstance(exc.detail, str) and not _wants_html(request):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        return _error_response(request, exc.status_code, message, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return _error_response(request, 500, "Internal error; it has been logged.")
+
+
+def create_app(load_modules: bool = True) -> FastAPI:
+    setup_logging()
+    app = FastAPI(title="BMC Hub", version="0.1.0", docs_url="/docs", redoc_url=None,
+                  openapi_url="/openapi.json")
+    install_error_handlers(app)
+    app.mount("/static/bootstrap", StaticFiles(directory=bootstrap_dist()), name="bootstrap")
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(auth.api)
+    app.include_router(dashboard.router)
+    app.include_router(customers.api)
+    app.include_router(customers.pages)
+    app.include_router(users.api)
+    app.include_router(users.pages)
+    if load_modules:
+        from app.core.modules import loader
+
+        loader.install(app)
+    return app

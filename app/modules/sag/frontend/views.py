@@ -1,0 +1,9 @@
+"""The sag module's pages, mounted under /sag: cases and reminders."""
+
+from fastapi import APIRouter
+
+from app.modules.sag.frontend import case_pages, reminder_pages
+
+router = APIRouter()
+router.include_router(reminder_pages.router)
+router.include_router(case_pages.router)

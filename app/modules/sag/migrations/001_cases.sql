@@ -1,0 +1,96 @@
+-- Cases (sager): statuses, cases, status history.
+
+CREATE TABLE sag_statuses (
+    key         VARCHAR(32) PRIMARY KEY CHECK (key ~ '^[a-z][a-z0-9_]*$'),
+    label       VARCHAR(64) NOT NULL,
+    sort_order  INTEGER NOT NULL,
+    is_closed   BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at  TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+INSERT INTO sag_statuses (key, label, sort_order, is_closed) VALUES
+    ('new', 'New', 10, FALSE),
+    ('in_progress', 'In progress', 20, FALSE),
+    ('waiting_customer', 'Waiting for customer', 30, FALSE),
+    ('on_hold', 'On hold', 40, FALSE),
+    ('resolved', 'Resolved', 50, TRUE),
+    ('closed', 'Closed', 60, TRUE);
+
+CREATE TABLE sag_sager (
+    id              SERIAL PRIMARY KEY,
+    title           VARCHAR(200) NOT NULL CHECK (btrim(title) <> ''),
+    description     TEXT NOT NULL DEFAULT '' CHECK (length(description) <= 20000),
+    customer_id     INTEGER REFERENCES customers(id) ON DELETE RESTRICT,
+    status          VARCHAR(32) NOT NULL DEFAULT 'new' REFERENCES sag_statuses(key),
+    priority        VARCHAR(8) NOT NULL DEFAULT 'normal' CHECK (priority IN ('low', 'normal', 'high', 'urgent')),
+    assigned_to     INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    created_by      INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    deadline        TIMESTAMPTZ,
+    closed_at       TIMESTAMPTZ,
+    created_at      TIMESTAMPTZ NOT NULL DEFAULT now(),
+    updated_at      TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE TRIGGER sag_sager_set_updated_at BEFORE UPDATE ON sag_sager
+    FOR EACH ROW EXECUTE FUNCTION set_updated_at();
+
+CREATE TABLE sag_status_history (
+    id          BIGSERIAL PRIMARY KEY,
+    sag_id      INTEGER NOT NULL REFERENCES sag_sager(id) ON DELETE CASCADE,
+    from_status VARCHAR(32) REFERENCES sag_statuses(key),
+    to_status   VARCHAR(32) NOT NULL REFERENCES sag_statuses(key),
+    changed_by  INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    changed_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
+    created_at  TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE INDEX sag_status_history_sag_idx ON sag_status_history (sag_id, changed_at);
+
+-- The acting user reaches triggers through the transaction-local setting bmc.user_id
+-- (set by app.core.database); NULL when the change comes from psql or a script.
+CREATE OR REPLACE FUNCTION sag_acting_user() RETURNS INTEGER
+LANGUAGE sql STABLE AS $$
+    SELECT NULLIF(current_setting('bmc.user_id', true), '')::integer
+$$;
+
+CREATE OR REPLACE FUNCTION sag_track_status() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    closed BOOLEAN;
+BEGIN
+    IF TG_OP = 'INSERT' OR NEW.status IS DISTINCT FROM OLD.status THEN
+        SELECT is_closed INTO closed FROM sag_statuses WHERE key = NEW.status;
+        IF closed AND (TG_OP = 'INSERT' OR NEW.closed_at IS NULL) THEN
+            NEW.closed_at := now();
+        ELSIF NOT closed THEN
+            NEW.closed_at := NULL;
+        END IF;
+    END IF;
+    IF TG_OP = 'INSERT' AND NEW.created_by IS NULL THEN
+        NEW.created_by := sag_acting_user();
+    END IF;
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER sag_sager_track_status BEFORE INSERT OR UPDATE OF status ON sag_sager
+    FOR EACH ROW EXECUTE FUNCTION sag_track_status();
+
+CREATE OR REPLACE FUNCTION sag_record_status_history() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO sag_status_history (sag_id, from_status, to_status, changed_by)
+        VALUES (NEW.id, NULL, NEW.status, COALESCE(sag_acting_user(), NEW.created_by));
+    ELSIF NEW.status IS DISTINCT FROM OLD.status THEN
+        INSERT INTO sag_status_history (sag_id, from_status, to_status, changed_by)
+        VALUES (NEW.id, OLD.status, NEW.status, sag_acting_user());
+    END IF;
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER sag_sager_status_history AFTER INSERT OR UPDATE OF status ON sag_sager
+    FOR EACH ROW EXECUTE FUNCTION sag_record_status_history();
+
+-- Indexes for the list filters (my open cases, overdue, by customer, text search).
+CREATE INDEX sag_sager_assigned_open_idx ON sag_sager (assigned_to, deadline) WHERE closed_at IS NULL;
+CREATE INDEX sag_sager_open_deadline_idx ON sag_sager (deadline) WHERE closed_at IS NULL AND deadline IS NOT NULL;
+CREATE INDEX sag_sager_customer_idx ON sag_sager (customer_id);
+CREATE INDEX sag_sager_status_idx ON sag_sager (status);
+CREATE INDEX sag_sager_updated_idx ON sag_sager (updated_at DESC);

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from app.core import migrations, templating
+from app.core import migrations, templating, ui
 
 log = logging.getLogger("app.core.modules")
 MODULES_DIR = Path(__file__).resolve().parents[2] / "modules"
@@ -43,6 +43,7 @@ def install(app: FastAPI) -> None:
                 app.include_router(views.router, prefix=f"/{name}", include_in_schema=False)
             if (folder / "templates").is_dir():
                 templating.register_module_templates(name, folder / "templates")
+            _register_ui(name, meta)
             log.info("module %s loaded", name)
         except Exception:  # noqa: BLE001
             log.exception("module %s failed to load", name)
@@ -69,3 +70,16 @@ def jobs():
             mod = importlib.import_module(f"app.modules.{name}.{module_path}")
             found.append((name, job["name"], getattr(mod, func)))
     return found
+
+
+def _resolve(name: str, ref: str):
+    module_path, _, func = ref.partition(":")
+    return getattr(importlib.import_module(f"app.modules.{name}.{module_path}"), func)
+
+
+def _register_ui(name: str, meta: dict) -> None:
+    nav = [ui.NavItem(label=n["label"], url=n["url"], order=n.get("order", 100),
+                      admin_only=n.get("admin_only", False), owner=name) for n in meta.get("navigation", [])]
+    slots = {slot: _resolve(name, ref) for slot, ref in meta.get("slots", {}).items()}
+    scripts = list(meta.get("scripts", []))
+    ui.register(ui.Contributor(name=name, nav=lambda request: nav, slots=slots, scripts=lambda request: scripts))

@@ -1,9 +1,10 @@
-"""The sag module's pages, mounted under /sag: cases and reminders."""
+"""The sag module's pages, mounted under /sag: cases, reminders and e-mail action links."""
 
 from fastapi import APIRouter
 
-from app.modules.sag.frontend import case_pages, reminder_pages
+from app.modules.sag.frontend import case_pages, reminder_actions, reminder_pages
 
 router = APIRouter()
+router.include_router(reminder_actions.router)
 router.include_router(reminder_pages.router)
 router.include_router(case_pages.router)

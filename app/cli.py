@@ -44,11 +44,15 @@ def ensure_admin() -> None:
     generated = not password
     if generated:
         password = secrets.token_urlsafe(12)
-    database.execute_update(
+    created = database.execute_update(
         "INSERT INTO users (username, email, full_name, password_hash, role) VALUES (%s, %s, %s, %s, 'admin') "
         "ON CONFLICT DO NOTHING",
         (DEFAULT_ADMIN, "admin@localhost.localdomain", "Administrator", auth.hash_password(password)),
     )
+    if not created:
+        err.print(f"[yellow]No active admin, and the username '{DEFAULT_ADMIN}' is taken by a user who is not "
+                  "one: create an admin with `bmc-hub create-user NAME --admin`.[/yellow]")
+        return
     if generated:
         # Printed to the terminal only, never logged.
         console.print(f"[bold]Created admin user[/bold] '{DEFAULT_ADMIN}' with password: [bold]{password}[/bold]"
@@ -77,7 +81,9 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on"),
     # SystemExit lets the embedded database be stopped cleanly (atexit) instead of orphaned.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+        # log_config=None: uvicorn's own lines (start-up, access log) go through the hub's
+        # handlers, one line per event to the console and LOG_FILE.
+        uvicorn.run(app, host=host, port=port, log_level="info", log_config=None, proxy_headers=True)
     finally:
         if runner is not None:
             runner.stop()

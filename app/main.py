@@ -6,6 +6,7 @@ import importlib.util
 import logging
 from pathlib import Path
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -14,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.errors import HubError, NotAuthenticated
 from app.core.logs import setup_logging
-from app.core.routes import auth, customers, dashboard, health, users
+from app.core.routes import auth, customers, dashboard, docs, health, users
 from app.core.templating import render
 
 log = logging.getLogger("app")
@@ -80,6 +81,19 @@ def install_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
         return _error_response(request, exc.status_code, message, headers=exc.headers)
 
+    @app.exception_handler(psycopg.errors.DataError)
+    async def _bad_value(request: Request, exc: psycopg.errors.DataError):
+        # A value the database cannot store (NUL byte, number out of range, bad date) is the
+        # sender's mistake; validation should have caught it, this is the safety net.
+        log.warning("rejected value on %s %s: %s", request.method, request.url.path, exc)
+        return _error_response(request, 422, "A value is invalid or out of range")
+
+    @app.exception_handler(psycopg.errors.IntegrityError)
+    async def _integrity(request: Request, exc: psycopg.errors.IntegrityError):
+        log.warning("integrity error on %s %s: %s", request.method, request.url.path,
+                    exc.diag.message_primary or exc)
+        return _error_response(request, 409, "This conflicts with existing data")
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -88,12 +102,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def create_app(load_modules: bool = True) -> FastAPI:
     setup_logging()
-    app = FastAPI(title="BMC Hub", version="0.1.0", docs_url="/docs", redoc_url=None,
-                  openapi_url="/openapi.json")
+    # /docs and /openapi.json are served by app.core.routes.docs, behind sign-in.
+    app = FastAPI(title="BMC Hub", version="0.1.0", docs_url=None, redoc_url=None, openapi_url=None,
+                  description="Customers, cases and reminders. Authenticate with a personal API token "
+                              "(`Authorization: Bearer ...`).")
     install_error_handlers(app)
     app.mount("/static/bootstrap", StaticFiles(directory=bootstrap_dist()), name="bootstrap")
+    app.mount(docs.SWAGGER_URL, StaticFiles(directory=docs.swagger_dist()), name="swagger")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(health.router)
+    app.include_router(docs.router)
     app.include_router(auth.router)
     app.include_router(auth.api)
     app.include_router(dashboard.router)

@@ -59,14 +59,26 @@ class Settings(BaseSettings):
 
     modules: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use e.g. Europe/Copenhagen)") from exc
+        return value
+
     @field_validator("modules", mode="before")
     @classmethod
     def _lower_module_keys(cls, value: Any) -> Any:
         # Environment keys are case-insensitive; store them lower-case so lookups are too.
+        # A stray `MODULES__X=value` (no key) is ignored rather than stopping the hub.
         if isinstance(value, dict):
             return {
-                str(k).lower(): ({str(ik).lower(): iv for ik, iv in v.items()} if isinstance(v, dict) else v)
-                for k, v in value.items()
+                _module_key(k): {str(ik).lower(): iv for ik, iv in v.items()}
+                for k, v in value.items() if isinstance(v, dict)
             }
         return value
 
@@ -117,12 +129,17 @@ def secret_key() -> str:
 
 
 def get_module_config(module: str, key: str, default: Any = None) -> Any:
-    """Value of `MODULES__<MODULE>__<KEY>`, or `default` when it is not set.
+    """Value of `MODULES__<MODULE>__<KEY>` (a string, as in the environment), or `default`.
 
-    >>> get_module_config("webshop", "API_KEY")          # MODULES__WEBSHOP__API_KEY
+    Names are case-insensitive; read from the environment or `.env`:
+    `get_module_config("webshop", "API_KEY")` reads `MODULES__WEBSHOP__API_KEY`.
     """
-    values = get_settings().modules.get(module.lower())
-    if not isinstance(values, dict):
+    values = get_settings().modules.get(_module_key(module))
+    if not values:
         return default
-    value = values.get(key.lower(), default)
-    return value
+    return values.get(key.lower(), default)
+
+
+def _module_key(name: str) -> str:
+    # Environment names cannot hold "-": module "my-module" reads MODULES__MY_MODULE__...
+    return str(name).lower().replace("-", "_")

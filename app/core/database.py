@@ -185,10 +185,16 @@ def execute_query(sql: str | psycopg.sql.Composable, params: Params = None) -> l
     return _run(sql, params, "all")
 
 
-def execute_insert(sql: str, params: Params = None) -> Any:
-    """Run an INSERT and return the new row's id (adds `RETURNING id` when the SQL has none)."""
-    if isinstance(sql, str) and not _RETURNING.search(sql):
-        sql = sql.rstrip().rstrip(";") + " RETURNING id"
+def execute_insert(sql: str | psycopg.sql.Composable, params: Params = None) -> Any:
+    """Run an INSERT and return the new row's id, with or without `RETURNING id` in the SQL.
+
+    Without a RETURNING clause `RETURNING *` is added (valid for every table), and the
+    row's `id` is returned, or its first column when the table has no `id`. None when no
+    row was inserted (e.g. `ON CONFLICT DO NOTHING`).
+    """
+    text = sql if isinstance(sql, str) else sql.as_string(None)
+    if not _RETURNING.search(text):
+        sql = text.rstrip().rstrip(";") + " RETURNING *"
     return _run(sql, params, "id")
 
 

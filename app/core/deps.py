@@ -1,4 +1,10 @@
-"""Dependency aliases used by every router: `CurrentUser`, `AdminUser`, `PageUser`."""
+"""Dependency aliases used by every router: `CurrentUser`, `AdminUser`, `OptionalUser`.
+
+Every page and API route needs a signed-in user except the login page, /health and the
+static files. A route that must be reachable without one (a signed e-mail action link,
+which carries its own proof) says so with `@public`; the test suite walks every route
+of the app and fails on any unmarked route that answers without a user.
+"""
 
 from __future__ import annotations
 
@@ -34,6 +40,12 @@ async def get_optional_user(request: Request) -> User | None:
         return await run_in_threadpool(auth.user_from_request, request)
     except NotAuthenticated:
         return None
+
+
+def public(endpoint):
+    """Mark a route handler as deliberately reachable without a signed-in user."""
+    endpoint.bmc_public = True
+    return endpoint
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -15,6 +15,13 @@ LOG_BACKUPS = 5
 _configured = False
 
 
+class OneLineFormatter(logging.Formatter):
+    """One line per event: a traceback or a multi-line message is folded onto its line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(record).replace("\r", "").replace("\n", " | ")
+
+
 def setup_logging(force: bool = False) -> None:
     global _configured
     if _configured and not force:
@@ -25,7 +32,7 @@ def setup_logging(force: bool = False) -> None:
         if getattr(handler, "_bmc_hub", False):
             root.removeHandler(handler)
             handler.close()
-    formatter = logging.Formatter(FORMAT)
+    formatter = OneLineFormatter(FORMAT)
     console = logging.StreamHandler(sys.stderr)
     console.setFormatter(formatter)
     console._bmc_hub = True  # type: ignore[attr-defined]

@@ -10,7 +10,8 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, StringConstraints
 
 from app.core import auth
-from app.core.deps import CurrentUser, OptionalUser
+from app.core.config import get_settings
+from app.core.deps import CurrentUser, OptionalUser, public
 from app.core.errors import NotFound, TooManyRequests
 from app.core.templating import render
 
@@ -28,6 +29,17 @@ def _safe_next(url: str | None) -> str:
     return url
 
 
+def _cross_site(request: Request) -> bool:
+    """A browser posting from another site (login CSRF): its Origin is not this host's."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False  # not a browser form post, or an old browser: nothing to compare
+    parts = urlsplit(origin)
+    allowed = {request.headers.get("host", ""), urlsplit(get_settings().base_url).netloc}
+    return parts.netloc not in allowed
+
+
+@public
 @router.get("/login", include_in_schema=False)
 def read_login(request: Request, user: OptionalUser, next: str | None = None):
     if user is not None:
@@ -35,10 +47,13 @@ def read_login(request: Request, user: OptionalUser, next: str | None = None):
     return render(request, "login.html", {"next": _safe_next(next), "error": None, "username": ""})
 
 
+@public
 @router.post("/login", include_in_schema=False)
 def login(request: Request, username: Annotated[str, Form(max_length=254)] = "",
           password: Annotated[str, Form(max_length=200)] = "", next: Annotated[str, Form()] = "/"):
     ctx = {"next": _safe_next(next), "username": username}
+    if _cross_site(request):
+        return render(request, "login.html", {**ctx, "error": "Sign in from the hub's own login page."}, 403)
     if not username or not password:
         return render(request, "login.html", {**ctx, "error": "Enter your username and password."}, 422)
     try:

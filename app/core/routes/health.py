@@ -5,10 +5,12 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.core import database
+from app.core.deps import public
 
 router = APIRouter(tags=["health"])
 
 
+@public
 @router.get("/health")
 async def read_health() -> JSONResponse:
     ok, detail = await run_in_threadpool(database.check_database)

@@ -5,5 +5,7 @@ from fastapi import APIRouter
 from app.modules.sag.backend import cases_api, reminders_api
 
 router = APIRouter()
-router.include_router(cases_api.router)
+# Routes at the mount point itself (path "", e.g. GET /api/v1/sag) cannot pass through a
+# second include_router, so the case routes are taken over as they are.
+router.routes.extend(cases_api.router.routes)
 router.include_router(reminders_api.router)

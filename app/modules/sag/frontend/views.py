@@ -7,4 +7,6 @@ from app.modules.sag.frontend import case_pages, reminder_actions, reminder_page
 router = APIRouter()
 router.include_router(reminder_actions.router)
 router.include_router(reminder_pages.router)
-router.include_router(case_pages.router)
+# Routes at the mount point itself (path "", i.e. GET /sag) cannot pass through a second
+# include_router, so the case pages are taken over as they are.
+router.routes.extend(case_pages.router.routes)

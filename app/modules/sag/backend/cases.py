@@ -1,0 +1,304 @@
+"""Cases (sager): create, read, update, change status, assign, delete.
+
+Every write names the version it was based on (optimistic concurrency): an update made
+from a stale copy is refused with 409 instead of silently overwriting another user's
+change. The status history is written by a database trigger in the same transaction,
+attributed to the acting user that `app.core.database` hands to the database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+import psycopg
+from psycopg import sql
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from app.core import database
+from app.core.config import get_settings
+from app.core.errors import Conflict, HubError, NotFound, ValidationFailed
+from app.core.queries import load_queries
+
+Q = load_queries(Path(__file__).parent / "queries" / "cases.sql")
+
+PRIORITIES = ("low", "normal", "high", "urgent")
+TITLE_MAX = 200
+DESCRIPTION_MAX = 20_000
+NOTE_MAX = 500
+# A case that is open and due within this many hours is "due soon" (highlighted in lists).
+DUE_SOON_HOURS = 24
+# Deadlines outside these years are typing mistakes, not plans.
+DEADLINE_MIN_YEAR, DEADLINE_MAX_YEAR = 2000, 2100
+
+Priority = Literal["low", "normal", "high", "urgent"]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX)]
+Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX)]
+StatusKey = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=NOTE_MAX)]
+Id = Annotated[int, Field(gt=0, lt=2**31)]
+Version = Annotated[int, Field(ge=1, lt=2**31)]
+
+
+class PreconditionRequired(HubError):
+    """An update came without the version it was based on."""
+
+    status = 428
+
+
+def _check_deadline(value: datetime | None) -> datetime | None:
+    if value is not None and not DEADLINE_MIN_YEAR <= value.year <= DEADLINE_MAX_YEAR:
+        raise ValueError(f"deadline must be between {DEADLINE_MIN_YEAR} and {DEADLINE_MAX_YEAR}")
+    return value
+
+
+class CaseCreate(BaseModel):
+    """A new case. A deadline without a time zone is read in the signed-in user's zone."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title
+    description: Description = ""
+    customer_id: Id | None = None
+    status: StatusKey = "new"
+    priority: Priority = "normal"
+    assigned_to: Id | None = None
+    deadline: datetime | None = None
+
+    _deadline = field_validator("deadline")(_check_deadline)
+
+
+class CaseUpdate(BaseModel):
+    """Changed fields of a case; `version` is the version the change was based on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title | None = None
+    description: Description | None = None
+    customer_id: Id | None = None
+    priority: Priority | None = None
+    assigned_to: Id | None = None
+    deadline: datetime | None = None
+    version: Version | None = Field(None, description="Version the change is based on (or send If-Match)")
+
+    _deadline = field_validator("deadline")(_check_deadline)
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: StatusKey
+    note: Note | None = None
+    version: Version | None = Field(None, description="Refuse (409) unless the case is at this version")
+    expected_status: StatusKey | None = Field(
+        None, description="Refuse (409) unless the case is still in this status")
+
+
+class Assignment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: Id | None = Field(..., description="The new assignee, or null to unassign")
+    version: Version | None = Field(None, description="Refuse (409) unless the case is at this version")
+
+
+# --- reference checks ----------------------------------------------------------------------
+
+def statuses() -> list[dict[str, Any]]:
+    return database.execute_query(Q["list_statuses"])
+
+
+def _check_status(key: str) -> None:
+    known = [s["key"] for s in statuses()]
+    if key not in known:
+        raise ValidationFailed(f"Unknown status {key!r}; use one of: {', '.join(known)}", field="status")
+
+
+def _check_customer(customer_id: int | None) -> None:
+    if customer_id is not None and not database.execute_query(Q["read_customer_ref"], {"id": customer_id}):
+        raise ValidationFailed(f"Customer {customer_id} does not exist", field="customer_id")
+
+
+def _check_user(user_id: int | None, field: str = "assigned_to") -> None:
+    if user_id is None:
+        return
+    rows = database.execute_query(Q["read_user_ref"], {"id": user_id})
+    if not rows:
+        raise ValidationFailed(f"User {user_id} does not exist", field=field)
+    if not rows[0]["active"]:
+        raise ValidationFailed(f"User {user_id} is deactivated and cannot be assigned cases", field=field)
+
+
+def localize_deadline(value: datetime | None, timezone: str | None) -> datetime | None:
+    """A deadline without a zone means wall-clock time in the user's zone (hub zone as fallback)."""
+    if value is None or value.tzinfo is not None:
+        return value
+    try:
+        zone = ZoneInfo(timezone or get_settings().timezone)
+    except Exception:  # noqa: BLE001 - a broken user zone falls back to the hub's
+        zone = ZoneInfo(get_settings().timezone)
+    return value.replace(tzinfo=zone)
+
+
+def _database_error(exc: psycopg.Error) -> HubError:
+    """Turn a constraint the checks above could not see coming (a race) into a clear 4xx."""
+    constraint = getattr(exc.diag, "constraint_name", None) or ""
+    if isinstance(exc, psycopg.errors.ForeignKeyViolation):
+        if "customer" in constraint:
+            return ValidationFailed("The customer does not exist (any more)", field="customer_id")
+        if "assigned" in constraint:
+            return ValidationFailed("The user does not exist (any more)", field="assigned_to")
+        if "status" in constraint:
+            return ValidationFailed("Unknown status", field="status")
+        return Conflict("The case refers to something that no longer exists")
+    return ValidationFailed(exc.diag.message_primary or "The case was refused by the database")
+
+
+# --- reading -------------------------------------------------------------------------------
+
+def get_case(case_id: int) -> dict[str, Any]:
+    rows = database.execute_query(Q["read_case"], {"id": case_id, "due_soon_hours": DUE_SOON_HOURS})
+    if not rows:
+        raise NotFound(f"Case {case_id} not found")
+    return rows[0]
+
+
+def get_history(case_id: int) -> list[dict[str, Any]]:
+    return database.execute_query(Q["read_history"], {"id": case_id})
+
+
+def get_case_with_history(case_id: int) -> dict[str, Any]:
+    case = get_case(case_id)
+    case["history"] = get_history(case_id)
+    return case
+
+
+def _stale_or_missing(case_id: int, version: int | None) -> HubError:
+    rows = database.execute_query(Q["read_case_version"], {"id": case_id})
+    if not rows:
+        return NotFound(f"Case {case_id} not found")
+    return Conflict(
+        f"Case {case_id} was changed by someone else (now version {rows[0]['version']}, "
+        f"your copy is version {version}); reload it and apply your change again",
+        field="version",
+    )
+
+
+# --- writing -------------------------------------------------------------------------------
+
+def create_case(data: CaseCreate, created_by: int | None, timezone: str | None = None) -> dict[str, Any]:
+    _check_status(data.status)
+    _check_customer(data.customer_id)
+    _check_user(data.assigned_to)
+    values = data.model_dump()
+    values["deadline"] = localize_deadline(data.deadline, timezone)
+    values["created_by"] = created_by
+    try:
+        with database.transaction():
+            new_id = database.execute_insert(Q["create_case"], values)
+    except (psycopg.errors.IntegrityError, psycopg.errors.DataError) as exc:
+        raise _database_error(exc) from exc
+    return get_case(new_id)
+
+
+def update_case(case_id: int, data: CaseUpdate, version: int | None = None,
+                timezone: str | None = None) -> dict[str, Any]:
+    """Apply the fields that were sent; `version` (or data.version) must be the current one."""
+    changes = data.model_dump(exclude_unset=True)
+    body_version = changes.pop("version", None)
+    if version is not None and body_version is not None and version != body_version:
+        raise ValidationFailed("If-Match and version name different versions", field="version")
+    version = version if version is not None else body_version
+    if version is None:
+        raise PreconditionRequired(
+            "Send the version your change is based on (field 'version' or header If-Match), "
+            "so a concurrent change is not overwritten", field="version")
+    for required in ("title",):
+        if required in changes and changes[required] is None:
+            raise ValidationFailed(f"{required} cannot be empty", field=required)
+    if "description" in changes and changes["description"] is None:
+        changes["description"] = ""
+    if "priority" in changes and changes["priority"] is None:
+        raise ValidationFailed("priority cannot be empty", field="priority")
+    if "customer_id" in changes:
+        _check_customer(changes["customer_id"])
+    if "assigned_to" in changes:
+        _check_user(changes["assigned_to"])
+    if "deadline" in changes:
+        changes["deadline"] = localize_deadline(changes["deadline"], timezone)
+    # Setting id to itself keeps the statement valid with no fields, so an empty PATCH still
+    # checks the version (and reports 409 on a stale copy).
+    assignments = [sql.SQL("id = id")] + [
+        sql.SQL("{} = {}").format(sql.Identifier(k), sql.Placeholder(k)) for k in changes
+    ]
+    query = sql.SQL("UPDATE sag_sager SET {} WHERE id = {} AND version = {} RETURNING id").format(
+        sql.SQL(", ").join(assignments), sql.Placeholder("id"), sql.Placeholder("expected_version"))
+    try:
+        with database.transaction():
+            rows = database.execute_query(query, {**changes, "id": case_id, "expected_version": version})
+    except (psycopg.errors.IntegrityError, psycopg.errors.DataError) as exc:
+        raise _database_error(exc) from exc
+    if not rows:
+        raise _stale_or_missing(case_id, version)
+    return get_case(case_id)
+
+
+def change_status(case_id: int, change: StatusChange) -> dict[str, Any]:
+    """Move a case to another status; returns the history entry the trigger wrote."""
+    _check_status(change.status)
+    with database.transaction():
+        database.execute_query(Q["set_status_note"], {"note": change.note or ""})
+        rows = database.execute_query(Q["change_status"], {
+            "id": case_id, "status": change.status, "version": change.version,
+            "expected_status": change.expected_status,
+        })
+        if rows:
+            entry = database.execute_query(Q["read_latest_history"], {"id": case_id})[0]
+            database.execute_query(Q["set_status_note"], {"note": ""})
+            entry["case"] = rows[0]
+            return entry
+    current = database.execute_query(Q["read_case_version"], {"id": case_id})
+    if not current:
+        raise NotFound(f"Case {case_id} not found")
+    now = current[0]
+    if change.version is not None and now["version"] != change.version:
+        raise _stale_or_missing(case_id, change.version)
+    if change.expected_status is not None and now["status"] != change.expected_status:
+        raise Conflict(f"Case {case_id} was moved to {now['status']!r} by someone else meanwhile; "
+                       "reload it and decide again", field="expected_status")
+    raise Conflict(f"Case {case_id} already has status {change.status!r}", field="status")
+
+
+def assign_case(case_id: int, assignment: Assignment) -> dict[str, Any]:
+    _check_user(assignment.user_id, field="user_id")
+    try:
+        rows = database.execute_query(Q["assign_case"], {
+            "id": case_id, "user_id": assignment.user_id, "version": assignment.version})
+    except psycopg.errors.ForeignKeyViolation as exc:
+        raise ValidationFailed("The user does not exist (any more)", field="user_id") from exc
+    if not rows:
+        raise _stale_or_missing(case_id, assignment.version)
+    return get_case(case_id)
+
+
+def delete_case(case_id: int) -> None:
+    get_case(case_id)
+    try:
+        database.execute_update(Q["delete_case"], {"id": case_id})
+    except psycopg.errors.ForeignKeyViolation as exc:
+        raise Conflict(f"Case {case_id} is still referenced and cannot be deleted; close it instead") from exc
+
+
+# --- pickers -------------------------------------------------------------------------------
+
+def assignable_users() -> list[dict[str, Any]]:
+    return database.execute_query(Q["list_assignable_users"])
+
+
+def customer_choices(include_id: int | None = None) -> list[dict[str, Any]]:
+    return database.execute_query(Q["list_customer_choices"], {"include_id": include_id})
+
+
+def customer_summary(customer_id: int) -> dict[str, int]:
+    return database.execute_query(Q["customer_case_summary"], {"customer_id": customer_id})[0]

@@ -13,9 +13,10 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.core import realtime
 from app.core.errors import HubError, NotAuthenticated
 from app.core.logs import setup_logging
-from app.core.routes import auth, customers, dashboard, docs, health, users
+from app.core.routes import auth, customers, dashboard, docs, health, notifications, users
 from app.core.templating import render
 
 log = logging.getLogger("app")
@@ -105,7 +106,8 @@ def create_app(load_modules: bool = True) -> FastAPI:
     # /docs and /openapi.json are served by app.core.routes.docs, behind sign-in.
     app = FastAPI(title="BMC Hub", version="0.1.0", docs_url=None, redoc_url=None, openapi_url=None,
                   description="Customers, cases and reminders. Authenticate with a personal API token "
-                              "(`Authorization: Bearer ...`).")
+                              "(`Authorization: Bearer ...`).",
+                  lifespan=realtime.lifespan)
     install_error_handlers(app)
     app.mount("/static/bootstrap", StaticFiles(directory=bootstrap_dist()), name="bootstrap")
     app.mount(docs.SWAGGER_URL, StaticFiles(directory=docs.swagger_dist()), name="swagger")
@@ -119,6 +121,8 @@ def create_app(load_modules: bool = True) -> FastAPI:
     app.include_router(customers.pages)
     app.include_router(users.api)
     app.include_router(users.pages)
+    app.include_router(notifications.api)
+    app.include_router(notifications.pages)
     if load_modules:
         from app.core.modules import loader
 

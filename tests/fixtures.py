@@ -7,6 +7,7 @@ template database; every test module gets its own database cloned from it.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import uuid
@@ -134,9 +135,17 @@ def anon_client(app):
         yield c
 
 
+@functools.lru_cache(maxsize=32)
+def _password_hash(password: str) -> str:
+    # argon2 is slow on purpose (~0.1 s); the suite makes hundreds of users with few passwords.
+    from app.core import auth
+
+    return auth.hash_password(password)
+
+
 def make_user(role: str = "user", password: str = TEST_PASSWORD, **fields) -> dict:
     """Create a user directly in the database; returns its row plus the plain password."""
-    from app.core import auth, database
+    from app.core import database
 
     n = next(_counter)
     username = fields.pop("username", f"{role}{n}_{uuid.uuid4().hex[:6]}")
@@ -144,7 +153,7 @@ def make_user(role: str = "user", password: str = TEST_PASSWORD, **fields) -> di
         "INSERT INTO users (username, email, full_name, password_hash, role, active, timezone) "
         "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING *",
         (username, fields.pop("email", f"{username}@example.test"), fields.pop("full_name", f"Test {username}"),
-         auth.hash_password(password), role, fields.pop("active", True),
+         _password_hash(password), role, fields.pop("active", True),
          fields.pop("timezone", "Europe/Copenhagen")),
     )[0]
     row["password"] = password

@@ -302,3 +302,7 @@ def customer_choices(include_id: int | None = None) -> list[dict[str, Any]]:
 
 def customer_summary(customer_id: int) -> dict[str, int]:
     return database.execute_query(Q["customer_case_summary"], {"customer_id": customer_id})[0]
+
+
+def my_case_counts(user_id: int) -> dict[str, int]:
+    return database.execute_query(Q["my_case_counts"], {"user_id": user_id, "due_soon_hours": DUE_SOON_HOURS})[0]

@@ -128,3 +128,13 @@ SELECT count(*) FILTER (WHERE closed_at IS NULL) AS open,
        count(*) FILTER (WHERE closed_at IS NOT NULL) AS closed,
        count(*) FILTER (WHERE closed_at IS NULL AND deadline < now()) AS overdue
 FROM sag_sager WHERE customer_id = %(customer_id)s;
+
+-- name: my_case_counts
+-- The user's open, overdue and due-soon cases, plus unassigned open cases (dashboard).
+SELECT count(*) FILTER (WHERE assigned_to = %(user_id)s) AS open,
+       count(*) FILTER (WHERE assigned_to = %(user_id)s AND deadline < now()) AS overdue,
+       count(*) FILTER (WHERE assigned_to = %(user_id)s AND deadline >= now()
+                        AND deadline < now() + make_interval(hours => %(due_soon_hours)s)) AS due_soon,
+       count(*) FILTER (WHERE assigned_to IS NULL) AS unassigned
+FROM sag_sager
+WHERE closed_at IS NULL AND (assigned_to = %(user_id)s OR assigned_to IS NULL);

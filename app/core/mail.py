@@ -1,0 +1,124 @@
+"""Outgoing e-mail: SMTP when SMTP_HOST is set, otherwise `.eml` files under DATA_DIR/mail.
+
+    msg = build_message(to="a@b.dk", subject="Hi", text="plain", html="<p>html</p>")
+    errors = send_messages([msg])      # one entry per message: None when handed over, else the error
+
+HTML bodies get their CSS (a <style> block) inlined with css-inline, since many mail
+clients drop style sheets. One SMTP connection serves a whole batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+import uuid
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
+from pathlib import Path
+
+import css_inline
+
+from app.core.config import get_settings
+
+log = logging.getLogger("app.core.mail")
+MAIL_SUBDIR = "mail"
+MAX_SUBJECT_CHARS = 250
+
+_inliner = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
+
+
+def inline_css(html: str) -> str:
+    return _inliner.inline(html)
+
+
+def _clean_header(value: str) -> str:
+    # Header injection: a subject taken from user data must stay on one line.
+    return " ".join(str(value).split())[:MAX_SUBJECT_CHARS]
+
+
+def build_message(*, to: str, subject: str, text: str, html: str | None = None,
+                  to_name: str | None = None, headers: dict[str, str] | None = None) -> EmailMessage:
+    settings = get_settings()
+    msg = EmailMessage()
+    msg["From"] = settings.mail_from
+    msg["To"] = formataddr((_clean_header(to_name), to)) if to_name else to
+    msg["Subject"] = _clean_header(subject)
+    msg["Date"] = formatdate(localtime=False)
+    domain = parseaddr(settings.mail_from)[1].partition("@")[2] or "localhost"
+    msg["Message-ID"] = make_msgid(domain=domain)
+    for key, value in (headers or {}).items():
+        msg[key] = _clean_header(value)
+    msg.set_content(text)
+    if html is not None:
+        msg.add_alternative(inline_css(html), subtype="html")
+    return msg
+
+
+def mail_dir() -> Path:
+    return get_settings().data_dir / MAIL_SUBDIR
+
+
+def _write_files(messages: list[EmailMessage]) -> list[str | None]:
+    folder = mail_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    results: list[str | None] = []
+    for msg in messages:
+        try:
+            name = f"{uuid.uuid4().hex}.eml"
+            tmp = folder / (name + ".tmp")
+            tmp.write_bytes(msg.as_bytes())
+            tmp.rename(folder / name)  # readers never see a half-written file
+            results.append(None)
+        except OSError as exc:
+            results.append(f"file backend: {exc}")
+    return results
+
+
+def _smtp_connection() -> smtplib.SMTP:
+    s = get_settings()
+    if s.smtp_ssl:
+        conn: smtplib.SMTP = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_s,
+                                              context=ssl.create_default_context())
+    else:
+        conn = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_s)
+        if s.smtp_starttls:
+            conn.starttls(context=ssl.create_default_context())
+    if s.smtp_username:
+        conn.login(s.smtp_username, s.smtp_password or "")
+    return conn
+
+
+def send_messages(messages: list[EmailMessage]) -> list[str | None]:
+    """Hand every message to the transport; returns per message None (ok) or an error text."""
+    if not messages:
+        return []
+    if not get_settings().smtp_host:
+        return _write_files(messages)
+    try:
+        conn = _smtp_connection()
+    except (OSError, smtplib.SMTPException) as exc:
+        log.warning("SMTP connection failed: %s", type(exc).__name__)
+        return [f"SMTP connection failed: {exc}"[:500]] * len(messages)
+    results: list[str | None] = []
+    try:
+        for msg in messages:
+            try:
+                refused = conn.send_message(msg)
+                results.append(f"SMTP refused: {refused}"[:500] if refused else None)
+            except smtplib.SMTPServerDisconnected as exc:
+                results.append(f"SMTP disconnected: {exc}"[:500])
+                results.extend([f"SMTP disconnected: {exc}"[:500]] * (len(messages) - len(results)))
+                break
+            except (OSError, smtplib.SMTPException) as exc:
+                results.append(f"SMTP error: {exc}"[:500])
+    finally:
+        try:
+            conn.quit()
+        except (OSError, smtplib.SMTPException):
+            pass
+    return results
+
+
+def send_message(msg: EmailMessage) -> str | None:
+    return send_messages([msg])[0]

@@ -1,0 +1,283 @@
+-- name: claim_batch
+-- Claim due (and lease-expired) events and return each with its rule and case; `now` is the claim time.
+SELECT e.id, e.reminder_id, e.sag_id, e.kind, e.trigger_type, e.target_user_id, e.event_data,
+       e.scheduled_for, e.attempts, e.updated_at AS now,
+       r.name AS rule_name, r.active AS rule_active, r.trigger_config, r.title_template, r.message_template,
+       r.escalate_after, r.escalate_role, r.repeat_every_hours, r.sag_id AS rule_sag_id, r.channels,
+       r.last_run_at AS rule_last_run_at,
+       s.title AS case_title, s.description, s.status, st.label AS status_label, s.priority AS case_priority,
+       s.deadline, s.closed_at, s.updated_at AS case_updated_at,
+       c.name AS customer_name, COALESCE(NULLIF(au.full_name, ''), au.username) AS assignee_name
+FROM sag_claim_reminder_events(%(worker)s, %(limit)s, %(lease_s)s, clock_timestamp() + %(offset)s) AS e
+LEFT JOIN sag_reminders r ON r.id = e.reminder_id
+LEFT JOIN sag_sager s ON s.id = e.sag_id
+LEFT JOIN sag_statuses st ON st.key = s.status
+LEFT JOIN customers c ON c.id = s.customer_id
+LEFT JOIN users au ON au.id = s.assigned_to
+ORDER BY e.id;
+
+-- name: seconds_until_due
+-- How long an idle worker may sleep: until the next pending event or the next lease expiry.
+SELECT EXTRACT(EPOCH FROM (
+           least((SELECT min(scheduled_for) FROM sag_reminder_queue WHERE status = 'pending'),
+                 (SELECT min(lease_expires_at) FROM sag_reminder_queue WHERE status = 'processing'))
+           - (clock_timestamp() + %(offset)s)))::float8 AS wait_s;
+
+-- name: deliver_batch
+-- Resolve recipients, apply acknowledgements, preferences, quiet hours and the rate limit, and write the log rows of a whole batch.
+WITH items AS (
+    SELECT (i->>'e')::bigint AS event_id, i->>'t' AS title, i->>'m' AS message,
+           COALESCE((i->>'x')::boolean, FALSE) AS escalate
+    FROM jsonb_array_elements(%(items)s::jsonb) AS i
+), ev AS (
+    SELECT it.event_id, it.title, it.message, it.escalate, q.kind, q.reminder_id, q.sag_id,
+           q.target_user_id, q.trigger_type, q.event_data,
+           r.recipients, r.channels, r.priority, r.escalate_role, r.repeat_every_hours,
+           s.assigned_to, s.created_by,
+           (SELECT max(h.changed_at) FROM sag_status_history h WHERE h.sag_id = q.sag_id) AS status_changed_at
+    FROM items it
+    JOIN sag_reminder_queue q ON q.id = it.event_id
+    JOIN sag_reminders r ON r.id = q.reminder_id
+    JOIN sag_sager s ON s.id = q.sag_id
+), rcp AS (
+    SELECT ev.event_id, x.user_id, x.email, x.escalated,
+           CASE WHEN x.user_id IS NULL THEN 'e:' || x.email ELSE 'u:' || x.user_id END AS recipient
+    FROM ev
+    CROSS JOIN LATERAL sag_reminder_recipients(ev.recipients, ev.assigned_to, ev.created_by, ev.target_user_id,
+                                               CASE WHEN ev.escalate THEN ev.escalate_role END) AS x
+    WHERE x.user_id IS NULL OR NOT EXISTS (
+        SELECT 1 FROM sag_reminder_logs a
+        WHERE a.rule_id = ev.reminder_id AND a.sag_id = ev.sag_id AND a.user_id = x.user_id
+          AND a.acknowledged_at IS NOT NULL
+          AND a.acknowledged_at > COALESCE(ev.status_changed_at, '-infinity'::timestamptz))
+), dest AS (
+    SELECT rcp.event_id, rcp.user_id, rcp.email, rcp.escalated, rcp.recipient, ch.channel,
+           ev.title, ev.message, ev.priority, ev.reminder_id, ev.sag_id,
+           CASE WHEN rcp.user_id IS NULL THEN TRUE
+                ELSE COALESCE((p.trigger_overrides->ev.trigger_type->>ch.channel)::boolean,
+                              CASE ch.channel WHEN 'in_app' THEN p.in_app_enabled ELSE p.email_enabled END,
+                              TRUE)
+           END AS enabled,
+           CASE WHEN ch.channel = 'email' AND rcp.user_id IS NOT NULL
+                THEN sag_quiet_until(u.timezone, p.quiet_hours_start, p.quiet_hours_end, %(now)s) END AS quiet_until,
+           COALESCE(p.max_per_hour, %(default_max)s) AS cap
+    FROM rcp
+    JOIN ev ON ev.event_id = rcp.event_id
+    CROSS JOIN LATERAL unnest(ev.channels) AS ch (channel)
+    LEFT JOIN users u ON u.id = rcp.user_id
+    LEFT JOIN user_notification_preferences p ON p.user_id = rcp.user_id
+    WHERE (rcp.user_id IS NOT NULL OR ch.channel = 'email')
+      AND NOT EXISTS (SELECT 1 FROM sag_reminder_logs l
+                      WHERE l.event_id = rcp.event_id AND l.recipient = rcp.recipient AND l.channel = ch.channel)
+), counted AS (
+    -- A reminder (event x user) that delivers on any channel now counts once against the cap.
+    SELECT user_id, event_id, max(cap) AS cap,
+           row_number() OVER (PARTITION BY user_id ORDER BY event_id) AS rank
+    FROM dest
+    WHERE user_id IS NOT NULL AND enabled AND quiet_until IS NULL
+    GROUP BY user_id, event_id
+), totals AS (
+    SELECT user_id, count(*)::int AS n FROM counted GROUP BY user_id
+), bumped AS (
+    -- Atomic across workers: the row lock serialises concurrent batches for the same user, and
+    -- used - n is what earlier batches had taken when this one got the lock.
+    INSERT INTO sag_reminder_rate AS rt (user_id, window_start, used)
+    SELECT user_id, date_trunc('hour', %(now)s::timestamptz), n FROM totals ORDER BY user_id
+    ON CONFLICT (user_id, window_start) DO UPDATE SET used = rt.used + EXCLUDED.used
+    RETURNING rt.user_id, rt.used
+), granted AS (
+    SELECT c.user_id, c.event_id, c.rank <= c.cap - (b.used - t.n) AS ok
+    FROM counted c JOIN totals t ON t.user_id = c.user_id JOIN bumped b ON b.user_id = c.user_id
+), decided AS (
+    SELECT d.*,
+           CASE WHEN NOT d.enabled THEN 'suppressed'
+                WHEN d.quiet_until IS NOT NULL THEN 'deferred'
+                WHEN d.user_id IS NOT NULL AND NOT g.ok THEN 'rate_limited'
+                WHEN d.channel = 'email' THEN 'pending'
+                ELSE 'sent' END AS status
+    FROM dest d LEFT JOIN granted g ON g.user_id = d.user_id AND g.event_id = d.event_id
+), inserted AS (
+    INSERT INTO sag_reminder_logs (event_id, rule_id, sag_id, user_id, email, recipient, channel, status, title,
+                                   message, priority, escalated, deliver_after, sent_at, created_at, updated_at)
+    SELECT event_id, reminder_id, sag_id, user_id, CASE WHEN channel = 'email' THEN email END, recipient, channel,
+           status, CASE WHEN escalated THEN left('Escalated: ' || title, 500) ELSE title END, message, priority,
+           escalated, quiet_until, CASE WHEN status = 'sent' THEN %(now)s::timestamptz END, %(now)s, %(now)s
+    FROM decided
+    ORDER BY event_id, recipient, channel
+    ON CONFLICT ON CONSTRAINT sag_reminder_logs_delivery_key DO NOTHING
+    RETURNING id, event_id, user_id, channel, status, deliver_after
+), held AS (
+    -- At most one "n reminders held back" summary per user and window: it waits, pending, for the window's end.
+    INSERT INTO sag_reminder_queue (kind, target_user_id, event_data, dedup_key, scheduled_for)
+    SELECT 'held_back', user_id, jsonb_build_object('window_start', date_trunc('hour', %(now)s::timestamptz)),
+           'held:' || user_id || ':' || extract(epoch FROM date_trunc('hour', %(now)s::timestamptz))::bigint,
+           date_trunc('hour', %(now)s::timestamptz) + interval '1 hour'
+    FROM (SELECT DISTINCT user_id FROM inserted WHERE status = 'rate_limited' AND user_id IS NOT NULL) AS lim
+    ON CONFLICT (dedup_key) WHERE status = 'pending' AND dedup_key IS NOT NULL DO NOTHING
+    RETURNING id
+), digests AS (
+    -- What quiet hours deferred goes out as one summary when they end.
+    INSERT INTO sag_reminder_queue (kind, target_user_id, event_data, dedup_key, scheduled_for)
+    SELECT 'digest', user_id, jsonb_build_object('quiet_until', deliver_after),
+           'digest:' || user_id || ':' || extract(epoch FROM deliver_after)::bigint, deliver_after
+    FROM (SELECT DISTINCT user_id, deliver_after FROM inserted
+          WHERE status = 'deferred' AND user_id IS NOT NULL) AS d
+    ON CONFLICT (dedup_key) WHERE status = 'pending' AND dedup_key IS NOT NULL DO NOTHING
+    RETURNING id
+), repeats AS (
+    -- Re-remind every N hours while someone has not acknowledged (acknowledged users are left out above).
+    INSERT INTO sag_reminder_queue (reminder_id, sag_id, kind, trigger_type, event_data, dedup_key, scheduled_for)
+    SELECT ev.reminder_id, ev.sag_id, 'repeat', ev.trigger_type,
+           jsonb_build_object('occurrence', COALESCE((ev.event_data->>'occurrence')::int, 1) + 1),
+           'repeat:' || ev.reminder_id || ':' || ev.sag_id,
+           %(now)s::timestamptz + make_interval(hours => ev.repeat_every_hours)
+    FROM ev
+    WHERE ev.repeat_every_hours IS NOT NULL AND ev.kind IN ('rule', 'repeat')
+      AND EXISTS (SELECT 1 FROM inserted i WHERE i.event_id = ev.event_id AND i.user_id IS NOT NULL
+                  AND i.status <> 'suppressed')
+    ON CONFLICT (dedup_key) WHERE status = 'pending' AND dedup_key IS NOT NULL DO NOTHING
+    RETURNING id
+)
+SELECT (SELECT count(*) FROM inserted)::int AS written,
+       (SELECT count(*) FROM inserted WHERE status IN ('sent', 'pending'))::int AS delivered,
+       (SELECT count(*) FROM inserted WHERE status = 'rate_limited')::int AS rate_limited,
+       (SELECT count(*) FROM held)::int AS held_summaries,
+       (SELECT count(*) FROM digests)::int AS digests,
+       (SELECT count(*) FROM repeats)::int AS repeats;
+
+-- name: read_pending_emails
+-- E-mail log rows of these events still to be handed to the transport, with what the e-mail shows.
+SELECT l.id, l.event_id, l.user_id, l.email, l.title, l.message, l.priority, l.escalated, l.sag_id,
+       s.title AS case_title, s.description, s.status, st.label AS status_label, s.priority AS case_priority,
+       s.deadline, c.name AS customer_name, COALESCE(NULLIF(au.full_name, ''), au.username) AS assignee_name,
+       u.timezone, COALESCE(NULLIF(u.full_name, ''), u.username) AS user_name
+FROM sag_reminder_logs l
+JOIN sag_sager s ON s.id = l.sag_id
+LEFT JOIN sag_statuses st ON st.key = s.status
+LEFT JOIN customers c ON c.id = s.customer_id
+LEFT JOIN users au ON au.id = s.assigned_to
+LEFT JOIN users u ON u.id = l.user_id
+WHERE l.event_id = ANY (%(event_ids)s) AND l.channel = 'email' AND l.status = 'pending'
+ORDER BY l.id;
+
+-- name: record_email_results
+-- Mark e-mail rows sent, or store the error (final = mark failed).
+UPDATE sag_reminder_logs l
+SET status = CASE WHEN r.error IS NULL THEN 'sent' WHEN %(final)s THEN 'failed' ELSE l.status END,
+    sent_at = CASE WHEN r.error IS NULL THEN %(now)s::timestamptz ELSE l.sent_at END,
+    error = r.error, updated_at = %(now)s
+FROM unnest(%(ids)s::bigint[], %(errors)s::text[]) AS r (id, error)
+WHERE l.id = r.id;
+
+-- name: finish_events
+-- Events fully handled.
+UPDATE sag_reminder_queue
+SET status = 'sent', processed_at = %(now)s, lease_owner = NULL, lease_expires_at = NULL,
+    last_error = NULL, updated_at = %(now)s
+WHERE id = ANY (%(ids)s) AND status = 'processing';
+
+-- name: close_events
+-- Events skipped or failed for good, each with its reason.
+UPDATE sag_reminder_queue q
+SET status = r.status, last_error = r.reason, processed_at = %(now)s, lease_owner = NULL,
+    lease_expires_at = NULL, updated_at = %(now)s
+FROM unnest(%(ids)s::bigint[], %(statuses)s::text[], %(reasons)s::text[]) AS r (id, status, reason)
+WHERE q.id = r.id AND q.status = 'processing';
+
+-- name: retry_events
+-- Back to pending after a delay (exponential backoff), or failed once the attempts are used up.
+UPDATE sag_reminder_queue q
+SET status = CASE WHEN q.attempts >= %(max_attempts)s THEN 'failed' ELSE 'pending' END,
+    scheduled_for = CASE WHEN q.attempts >= %(max_attempts)s THEN q.scheduled_for
+                         ELSE %(now)s::timestamptz + make_interval(
+                             secs => least(%(max_backoff_s)s, %(base_backoff_s)s * power(2, q.attempts - 1))) END,
+    processed_at = CASE WHEN q.attempts >= %(max_attempts)s THEN %(now)s::timestamptz END,
+    last_error = r.error, lease_owner = NULL, lease_expires_at = NULL, updated_at = %(now)s
+FROM unnest(%(ids)s::bigint[], %(errors)s::text[]) AS r (id, error)
+WHERE q.id = r.id AND q.status = 'processing'
+RETURNING q.id, q.status;
+
+-- name: fail_pending_emails
+-- The event gave up: its e-mails that never went out are failed, with the last error.
+UPDATE sag_reminder_logs
+SET status = 'failed', error = COALESCE(error, %(error)s), updated_at = %(now)s
+WHERE event_id = ANY (%(event_ids)s) AND channel = 'email' AND status = 'pending';
+
+-- name: expand_tick
+-- A time-based rule's tick: one `rule` event per matching open case (inactivity: those that went quiet in this window).
+INSERT INTO sag_reminder_queue (reminder_id, sag_id, kind, trigger_type, event_data, dedup_key, scheduled_for)
+SELECT r.id, s.id, 'rule', r.trigger_type,
+       jsonb_build_object('tick', %(tick_id)s::bigint, 'inactive_since', s.updated_at),
+       'fire:' || %(tick_id)s::bigint || ':' || s.id, %(now)s
+FROM sag_reminders r
+JOIN sag_sager s ON (r.sag_id IS NULL OR s.id = r.sag_id)
+WHERE r.id = %(rule_id)s AND s.closed_at IS NULL
+  AND (r.trigger_type <> 'inactivity'
+       OR (s.updated_at + make_interval(days => (r.trigger_config->>'days')::int)
+               > COALESCE(%(prev)s::timestamptz, '-infinity'::timestamptz)
+           AND s.updated_at + make_interval(days => (r.trigger_config->>'days')::int) <= %(now)s))
+ON CONFLICT (dedup_key) WHERE status = 'pending' AND dedup_key IS NOT NULL DO NOTHING;
+
+-- name: next_inactivity_run
+-- When the next open case in the rule's scope reaches N days without an update.
+SELECT COALESCE(min(s.updated_at + make_interval(days => (r.trigger_config->>'days')::int)),
+                %(now)s::timestamptz + make_interval(days => (r.trigger_config->>'days')::int)) AS next_run_at
+FROM sag_reminders r
+LEFT JOIN sag_sager s ON (r.sag_id IS NULL OR s.id = r.sag_id) AND s.closed_at IS NULL
+     AND s.updated_at + make_interval(days => (r.trigger_config->>'days')::int) > %(now)s
+WHERE r.id = %(rule_id)s
+GROUP BY r.id;
+
+-- name: advance_rule
+-- Record a tick and set the next one (the rule trigger queues it).
+UPDATE sag_reminders SET last_run_at = %(now)s, next_run_at = %(next_run_at)s WHERE id = %(rule_id)s;
+
+-- name: read_user_for_summary
+-- A summary's recipient with the preferences that decide its channels.
+SELECT u.id, u.email, u.active, u.timezone, COALESCE(NULLIF(u.full_name, ''), u.username) AS user_name,
+       p.in_app_enabled, p.email_enabled,
+       sag_quiet_until(u.timezone, p.quiet_hours_start, p.quiet_hours_end, %(now)s) AS quiet_until
+FROM users u LEFT JOIN user_notification_preferences p ON p.user_id = u.id
+WHERE u.id = %(user_id)s;
+
+-- name: read_held_back
+-- The user's rate-limited reminders of one window (one row per reminder, whatever its channels).
+SELECT DISTINCT ON (event_id) event_id, title, sag_id FROM sag_reminder_logs
+WHERE user_id = %(user_id)s AND status = 'rate_limited'
+  AND created_at >= %(window_start)s::timestamptz
+  AND created_at < %(window_start)s::timestamptz + interval '1 hour'
+ORDER BY event_id;
+
+-- name: read_deferred
+-- The user's e-mails deferred by quiet hours that are due now.
+SELECT l.id, l.title, l.message, l.sag_id, l.priority, s.title AS case_title
+FROM sag_reminder_logs l LEFT JOIN sag_sager s ON s.id = l.sag_id
+WHERE l.user_id = %(user_id)s AND l.status = 'deferred' AND l.deliver_after <= %(now)s
+ORDER BY l.id;
+
+-- name: insert_summary_log
+-- The log row of a summary (held back / digest) for one channel.
+INSERT INTO sag_reminder_logs (event_id, user_id, email, recipient, channel, status, title, message, priority,
+                               sent_at, created_at, updated_at)
+VALUES (%(event_id)s, %(user_id)s, %(email)s, 'u:' || %(user_id)s::int, %(channel)s, %(status)s, %(title)s,
+        %(message)s, 'normal', CASE WHEN %(status)s = 'sent' THEN %(now)s::timestamptz END, %(now)s, %(now)s)
+ON CONFLICT ON CONSTRAINT sag_reminder_logs_delivery_key DO UPDATE SET updated_at = EXCLUDED.updated_at
+RETURNING id, status;
+
+-- name: mark_deferred_sent
+-- The digest went out: its deferred rows are delivered (or failed for good).
+UPDATE sag_reminder_logs
+SET status = %(status)s, sent_at = CASE WHEN %(status)s = 'sent' THEN %(now)s::timestamptz END,
+    error = %(error)s, updated_at = %(now)s
+WHERE id = ANY (%(ids)s) AND status = 'deferred';
+
+-- name: purge_rate_windows
+-- Old rate-limit windows are no longer needed.
+DELETE FROM sag_reminder_rate WHERE window_start < %(now)s::timestamptz - interval '1 day';
+
+-- name: record_summary_email
+-- The outcome of a held-back summary sent by e-mail.
+UPDATE sag_reminder_logs
+SET status = %(status)s, error = %(error)s, updated_at = %(now)s,
+    sent_at = CASE WHEN %(status)s = 'sent' THEN %(now)s::timestamptz END
+WHERE event_id = %(event_id)s AND channel = 'email';

@@ -1,0 +1,99 @@
+"""Reminder e-mails: HTML and text parts with the case details and signed action links."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from app.core import mail, signing
+from app.core.config import get_settings
+
+EMAIL_TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "email"
+LINK_PURPOSE_OPEN = "sag-reminder-open"
+LINK_PURPOSE_ACTION = "sag-reminder-action"
+ACTIONS = ("acknowledge", "snooze_1h", "snooze_1d")
+EXCERPT_CHARS = 400
+SUMMARY_MAX_ITEMS = 25
+LINK_PREFIX = "/sag/reminder-links"
+
+_env = Environment(
+    loader=FileSystemLoader(str(EMAIL_TEMPLATES)),
+    autoescape=select_autoescape(enabled_extensions=("html",), default=False),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _base() -> str:
+    return get_settings().base_url.rstrip("/")
+
+
+def open_link(log_id: int, user_id: int) -> str:
+    return f"{_base()}{LINK_PREFIX}/open/{signing.sign(LINK_PURPOSE_OPEN, {'l': log_id, 'u': user_id})}"
+
+
+def action_link(log_id: int, user_id: int, action: str) -> str:
+    token = signing.sign(LINK_PURPOSE_ACTION, {"l": log_id, "u": user_id, "a": action})
+    return f"{_base()}{LINK_PREFIX}/action/{token}"
+
+
+def _format_time(value, tz: str | None) -> str:
+    if value is None:
+        return ""
+    try:
+        zone = ZoneInfo(tz or get_settings().timezone)
+    except Exception:  # noqa: BLE001 - a bad stored zone must not stop the e-mail
+        zone = ZoneInfo("UTC")
+    local = value.astimezone(zone)
+    return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or "")
+
+
+def reminder_message(row: dict[str, Any]) -> EmailMessage:
+    """The e-mail for one log row of read_pending_emails."""
+    description = row.get("description") or ""
+    excerpt = description[:EXCERPT_CHARS] + ("…" if len(description) > EXCERPT_CHARS else "")
+    case = {
+        "number": row["sag_id"],
+        "title": row.get("case_title") or "",
+        "customer": row.get("customer_name") or "",
+        "status_label": row.get("status_label") or row.get("status") or "",
+        "priority": row.get("case_priority") or "",
+        "deadline_text": _format_time(row.get("deadline"), row.get("timezone")),
+        "assignee": row.get("assignee_name") or "",
+        "excerpt": excerpt,
+    }
+    if row.get("user_id"):
+        links = {"open": open_link(row["id"], row["user_id"]),
+                 **{a: action_link(row["id"], row["user_id"], a) for a in ACTIONS},
+                 "preferences": f"{_base()}/me/notifications"}
+    else:
+        links = {"open": f"{_base()}/sag/{row['sag_id']}", "acknowledge": None}
+    ctx = {"title": row["title"], "message": row.get("message") or "", "case": case, "links": links,
+           "escalated": bool(row.get("escalated")), "link_days": signing.DEFAULT_MAX_AGE_S // 86400}
+    subject = f"[#{row['sag_id']}] {row['title']}"
+    return mail.build_message(
+        to=row["email"], to_name=row.get("user_name"), subject=subject,
+        text=_env.get_template("reminder.txt").render(ctx),
+        html=_env.get_template("reminder.html").render(ctx),
+        headers={"X-BMC-Reminder-Log": str(row["id"]), "Auto-Submitted": "auto-generated"},
+    )
+
+
+def summary_message(*, to: str, to_name: str | None, title: str, intro: str,
+                    items: list[dict[str, Any]]) -> EmailMessage:
+    """One e-mail listing several reminders (the quiet-hours digest, the held-back summary)."""
+    shown = [dict(i, url=f"{_base()}/sag/{i['sag_id']}" if i.get("sag_id") else None)
+             for i in items[:SUMMARY_MAX_ITEMS]]
+    ctx = {"title": title, "intro": intro, "items": shown, "more": max(0, len(items) - SUMMARY_MAX_ITEMS),
+           "list_url": f"{_base()}/sag/reminders", "preferences_url": f"{_base()}/me/notifications"}
+    return mail.build_message(
+        to=to, to_name=to_name, subject=title,
+        text=_env.get_template("summary.txt").render(ctx),
+        html=_env.get_template("summary.html").render(ctx),
+        headers={"Auto-Submitted": "auto-generated"},
+    )

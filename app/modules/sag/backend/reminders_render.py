@@ -1,0 +1,98 @@
+"""Rendering a rule's title and message: sandboxed Jinja2 with the case's fields.
+
+Rule templates are written by users, so they run in Jinja2's SandboxedEnvironment (no
+attribute access to internals, no imports). Output is plain text: HTML escaping happens
+where the text is shown (page templates, e-mail), never here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+from app.core.config import get_settings
+
+TITLE_MAX_CHARS = 500
+MESSAGE_MAX_CHARS = 5000
+TEMPLATE_CACHE_SIZE = 512
+DESCRIPTION_EXCERPT_CHARS = 300
+
+
+class ReminderTemplateError(Exception):
+    """A rule's template does not compile or fails to render; the message says where."""
+
+
+def _fmt_datetime(value: Any, fmt: str = "%Y-%m-%d %H:%M", tz: str | None = None) -> str:
+    if not isinstance(value, datetime):
+        return "" if value is None else str(value)
+    zone = ZoneInfo(tz or get_settings().timezone)
+    return value.astimezone(zone).strftime(fmt) if value.tzinfo else value.strftime(fmt)
+
+
+_env = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined, trim_blocks=True)
+_env.filters["datetime"] = _fmt_datetime
+
+
+@lru_cache(maxsize=TEMPLATE_CACHE_SIZE)
+def _compile(source: str):
+    return _env.from_string(source)
+
+
+def check_template(source: str, field: str) -> None:
+    """Raise ReminderTemplateError when `source` does not compile (used when saving a rule)."""
+    try:
+        _compile(source)
+    except TemplateError as exc:
+        raise ReminderTemplateError(f"{field}: {exc}") from exc
+
+
+def render(source: str, context: dict[str, Any], limit: int) -> str:
+    try:
+        text = _compile(source).render(context)
+    except TemplateError as exc:
+        raise ReminderTemplateError(f"{type(exc).__name__}: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - a user template may fail in any way
+        raise ReminderTemplateError(f"{type(exc).__name__}: {exc}") from exc
+    return text.strip()[:limit]
+
+
+def case_context(row: dict[str, Any]) -> dict[str, Any]:
+    """The variables a rule template sees, from an event row joined with its case and rule."""
+    description = row.get("description") or ""
+    data = row.get("event_data") or {}
+    case = {
+        "id": row.get("sag_id"),
+        "number": row.get("sag_id"),
+        "title": row.get("case_title") or "",
+        "description": description,
+        "excerpt": description[:DESCRIPTION_EXCERPT_CHARS],
+        "status": row.get("status"),
+        "status_label": row.get("status_label") or row.get("status"),
+        "priority": row.get("case_priority"),
+        "deadline": row.get("deadline"),
+        "customer": row.get("customer_name") or "",
+        "assignee": row.get("assignee_name") or "",
+        "url": f"{get_settings().base_url.rstrip('/')}/sag/{row.get('sag_id')}",
+    }
+    return {
+        "case": case,
+        "sag": case,
+        "rule": {"name": row.get("rule_name") or "", "trigger_type": row.get("trigger_type")},
+        "event": data,
+        "old_status": data.get("from"),
+        "new_status": data.get("to"),
+        "occurrence": data.get("occurrence", 1),
+    }
+
+
+def render_event(row: dict[str, Any]) -> tuple[str, str]:
+    """(title, message) of one firing; raises ReminderTemplateError."""
+    ctx = case_context(row)
+    title = render(row["title_template"], ctx, TITLE_MAX_CHARS) or (row.get("rule_name") or "Reminder")
+    message = render(row.get("message_template") or "", ctx, MESSAGE_MAX_CHARS)
+    return title, message

@@ -1,0 +1,405 @@
+-- Reminder engine: rules, the event queue, delivery logs and rate-limit windows, plus the
+-- triggers that enqueue and (re)schedule events in the same transaction as the change.
+--
+-- Event kinds in the queue:
+--   rule       one firing of a rule for one case (status change, deadline, or a child of a tick)
+--   tick       a time-based rule's clock (scheduled/recurring/inactivity); the worker expands it
+--              into `rule` events for the matching cases and schedules the next tick
+--   snooze     a snoozed reminder coming back for one user
+--   repeat     "re-remind every N hours until acknowledged" (may escalate to a role)
+--   digest     the one e-mail summary of what quiet hours deferred
+--   held_back  the one "n reminders held back" summary after a rate-limit window
+
+CREATE TABLE sag_reminders (
+    id                  SERIAL PRIMARY KEY,
+    name                VARCHAR(200) NOT NULL CHECK (btrim(name) <> ''),
+    -- NULL: the rule applies to every case.
+    sag_id              INTEGER REFERENCES sag_sager(id) ON DELETE CASCADE,
+    trigger_type        VARCHAR(16) NOT NULL
+                        CHECK (trigger_type IN ('status_change', 'scheduled', 'deadline', 'recurring', 'inactivity')),
+    -- status_change {"from": "new"|"any", "to": "..."|"any"}; scheduled {"at": iso};
+    -- deadline {"offset_minutes": 1440}; recurring {"cron": "0 8 * * 1-5", "timezone": "...", "until": iso|null};
+    -- inactivity {"days": 5}
+    trigger_config      JSONB NOT NULL DEFAULT '{}'::jsonb CHECK (jsonb_typeof(trigger_config) = 'object'),
+    -- Denormalised for the status trigger's join (NULL = any).
+    from_status         VARCHAR(32) GENERATED ALWAYS AS (
+                            CASE WHEN trigger_type = 'status_change'
+                                 THEN NULLIF(trigger_config->>'from', 'any') END) STORED,
+    to_status           VARCHAR(32) GENERATED ALWAYS AS (
+                            CASE WHEN trigger_type = 'status_change'
+                                 THEN NULLIF(trigger_config->>'to', 'any') END) STORED,
+    -- {"assignee": bool, "creator": bool, "users": [ids], "roles": ["admin"], "emails": ["a@b"]}
+    recipients          JSONB NOT NULL DEFAULT '{"assignee": true}'::jsonb CHECK (jsonb_typeof(recipients) = 'object'),
+    channels            TEXT[] NOT NULL DEFAULT ARRAY['in_app']
+                        CHECK (cardinality(channels) BETWEEN 1 AND 2 AND channels <@ ARRAY['in_app', 'email']),
+    title_template      VARCHAR(500) NOT NULL CHECK (btrim(title_template) <> ''),
+    message_template    TEXT NOT NULL DEFAULT '' CHECK (length(message_template) <= 5000),
+    priority            VARCHAR(8) NOT NULL DEFAULT 'normal' CHECK (priority IN ('low', 'normal', 'high', 'urgent')),
+    active              BOOLEAN NOT NULL DEFAULT TRUE,
+    repeat_every_hours  INTEGER CHECK (repeat_every_hours BETWEEN 1 AND 720),
+    escalate_after      INTEGER CHECK (escalate_after BETWEEN 1 AND 100),
+    escalate_role       VARCHAR(16) CHECK (escalate_role IN ('admin', 'user')),
+    created_by          INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    -- The next tick of a scheduled/recurring/inactivity rule (the rule trigger queues it).
+    next_run_at         TIMESTAMPTZ,
+    last_run_at         TIMESTAMPTZ,
+    created_at          TIMESTAMPTZ NOT NULL DEFAULT now(),
+    updated_at          TIMESTAMPTZ NOT NULL DEFAULT now(),
+    CHECK ((escalate_after IS NULL) = (escalate_role IS NULL))
+);
+CREATE INDEX sag_reminders_sag_idx ON sag_reminders (sag_id);
+CREATE INDEX sag_reminders_status_rules_idx ON sag_reminders (trigger_type, sag_id) WHERE active;
+CREATE TRIGGER sag_reminders_set_updated_at BEFORE UPDATE ON sag_reminders
+    FOR EACH ROW EXECUTE FUNCTION set_updated_at();
+
+-- Queue and logs are written only by this module's SQL, which sets updated_at itself:
+-- a per-row trigger would cost the hot path for nothing.
+CREATE TABLE sag_reminder_queue (
+    id                  BIGSERIAL PRIMARY KEY,
+    reminder_id         INTEGER REFERENCES sag_reminders(id) ON DELETE SET NULL,
+    sag_id              INTEGER REFERENCES sag_sager(id) ON DELETE CASCADE,
+    kind                VARCHAR(10) NOT NULL DEFAULT 'rule'
+                        CHECK (kind IN ('rule', 'tick', 'snooze', 'repeat', 'digest', 'held_back')),
+    trigger_type        VARCHAR(16),
+    target_user_id      INTEGER REFERENCES users(id) ON DELETE CASCADE,
+    event_data          JSONB NOT NULL DEFAULT '{}'::jsonb,
+    -- At most one pending event per key (a deadline per rule and case, one digest per quiet period ...).
+    dedup_key           TEXT,
+    scheduled_for       TIMESTAMPTZ NOT NULL DEFAULT now(),
+    status              VARCHAR(10) NOT NULL DEFAULT 'pending'
+                        CHECK (status IN ('pending', 'processing', 'sent', 'failed', 'cancelled', 'skipped')),
+    attempts            INTEGER NOT NULL DEFAULT 0,
+    last_error          TEXT,
+    lease_owner         TEXT,
+    lease_expires_at    TIMESTAMPTZ,
+    processed_at        TIMESTAMPTZ,
+    created_at          TIMESTAMPTZ NOT NULL DEFAULT now(),
+    updated_at          TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+-- "Next due pending" stays an index range scan however many processed rows pile up.
+CREATE INDEX sag_reminder_queue_due_idx ON sag_reminder_queue (scheduled_for) WHERE status = 'pending';
+CREATE INDEX sag_reminder_queue_lease_idx ON sag_reminder_queue (lease_expires_at) WHERE status = 'processing';
+CREATE INDEX sag_reminder_queue_case_pending_idx ON sag_reminder_queue (sag_id) WHERE status = 'pending';
+CREATE INDEX sag_reminder_queue_rule_pending_idx ON sag_reminder_queue (reminder_id) WHERE status = 'pending';
+CREATE INDEX sag_reminder_queue_deadline_idx ON sag_reminder_queue (reminder_id, sag_id)
+    WHERE trigger_type = 'deadline';
+CREATE INDEX sag_reminder_queue_processed_idx ON sag_reminder_queue (processed_at)
+    WHERE processed_at IS NOT NULL;
+CREATE INDEX sag_reminder_queue_failed_idx ON sag_reminder_queue (updated_at) WHERE status = 'failed';
+CREATE UNIQUE INDEX sag_reminder_queue_dedup_key ON sag_reminder_queue (dedup_key)
+    WHERE status = 'pending' AND dedup_key IS NOT NULL;
+
+CREATE TABLE sag_reminder_logs (
+    id                  BIGSERIAL PRIMARY KEY,
+    event_id            BIGINT NOT NULL REFERENCES sag_reminder_queue(id) ON DELETE CASCADE,
+    rule_id             INTEGER REFERENCES sag_reminders(id) ON DELETE SET NULL,
+    sag_id              INTEGER REFERENCES sag_sager(id) ON DELETE CASCADE,
+    user_id             INTEGER REFERENCES users(id) ON DELETE CASCADE,
+    -- The address an e-mail went to (the user's at the time, or an external one).
+    email               VARCHAR(254),
+    -- 'u:<user id>' or 'e:<address>': the recipient half of the idempotency key.
+    recipient           TEXT NOT NULL,
+    channel             VARCHAR(8) NOT NULL CHECK (channel IN ('in_app', 'email')),
+    -- pending = an e-mail written but not yet handed to the transport.
+    status              VARCHAR(12) NOT NULL
+                        CHECK (status IN ('pending', 'sent', 'failed', 'rate_limited', 'suppressed', 'deferred')),
+    title               VARCHAR(500) NOT NULL,
+    message             TEXT NOT NULL DEFAULT '',
+    priority            VARCHAR(8) NOT NULL DEFAULT 'normal',
+    escalated           BOOLEAN NOT NULL DEFAULT FALSE,
+    error               TEXT,
+    -- A deferred e-mail goes out (in the digest) at the end of the quiet period.
+    deliver_after       TIMESTAMPTZ,
+    sent_at             TIMESTAMPTZ,
+    seen_at             TIMESTAMPTZ,
+    clicked_at          TIMESTAMPTZ,
+    dismissed_at        TIMESTAMPTZ,
+    snoozed_until       TIMESTAMPTZ,
+    acknowledged_at     TIMESTAMPTZ,
+    created_at          TIMESTAMPTZ NOT NULL DEFAULT now(),
+    updated_at          TIMESTAMPTZ NOT NULL DEFAULT now(),
+    CONSTRAINT sag_reminder_logs_delivery_key UNIQUE (event_id, recipient, channel)
+);
+CREATE INDEX sag_reminder_logs_user_idx ON sag_reminder_logs (user_id, id DESC);
+CREATE INDEX sag_reminder_logs_unread_idx ON sag_reminder_logs (user_id)
+    WHERE channel = 'in_app' AND status = 'sent' AND seen_at IS NULL AND dismissed_at IS NULL;
+CREATE INDEX sag_reminder_logs_case_idx ON sag_reminder_logs (sag_id, id DESC);
+CREATE INDEX sag_reminder_logs_ack_idx ON sag_reminder_logs (rule_id, sag_id, user_id)
+    WHERE acknowledged_at IS NOT NULL;
+CREATE INDEX sag_reminder_logs_deferred_idx ON sag_reminder_logs (user_id, deliver_after)
+    WHERE status = 'deferred';
+CREATE INDEX sag_reminder_logs_limited_idx ON sag_reminder_logs (user_id, created_at)
+    WHERE status = 'rate_limited';
+
+-- Fixed one-hour windows; `used` counts reminders counted against the cap (granted or not),
+-- so a single upsert both reserves and reports the previous total atomically.
+CREATE TABLE sag_reminder_rate (
+    user_id         INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    window_start    TIMESTAMPTZ NOT NULL,
+    used            INTEGER NOT NULL DEFAULT 0,
+    created_at      TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (user_id, window_start)
+);
+
+-- ---------------------------------------------------------------------------------------
+-- Functions shared by the worker and the preview
+
+-- End of the quiet period `p_now` falls in (in the user's zone), or NULL when not quiet.
+-- Handles periods over midnight (22:00-07:00); DST is PostgreSQL's zone arithmetic.
+CREATE OR REPLACE FUNCTION sag_quiet_until(p_tz TEXT, p_start TIME, p_end TIME, p_now TIMESTAMPTZ)
+RETURNS TIMESTAMPTZ LANGUAGE sql STABLE AS $$
+    SELECT CASE
+        WHEN p_start IS NULL OR p_end IS NULL OR p_start = p_end THEN NULL
+        WHEN p_start < p_end THEN
+            CASE WHEN lt::time >= p_start AND lt::time < p_end THEN (lt::date + p_end) AT TIME ZONE p_tz END
+        WHEN lt::time >= p_start THEN ((lt::date + 1) + p_end) AT TIME ZONE p_tz
+        WHEN lt::time < p_end THEN (lt::date + p_end) AT TIME ZONE p_tz
+    END
+    FROM (SELECT CASE WHEN p_start IS NULL THEN NULL ELSE p_now AT TIME ZONE p_tz END AS lt) AS local_now
+$$;
+
+-- Recipients of one firing, resolved now (so a re-assigned case reminds the new assignee),
+-- one row per user (deduplicated) plus one per external address.
+-- p_target: snooze events go to that user only. p_escalate_role: add that role's users.
+CREATE OR REPLACE FUNCTION sag_reminder_recipients(
+    p_recipients JSONB, p_assigned INTEGER, p_created INTEGER, p_target INTEGER, p_escalate_role TEXT)
+RETURNS TABLE (user_id INTEGER, email TEXT, escalated BOOLEAN) LANGUAGE sql STABLE AS $$
+    SELECT u.id, u.email::text, bool_and(c.esc)
+    FROM (
+        SELECT p_target, FALSE WHERE p_target IS NOT NULL
+        UNION ALL
+        SELECT p_assigned, FALSE WHERE p_target IS NULL AND (p_recipients->>'assignee')::boolean
+        UNION ALL
+        SELECT p_created, FALSE WHERE p_target IS NULL AND (p_recipients->>'creator')::boolean
+        UNION ALL
+        SELECT x::integer, FALSE
+        FROM jsonb_array_elements_text(CASE WHEN p_target IS NULL AND jsonb_typeof(p_recipients->'users') = 'array'
+                                            THEN p_recipients->'users' ELSE '[]'::jsonb END) AS x
+        UNION ALL
+        SELECT ru.id, FALSE FROM users ru
+        WHERE p_target IS NULL AND ru.active AND jsonb_typeof(p_recipients->'roles') = 'array'
+          AND p_recipients->'roles' ? ru.role
+        UNION ALL
+        SELECT eu.id, TRUE FROM users eu WHERE p_escalate_role IS NOT NULL AND eu.active AND eu.role = p_escalate_role
+    ) AS c (uid, esc)
+    JOIN users u ON u.id = c.uid AND u.active
+    GROUP BY u.id, u.email
+    UNION ALL
+    SELECT DISTINCT NULL::integer, lower(x), FALSE
+    FROM jsonb_array_elements_text(CASE WHEN p_target IS NULL AND jsonb_typeof(p_recipients->'emails') = 'array'
+                                        THEN p_recipients->'emails' ELSE '[]'::jsonb END) AS x
+$$;
+
+-- Claim a batch: due pending events plus processing events whose worker's lease expired
+-- (a crashed worker's batch is taken over). SKIP LOCKED lets any number of workers claim at once.
+CREATE OR REPLACE FUNCTION sag_claim_reminder_events(
+    p_worker TEXT, p_limit INTEGER, p_lease_s DOUBLE PRECISION, p_now TIMESTAMPTZ)
+RETURNS SETOF sag_reminder_queue LANGUAGE sql AS $$
+    WITH due AS (
+        SELECT id FROM sag_reminder_queue
+        WHERE status = 'pending' AND scheduled_for <= p_now
+        ORDER BY scheduled_for
+        LIMIT p_limit
+        FOR UPDATE SKIP LOCKED
+    ), expired AS (
+        SELECT id FROM sag_reminder_queue
+        WHERE status = 'processing' AND lease_expires_at < p_now
+        ORDER BY lease_expires_at
+        LIMIT p_limit
+        FOR UPDATE SKIP LOCKED
+    )
+    UPDATE sag_reminder_queue q
+    SET status = 'processing', lease_owner = p_worker,
+        lease_expires_at = p_now + make_interval(secs => p_lease_s),
+        attempts = q.attempts + 1, updated_at = p_now
+    WHERE q.id IN (SELECT id FROM due UNION ALL SELECT id FROM expired)
+    RETURNING q.*
+$$;
+
+-- ---------------------------------------------------------------------------------------
+-- Triggers
+
+-- Wake the workers whenever events are queued (one notification per transaction).
+CREATE OR REPLACE FUNCTION sag_notify_workers() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('sag_reminder_queue', '');
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER sag_reminder_queue_notify AFTER INSERT ON sag_reminder_queue
+    FOR EACH STATEMENT EXECUTE FUNCTION sag_notify_workers();
+
+-- Deadline events for the given cases and rules: at deadline - offset (or now when that has
+-- passed but the deadline has not), skipping firings already sent for the same deadline.
+CREATE OR REPLACE FUNCTION sag_schedule_deadlines(p_case_ids INTEGER[], p_rule_id INTEGER)
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO sag_reminder_queue (reminder_id, sag_id, kind, trigger_type, event_data, dedup_key, scheduled_for)
+    SELECT r.id, s.id, 'rule', 'deadline',
+           jsonb_build_object('deadline', s.deadline, 'offset_minutes', (r.trigger_config->>'offset_minutes')::int),
+           'deadline:' || r.id || ':' || s.id,
+           greatest(s.deadline - make_interval(mins => (r.trigger_config->>'offset_minutes')::int), now())
+    FROM sag_reminders r
+    JOIN sag_sager s ON (r.sag_id IS NULL OR r.sag_id = s.id)
+    WHERE r.active AND r.trigger_type = 'deadline'
+      AND (p_rule_id IS NULL OR r.id = p_rule_id)
+      AND (p_case_ids IS NULL OR s.id = ANY (p_case_ids))
+      AND s.closed_at IS NULL AND s.deadline IS NOT NULL AND s.deadline > now()
+      AND NOT EXISTS (
+          SELECT 1 FROM sag_reminder_queue d
+          WHERE d.reminder_id = r.id AND d.sag_id = s.id AND d.trigger_type = 'deadline'
+            AND d.status IN ('sent', 'processing', 'pending')
+            AND (d.event_data->>'deadline')::timestamptz = s.deadline
+            AND (d.event_data->>'offset_minutes')::int = (r.trigger_config->>'offset_minutes')::int)
+    ON CONFLICT (dedup_key) WHERE status = 'pending' AND dedup_key IS NOT NULL DO NOTHING
+$$;
+
+-- New cases: their initial status counts as a change from nothing; deadlines get scheduled.
+CREATE OR REPLACE FUNCTION sag_cases_reminders_insert() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    with_deadline INTEGER[];
+BEGIN
+    INSERT INTO sag_reminder_queue (reminder_id, sag_id, kind, trigger_type, event_data)
+    SELECT r.id, n.id, 'rule', 'status_change',
+           jsonb_build_object('from', NULL, 'to', n.status, 'changed_by', sag_acting_user())
+    FROM new_cases n
+    JOIN sag_reminders r ON r.active AND r.trigger_type = 'status_change'
+        AND (r.sag_id IS NULL OR r.sag_id = n.id)
+        AND r.from_status IS NULL
+        AND (r.to_status IS NULL OR r.to_status = n.status);
+    SELECT array_agg(id) INTO with_deadline FROM new_cases WHERE deadline IS NOT NULL;
+    IF with_deadline IS NOT NULL THEN
+        PERFORM sag_schedule_deadlines(with_deadline, NULL);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER sag_sager_reminders_insert AFTER INSERT ON sag_sager
+    REFERENCING NEW TABLE AS new_cases
+    FOR EACH STATEMENT EXECUTE FUNCTION sag_cases_reminders_insert();
+
+-- Status changes enqueue matching rules (case-specific and global) in the same transaction;
+-- closing cancels the case's pending time-based events; deadline changes and reopening reschedule.
+CREATE OR REPLACE FUNCTION sag_cases_reminders_update() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    closed_ids INTEGER[];
+    resched_ids INTEGER[];
+BEGIN
+    INSERT INTO sag_reminder_queue (reminder_id, sag_id, kind, trigger_type, event_data)
+    SELECT r.id, n.id, 'rule', 'status_change',
+           jsonb_build_object('from', o.status, 'to', n.status, 'changed_by', sag_acting_user())
+    FROM new_cases n
+    JOIN old_cases o ON o.id = n.id AND o.status IS DISTINCT FROM n.status
+    JOIN sag_reminders r ON r.active AND r.trigger_type = 'status_change'
+        AND (r.sag_id IS NULL OR r.sag_id = n.id)
+        AND (r.from_status IS NULL OR r.from_status = o.status)
+        AND (r.to_status IS NULL OR r.to_status = n.status);
+
+    SELECT array_agg(n.id) FILTER (WHERE n.closed_at IS NOT NULL AND o.closed_at IS NULL),
+           array_agg(n.id) FILTER (WHERE n.closed_at IS NULL
+                                     AND (o.closed_at IS NOT NULL OR n.deadline IS DISTINCT FROM o.deadline))
+    INTO closed_ids, resched_ids
+    FROM new_cases n JOIN old_cases o ON o.id = n.id
+    WHERE n.closed_at IS DISTINCT FROM o.closed_at OR n.deadline IS DISTINCT FROM o.deadline;
+
+    IF closed_ids IS NOT NULL THEN
+        UPDATE sag_reminder_queue
+        SET status = 'cancelled', last_error = 'case closed', processed_at = now(), updated_at = now()
+        WHERE sag_id = ANY (closed_ids) AND status = 'pending'
+          AND NOT (kind = 'rule' AND trigger_type = 'status_change');
+    END IF;
+    IF resched_ids IS NOT NULL THEN
+        UPDATE sag_reminder_queue
+        SET status = 'cancelled', last_error = 'deadline changed', processed_at = now(), updated_at = now()
+        WHERE sag_id = ANY (resched_ids) AND status = 'pending' AND kind = 'rule' AND trigger_type = 'deadline';
+        PERFORM sag_schedule_deadlines(resched_ids, NULL);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER sag_sager_reminders_update AFTER UPDATE ON sag_sager
+    REFERENCING OLD TABLE AS old_cases NEW TABLE AS new_cases
+    FOR EACH STATEMENT EXECUTE FUNCTION sag_cases_reminders_update();
+
+-- Rule changes: deleting or deactivating cancels everything pending for the rule; creating or
+-- changing its trigger (re)schedules: deadline events per case, or the next tick at next_run_at.
+CREATE OR REPLACE FUNCTION sag_reminders_schedule() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' OR NOT NEW.active THEN
+        UPDATE sag_reminder_queue
+        SET status = 'cancelled', processed_at = now(), updated_at = now(),
+            last_error = CASE WHEN TG_OP = 'DELETE' THEN 'rule deleted' ELSE 'rule deactivated' END
+        WHERE reminder_id = OLD.id AND status = 'pending';
+        RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NULL END;
+    END IF;
+
+    UPDATE sag_reminder_queue
+    SET status = 'cancelled', last_error = 'rule rescheduled', processed_at = now(), updated_at = now()
+    WHERE reminder_id = NEW.id AND status = 'pending'
+      AND (kind = 'tick' OR (kind = 'rule' AND trigger_type = 'deadline')
+           OR (TG_OP = 'UPDATE' AND (OLD.trigger_type, OLD.trigger_config, OLD.sag_id)
+                                    IS DISTINCT FROM (NEW.trigger_type, NEW.trigger_config, NEW.sag_id)));
+
+    IF NEW.trigger_type = 'deadline' THEN
+        PERFORM sag_schedule_deadlines(NULL, NEW.id);
+    ELSIF NEW.trigger_type IN ('scheduled', 'recurring', 'inactivity') AND NEW.next_run_at IS NOT NULL THEN
+        INSERT INTO sag_reminder_queue (reminder_id, sag_id, kind, trigger_type, event_data, dedup_key, scheduled_for)
+        VALUES (NEW.id, NEW.sag_id, 'tick', NEW.trigger_type,
+                jsonb_build_object('prev', NEW.last_run_at), 'tick:' || NEW.id, NEW.next_run_at)
+        ON CONFLICT (dedup_key) WHERE status = 'pending' AND dedup_key IS NOT NULL DO NOTHING;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER sag_reminders_schedule_insert AFTER INSERT ON sag_reminders
+    FOR EACH ROW EXECUTE FUNCTION sag_reminders_schedule();
+CREATE TRIGGER sag_reminders_schedule_update AFTER UPDATE ON sag_reminders
+    FOR EACH ROW
+    WHEN ((OLD.active, OLD.trigger_type, OLD.trigger_config, OLD.sag_id, OLD.next_run_at, OLD.last_run_at)
+          IS DISTINCT FROM (NEW.active, NEW.trigger_type, NEW.trigger_config, NEW.sag_id, NEW.next_run_at,
+                            NEW.last_run_at))
+    EXECUTE FUNCTION sag_reminders_schedule();
+-- BEFORE DELETE: the pending events still reference the rule (the FK then sets NULL).
+CREATE TRIGGER sag_reminders_cancel_on_delete BEFORE DELETE ON sag_reminders
+    FOR EACH ROW EXECUTE FUNCTION sag_reminders_schedule();
+
+-- The browser contract: every delivered in-app row, and every interaction change, is pushed
+-- on channel bmc_user_notifications as {"user_id", "log_id", "event": "reminder"|"update", ...}
+-- from inside the writing transaction.
+CREATE OR REPLACE FUNCTION sag_reminder_logs_notify_insert() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('bmc_user_notifications',
+                      json_build_object('user_id', n.user_id, 'log_id', n.id, 'event', 'reminder',
+                                        'sag_id', n.sag_id, 'priority', n.priority)::text)
+    FROM new_logs n
+    WHERE n.channel = 'in_app' AND n.status = 'sent' AND n.user_id IS NOT NULL;
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER sag_reminder_logs_notify_insert AFTER INSERT ON sag_reminder_logs
+    REFERENCING NEW TABLE AS new_logs
+    FOR EACH STATEMENT EXECUTE FUNCTION sag_reminder_logs_notify_insert();
+
+CREATE OR REPLACE FUNCTION sag_reminder_logs_notify_update() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('bmc_user_notifications',
+                      json_build_object('user_id', n.user_id, 'log_id', n.id,
+                                        'event', CASE WHEN n.channel = 'in_app' AND n.status = 'sent'
+                                                           AND o.status <> 'sent' THEN 'reminder' ELSE 'update' END,
+                                        'channel', n.channel)::text)
+    FROM new_logs n JOIN old_logs o ON o.id = n.id
+    WHERE n.user_id IS NOT NULL
+      AND ((n.channel = 'in_app' AND n.status = 'sent' AND o.status <> 'sent')
+           OR (n.seen_at, n.clicked_at, n.dismissed_at, n.snoozed_until, n.acknowledged_at)
+              IS DISTINCT FROM (o.seen_at, o.clicked_at, o.dismissed_at, o.snoozed_until, o.acknowledged_at));
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER sag_reminder_logs_notify_update AFTER UPDATE ON sag_reminder_logs
+    REFERENCING OLD TABLE AS old_logs NEW TABLE AS new_logs
+    FOR EACH STATEMENT EXECUTE FUNCTION sag_reminder_logs_notify_update();

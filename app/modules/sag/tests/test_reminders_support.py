@@ -1,0 +1,62 @@
+"""Helpers shared by the reminder tests (this file holds no tests itself)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from app.core import database
+from app.modules.sag.backend import reminders_store
+from app.modules.sag.backend.worker import ReminderWorker
+
+
+def make_case(**fields: Any) -> dict[str, Any]:
+    """A case inserted directly (the reminder triggers see it like any other insert)."""
+    values = {"title": f"Case {uuid.uuid4().hex[:6]}", "description": "", "status": "new", "priority": "normal",
+              "assigned_to": None, "created_by": None, "deadline": None, "customer_id": None}
+    values.update(fields)
+    cols = list(values)
+    return database.execute_query(
+        f"INSERT INTO sag_sager ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))}) RETURNING *",
+        [values[c] for c in cols])[0]
+
+
+def set_status(case_id: int, status: str) -> None:
+    database.execute_update("UPDATE sag_sager SET status = %s WHERE id = %s", (status, case_id))
+
+
+def make_rule(created_by: int | None = None, **body: Any) -> dict[str, Any]:
+    data = {"name": f"Rule {uuid.uuid4().hex[:6]}", "trigger_type": "status_change",
+            "trigger_config": {"from": "any", "to": "any"}, "recipients": {"assignee": True},
+            "channels": ["in_app"], "title_template": "{{ case.title }} changed"}
+    data.update(body)
+    return reminders_store.create_rule(data, created_by)
+
+
+def worker(offset: timedelta = timedelta(0), **options: Any) -> ReminderWorker:
+    options.setdefault("retry_base_s", 1.0)
+    return ReminderWorker(offset=offset, **options)
+
+
+def run_worker(offset: timedelta = timedelta(0), **options: Any) -> int:
+    w = worker(offset, **options)
+    try:
+        return w.drain()
+    finally:
+        w.close()
+
+
+def logs(**where: Any) -> list[dict[str, Any]]:
+    conds = " AND ".join(f"{k} = %({k})s" for k in where) or "TRUE"
+    return database.execute_query(f"SELECT * FROM sag_reminder_logs WHERE {conds} ORDER BY id", where)
+
+
+def events(**where: Any) -> list[dict[str, Any]]:
+    conds = " AND ".join(f"{k} = %({k})s" for k in where) or "TRUE"
+    return database.execute_query(f"SELECT * FROM sag_reminder_queue WHERE {conds} ORDER BY id", where)
+
+
+def clear_queue() -> None:
+    """Settle everything already queued so a test starts from a quiet queue."""
+    database.execute_update("UPDATE sag_reminder_queue SET status = 'cancelled' WHERE status IN ('pending', 'processing')")

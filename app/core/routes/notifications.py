@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import time
+from datetime import datetime, time
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -23,7 +23,16 @@ from zoneinfo import available_timezones
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import RedirectResponse, StreamingResponse
 from psycopg.types.json import Jsonb
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from starlette.concurrency import run_in_threadpool
 
 from app.core import database, realtime
@@ -180,13 +189,20 @@ class Preferences(BaseModel):
             raise ValueError("Quiet hours need both a start and an end time")
         if self.quiet_hours_start is not None and self.quiet_hours_start == self.quiet_hours_end:
             raise ValueError("Quiet hours must start and end at different times")
-        if self.timezone not in timezones():
-            raise ValueError(f"Unknown time zone {self.timezone!r}")
         return self
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if value not in timezones():
+            raise ValueError(f"Unknown time zone {value!r}; pick one from the list")
+        return value
 
 
 class PreferencesOut(Preferences):
+    model_config = ConfigDict(extra="ignore")
     hub_default_max_per_hour: int | None = None
+    updated_at: datetime | None = None
 
 
 def _hub_default_max() -> int | None:

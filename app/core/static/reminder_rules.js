@@ -1,0 +1,460 @@
+// BMC Hub: the reminder rule editor (a case's rules on the case page, global rules for admins)
+// and a case's reminder history. Talks to the sag reminder API; every text goes in as text.
+(function () {
+  "use strict";
+  const API = "/api/v1/sag/reminders";
+  const UNIT_MINUTES = { minutes: 1, hours: 60, days: 1440 };
+
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+
+  function fmt(iso, tz) {
+    if (!iso) return "";
+    const d = new Date(iso);
+    if (isNaN(d)) return "";
+    try {
+      return new Intl.DateTimeFormat("en-GB", { timeZone: tz, year: "numeric", month: "short", day: "numeric",
+        hour: "2-digit", minute: "2-digit", timeZoneName: "short" }).format(d);
+    } catch (e) { return d.toLocaleString(); }
+  }
+
+  // "2026-05-01T08:00" read as wall time in zone tz -> ISO instant with offset.
+  function zonedToIso(local, tz) {
+    const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(local || "");
+    if (!m) return local;
+    const wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]);
+    const offsetAt = (t) => {
+      const parts = new Intl.DateTimeFormat("en-US", { timeZone: tz, hourCycle: "h23", year: "numeric",
+        month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" }).formatToParts(new Date(t));
+      const v = Object.fromEntries(parts.map((p) => [p.type, p.value]));
+      return Date.UTC(+v.year, +v.month - 1, +v.day, +v.hour, +v.minute, +v.second) - t;
+    };
+    let t = wall - offsetAt(wall);
+    t = wall - offsetAt(t);
+    return new Date(t).toISOString();
+  }
+
+  // An ISO instant -> "YYYY-MM-DDTHH:MM" wall time in tz (for datetime-local inputs).
+  function isoToZoned(iso, tz) {
+    if (!iso) return "";
+    const parts = new Intl.DateTimeFormat("en-US", { timeZone: tz, hourCycle: "h23", year: "numeric",
+      month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" }).formatToParts(new Date(iso));
+    const v = Object.fromEntries(parts.map((p) => [p.type, p.value]));
+    return `${v.year}-${v.month}-${v.day}T${v.hour}:${v.minute}`;
+  }
+
+  async function json(res) {
+    try { return await res.json(); } catch (e) { return {}; }
+  }
+
+  function triggerSummary(rule, ctx) {
+    const c = rule.trigger_config || {};
+    const label = (k) => (k === "any" || !k ? "any status" : (ctx.statusLabels[k] || k));
+    switch (rule.trigger_type) {
+      case "status_change": return `Status change: ${label(c.from)} → ${label(c.to)}`;
+      case "deadline": {
+        const m = c.offset_minutes || 0;
+        const text = m % 1440 === 0 && m ? `${m / 1440} day(s)` : m % 60 === 0 && m ? `${m / 60} hour(s)` : `${m} minute(s)`;
+        return m ? `${text} before the deadline` : "At the deadline";
+      }
+      case "scheduled": return `At ${fmt(c.at, ctx.tz)}`;
+      case "recurring": return `Cron “${c.cron}” (${c.timezone})${c.until ? ", until " + fmt(c.until, ctx.tz) : ""}`;
+      case "inactivity": return `No update for ${c.days} day(s)`;
+      default: return rule.trigger_type;
+    }
+  }
+
+  function recipientSummary(r, ctx) {
+    const parts = [];
+    const rc = r.recipients || {};
+    if (rc.assignee) parts.push("assignee");
+    if (rc.creator) parts.push("creator");
+    (rc.users || []).forEach((id) => parts.push(ctx.userNames[id] || `user ${id}`));
+    (rc.roles || []).forEach((role) => parts.push(`all ${role}s`));
+    (rc.emails || []).forEach((e) => parts.push(e));
+    return parts.join(", ") || "nobody";
+  }
+
+  // The next time the rule fires, as far as the page can tell.
+  function nextRun(rule, ctx) {
+    if (!rule.active) return "inactive";
+    if (rule.next_run_at) return fmt(rule.next_run_at, ctx.tz);
+    if (rule.trigger_type === "deadline") {
+      if (!ctx.caseId) return "per case, before its deadline";
+      if (!ctx.deadline) return "when the case gets a deadline";
+      const at = new Date(new Date(ctx.deadline).getTime() - (rule.trigger_config.offset_minutes || 0) * 60000);
+      return fmt(at < new Date() ? new Date() : at, ctx.tz);
+    }
+    if (rule.trigger_type === "status_change") return "on the next matching status change";
+    return "—";
+  }
+
+  class Editor {
+    constructor(root) {
+      this.root = root;
+      this.caseId = root.dataset.caseId ? Number(root.dataset.caseId) : null;
+      this.deadline = root.dataset.caseDeadline || null;
+      this.form = root.querySelector("[data-rule-form]");
+      this.list = root.querySelector("[data-rules]");
+      this.preview = root.querySelector("[data-preview]");
+      this.history = root.querySelector("[data-history]");
+      this.editing = null;
+      this.rules = [];
+    }
+
+    async start() {
+      const res = await fetch("/sag/reminders/editor.json", { headers: { Accept: "application/json" } });
+      const data = await json(res);
+      this.tz = this.root.dataset.tz || data.timezone || undefined;
+      this.ctx = {
+        tz: this.tz, caseId: this.caseId, deadline: this.deadline,
+        statusLabels: Object.fromEntries((data.statuses || []).map((s) => [s.key, s.label])),
+        userNames: Object.fromEntries((data.users || []).map((u) => [u.id, u.name])),
+      };
+      this.canEditGlobal = !!data.is_admin;
+      this.fillChoices(data);
+      this.bind();
+      await this.loadRules();
+      if (this.history) await this.loadHistory();
+    }
+
+    fillChoices(data) {
+      const f = this.form;
+      for (const name of ["from", "to"]) {
+        const sel = f.querySelector(`[name="cfg_${name}"]`);
+        sel.replaceChildren(new Option("any status", "any"));
+        (data.statuses || []).forEach((s) => sel.append(new Option(s.label, s.key)));
+      }
+      const users = f.querySelector('[name="users"]');
+      users.replaceChildren();
+      (data.users || []).forEach((u) => users.append(new Option(`${u.name} (${u.username})`, String(u.id))));
+      f.querySelector('[name="cfg_timezone"]').value = this.tz || "";
+    }
+
+    bind() {
+      const f = this.form;
+      f.querySelector('[name="trigger_type"]').addEventListener("change", () => this.adapt());
+      f.addEventListener("submit", (ev) => { ev.preventDefault(); this.save(); });
+      f.querySelector("[data-preview-button]").addEventListener("click", () => this.runPreview());
+      f.querySelector("[data-cancel]").addEventListener("click", () => this.close());
+      this.root.querySelector("[data-add-rule]")?.addEventListener("click", () => this.open(null));
+      this.list.addEventListener("click", (ev) => {
+        const b = ev.target.closest("[data-rule-action]");
+        if (!b) return;
+        const rule = this.rules.find((r) => String(r.id) === b.dataset.ruleId);
+        if (rule) this.ruleAction(rule, b.dataset.ruleAction, b);
+      });
+      this.adapt();
+    }
+
+    adapt() {
+      const type = this.form.querySelector('[name="trigger_type"]').value;
+      this.form.querySelectorAll("[data-trigger]").forEach((fs) => {
+        const on = fs.dataset.trigger === type;
+        fs.classList.toggle("d-none", !on);
+        fs.disabled = !on;
+      });
+    }
+
+    rulesUrl() {
+      return this.caseId ? `${API}/rules?case_id=${this.caseId}` : `${API}/rules?scope=global`;
+    }
+
+    async loadRules() {
+      const res = await fetch(this.rulesUrl(), { headers: { Accept: "application/json" } });
+      const body = await json(res);
+      if (!res.ok) { this.list.replaceChildren(el("div", "text-danger small", body.detail || "Could not load the rules.")); return; }
+      const rows = Array.isArray(body) ? body : (body.items || body.rules || []);
+      this.rules = this.caseId ? rows : rows.filter((r) => r.sag_id === null || r.sag_id === undefined);
+      this.renderRules();
+    }
+
+    renderRules() {
+      const own = this.rules.filter((r) => (this.caseId ? r.sag_id === this.caseId : true));
+      const inherited = this.caseId ? this.rules.filter((r) => r.sag_id !== this.caseId) : [];
+      const wrap = el("div");
+      if (!own.length) wrap.append(el("p", "text-body-secondary small mb-2", this.caseId ? "No reminder rules for this case yet." : "No global rules yet."));
+      if (own.length) wrap.append(this.table(own, true));
+      if (inherited.length) {
+        wrap.append(el("div", "small text-body-secondary mt-3 mb-1", "Global rules that also apply to this case:"));
+        wrap.append(this.table(inherited, this.canEditGlobal));
+      }
+      this.list.replaceChildren(wrap);
+    }
+
+    table(rules, editable) {
+      const t = el("table", "table table-sm align-middle mb-0 reminder-rules");
+      const head = el("thead");
+      const hr = el("tr");
+      ["Rule", "When", "To", "Next run", ""].forEach((h) => hr.append(el("th", null, h)));
+      head.append(hr);
+      const body = el("tbody");
+      for (const r of rules) {
+        const tr = el("tr");
+        tr.dataset.ruleId = String(r.id);
+        if (!r.active) tr.classList.add("text-body-secondary");
+        const name = el("td");
+        name.append(el("div", "fw-semibold rule-name", r.name));
+        const badges = el("div", "small");
+        badges.append(el("span", "badge text-bg-light border me-1", (r.channels || []).map((c) => (c === "in_app" ? "in-app" : "e-mail")).join(" + ")));
+        badges.append(el("span", "badge text-bg-light border me-1", r.priority));
+        if (!r.active) badges.append(el("span", "badge text-bg-secondary", "inactive"));
+        name.append(badges);
+        tr.append(name, el("td", "small", triggerSummary(r, this.ctx)), el("td", "small", recipientSummary(r, this.ctx)));
+        tr.append(el("td", "small next-run", nextRun(r, this.ctx)));
+        const actions = el("td", "text-end text-nowrap");
+        if (editable) {
+          const mk = (label, action, cls) => {
+            const b = el("button", `btn btn-sm ${cls} ms-1`, label);
+            b.type = "button";
+            b.dataset.ruleAction = action;
+            b.dataset.ruleId = String(r.id);
+            return b;
+          };
+          actions.append(mk("Edit", "edit", "btn-outline-primary"));
+          actions.append(mk(r.active ? "Deactivate" : "Activate", r.active ? "deactivate" : "activate", "btn-outline-secondary"));
+          actions.append(mk("Delete", "delete", "btn-outline-danger"));
+        }
+        tr.append(actions);
+        body.append(tr);
+      }
+      t.append(head, body);
+      const wrap = el("div", "table-responsive");
+      wrap.append(t);
+      return wrap;
+    }
+
+    async ruleAction(rule, action, btn) {
+      if (action === "edit") { this.open(rule); return; }
+      if (action === "delete" && !window.confirm(`Delete the rule “${rule.name}”? Its pending reminders are cancelled.`)) return;
+      btn.disabled = true;
+      let res;
+      if (action === "delete") res = await hub.api("DELETE", `${API}/rules/${rule.id}`);
+      else res = await hub.api("PATCH", `${API}/rules/${rule.id}`, { active: action === "activate" });
+      btn.disabled = false;
+      if (!res.ok) { hub.alert((await json(res)).detail || `That did not work (HTTP ${res.status}).`); return; }
+      await this.loadRules();
+    }
+
+    open(rule) {
+      this.editing = rule;
+      const f = this.form;
+      f.reset();
+      this.clearErrors();
+      this.preview.replaceChildren();
+      f.querySelector("[data-form-title]").textContent = rule ? `Edit “${rule.name}”` : "New reminder rule";
+      f.querySelector('[name="cfg_timezone"]').value = this.tz || "";
+      if (rule) {
+        const c = rule.trigger_config || {};
+        f.elements.name.value = rule.name;
+        f.elements.trigger_type.value = rule.trigger_type;
+        f.elements.cfg_from.value = c.from || "any";
+        f.elements.cfg_to.value = c.to || "any";
+        if (rule.trigger_type === "deadline") {
+          const m = c.offset_minutes || 0;
+          const unit = m && m % 1440 === 0 ? "days" : m && m % 60 === 0 ? "hours" : "minutes";
+          f.elements.cfg_offset.value = String(m / UNIT_MINUTES[unit]);
+          f.elements.cfg_offset_unit.value = unit;
+        }
+        if (c.at) f.elements.cfg_at.value = isoToZoned(c.at, this.tz);
+        if (c.cron) f.elements.cfg_cron.value = c.cron;
+        if (c.timezone) f.elements.cfg_timezone.value = c.timezone;
+        if (c.until) f.elements.cfg_until.value = isoToZoned(c.until, c.timezone || this.tz);
+        if (c.days) f.elements.cfg_days.value = String(c.days);
+        const rc = rule.recipients || {};
+        f.elements.rcp_assignee.checked = !!rc.assignee;
+        f.elements.rcp_creator.checked = !!rc.creator;
+        Array.from(f.elements.users.options).forEach((o) => { o.selected = (rc.users || []).map(String).includes(o.value); });
+        f.querySelectorAll('[name="roles"]').forEach((b) => { b.checked = (rc.roles || []).includes(b.value); });
+        f.elements.emails.value = (rc.emails || []).join("\n");
+        f.querySelectorAll('[name="channels"]').forEach((b) => { b.checked = (rule.channels || []).includes(b.value); });
+        f.elements.title_template.value = rule.title_template || "";
+        f.elements.message_template.value = rule.message_template || "";
+        f.elements.priority.value = rule.priority || "normal";
+        f.elements.repeat_every_hours.value = rule.repeat_every_hours || "";
+        f.elements.escalate_after.value = rule.escalate_after || "";
+        f.elements.escalate_role.value = rule.escalate_role || "";
+      }
+      this.adapt();
+      f.classList.remove("d-none");
+      f.elements.name.focus();
+    }
+
+    close() {
+      this.form.classList.add("d-none");
+      this.preview.replaceChildren();
+      this.editing = null;
+    }
+
+    body() {
+      const f = this.form.elements;
+      const type = f.trigger_type.value;
+      let cfg = {};
+      const num = (v) => (v === "" ? null : Number(v));
+      if (type === "status_change") cfg = { from: f.cfg_from.value, to: f.cfg_to.value };
+      if (type === "deadline") {
+        const n = num(f.cfg_offset.value);
+        cfg = { offset_minutes: n === null || isNaN(n) ? f.cfg_offset.value : Math.round(n * UNIT_MINUTES[f.cfg_offset_unit.value]) };
+      }
+      if (type === "scheduled") cfg = { at: f.cfg_at.value ? zonedToIso(f.cfg_at.value, this.tz) : "" };
+      if (type === "recurring") {
+        cfg = { cron: f.cfg_cron.value.trim(), timezone: f.cfg_timezone.value.trim() || this.tz };
+        if (f.cfg_until.value) cfg.until = zonedToIso(f.cfg_until.value, cfg.timezone);
+      }
+      if (type === "inactivity") { const d = num(f.cfg_days.value); cfg = { days: d === null || isNaN(d) ? f.cfg_days.value : d }; }
+      const emails = f.emails.value.split(/[\s,;]+/).map((s) => s.trim()).filter(Boolean);
+      const body = {
+        name: f.name.value.trim(),
+        trigger_type: type,
+        trigger_config: cfg,
+        recipients: {
+          assignee: f.rcp_assignee.checked, creator: f.rcp_creator.checked,
+          users: Array.from(f.users.selectedOptions).map((o) => Number(o.value)),
+          roles: Array.from(this.form.querySelectorAll('[name="roles"]:checked')).map((b) => b.value),
+          emails,
+        },
+        channels: Array.from(this.form.querySelectorAll('[name="channels"]:checked')).map((b) => b.value),
+        title_template: f.title_template.value,
+        message_template: f.message_template.value,
+        priority: f.priority.value,
+        repeat_every_hours: num(f.repeat_every_hours.value),
+        escalate_after: num(f.escalate_after.value),
+        escalate_role: f.escalate_role.value || null,
+      };
+      if (!this.editing) body.sag_id = this.caseId;
+      return body;
+    }
+
+    clearErrors() {
+      this.form.querySelectorAll(".is-invalid").forEach((e) => e.classList.remove("is-invalid"));
+      this.form.querySelectorAll("[data-error]").forEach((e) => { e.textContent = ""; e.classList.add("d-none"); });
+    }
+
+    showErrors(body, status) {
+      this.clearErrors();
+      const list = Array.isArray(body.errors) && body.errors.length ? body.errors
+        : [{ field: body.field || "", message: body.detail || `Not saved (HTTP ${status}).` }];
+      for (const e of list) {
+        const field = String(e.field || "").replace(/^body\./, "");
+        let slot = this.form.querySelector(`[data-error="${CSS.escape(field)}"]`);
+        let prefix = field;
+        while (!slot && prefix.includes(".")) {
+          prefix = prefix.slice(0, prefix.lastIndexOf("."));
+          slot = this.form.querySelector(`[data-error="${CSS.escape(prefix)}"]`);
+        }
+        slot = slot || this.form.querySelector('[data-error="__all__"]');
+        const input = this.form.querySelector(`[data-field="${CSS.escape(prefix)}"]`);
+        if (input) input.classList.add("is-invalid");
+        slot.textContent = slot.textContent ? `${slot.textContent} ${e.message}` : String(e.message);
+        slot.classList.remove("d-none");
+      }
+    }
+
+    async save() {
+      const btn = this.form.querySelector('[type="submit"]');
+      btn.disabled = true;
+      const body = this.body();
+      const res = this.editing
+        ? await hub.api("PATCH", `${API}/rules/${this.editing.id}`, body)
+        : await hub.api("POST", `${API}/rules`, body);
+      btn.disabled = false;
+      const out = await json(res);
+      if (!res.ok) { this.showErrors(out, res.status); return; }
+      this.close();
+      hub.alert(this.editing ? "Rule saved." : "Rule created.", "success");
+      await this.loadRules();
+    }
+
+    async runPreview() {
+      const btn = this.form.querySelector("[data-preview-button]");
+      btn.disabled = true;
+      const body = this.body();
+      if (this.editing) body.sag_id = this.editing.sag_id ?? null;
+      const res = await hub.api("POST", `${API}/preview`, body);
+      btn.disabled = false;
+      const out = await json(res);
+      if (!res.ok) { this.showErrors(out, res.status); this.preview.replaceChildren(); return; }
+      this.clearErrors();
+      this.renderPreview(out);
+    }
+
+    renderPreview(out) {
+      const items = Array.isArray(out) ? out : (out.firings || out.items || out.events || []);
+      const wrap = el("div", "border rounded p-2 bg-body-tertiary");
+      wrap.append(el("div", "fw-semibold small mb-1", "Preview: what this rule would do"));
+      if (out.summary) wrap.append(el("div", "small mb-1", out.summary));
+      if (out.next_run_at) wrap.append(el("div", "small mb-1", `Next run: ${fmt(out.next_run_at, this.tz)}`));
+      if (!items.length) {
+        wrap.append(el("div", "small text-body-secondary", out.message || "Nothing would fire in the next 7 days."));
+      } else {
+        const t = el("table", "table table-sm mb-0 small");
+        const hr = el("tr");
+        ["When", "Case", "Recipient", "Channel"].forEach((h) => hr.append(el("th", null, h)));
+        const head = el("thead"); head.append(hr);
+        const tb = el("tbody");
+        for (const it of items.slice(0, 50)) {
+          const tr = el("tr");
+          const when = it.when || it.at || it.scheduled_for;
+          const caseText = it.case_title ? `#${it.sag_id} ${it.case_title}` : (it.sag_id ? `#${it.sag_id}` : "");
+          const who = it.recipient_name || it.recipient || it.user_name || it.email || (it.user_id ? `user ${it.user_id}` : "");
+          const ch = Array.isArray(it.channels) ? it.channels.join(", ") : (it.channel || "");
+          tr.append(el("td", null, when ? fmt(when, this.tz) : (it.note || "on the next matching change")),
+            el("td", null, caseText), el("td", null, who), el("td", null, ch));
+          tb.append(tr);
+        }
+        t.append(head, tb);
+        wrap.append(t);
+        if (items.length > 50) wrap.append(el("div", "small text-body-secondary", `and ${items.length - 50} more`));
+      }
+      if (Array.isArray(out.notes)) out.notes.forEach((n) => wrap.append(el("div", "small text-body-secondary", n)));
+      this.preview.replaceChildren(wrap);
+    }
+
+    async loadHistory() {
+      const res = await fetch(`/sag/${this.caseId}/reminders/history.json`, { headers: { Accept: "application/json" } });
+      const rows = res.ok ? await json(res) : [];
+      if (!Array.isArray(rows) || !rows.length) {
+        this.history.replaceChildren(el("p", "text-body-secondary small mb-0", "No reminders sent for this case yet."));
+        return;
+      }
+      const t = el("table", "table table-sm align-middle mb-0 small reminder-history");
+      const hr = el("tr");
+      ["When", "Reminder", "To", "Channel", "Status", "Then"].forEach((h) => hr.append(el("th", null, h)));
+      const head = el("thead"); head.append(hr);
+      const tb = el("tbody");
+      for (const r of rows) {
+        const tr = el("tr");
+        const then = [];
+        if (r.seen_at) then.push("seen");
+        if (r.clicked_at) then.push("opened");
+        if (r.snoozed_until) then.push(`snoozed until ${fmt(r.snoozed_until, this.tz)}`);
+        if (r.acknowledged_at) then.push("acknowledged");
+        if (r.dismissed_at) then.push("dismissed");
+        const status = r.status === "rate_limited" ? "held back" : r.status;
+        const st = el("td", null, status);
+        if (r.error) st.title = r.error;
+        tr.append(el("td", "text-nowrap", fmt(r.created_at, this.tz)), el("td", null, r.title),
+          el("td", null, r.recipient_name || ""), el("td", null, r.channel === "in_app" ? "in-app" : "e-mail"), st,
+          el("td", null, then.join(", ")));
+        tb.append(tr);
+      }
+      t.append(head, tb);
+      const wrap = el("div", "table-responsive");
+      wrap.append(t);
+      this.history.replaceChildren(wrap);
+    }
+  }
+
+  function init() {
+    document.querySelectorAll("[data-rule-editor]").forEach((root) => {
+      const ed = new Editor(root);
+      root.ruleEditor = ed;
+      ed.start().catch(() => hub.alert("Could not load the reminder rules."));
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init); else init();
+})();

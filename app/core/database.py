@@ -128,6 +128,29 @@ def set_acting_user(user_id: int | None) -> None:
     _acting_user.set(user_id)
 
 
+_acting_module: contextvars.ContextVar[str | None] = contextvars.ContextVar("bmc_acting_module", default=None)
+
+
+@contextlib.contextmanager
+def acting_module(name: str | None) -> Iterator[None]:
+    """Make the helper calls inside this block count as module `name`'s writes.
+
+    The module's READ_ONLY / DRY_RUN switches apply to them. Requests to a module's routes,
+    its slots and its background jobs already run this way; use it in other module code
+    (a script, a thread the module starts itself).
+    """
+    token = _acting_module.set(name)
+    try:
+        yield
+    finally:
+        _acting_module.reset(token)
+
+
+def current_module() -> str | None:
+    """The module the current code acts for (see `acting_module`), or None for the core."""
+    return _acting_module.get()
+
+
 def _begin(conn: psycopg.Connection) -> None:
     user_id = _acting_user.get()
     if user_id is not None:

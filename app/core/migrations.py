@@ -115,16 +115,24 @@ def _lock_connection() -> psycopg.Connection:
     return conn
 
 
+def _run_checks(checks: list[Check], conn: psycopg.Connection, owner: str, sql: str, phase: str,
+                what: str) -> None:
+    # A check's message names the object; this names the owner and the file.
+    try:
+        for check in checks:
+            check(conn, owner, sql, phase)
+    except MigrationError as exc:
+        raise MigrationError(f"{owner}: {what} refused: {exc.message}") from None
+
+
 def _apply_one(conn: psycopg.Connection, owner: str, migration: Migration,
                checks: list[Check]) -> None:
-    for check in checks:
-        check(conn, owner, migration.sql, "before")
+    _run_checks(checks, conn, owner, migration.sql, "before", f"migration {migration.name}")
     try:
         with conn.transaction():
             conn.execute("SET LOCAL search_path TO public")
             conn.execute(migration.sql)
-            for check in checks:
-                check(conn, owner, migration.sql, "after")
+            _run_checks(checks, conn, owner, migration.sql, "after", f"migration {migration.name}")
             conn.execute(
                 "INSERT INTO schema_migrations (owner, name, version, checksum) VALUES (%s, %s, %s, %s)",
                 (owner, migration.name, migration.version, migration.checksum),
@@ -180,20 +188,22 @@ def apply_script(owner: str, sql: str, checks: list[Check] | None = None) -> boo
     migration = Migration(version=0, name=f"script-{checksum_of(sql)[:16]}", path=None, sql=sql)
     conn = _lock_connection()
     try:
-        if migration.name in _applied(conn, owner):
+        applied = _applied(conn, owner)
+        # The same text applied before, as a script or as a numbered file, is not run twice.
+        if migration.name in applied or any(a["checksum"] == migration.checksum for a in applied.values()):
             return True
-        for check in checks or []:
-            check(conn, owner, sql, "before")
+        _run_checks(checks or [], conn, owner, sql, "before", "script")
         try:
             with conn.transaction():
                 conn.execute("SET LOCAL search_path TO public")
                 conn.execute(sql)
-                for check in checks or []:
-                    check(conn, owner, sql, "after")
+                _run_checks(checks or [], conn, owner, sql, "after", "script")
                 conn.execute(
                     "INSERT INTO schema_migrations (owner, name, version, checksum) VALUES (%s, %s, NULL, %s)",
                     (owner, migration.name, migration.checksum),
                 )
+        except MigrationError:
+            raise
         except psycopg.Error as exc:
             raise MigrationError(f"{owner}: script failed: {exc.diag.message_primary or exc}") from exc
     finally:
@@ -201,13 +211,20 @@ def apply_script(owner: str, sql: str, checks: list[Check] | None = None) -> boo
     return True
 
 
-# The module framework replaces this with one that knows table prefixes.
-module_checks_for: Callable[[str], list[Check]] = lambda module_name: []  # noqa: E731
+def module_checks_for(module_name: str) -> list[Check]:
+    """The checks a module's migrations must pass (table_prefix, catalog diff)."""
+    from app.core.modules import migrate
+
+    return migrate.checks_for(module_name)
 
 
 def apply_module_script(module_name: str, sql: str) -> bool:
+    """`execute_module_migration`: the module framework applies it (a script equal to one of the
+    module's migration files is recorded under that file's name)."""
+    from app.core.modules import migrate
+
     try:
-        return apply_script(module_name, sql, module_checks_for(module_name))
+        return migrate.apply_module_script(module_name, sql)
     except MigrationError as exc:
         logging.getLogger(f"app.modules.{module_name}").error("migration refused: %s", exc.message)
         return False

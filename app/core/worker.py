@@ -2,7 +2,8 @@
 
 A job is a function `run(stop: threading.Event) -> None` declared in module.json
 (`"jobs": [{"name": "reminders", "function": "backend.worker:run"}]`). It loops until
-`stop` is set; the worker sets it on SIGTERM/SIGINT and waits for the jobs to return.
+`stop` is set; the worker sets it on SIGTERM/SIGINT, or when an admin disables the
+module, and waits for the jobs to return.
 """
 
 from __future__ import annotations
@@ -16,35 +17,78 @@ JOIN_TIMEOUT_S = 30.0
 
 
 class Runner:
+    """Runs the jobs of the enabled modules; follows live enable/disable (LISTEN via the loader)."""
+
     def __init__(self) -> None:
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
+        # module -> (its own stop event, its job threads): disabling a module stops only its jobs.
+        self._modules: dict[str, tuple[threading.Event, list[threading.Thread]]] = {}
+        self._lock = threading.Lock()
+        self._listening = False
 
     def start(self) -> Runner:
         from app.core.modules import loader
 
-        for module, name, func in loader.jobs():
-            t = threading.Thread(target=self._run, args=(module, name, func), name=f"job-{module}-{name}",
-                                 daemon=True)
-            t.start()
-            self.threads.append(t)
+        host = loader.current()
+        self._sync(loader.jobs())
+        host.subscribers.append(lambda _host: self._sync(loader.jobs()))
+        loader.start_listener()
+        self._listening = True
         log.info("worker started %d job(s)", len(self.threads))
         return self
 
-    def _run(self, module: str, name: str, func) -> None:
+    def _sync(self, jobs) -> None:
+        """Start the jobs of newly enabled modules, stop those of disabled ones."""
+        if self.stop_event.is_set():
+            return
+        wanted: dict[str, list] = {}
+        for module, name, func in jobs:
+            wanted.setdefault(module, []).append((name, func))
+        with self._lock:
+            for module in [m for m in self._modules if m not in wanted]:
+                event, threads = self._modules.pop(module)
+                event.set()
+                log.info("stopping the jobs of module %s (disabled)", module)
+            for module, module_jobs in wanted.items():
+                if module in self._modules:
+                    continue
+                event = threading.Event()
+                threads = []
+                for name, func in module_jobs:
+                    t = threading.Thread(target=self._run, args=(module, name, func, event),
+                                         name=f"job-{module}-{name}", daemon=True)
+                    t.start()
+                    threads.append(t)
+                    self.threads.append(t)
+                self._modules[module] = (event, threads)
+
+    def _run(self, module: str, name: str, func, module_stop: threading.Event) -> None:
+        from app.core import database
+
         logger = logging.getLogger(f"app.modules.{module}")
-        while not self.stop_event.is_set():
+        while not self.stop_event.is_set() and not module_stop.is_set():
             try:
-                func(self.stop_event)
+                # The job's writes count as the module's (READ_ONLY / DRY_RUN apply).
+                with database.acting_module(module):
+                    func(module_stop)
                 return
             except Exception:  # noqa: BLE001 - a crashing job restarts after a pause
                 logger.exception("job %s crashed; restarting in 5 s", name)
-                self.stop_event.wait(5)
+                module_stop.wait(5)
 
     def stop(self) -> None:
         self.stop_event.set()
+        with self._lock:
+            for event, _threads in self._modules.values():
+                event.set()
         for t in self.threads:
             t.join(JOIN_TIMEOUT_S)
+        if self._listening:
+            from app.core.modules import loader
+
+            loader.stop_listener()
+            self._listening = False
 
 
 def start_in_thread() -> Runner:

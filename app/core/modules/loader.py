@@ -1,85 +1,139 @@
-"""Minimal module loader (first cut; the module framework issue replaces it).
+"""The module loader: what `create_app()`, the worker and the CLI call.
 
-Discovers `app/modules/<name>/module.json`, applies the module's migrations, and mounts
-`backend/router.py:router` under `/api/v1/<name>` and `frontend/views.py:router` under
-`/<name>`. A module that fails is logged and skipped; the core keeps running.
+    loader.install(app)      # discover, validate, migrate, import and mount the modules
+    loader.current()         # the Host of the running app (state of every module)
+    loader.jobs()            # (module, job name, function) of the enabled modules
+    loader.demo_hooks()      # (module, run) of the enabled modules with backend/demo.py
+
+See `host.py` for the rules, `mounting.py` for routes and the gate, `listener.py` for
+live enable/disable, and docs/modules.md for the author's view.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
-import json
 import logging
-from pathlib import Path
+import threading
+from collections.abc import Callable
 
 from fastapi import FastAPI
 
-from app.core import migrations, templating, ui
+from app.core import templating, ui
+from app.core.config import get_settings
+from app.core.modules import manifest as mf
+from app.core.modules import mounting
+from app.core.modules import settings as msettings
+from app.core.modules.host import ENABLED, Host
+from app.core.modules.listener import Listener
 
 log = logging.getLogger("app.core.modules")
-MODULES_DIR = Path(__file__).resolve().parents[2] / "modules"
+
+_host: Host | None = None
+_listener: Listener | None = None
+_listener_users = 0
+_listener_lock = threading.Lock()
 
 
-def discover() -> list[tuple[str, Path, dict]]:
-    found = []
-    for folder in sorted(MODULES_DIR.iterdir()):
-        manifest = folder / "module.json"
-        if folder.name.startswith(("_", ".")) or not manifest.is_file():
-            continue
-        found.append((folder.name, folder, json.loads(manifest.read_text(encoding="utf-8"))))
-    return found
+class ModuleStartupError(RuntimeError):
+    """MODULES_STRICT=true and a module failed to load."""
 
 
-def install(app: FastAPI) -> None:
-    for name, folder, meta in discover():
-        if not meta.get("enabled", True):
-            continue
+def install(app: FastAPI) -> Host:
+    """Load the modules into `app` (called once by `create_app`)."""
+    global _host
+    from app.core.modules import routes
+
+    previous = _host
+    if previous is not None:
+        # A new app in the same process (tests): forget what the old one contributed.
+        for name in list(previous.records):
+            ui.unregister(name)
+            templating.unregister_module_templates(name)
+    msettings.install_guard()
+    app.include_router(routes.api)
+    app.include_router(routes.pages)
+    host = Host(app, mf.modules_dir())
+    mounting.install_static(app, host.static_folder)
+    app.add_middleware(mounting.ModuleGate, owner_of=host.owner_of, is_active=host.is_active)
+    _host = host
+    app.state.modules = host
+    failures = host.refresh()
+    if failures and get_settings().modules_strict:
+        detail = "; ".join(f"{r.name}: {r.error}" for r in failures)
+        raise ModuleStartupError(f"MODULES_STRICT is on and {len(failures)} module(s) failed: {detail}")
+    _wrap_lifespan(app)
+    enabled = [n for n, r in host.records.items() if r.state == ENABLED]
+    log.info("modules enabled: %s", ", ".join(enabled) or "none")
+    return host
+
+
+def _wrap_lifespan(app: FastAPI) -> None:
+    original = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(a):
+        start_listener()
         try:
-            migrations.apply_migrations(name, folder / "migrations")
-            backend = importlib.import_module(f"app.modules.{name}.backend.router")
-            app.include_router(backend.router, prefix=f"/api/v1/{name}", tags=[name])
-            if (folder / "frontend" / "views.py").exists():
-                views = importlib.import_module(f"app.modules.{name}.frontend.views")
-                app.include_router(views.router, prefix=f"/{name}", include_in_schema=False)
-            if (folder / "templates").is_dir():
-                templating.register_module_templates(name, folder / "templates")
-            _register_ui(name, meta)
-            log.info("module %s loaded", name)
-        except Exception:  # noqa: BLE001
-            log.exception("module %s failed to load", name)
+            async with original(a) as state:
+                yield state
+        finally:
+            stop_listener()
+
+    app.router.lifespan_context = lifespan
 
 
-def demo_hooks():
+def current() -> Host:
+    """The Host of the app in this process; a headless one (no routes) when there is no app."""
+    global _host
+    if _host is None:
+        msettings.install_guard()
+        _host = Host(None, mf.modules_dir())
+        _host.refresh()
+    return _host
+
+
+def refresh(retry: set[str] | None = None) -> None:
+    current().refresh(retry=retry or set())
+
+
+def manifest_of(name: str) -> mf.Manifest | None:
+    host = _host
+    rec = host.records.get(name) if host is not None else None
+    return rec.manifest if rec is not None else None
+
+
+def start_listener() -> None:
+    """Start this process's LISTEN thread (shared; counted, so nested users are fine)."""
+    global _listener, _listener_users
+    with _listener_lock:
+        _listener_users += 1
+        if _listener is None:
+            _listener = Listener(lambda names: current().refresh(retry=names)).start()
+            _listener.ready.wait(5)
+
+
+def stop_listener() -> None:
+    global _listener, _listener_users
+    with _listener_lock:
+        _listener_users = max(0, _listener_users - 1)
+        if _listener_users == 0 and _listener is not None:
+            _listener.stop()
+            _listener = None
+
+
+def jobs() -> list[tuple[str, str, Callable]]:
+    """(module, job name, function) for every background job of the enabled modules."""
+    host = current()
+    return [(name, job, fn) for name, rec in host.records.items() if rec.state == ENABLED
+            for job, fn in rec.jobs]
+
+
+def demo_hooks() -> list[tuple[str, Callable]]:
     """(module, run) for every enabled module with `backend/demo.py` defining `run(progress, task)`."""
     hooks = []
-    for name, folder, meta in discover():
-        if meta.get("enabled", True) and (folder / "backend" / "demo.py").exists():
-            mod = importlib.import_module(f"app.modules.{name}.backend.demo")
-            hooks.append((name, mod.run))
+    for name, rec in current().records.items():
+        if rec.state == ENABLED and (rec.manifest.folder / "backend" / "demo.py").is_file():
+            module = importlib.import_module(f"app.modules.{name}.backend.demo")
+            hooks.append((name, module.run))
     return hooks
-
-
-def jobs():
-    """(module, job name, function) for every background job of the enabled modules."""
-    found = []
-    for name, _folder, meta in discover():
-        if not meta.get("enabled", True):
-            continue
-        for job in meta.get("jobs", []):
-            module_path, _, func = job["function"].partition(":")
-            mod = importlib.import_module(f"app.modules.{name}.{module_path}")
-            found.append((name, job["name"], getattr(mod, func)))
-    return found
-
-
-def _resolve(name: str, ref: str):
-    module_path, _, func = ref.partition(":")
-    return getattr(importlib.import_module(f"app.modules.{name}.{module_path}"), func)
-
-
-def _register_ui(name: str, meta: dict) -> None:
-    nav = [ui.NavItem(label=n["label"], url=n["url"], order=n.get("order", 100),
-                      admin_only=n.get("admin_only", False), owner=name) for n in meta.get("navigation", [])]
-    slots = {slot: _resolve(name, ref) for slot, ref in meta.get("slots", {}).items()}
-    scripts = list(meta.get("scripts", []))
-    ui.register(ui.Contributor(name=name, nav=lambda request: nav, slots=slots, scripts=lambda request: scripts))

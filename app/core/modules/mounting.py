@@ -1,0 +1,160 @@
+"""Putting a module's routes into the app, and the gate in front of them.
+
+Routes are added once per app (at start-up, or when a module is first enabled) and
+stay in the route table; the gate decides per request: a path owned by a module that
+is not enabled answers 404 (API and pages alike), so enabling and disabling take
+effect at once without rebuilding the app. The gate also runs each request of a module
+"as" that module (READ_ONLY/DRY_RUN apply) and turns an exception from its endpoint
+into a 500 for that request, logged with the module's name.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from starlette.requests import Request
+from starlette.routing import BaseRoute, Mount
+from starlette._utils import get_route_path
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.core import database
+
+log = logging.getLogger("app.core.modules")
+
+API_PREFIX = "/api/v1"
+STATIC_PREFIX = "/static/modules"
+_PARAM = re.compile(r"\{[^}]*\}")
+
+
+class RouteClash(Exception):
+    pass
+
+
+def _norm(path: str) -> str:
+    return _PARAM.sub("{}", path.rstrip("/") or "/")
+
+
+def _methods(route: BaseRoute) -> set[str]:
+    methods = getattr(route, "methods", None)
+    return set(methods) if methods else {"*"}
+
+
+def route_owner(route: BaseRoute) -> str:
+    return getattr(route, "_bmc_module", None) or "the core"
+
+
+def check_clash(app: FastAPI, name: str, routers: list[tuple[str, APIRouter]]) -> None:
+    """Raise RouteClash when a route of `name` would shadow or be shadowed by another one."""
+    existing = [(r, _norm(getattr(r, "path", "")), _methods(r)) for r in app.router.routes
+                if getattr(r, "_bmc_module", None) != name]
+    for prefix, _router in routers:
+        for route, path, _methods_ in existing:
+            if path == prefix or path.startswith(prefix + "/"):
+                raise RouteClash(f"its prefix {prefix} is already used by {route_owner(route)} "
+                                 f"(route {getattr(route, 'path', path)})")
+            if isinstance(route, Mount) and route.path and prefix.startswith(route.path.rstrip("/") + "/"):
+                raise RouteClash(f"its prefix {prefix} lies under {route.path}, mounted by {route_owner(route)}")
+    for prefix, router in routers:
+        for new in router.routes:
+            new_path, new_methods = _norm(prefix + getattr(new, "path", "")), _methods(new)
+            for route, path, methods in existing:
+                if path == new_path and (methods & new_methods or "*" in methods | new_methods):
+                    raise RouteClash(f"route {prefix}{getattr(new, 'path', '')} clashes with "
+                                     f"{route_owner(route)}'s {getattr(route, 'path', path)}")
+
+
+def mount(app: FastAPI, name: str, routers: list[tuple[str, APIRouter]]) -> None:
+    """Add the module's routers (already checked) and tag the new routes with its name."""
+    before = len(app.router.routes)
+    for prefix, router in routers:
+        if prefix.startswith(API_PREFIX):
+            app.include_router(router, prefix=prefix, tags=[name])
+        else:
+            app.include_router(router, prefix=prefix, include_in_schema=False)
+    for route in app.router.routes[before:]:
+        route._bmc_module = name  # type: ignore[attr-defined]
+    app.openapi_schema = None  # the next /openapi.json includes the module
+
+
+def error_response(request: Request, status: int, message: str):
+    """The hub's error answer: JSON for the API, the error page otherwise."""
+    path = request.url.path
+    if path.startswith("/api/") or "text/html" not in request.headers.get("accept", "") \
+            and request.method != "GET":
+        return JSONResponse({"detail": message}, status_code=status)
+    from app.core.templating import render
+
+    return render(request, "error.html", {"status": status, "message": message}, status)
+
+
+class ModuleGate:
+    """ASGI middleware: 404 for disabled modules, acting module, per-module 500s."""
+
+    def __init__(self, app: ASGIApp, owner_of: Callable[[str], str | None],
+                 is_active: Callable[[str], bool]) -> None:
+        self.app = app
+        self.owner_of = owner_of
+        self.is_active = is_active
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        name = self.owner_of(scope.get("path", ""))
+        if name is None:
+            await self.app(scope, receive, send)
+            return
+        if not self.is_active(name):
+            await error_response(Request(scope, receive), 404, "Not found")(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        with database.acting_module(name):
+            try:
+                await self.app(scope, receive, tracking_send)
+            except Exception as exc:  # noqa: BLE001 - one request fails, the hub goes on
+                logging.getLogger(f"app.modules.{name}").error(
+                    "module %s: unhandled error on %s %s", name, scope.get("method"), scope.get("path"),
+                    exc_info=exc)
+                if started:
+                    raise
+                await error_response(Request(scope, receive), 500,
+                                     "Internal error; it has been logged.")(scope, receive, send)
+
+
+class ModuleStatic:
+    """`/static/modules/<name>/<file>`: each enabled module's `static/` folder."""
+
+    def __init__(self, folder_of: Callable[[str], Path | None]) -> None:
+        self.folder_of = folder_of
+        self._apps: dict[Path, StaticFiles] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Inside the mount: root_path ends with /static/modules, the rest is /<name>/<file>.
+        tail = get_route_path(scope).lstrip("/")
+        name, _, _file = tail.partition("/")
+        folder = self.folder_of(name)
+        if folder is None:
+            await error_response(Request(scope, receive), 404, "Not found")(scope, receive, send)
+            return
+        app = self._apps.get(folder)
+        if app is None:
+            app = self._apps[folder] = StaticFiles(directory=folder)
+        await app(dict(scope, root_path=scope.get("root_path", "") + "/" + name), receive, send)
+
+
+def install_static(app: FastAPI, folder_of: Callable[[str], Path | None]) -> None:
+    """Mount the module static files before the core's `/static` (which would shadow them)."""
+    app.router.routes.insert(0, Mount(STATIC_PREFIX, app=ModuleStatic(folder_of), name="module_static"))

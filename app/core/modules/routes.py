@@ -1,0 +1,75 @@
+"""Modules API (/api/v1/modules) and the admin page (/admin/modules); admins only."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
+
+from app.core.deps import AdminUser
+from app.core.errors import HubError, NotFound
+from app.core.modules import loader, service
+from app.core.templating import render
+
+api = APIRouter(prefix="/api/v1/modules", tags=["modules"])
+pages = APIRouter(prefix="/admin/modules", include_in_schema=False)
+
+ModuleName = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
+
+
+def _one(name: str) -> dict[str, Any]:
+    host = loader.current()
+    rec = host.records.get(name)
+    if rec is not None:
+        return service.describe(host, rec)
+    for orphan in service.orphans(host):
+        if orphan["name"] == name:
+            return orphan
+    raise NotFound(f"No module named {name!r}")
+
+
+@api.get("")
+def read_modules(admin: AdminUser) -> list[dict[str, Any]]:
+    """Every module: name, version, description, state (enabled/disabled/failed), error,
+    dependencies, applied and pending migrations, effective settings (secrets hidden)."""
+    return service.describe_all(loader.current())
+
+
+@api.get("/{name}")
+def read_module(name: ModuleName, admin: AdminUser) -> dict[str, Any]:
+    return _one(name)
+
+
+@api.post("/{name}/enable")
+def enable_module(name: ModuleName, admin: AdminUser) -> dict[str, Any]:
+    """Enable a module in every process (its pending migrations run first)."""
+    return service.enable(loader.current(), name, admin.id)
+
+
+@api.post("/{name}/disable")
+def disable_module(name: ModuleName, admin: AdminUser) -> dict[str, Any]:
+    """Disable a module in every process; refused while enabled modules depend on it."""
+    return service.disable(loader.current(), name, admin.id)
+
+
+# --- admin page ------------------------------------------------------------------------------
+
+@pages.get("")
+def read_module_list(request: Request, admin: AdminUser):
+    return render(request, "admin/modules.html", {"modules": service.describe_all(loader.current()),
+                                                  "error": None})
+
+
+@pages.post("/{name}/{action}")
+async def change_module_page(request: Request, name: ModuleName, action: str, admin: AdminUser):
+    if action not in ("enable", "disable"):
+        raise NotFound("Unknown action")
+    change = service.enable if action == "enable" else service.disable
+    try:
+        await run_in_threadpool(change, loader.current(), name, admin.id)
+    except HubError as exc:
+        modules = await run_in_threadpool(service.describe_all, loader.current())
+        return render(request, "admin/modules.html", {"modules": modules, "error": exc.message}, exc.status)
+    return RedirectResponse("/admin/modules?notice=saved", status_code=303)

@@ -1,0 +1,114 @@
+"""Module settings: declared in module.json, read from `MODULES__<NAME>__<KEY>`.
+
+    "settings": {
+        "API_KEY":   {"type": "string", "required": true, "secret": true},
+        "READ_ONLY": {"type": "bool", "default": false}
+    }
+
+Values are checked when the module loads: a missing required value or one of the wrong
+type keeps only that module out, with a message naming the environment variable.
+`READ_ONLY` and `DRY_RUN` are the safety switches every module has (declared or not):
+the database helpers refuse (READ_ONLY) or skip and log (DRY_RUN) the writes made on
+behalf of the module (see `app.core.database.acting_module`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from app.core import database
+from app.core.config import get_module_config
+from app.core.errors import ReadOnlyViolation
+from app.core.modules.manifest import Manifest, SettingSpec, coerce
+
+log = logging.getLogger("app.core.modules")
+
+SECRET_MASK = "********"
+SAFETY_SWITCHES = ("READ_ONLY", "DRY_RUN")
+# How much of a refused or skipped statement goes into the log / error message.
+SQL_PREVIEW_CHARS = 300
+
+
+def env_name(module: str, key: str) -> str:
+    return f"MODULES__{module.upper().replace('-', '_')}__{key.upper()}"
+
+
+def _specs(manifest: Manifest) -> list[SettingSpec]:
+    specs = list(manifest.settings)
+    declared = {s.key.upper() for s in specs}
+    for key in SAFETY_SWITCHES:
+        if key not in declared:
+            specs.append(SettingSpec(key=key, type="bool", default=False,
+                                     description="safety switch every module has"))
+    return specs
+
+
+def resolve(manifest: Manifest) -> tuple[list[dict[str, Any]], list[str]]:
+    """(effective settings, problems): one row per setting with its value and where it came from."""
+    rows, problems = [], []
+    for spec in _specs(manifest):
+        env = env_name(manifest.name, spec.key)
+        raw = get_module_config(manifest.name, spec.key)
+        source = "environment" if raw is not None else ("default" if spec.default is not None else "unset")
+        value: Any = spec.default if raw is None else raw
+        if value is not None:
+            try:
+                value = coerce(value, spec.type)
+            except ValueError as exc:
+                problems.append(f"{env} {exc}")
+                value = None
+        elif spec.required:
+            problems.append(f"{env} is required (module.json settings.{spec.key}); set it in the "
+                            "environment or .env")
+        rows.append({"key": spec.key, "env": env, "type": spec.type, "required": spec.required,
+                     "secret": spec.secret, "description": spec.description, "source": source,
+                     "value": value})
+    return rows, problems
+
+
+def public_view(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The settings as the API shows them: secrets hidden (only whether they are set)."""
+    out = []
+    for row in rows:
+        row = dict(row)
+        if row["secret"]:
+            row["value"] = SECRET_MASK if row["value"] not in (None, "") else None
+        out.append(row)
+    return out
+
+
+def switch(module: str, key: str, manifest: Manifest | None) -> bool:
+    """The effective value of a boolean safety switch (environment first, then module.json)."""
+    raw = get_module_config(module, key)
+    if raw is None and manifest is not None:
+        spec = next((s for s in manifest.settings if s.key.upper() == key), None)
+        raw = spec.default if spec else None
+    try:
+        return bool(coerce(raw, "bool")) if raw is not None else False
+    except ValueError:
+        return False
+
+
+def write_guard(sql: str, params: Any) -> bool:
+    """`app.core.database.write_guards` hook: READ_ONLY raises, DRY_RUN skips (returns True)."""
+    module = database.current_module()
+    if module is None:
+        return False
+    from app.core.modules import loader
+
+    manifest = loader.manifest_of(module)
+    preview = " ".join(sql.split())[:SQL_PREVIEW_CHARS]
+    if switch(module, "READ_ONLY", manifest):
+        raise ReadOnlyViolation(
+            f"Module {module} is read-only ({env_name(module, 'READ_ONLY')}=true): the write was refused: {preview}")
+    if switch(module, "DRY_RUN", manifest):
+        logging.getLogger(f"app.modules.{module}").info(
+            "DRY_RUN: would run: %s with parameters %s", preview, repr(params)[:SQL_PREVIEW_CHARS])
+        return True
+    return False
+
+
+def install_guard() -> None:
+    if write_guard not in database.write_guards:
+        database.write_guards.append(write_guard)

@@ -1,0 +1,1 @@
+"""The __MODULE_NAME__ module (see README.md)."""

@@ -1,0 +1,1 @@
+"""The webshop module (see README.md)."""

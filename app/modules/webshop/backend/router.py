@@ -1,0 +1,83 @@
+"""The webshop module's API, mounted under /api/v1/webshop.
+
+Requests to these routes run "as" the module, so its safety switches apply to their writes:
+READ_ONLY=true makes them fail with 403, DRY_RUN=true logs them instead (see README.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field, field_validator
+
+from app.core.config import get_module_config
+from app.core.database import execute_insert, execute_query
+from app.core.deps import CurrentUser
+from app.core.errors import NotFound
+from app.core.queries import load_queries
+
+router = APIRouter()
+Q = load_queries(Path(__file__).parent / "queries.sql")
+MODULE = "webshop"
+MAX_LIST = 500
+
+
+class ItemIn(BaseModel):
+    name: str = Field(min_length=1, max_length=255)
+
+    @field_validator("name")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
+
+
+class CustomerIn(ItemIn):
+    external_id: str | None = Field(default=None, max_length=100)
+
+
+def _flag(key: str) -> bool:
+    return str(get_module_config(MODULE, key, default="false")).lower() in ("1", "true", "yes", "on")
+
+
+@router.get("/status")
+def read_status(user: CurrentUser) -> dict:
+    """The module's switches, as the module sees them (the API key itself is never shown)."""
+    return {"module": MODULE, "read_only": _flag("READ_ONLY"), "dry_run": _flag("DRY_RUN"),
+            "api_key_set": get_module_config(MODULE, "API_KEY") is not None}
+
+
+@router.get("/items")
+def read_items(user: CurrentUser, limit: Annotated[int, Query(ge=1, le=MAX_LIST)] = 100) -> list[dict]:
+    return execute_query(Q["read_items"], {"limit": limit})
+
+
+@router.post("/items", status_code=201)
+def create_item(body: ItemIn, user: CurrentUser) -> dict:
+    new_id = execute_insert(Q["create_item"], {"name": body.name})
+    # None: DRY_RUN is on and the insert was only logged.
+    return {"id": new_id, "name": body.name, "dry_run": new_id is None}
+
+
+@router.get("/customers")
+def read_customers(user: CurrentUser, limit: Annotated[int, Query(ge=1, le=MAX_LIST)] = 100) -> list[dict]:
+    return execute_query(Q["read_customers"], {"limit": limit})
+
+
+@router.get("/customers/{customer_id}")
+def read_customer(customer_id: int, user: CurrentUser) -> dict:
+    rows = execute_query(Q["read_customer"], {"id": customer_id})
+    if not rows:
+        raise NotFound(f"No {MODULE} customer with id {customer_id}")
+    return rows[0]
+
+
+@router.post("/customers", status_code=201)
+def create_customer(body: CustomerIn, user: CurrentUser) -> dict:
+    new_id = execute_insert(Q["create_customer"], {"name": body.name, "external_id": body.external_id})
+    if new_id is None:
+        return {"id": None, "name": body.name, "dry_run": True}
+    return execute_query(Q["read_customer"], {"id": new_id})[0] | {"dry_run": False}

@@ -84,13 +84,19 @@ def _unique_violation(exc: psycopg.errors.UniqueViolation) -> Conflict:
     return Conflict("A customer with these details already exists")
 
 
+def like_escape(text: str) -> str:
+    """`text` as a literal inside a LIKE pattern: its own % and _ match only themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def search_customers(q: str | None = None, active: bool | None = None, page: int = 1,
                      page_size: int = 25, sort: str = "name") -> dict[str, Any]:
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     page = max(1, page)
     query = sql.SQL(Q["search_customers"]).format(order=sql.SQL(SORTS.get(sort, SORTS["name"])))
+    text = (q or "").strip()[:200] or None
     rows = database.execute_query(query, {
-        "q": (q or "").strip()[:200] or None, "active": active,
+        "q": text, "pattern": f"%{like_escape(text)}%" if text else None, "active": active,
         "limit": page_size, "offset": (page - 1) * page_size,
     })
     total = rows[0]["total"] if rows else 0

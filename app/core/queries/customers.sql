@@ -1,13 +1,13 @@
 -- name: search_customers
--- One page of customers matching an optional text search and active filter.
+-- One page of customers matching an optional text search (pattern: %q% with wildcards escaped) and active filter.
 SELECT id, name, cvr_number, email, phone, address, postal_code, city, economic_customer_number,
        notes, active, created_at, updated_at, count(*) OVER () AS total
 FROM customers
 WHERE (%(q)s::text IS NULL
-       OR name ILIKE '%%' || %(q)s || '%%'
+       OR name ILIKE %(pattern)s
        OR cvr_number = %(q)s
-       OR email ILIKE '%%' || %(q)s || '%%'
-       OR city ILIKE '%%' || %(q)s || '%%')
+       OR email ILIKE %(pattern)s
+       OR city ILIKE %(pattern)s)
   AND (%(active)s::boolean IS NULL OR active = %(active)s)
 ORDER BY {order}
 LIMIT %(limit)s OFFSET %(offset)s;

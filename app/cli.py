@@ -178,6 +178,12 @@ def demo(customers: int = typer.Option(40, help="How many demo customers")) -> N
                   f"Demo users sign in with the password '{demo_mod.DEMO_PASSWORD}'.")
 
 
+from app.core.modules import cli as modules_cli  # noqa: E402 - the commands below extend `cli`
+
+cli.add_typer(modules_cli.app, name="modules")
+cli.command("create-module")(modules_cli.create_module_command)
+
+
 def main() -> None:
     try:
         cli()

@@ -96,6 +96,7 @@ class Host:
         self.directory = directory
         self.records: dict[str, ModuleRecord] = {}
         self.lock = threading.RLock()
+        self.activate = True
         self.subscribers: list[Callable[[Host], None]] = []
         # URL segments the core uses: a module of that name would clash, so it is never gated.
         self.core_segments: set[str] = set()
@@ -132,10 +133,13 @@ class Host:
     # --- bringing the modules in line with the database ----------------------------------
 
     def refresh(self, retry: set[str] | frozenset[str] = frozenset(),
-                want: dict[str, bool] | None = None) -> list[ModuleRecord]:
+                want: dict[str, bool] | None = None, activate: bool | None = None) -> list[ModuleRecord]:
         """Apply the wanted state; return the modules that failed. `retry`: names whose
-        earlier failure is retried; `want`: overrides of the stored choice (enable-in-progress)."""
+        earlier failure is retried; `want`: overrides of the stored choice (enable-in-progress);
+        `activate=False` only evaluates from then on (no migrations, no imports: the CLI)."""
         with self.lock:
+            if activate is not None:
+                self.activate = activate
             ensure_importable(self.directory)
             manifests = mf.discover(self.directory)
             wanted = read_wanted()
@@ -181,6 +185,12 @@ class Host:
         if rec.state == FAILED and rec.sticky and rec.name not in retry:
             return
         try:
+            if not self.activate:
+                rec.settings, problems = msettings.resolve(rec.manifest)
+                if problems:
+                    raise ModuleFailure("; ".join(problems))
+                rec.state, rec.error = ENABLED, None
+                return
             self._activate(rec, applied)
         except ModuleFailure as exc:
             self._fail(rec, str(exc), sticky=True)

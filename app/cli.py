@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from app.core.config import get_settings
+from app.core.config import get_settings, secret_key
 
 cli = typer.Typer(help="BMC Hub: cases, customers and reminders.", no_args_is_help=True,
                   add_completion=False)
@@ -30,6 +30,8 @@ def _prepare_database() -> None:
     from app.core.logs import setup_logging
 
     setup_logging()
+    # Generate SECRET_KEY into the data directory now (once), not on the first signed link.
+    secret_key()
     database.get_pool()
     migrations.migrate_core()
 

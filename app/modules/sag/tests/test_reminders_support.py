@@ -58,5 +58,7 @@ def events(**where: Any) -> list[dict[str, Any]]:
 
 
 def clear_queue() -> None:
-    """Settle everything already queued so a test starts from a quiet queue."""
-    database.execute_update("UPDATE sag_reminder_queue SET status = 'cancelled' WHERE status IN ('pending', 'processing')")
+    """Start a test from a quiet hub: earlier tests' rules off, nothing queued."""
+    database.execute_update("UPDATE sag_reminders SET active = FALSE WHERE active")
+    database.execute_update("UPDATE sag_reminder_queue SET status = 'cancelled' "
+                            "WHERE status IN ('pending', 'processing')")

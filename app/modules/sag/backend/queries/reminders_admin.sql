@@ -1,0 +1,103 @@
+-- name: preview_cases
+-- Open cases a rule can fire for (its case, or all open cases), with what the schedule needs.
+SELECT s.id, s.title, s.status, s.deadline, s.updated_at, s.closed_at
+FROM sag_sager s
+WHERE (%(sag_id)s::int IS NULL OR s.id = %(sag_id)s)
+  AND (s.closed_at IS NULL OR %(sag_id)s::int IS NOT NULL)
+ORDER BY s.id
+LIMIT %(limit)s;
+
+-- name: preview_deadline_cases
+-- Open cases whose deadline reminder (deadline - offset, or now if passed) falls in the window.
+SELECT s.id, s.title, s.status, s.deadline,
+       greatest(s.deadline - make_interval(mins => %(offset_minutes)s), %(now)s::timestamptz) AS at
+FROM sag_sager s
+WHERE (%(sag_id)s::int IS NULL OR s.id = %(sag_id)s) AND s.closed_at IS NULL
+  AND s.deadline IS NOT NULL AND s.deadline > %(now)s
+  AND s.deadline - make_interval(mins => %(offset_minutes)s) <= %(until)s
+ORDER BY at, s.id
+LIMIT %(limit)s;
+
+-- name: preview_inactive_cases
+-- Open cases that reach N days without an update within the window (now, if already past).
+SELECT s.id, s.title, s.status,
+       greatest(s.updated_at + make_interval(days => %(days)s), %(now)s::timestamptz) AS at
+FROM sag_sager s
+WHERE (%(sag_id)s::int IS NULL OR s.id = %(sag_id)s) AND s.closed_at IS NULL
+  AND s.updated_at + make_interval(days => %(days)s) <= %(until)s
+ORDER BY at, s.id
+LIMIT %(limit)s;
+
+-- name: preview_recipients
+-- For each planned firing: recipients (the worker's resolution) and each channel's outcome at that time.
+WITH f AS (
+    SELECT (x->>'sag_id')::int AS sag_id, (x->>'at')::timestamptz AS at, ord
+    FROM jsonb_array_elements(%(firings)s::jsonb) WITH ORDINALITY AS t (x, ord)
+)
+SELECT f.ord, f.sag_id, rc.user_id, rc.email, COALESCE(NULLIF(u.full_name, ''), u.username) AS name, ch.channel,
+       CASE WHEN rc.user_id IS NULL THEN TRUE
+            ELSE COALESCE((p.trigger_overrides->%(trigger_type)s->>ch.channel)::boolean,
+                          CASE ch.channel WHEN 'in_app' THEN p.in_app_enabled ELSE p.email_enabled END, TRUE)
+       END AS enabled,
+       CASE WHEN ch.channel = 'email' AND rc.user_id IS NOT NULL
+            THEN sag_quiet_until(u.timezone, p.quiet_hours_start, p.quiet_hours_end, COALESCE(f.at, now())) END
+           AS quiet_until
+FROM f
+JOIN sag_sager s ON s.id = f.sag_id
+CROSS JOIN LATERAL sag_reminder_recipients(%(recipients)s::jsonb, s.assigned_to, s.created_by, NULL, NULL) AS rc
+CROSS JOIN LATERAL unnest(%(channels)s::text[]) AS ch (channel)
+LEFT JOIN users u ON u.id = rc.user_id
+LEFT JOIN user_notification_preferences p ON p.user_id = rc.user_id
+WHERE rc.user_id IS NOT NULL OR ch.channel = 'email'
+ORDER BY f.ord, rc.user_id NULLS LAST, rc.email, ch.channel;
+
+-- name: queue_counts
+-- Events per status.
+SELECT status, count(*)::int AS n FROM sag_reminder_queue GROUP BY status;
+
+-- name: queue_overview
+-- Oldest due pending event, next due, expired leases and throughput of the last hour.
+SELECT (SELECT min(scheduled_for) FROM sag_reminder_queue WHERE status = 'pending' AND scheduled_for <= now())
+           AS oldest_due,
+       (SELECT min(scheduled_for) FROM sag_reminder_queue WHERE status = 'pending' AND scheduled_for > now())
+           AS next_due,
+       (SELECT count(*) FROM sag_reminder_queue WHERE status = 'pending' AND scheduled_for <= now())::int AS due_now,
+       (SELECT count(*) FROM sag_reminder_queue WHERE status = 'processing' AND lease_expires_at < now())::int
+           AS expired_leases,
+       (SELECT count(*) FROM sag_reminder_queue WHERE status = 'sent' AND processed_at > now() - interval '1 hour')::int
+           AS events_last_hour,
+       (SELECT count(*) FROM sag_reminder_logs WHERE created_at > now() - interval '1 hour'
+            AND status IN ('sent', 'pending'))::int AS notifications_last_hour,
+       (SELECT count(*) FROM sag_reminder_logs WHERE created_at > now() - interval '1 hour'
+            AND status = 'rate_limited')::int AS rate_limited_last_hour,
+       now() AS now;
+
+-- name: recent_failures
+-- The latest failed events with their errors.
+SELECT q.id, q.kind, q.trigger_type, q.reminder_id, r.name AS rule_name, q.sag_id, s.title AS case_title,
+       q.attempts, q.last_error, q.scheduled_for, q.processed_at, q.updated_at
+FROM sag_reminder_queue q
+LEFT JOIN sag_reminders r ON r.id = q.reminder_id
+LEFT JOIN sag_sager s ON s.id = q.sag_id
+WHERE q.status = 'failed'
+ORDER BY q.updated_at DESC
+LIMIT %(limit)s;
+
+-- name: retry_event
+-- Put a failed event back in the queue now, with fresh attempts; its failed e-mails go out again.
+WITH ev AS (
+    UPDATE sag_reminder_queue
+    SET status = 'pending', attempts = 0, scheduled_for = now(), processed_at = NULL, lease_owner = NULL,
+        lease_expires_at = NULL, updated_at = now()
+    WHERE id = %(id)s AND status = 'failed'
+    RETURNING id
+), mails AS (
+    UPDATE sag_reminder_logs SET status = 'pending', updated_at = now()
+    WHERE event_id IN (SELECT id FROM ev) AND channel = 'email' AND status = 'failed'
+    RETURNING id
+)
+SELECT (SELECT id FROM ev) AS id, (SELECT count(*) FROM mails)::int AS emails;
+
+-- name: read_event
+-- One queue event.
+SELECT id, status FROM sag_reminder_queue WHERE id = %(id)s;

@@ -98,8 +98,12 @@ def _socket_dir(pgdata: Path) -> Path:
 
 def _pg(cmd: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     full = [str(POSTGRES_BIN_PATH / cmd), *args]
-    return subprocess.run(full, check=check, capture_output=True, text=True, user=_run_as(),
-                          timeout=START_TIMEOUT_S, stdin=subprocess.DEVNULL)
+    result = subprocess.run(full, check=False, capture_output=True, text=True, user=_run_as(),
+                            timeout=START_TIMEOUT_S, stdin=subprocess.DEVNULL)
+    if check and result.returncode != 0:
+        raise RuntimeError(f"embedded PostgreSQL: {cmd} failed ({result.returncode}): "
+                           f"{(result.stderr or result.stdout).strip()[-2000:]}")
+    return result
 
 
 def _read_postmaster(pgdata: Path) -> dict | None:

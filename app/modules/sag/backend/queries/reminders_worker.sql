@@ -259,15 +259,15 @@ ORDER BY l.id;
 -- The log row of a summary (held back / digest) for one channel.
 INSERT INTO sag_reminder_logs (event_id, user_id, email, recipient, channel, status, title, message, priority,
                                sent_at, created_at, updated_at)
-VALUES (%(event_id)s, %(user_id)s, %(email)s, 'u:' || %(user_id)s::int, %(channel)s, %(status)s, %(title)s,
-        %(message)s, 'normal', CASE WHEN %(status)s = 'sent' THEN %(now)s::timestamptz END, %(now)s, %(now)s)
+VALUES (%(event_id)s, %(user_id)s, %(email)s, 'u:' || %(user_id)s::int, %(channel)s, %(status)s::text, %(title)s,
+        %(message)s, 'normal', CASE WHEN %(status)s::text = 'sent' THEN %(now)s::timestamptz END, %(now)s, %(now)s)
 ON CONFLICT ON CONSTRAINT sag_reminder_logs_delivery_key DO UPDATE SET updated_at = EXCLUDED.updated_at
 RETURNING id, status;
 
 -- name: mark_deferred_sent
 -- The digest went out: its deferred rows are delivered (or failed for good).
 UPDATE sag_reminder_logs
-SET status = %(status)s, sent_at = CASE WHEN %(status)s = 'sent' THEN %(now)s::timestamptz END,
+SET status = %(status)s::text, sent_at = CASE WHEN %(status)s::text = 'sent' THEN %(now)s::timestamptz END,
     error = %(error)s, updated_at = %(now)s
 WHERE id = ANY (%(ids)s) AND status = 'deferred';
 
@@ -278,6 +278,6 @@ DELETE FROM sag_reminder_rate WHERE window_start < %(now)s::timestamptz - interv
 -- name: record_summary_email
 -- The outcome of a held-back summary sent by e-mail.
 UPDATE sag_reminder_logs
-SET status = %(status)s, error = %(error)s, updated_at = %(now)s,
-    sent_at = CASE WHEN %(status)s = 'sent' THEN %(now)s::timestamptz END
+SET status = %(status)s::text, error = %(error)s, updated_at = %(now)s,
+    sent_at = CASE WHEN %(status)s::text = 'sent' THEN %(now)s::timestamptz END
 WHERE event_id = %(event_id)s AND channel = 'email';

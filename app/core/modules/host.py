@@ -102,8 +102,8 @@ class Host:
         self.core_segments: set[str] = set()
         self.core_api_segments: set[str] = set()
         if app is not None:
-            for route in app.router.routes:
-                parts = [p for p in getattr(route, "path", "").split("/") if p]
+            for _top, path, _methods, _mount in mounting.flat_routes(app.router.routes):
+                parts = [p for p in path.split("/") if p]
                 if parts[:2] == ["api", "v1"] and len(parts) > 2:
                     self.core_api_segments.add(parts[2])
                 elif parts:

@@ -33,6 +33,8 @@ _host: Host | None = None
 _listener: Listener | None = None
 _listener_users = 0
 _listener_lock = threading.Lock()
+# Hosts of the apps being served in this process (their lifespan is running).
+_running: list[Host] = []
 
 
 class ModuleStartupError(RuntimeError):
@@ -62,23 +64,25 @@ def install(app: FastAPI) -> Host:
     if failures and get_settings().modules_strict:
         detail = "; ".join(f"{r.name}: {r.error}" for r in failures)
         raise ModuleStartupError(f"MODULES_STRICT is on and {len(failures)} module(s) failed: {detail}")
-    _wrap_lifespan(app)
+    _wrap_lifespan(app, host)
     enabled = [n for n, r in host.records.items() if r.state == ENABLED]
     log.info("modules enabled: %s", ", ".join(enabled) or "none")
     return host
 
 
-def _wrap_lifespan(app: FastAPI) -> None:
+def _wrap_lifespan(app: FastAPI, host: Host) -> None:
     original = app.router.lifespan_context
 
     @contextlib.asynccontextmanager
     async def lifespan(a):
+        _running.append(host)
         start_listener()
         try:
             async with original(a) as state:
                 yield state
         finally:
             stop_listener()
+            _running.remove(host)
 
     app.router.lifespan_context = lifespan
 
@@ -109,8 +113,13 @@ def start_listener() -> None:
     with _listener_lock:
         _listener_users += 1
         if _listener is None:
-            _listener = Listener(lambda names: current().refresh(retry=names)).start()
+            _listener = Listener(_on_change).start()
             _listener.ready.wait(5)
+
+
+def _on_change(names: set[str]) -> None:
+    for host in list(_running) or [current()]:
+        host.refresh(retry=names)
 
 
 def stop_listener() -> None:

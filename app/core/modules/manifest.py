@@ -138,12 +138,16 @@ def load_manifest(folder: Path) -> Manifest:
     return manifest
 
 
-def name_problem(name: str) -> str | None:
-    """Why `name` cannot be a module name, or None when it can."""
+def name_problem(name: str, new: bool = True) -> str | None:
+    """Why `name` cannot be a module name, or None when it can.
+
+    A new module (the scaffold) may not take a reserved name either; for an existing folder
+    the loader's route-clash check is what keeps it from shadowing the hub's own URLs.
+    """
     if not NAME_PATTERN.match(name or ""):
         return (f"{name!r} is not a valid module name: use lower-case letters, digits and _ "
                 "(a Python identifier starting with a letter, at most 40 characters)")
-    if keyword.iskeyword(name) or name in RESERVED_NAMES:
+    if keyword.iskeyword(name) or (new and name in RESERVED_NAMES):
         return f"{name!r} is a reserved word and cannot be a module name"
     return None
 
@@ -164,7 +168,7 @@ def validate(raw: dict[str, Any], folder_name: str) -> list[tuple[str, str]]:
             problems.append(("name", f"must be a non-empty string, got {json.dumps(name)}"))
         elif name != folder_name:
             problems.append(("name", f"must match the folder name {folder_name!r}, got {name!r}"))
-        elif (why := name_problem(name)) is not None:
+        elif (why := name_problem(name, new=False)) is not None:
             problems.append(("name", why))
     if "version" in raw:
         problems.extend(("version", m) for m in _version_problems(raw["version"]))

@@ -25,6 +25,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core import database
 
+try:  # FastAPI >= 0.16x keeps included routers nested; this walks them.
+    from fastapi.routing import iter_route_contexts
+except ImportError:  # pragma: no cover - older FastAPI copies routes flat
+    iter_route_contexts = None
+
 log = logging.getLogger("app.core.modules")
 
 API_PREFIX = "/api/v1"
@@ -40,9 +45,27 @@ def _norm(path: str) -> str:
     return _PARAM.sub("{}", path.rstrip("/") or "/")
 
 
-def _methods(route: BaseRoute) -> set[str]:
+def _methods(route: object) -> set[str]:
     methods = getattr(route, "methods", None)
     return set(methods) if methods else {"*"}
+
+
+def flat_routes(routes) -> list[tuple[BaseRoute, str, set[str], bool]]:
+    """(top-level route, full path, methods, is a mount) for every endpoint under `routes`.
+
+    Newer FastAPI keeps included routers as one entry in the route table; older versions
+    copy their routes in. Either way this yields the effective paths.
+    """
+    out = []
+    for top in routes:
+        if iter_route_contexts is None:
+            out.append((top, getattr(top, "path", ""), _methods(top), isinstance(top, Mount)))
+            continue
+        for ctx in iter_route_contexts([top]):
+            original = getattr(ctx, "original_route", top)
+            methods = getattr(ctx, "methods", None) or getattr(original, "methods", None)
+            out.append((top, ctx.path or "", set(methods) if methods else {"*"}, isinstance(original, Mount)))
+    return out
 
 
 def route_owner(route: BaseRoute) -> str:
@@ -51,22 +74,21 @@ def route_owner(route: BaseRoute) -> str:
 
 def check_clash(app: FastAPI, name: str, routers: list[tuple[str, APIRouter]]) -> None:
     """Raise RouteClash when a route of `name` would shadow or be shadowed by another one."""
-    existing = [(r, _norm(getattr(r, "path", "")), _methods(r)) for r in app.router.routes
-                if getattr(r, "_bmc_module", None) != name]
+    existing = [(top, _norm(path), methods, is_mount, path)
+                for top, path, methods, is_mount in flat_routes(app.router.routes)
+                if getattr(top, "_bmc_module", None) != name]
     for prefix, _router in routers:
-        for route, path, _methods_ in existing:
+        for top, path, _m, is_mount, raw in existing:
             if path == prefix or path.startswith(prefix + "/"):
-                raise RouteClash(f"its prefix {prefix} is already used by {route_owner(route)} "
-                                 f"(route {getattr(route, 'path', path)})")
-            if isinstance(route, Mount) and route.path and prefix.startswith(route.path.rstrip("/") + "/"):
-                raise RouteClash(f"its prefix {prefix} lies under {route.path}, mounted by {route_owner(route)}")
+                raise RouteClash(f"its prefix {prefix} is already used by {route_owner(top)} (route {raw})")
+            if is_mount and path != "/" and prefix.startswith(path + "/"):
+                raise RouteClash(f"its prefix {prefix} lies under {raw}, mounted by {route_owner(top)}")
     for prefix, router in routers:
-        for new in router.routes:
-            new_path, new_methods = _norm(prefix + getattr(new, "path", "")), _methods(new)
-            for route, path, methods in existing:
-                if path == new_path and (methods & new_methods or "*" in methods | new_methods):
-                    raise RouteClash(f"route {prefix}{getattr(new, 'path', '')} clashes with "
-                                     f"{route_owner(route)}'s {getattr(route, 'path', path)}")
+        for _top, new_path, new_methods, _is_mount in flat_routes(router.routes):
+            full = _norm(prefix + new_path)
+            for top, path, methods, _is_mount2, raw in existing:
+                if path == full and (methods & new_methods or "*" in methods | new_methods):
+                    raise RouteClash(f"route {prefix}{new_path} clashes with {route_owner(top)}'s {raw}")
 
 
 def mount(app: FastAPI, name: str, routers: list[tuple[str, APIRouter]]) -> None:

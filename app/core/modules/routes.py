@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from app.core.deps import AdminUser
 from app.core.errors import HubError, NotFound
 from app.core.modules import loader, service
+from app.core.modules.host import Host
 from app.core.templating import render
 
 api = APIRouter(prefix="/api/v1/modules", tags=["modules"])
@@ -19,8 +20,12 @@ pages = APIRouter(prefix="/admin/modules", include_in_schema=False)
 ModuleName = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
 
 
-def _one(name: str) -> dict[str, Any]:
-    host = loader.current()
+def _host(request: Request) -> Host:
+    # The app's own host (several apps can live in one process, e.g. in tests).
+    return getattr(request.app.state, "modules", None) or loader.current()
+
+
+def _one(host: Host, name: str) -> dict[str, Any]:
     rec = host.records.get(name)
     if rec is not None:
         return service.describe(host, rec)
@@ -31,34 +36,34 @@ def _one(name: str) -> dict[str, Any]:
 
 
 @api.get("")
-def read_modules(admin: AdminUser) -> list[dict[str, Any]]:
+def read_modules(request: Request, admin: AdminUser) -> list[dict[str, Any]]:
     """Every module: name, version, description, state (enabled/disabled/failed), error,
     dependencies, applied and pending migrations, effective settings (secrets hidden)."""
-    return service.describe_all(loader.current())
+    return service.describe_all(_host(request))
 
 
 @api.get("/{name}")
-def read_module(name: ModuleName, admin: AdminUser) -> dict[str, Any]:
-    return _one(name)
+def read_module(request: Request, name: ModuleName, admin: AdminUser) -> dict[str, Any]:
+    return _one(_host(request), name)
 
 
 @api.post("/{name}/enable")
-def enable_module(name: ModuleName, admin: AdminUser) -> dict[str, Any]:
+def enable_module(request: Request, name: ModuleName, admin: AdminUser) -> dict[str, Any]:
     """Enable a module in every process (its pending migrations run first)."""
-    return service.enable(loader.current(), name, admin.id)
+    return service.enable(_host(request), name, admin.id)
 
 
 @api.post("/{name}/disable")
-def disable_module(name: ModuleName, admin: AdminUser) -> dict[str, Any]:
+def disable_module(request: Request, name: ModuleName, admin: AdminUser) -> dict[str, Any]:
     """Disable a module in every process; refused while enabled modules depend on it."""
-    return service.disable(loader.current(), name, admin.id)
+    return service.disable(_host(request), name, admin.id)
 
 
 # --- admin page ------------------------------------------------------------------------------
 
 @pages.get("")
 def read_module_list(request: Request, admin: AdminUser):
-    return render(request, "admin/modules.html", {"modules": service.describe_all(loader.current()),
+    return render(request, "admin/modules.html", {"modules": service.describe_all(_host(request)),
                                                   "error": None})
 
 
@@ -68,8 +73,8 @@ async def change_module_page(request: Request, name: ModuleName, action: str, ad
         raise NotFound("Unknown action")
     change = service.enable if action == "enable" else service.disable
     try:
-        await run_in_threadpool(change, loader.current(), name, admin.id)
+        await run_in_threadpool(change, _host(request), name, admin.id)
     except HubError as exc:
-        modules = await run_in_threadpool(service.describe_all, loader.current())
+        modules = await run_in_threadpool(service.describe_all, _host(request))
         return render(request, "admin/modules.html", {"modules": modules, "error": exc.message}, exc.status)
     return RedirectResponse("/admin/modules?notice=saved", status_code=303)

@@ -101,7 +101,8 @@
     if (!el) {
       el = document.createElement("div");
       el.id = "reminderToasts";
-      el.className = "toast-container position-fixed top-0 end-0 p-3";
+      el.className = "toast-container position-fixed end-0 p-3";
+      el.style.top = "3.5rem";  // below the navigation bar, so the bell stays visible
       el.style.zIndex = "1090";
       el.setAttribute("aria-live", "polite");
       document.body.append(el);
@@ -116,7 +117,7 @@
     const opts = { hour: "2-digit", minute: "2-digit", timeZone: cfg.tz };
     const today = new Date().toDateString() === d.toDateString();
     if (!today) { opts.day = "numeric"; opts.month = "short"; }
-    try { return new Intl.DateTimeFormat(undefined, opts).format(d); } catch (e) { return d.toLocaleString(); }
+    try { return new Intl.DateTimeFormat("en-GB", opts).format(d); } catch (e) { return d.toLocaleString(); }
   }
 
   function el(tag, cls, text) {
@@ -157,7 +158,7 @@
     header.append(time);
     const close = el("button", "btn-close ms-2" + (p.header.includes("warning") ? "" : " btn-close-white"));
     close.type = "button";
-    close.setAttribute("aria-label", "Dismiss");
+    close.setAttribute("aria-label", "Close (dismiss)");
     close.dataset.action = "dismiss";
     header.append(close);
 

@@ -161,14 +161,16 @@
     }
 
     rulesUrl() {
-      return this.caseId ? `${API}/rules?case_id=${this.caseId}` : `${API}/rules?scope=global`;
+      // A case's own rules plus the global rules that apply to it; or the global rules alone.
+      return this.caseId ? `/api/v1/sag/cases/${this.caseId}/reminders/rules?include_global=true&limit=200`
+        : `${API}/rules?scope=global&limit=200`;
     }
 
     async loadRules() {
       const res = await fetch(this.rulesUrl(), { headers: { Accept: "application/json" } });
       const body = await json(res);
       if (!res.ok) { this.list.replaceChildren(el("div", "text-danger small", body.detail || "Could not load the rules.")); return; }
-      const rows = Array.isArray(body) ? body : (body.items || body.rules || []);
+      const rows = (body.items || []).concat(body.global_rules || []);
       this.rules = this.caseId ? rows : rows.filter((r) => r.sag_id === null || r.sag_id === undefined);
       this.renderRules();
     }
@@ -383,34 +385,42 @@
     }
 
     renderPreview(out) {
-      const items = Array.isArray(out) ? out : (out.firings || out.items || out.events || []);
-      const wrap = el("div", "border rounded p-2 bg-body-tertiary");
-      wrap.append(el("div", "fw-semibold small mb-1", "Preview: what this rule would do"));
-      if (out.summary) wrap.append(el("div", "small mb-1", out.summary));
-      if (out.next_run_at) wrap.append(el("div", "small mb-1", `Next run: ${fmt(out.next_run_at, this.tz)}`));
+      const items = out.firings || [];
+      const wrap = el("div", "border rounded p-2 bg-body-tertiary reminder-preview");
+      wrap.append(el("div", "fw-semibold small mb-1", "Preview: what this rule would do in the next 7 days"));
+      if (out.next_run_at) wrap.append(el("div", "small mb-1 preview-next-run", `Next run: ${fmt(out.next_run_at, this.tz)}`));
       if (!items.length) {
-        wrap.append(el("div", "small text-body-secondary", out.message || "Nothing would fire in the next 7 days."));
+        wrap.append(el("div", "small text-body-secondary", "Nothing would fire in the next 7 days."));
       } else {
         const t = el("table", "table table-sm mb-0 small");
         const hr = el("tr");
-        ["When", "Case", "Recipient", "Channel"].forEach((h) => hr.append(el("th", null, h)));
+        ["When", "Case", "Title", "Recipient", "Channels"].forEach((h) => hr.append(el("th", null, h)));
         const head = el("thead"); head.append(hr);
         const tb = el("tbody");
-        for (const it of items.slice(0, 50)) {
-          const tr = el("tr");
-          const when = it.when || it.at || it.scheduled_for;
-          const caseText = it.case_title ? `#${it.sag_id} ${it.case_title}` : (it.sag_id ? `#${it.sag_id}` : "");
-          const who = it.recipient_name || it.recipient || it.user_name || it.email || (it.user_id ? `user ${it.user_id}` : "");
-          const ch = Array.isArray(it.channels) ? it.channels.join(", ") : (it.channel || "");
-          tr.append(el("td", null, when ? fmt(when, this.tz) : (it.note || "on the next matching change")),
-            el("td", null, caseText), el("td", null, who), el("td", null, ch));
-          tb.append(tr);
+        const outcome = (name, o) => {
+          const label = name === "in_app" ? "in-app" : "e-mail";
+          if (!o) return label;
+          if (o.outcome === "deferred" && o.deferred_until) return `${label}: after quiet hours (${fmt(o.deferred_until, this.tz)})`;
+          return o.outcome === "send" ? label : `${label}: ${o.outcome}`;
+        };
+        for (const it of items.slice(0, 100)) {
+          const who = it.recipients && it.recipients.length ? it.recipients : [null];
+          for (const r of who) {
+            const tr = el("tr");
+            tr.append(el("td", "text-nowrap", it.at ? fmt(it.at, this.tz) : (it.note || "on the next matching change")),
+              el("td", null, `#${it.sag_id} ${it.case_title || ""}`), el("td", null, it.title || ""),
+              el("td", null, r ? (r.name || r.email || "") : "nobody (no recipient resolves)"),
+              el("td", null, r ? Object.entries(r.channels || {}).map(([k, v]) => outcome(k, v)).join(", ") : ""));
+            tb.append(tr);
+          }
         }
         t.append(head, tb);
-        wrap.append(t);
-        if (items.length > 50) wrap.append(el("div", "small text-body-secondary", `and ${items.length - 50} more`));
+        const scroll = el("div", "table-responsive");
+        scroll.append(t);
+        wrap.append(scroll);
+        if (items.length > 100 || out.truncated) wrap.append(el("div", "small text-body-secondary", "More cases match than are listed."));
       }
-      if (Array.isArray(out.notes)) out.notes.forEach((n) => wrap.append(el("div", "small text-body-secondary", n)));
+      (out.notes || []).forEach((n) => wrap.append(el("div", "small text-body-secondary", n)));
       this.preview.replaceChildren(wrap);
     }
 

@@ -78,6 +78,43 @@ def test_create_form_saves_and_redirects_to_the_new_customer(browser):
     assert name in page and "Roskilde" in page and "Created." in page
 
 
+FORM_FIELDS = ("name", "cvr_number", "email", "phone", "address", "postal_code", "city",
+               "economic_customer_number", "notes")
+
+
+def _as_browser_posts(**values) -> dict:
+    """Every field of the form, blank unless given: what a browser sends."""
+    return {field: values.get(field, "") for field in FORM_FIELDS} | {
+        k: v for k, v in values.items() if k not in FORM_FIELDS}
+
+
+def test_a_form_with_only_the_name_filled_in_is_accepted(browser):
+    name = f"Kun Navn {uuid.uuid4().hex[:6]}"
+    r = browser.post("/customers/new", data=_as_browser_posts(name=name, active="1", csrf_token=browser.csrf),
+                     follow_redirects=False)
+    assert r.status_code == 303, r.text
+    cid = int(r.headers["location"].split("/")[2].split("?")[0])
+    r = browser.get(f"/api/v1/customers/{cid}").json()
+    assert r["economic_customer_number"] is None and r["email"] is None and r["active"] is True
+
+
+def test_blanking_a_field_in_the_edit_form_clears_it(browser):
+    c = _customer(phone="+45 11 22 33 44", city="Vejle")
+    r = browser.post(f"/customers/{c['id']}/edit",
+                     data=_as_browser_posts(name=c["name"], city="Vejle", active="1", csrf_token=browser.csrf),
+                     follow_redirects=False)
+    assert r.status_code == 303, r.text
+    after = browser.get(f"/api/v1/customers/{c['id']}").json()
+    assert after["phone"] is None and after["city"] == "Vejle" and after["active"] is True
+
+
+def test_form_errors_are_in_plain_words(browser):
+    r = browser.post("/customers/new", data=_as_browser_posts(economic_customer_number="many",
+                                                               csrf_token=browser.csrf))
+    assert "This field is required." in r.text
+    assert "Enter a whole number." in r.text
+
+
 def test_create_form_shows_each_error_next_to_its_field_and_keeps_the_input(browser):
     r = browser.post("/customers/new", data={"name": "", "cvr_number": "12", "email": "nope",
                                               "city": "Kolding", auth.CSRF_FIELD: browser.csrf})

@@ -31,6 +31,7 @@ def validation_messages(exc: ValidationError) -> dict[str, str]:
     for err in exc.errors():
         field = str(err["loc"][0]) if err["loc"] else "__all__"
         msg = err["msg"]
+        ctx = err.get("ctx") or {}
         if err["type"] == "string_pattern_mismatch":
             msg = {
                 "cvr_number": "A CVR number is 8 digits.",
@@ -39,6 +40,20 @@ def validation_messages(exc: ValidationError) -> dict[str, str]:
             }.get(field, "Invalid format.")
         elif err["type"] == "extra_forbidden":
             msg = "Unknown field."
+        elif err["type"] == "missing" or (err["type"] == "string_too_short" and ctx.get("min_length") == 1):
+            msg = "This field is required."
+        elif err["type"] == "string_too_short":
+            msg = f"Use at least {ctx.get('min_length')} characters."
+        elif err["type"] == "string_too_long":
+            msg = f"Use at most {ctx.get('max_length')} characters."
+        elif err["type"] in ("int_parsing", "int_type", "int_from_float"):
+            msg = "Enter a whole number."
+        elif err["type"] == "greater_than":
+            msg = f"Must be greater than {ctx.get('gt')}."
+        elif err["type"] == "less_than":
+            msg = f"Must be less than {ctx.get('lt')}."
+        elif err["type"] == "literal_error":
+            msg = "Choose one of the offered values."
         elif msg.startswith("Value error, "):
             msg = msg.removeprefix("Value error, ")
         messages.setdefault(field, msg)

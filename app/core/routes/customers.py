@@ -68,9 +68,14 @@ def read_customer_create(request: Request, user: CurrentUser):
     return render(request, "customers/form.html", {"customer": {}, "errors": {}, "is_new": True})
 
 
+def _blank_as_none(data: dict) -> dict:
+    """An empty form field means "no value" (the name excepted: it is required)."""
+    return {k: (None if v == "" and k != "name" else v) for k, v in data.items()}
+
+
 @pages.post("/new")
 async def create_customer_page(request: Request, user: CurrentUser):
-    data = await form_data(request, bool_fields=("active",))
+    data = _blank_as_none(await form_data(request, bool_fields=("active",)))
     try:
         body = CustomerCreate(**data)
         created = await run_in_threadpool(customers.create_customer, body)
@@ -98,7 +103,7 @@ def read_customer_edit(request: Request, customer_id: int, user: CurrentUser):
 @pages.post("/{customer_id}/edit")
 async def update_customer_page(request: Request, customer_id: int, user: CurrentUser):
     current = await run_in_threadpool(customers.get_customer, customer_id)
-    data = await form_data(request, bool_fields=("active",))
+    data = _blank_as_none(await form_data(request, bool_fields=("active",)))
     try:
         body = CustomerUpdate(**data)
         await run_in_threadpool(customers.update_customer, customer_id, body)

@@ -192,6 +192,8 @@ $$;
 
 -- Claim a batch: due pending events plus processing events whose worker's lease expired
 -- (a crashed worker's batch is taken over). SKIP LOCKED lets any number of workers claim at once.
+-- NO KEY UPDATE: the key-share locks that log inserts take on their event (foreign key) must not
+-- make a claimer skip an event, e.g. one whose dead worker's backend has not yet gone away.
 CREATE OR REPLACE FUNCTION sag_claim_reminder_events(
     p_worker TEXT, p_limit INTEGER, p_lease_s DOUBLE PRECISION, p_now TIMESTAMPTZ)
 RETURNS SETOF sag_reminder_queue LANGUAGE sql AS $$
@@ -200,13 +202,13 @@ RETURNS SETOF sag_reminder_queue LANGUAGE sql AS $$
         WHERE status = 'pending' AND scheduled_for <= p_now
         ORDER BY scheduled_for
         LIMIT p_limit
-        FOR UPDATE SKIP LOCKED
+        FOR NO KEY UPDATE SKIP LOCKED
     ), expired AS (
         SELECT id FROM sag_reminder_queue
         WHERE status = 'processing' AND lease_expires_at < p_now
         ORDER BY lease_expires_at
         LIMIT p_limit
-        FOR UPDATE SKIP LOCKED
+        FOR NO KEY UPDATE SKIP LOCKED
     )
     UPDATE sag_reminder_queue q
     SET status = 'processing', lease_owner = p_worker,

@@ -1,0 +1,128 @@
+"""A worker process killed with SIGKILL mid-batch loses nothing and duplicates nothing once another takes over.
+
+The child is a real worker process. The test stops it at a chosen point with real database
+locks (no code is patched): a SHARE lock on the log table holds it inside the delivery
+statement; row locks on its claimed events hold it after delivery, before it closes them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import psycopg
+
+from app.core import database
+from app.modules.sag.tests.test_reminders_support import clear_queue, events, logs, make_case, make_rule, run_worker
+from tests.fixtures import make_user
+
+ROOT = Path(__file__).resolve().parents[4]
+CHILD = ("from app.modules.sag.backend.worker import ReminderWorker\n"
+         "w = ReminderWorker(lease_s=1.0, batch_size=500)\n"
+         "print('started', flush=True)\n"
+         "w.run_once()\n")
+WAIT_S = 60
+
+
+def _spawn() -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", CHILD], cwd=ROOT, env=dict(os.environ),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _wait_until(check, what: str) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _blocked_on_lock(conn: psycopg.Connection) -> bool:
+    return bool(_blocked_pids(conn))
+
+
+def _blocked_pids(conn: psycopg.Connection) -> list[int]:
+    return [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                       "AND datname = current_database()").fetchall()]
+
+
+def _gone(conn: psycopg.Connection, pids: list[int]) -> bool:
+    return conn.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", (pids,)).fetchone()[0] == 0
+
+
+def _setup(n_cases: int):
+    clear_queue()
+    users = [make_user(), make_user()]
+    cases = [make_case(assigned_to=users[0]["id"]) for _ in range(n_cases)]
+    rule = make_rule(recipients={"assignee": True, "users": [users[1]["id"]]},
+                     trigger_config={"from": "new", "to": "in_progress"})
+    database.execute_update("UPDATE sag_sager SET status = 'in_progress' WHERE id = ANY(%s)", ([c["id"] for c in cases],))
+    return rule, users
+
+
+def _assert_exactly_once(rule, users, n_cases):
+    evs = events(reminder_id=rule["id"])
+    assert len(evs) == n_cases and all(e["status"] == "sent" for e in evs)
+    rows = logs(rule_id=rule["id"])
+    assert len(rows) == 2 * n_cases
+    assert len({(r["event_id"], r["user_id"], r["channel"]) for r in rows}) == len(rows)
+
+
+def test_worker_killed_inside_delivery_loses_nothing(app):
+    n = 40
+    rule, users = _setup(n)
+    url = os.environ["DATABASE_URL"]
+    with psycopg.connect(url) as blocker, psycopg.connect(url, autocommit=True) as watch:
+        blocker.execute("LOCK TABLE sag_reminder_logs IN SHARE MODE")
+        child = _spawn()
+        try:
+            _wait_until(lambda: _blocked_on_lock(watch), "the worker to block inside delivery")
+            claimed = [e for e in events(reminder_id=rule["id"]) if e["status"] == "processing"]
+            assert len(claimed) == n
+            orphans = _blocked_pids(watch)
+            child.send_signal(signal.SIGKILL)
+            child.wait(10)
+        finally:
+            if child.poll() is None:
+                child.kill()
+        blocker.rollback()
+        # the dead worker's server backend finds its client gone and rolls back
+        _wait_until(lambda: _gone(watch, orphans), "the dead worker's backend to end")
+    assert logs(rule_id=rule["id"]) == []
+    run_worker(offset=timedelta(seconds=3))  # after the 1 s lease another worker takes over
+    _assert_exactly_once(rule, users, n)
+
+
+def test_worker_killed_after_delivery_before_closing_duplicates_nothing(app):
+    n = 30
+    rule, users = _setup(n)
+    url = os.environ["DATABASE_URL"]
+    with psycopg.connect(url) as logs_lock, psycopg.connect(url) as rows_lock, \
+            psycopg.connect(url, autocommit=True) as watch:
+        logs_lock.execute("LOCK TABLE sag_reminder_logs IN SHARE MODE")
+        child = _spawn()
+        try:
+            _wait_until(lambda: _blocked_on_lock(watch), "the worker to block inside delivery")
+            # hold the claimed events so closing them blocks, then let delivery commit
+            rows_lock.execute("SELECT id FROM sag_reminder_queue WHERE reminder_id = %s FOR NO KEY UPDATE", (rule["id"],))
+            logs_lock.rollback()
+            _wait_until(lambda: watch.execute("SELECT count(*) FROM sag_reminder_logs WHERE rule_id = %s",
+                                              (rule["id"],)).fetchone()[0] == 2 * n, "delivery to commit")
+            _wait_until(lambda: _blocked_on_lock(watch), "the worker to block closing its events")
+            orphans = _blocked_pids(watch)
+            child.send_signal(signal.SIGKILL)
+            child.wait(10)
+        finally:
+            if child.poll() is None:
+                child.kill()
+        rows_lock.rollback()
+        _wait_until(lambda: _gone(watch, orphans), "the dead worker's backend to end")
+    assert all(e["status"] == "processing" for e in events(reminder_id=rule["id"]))
+    run_worker(offset=timedelta(seconds=3))
+    _assert_exactly_once(rule, users, n)

@@ -27,25 +27,23 @@ SEARCH_MAX = 200
 # Due-within filter bounds, hours (a year at most).
 DUE_WITHIN_MAX_HOURS = 24 * 366
 
-_PRIORITY_RANK = "array_position(ARRAY['urgent','high','normal','low']::varchar[], {p}.priority)"
-# sort key -> (inner ORDER BY on sag_sager s/st, outer ORDER BY on the page p/st)
-SORTS: dict[str, tuple[str, str]] = {
-    "deadline": ("s.deadline ASC NULLS LAST, s.id", "p.deadline ASC NULLS LAST, p.id"),
-    "-deadline": ("s.deadline DESC NULLS LAST, s.id DESC", "p.deadline DESC NULLS LAST, p.id DESC"),
-    "priority": (_PRIORITY_RANK.format(p="s") + ", s.deadline ASC NULLS LAST, s.id",
-                 _PRIORITY_RANK.format(p="p") + ", p.deadline ASC NULLS LAST, p.id"),
-    "-priority": (_PRIORITY_RANK.format(p="s") + " DESC, s.deadline ASC NULLS LAST, s.id",
-                  _PRIORITY_RANK.format(p="p") + " DESC, p.deadline ASC NULLS LAST, p.id"),
-    "updated": ("s.updated_at, s.id", "p.updated_at, p.id"),
-    "-updated": ("s.updated_at DESC, s.id DESC", "p.updated_at DESC, p.id DESC"),
-    "created": ("s.created_at, s.id", "p.created_at, p.id"),
-    "-created": ("s.created_at DESC, s.id DESC", "p.created_at DESC, p.id DESC"),
-    "title": ("lower(s.title), s.id", "lower(p.title), p.id"),
-    "-title": ("lower(s.title) DESC, s.id DESC", "lower(p.title) DESC, p.id DESC"),
-    "status": ("st.sort_order, s.id", "st.sort_order, p.id"),
-    "-status": ("st.sort_order DESC, s.id DESC", "st.sort_order DESC, p.id DESC"),
-    "id": ("s.id", "p.id"),
-    "-id": ("s.id DESC", "p.id DESC"),
+_PRIORITY_RANK = "array_position(ARRAY['urgent','high','normal','low']::varchar[], s.priority)"
+# sort key -> ORDER BY over sag_sager s and sag_statuses st (always ending in a unique key).
+SORTS: dict[str, str] = {
+    "deadline": "s.deadline ASC NULLS LAST, s.id",
+    "-deadline": "s.deadline DESC NULLS LAST, s.id DESC",
+    "priority": _PRIORITY_RANK + ", s.deadline ASC NULLS LAST, s.id",
+    "-priority": _PRIORITY_RANK + " DESC, s.deadline ASC NULLS LAST, s.id",
+    "updated": "s.updated_at, s.id",
+    "-updated": "s.updated_at DESC, s.id DESC",
+    "created": "s.created_at, s.id",
+    "-created": "s.created_at DESC, s.id DESC",
+    "title": "lower(s.title), s.id",
+    "-title": "lower(s.title) DESC, s.id DESC",
+    "status": "st.sort_order, s.id",
+    "-status": "st.sort_order DESC, s.id DESC",
+    "id": "s.id",
+    "-id": "s.id DESC",
 }
 DEFAULT_SORT = "-updated"
 _CASE_NUMBER = re.compile(r"^#?(\d{1,9})$")
@@ -135,8 +133,8 @@ def _where(f: CaseFilter, me: int) -> tuple[list[str], dict[str, Any]]:
         raise ValidationFailed(f"Search text is at most {SEARCH_MAX} characters", field="q")
     if text:
         number = _CASE_NUMBER.match(text)
-        # The expression matches the trigram index sag_sager_search_trgm_idx.
-        search = "(s.title || ' ' || s.description) ILIKE %(q_like)s"
+        # search_text is lower(title || ' ' || description), indexed with trigrams.
+        search = "s.search_text LIKE lower(%(q_like)s)"
         if number:
             conds.append(f"({search} OR s.id = %(q_id)s)")
             params["q_id"] = int(number.group(1))
@@ -154,11 +152,8 @@ def search_cases(f: CaseFilter, me: int, page: int = 1, page_size: int = DEFAULT
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     page = max(1, page)
     conds, params = _where(f, me)
-    inner, outer = SORTS[sort]
     query = sql.SQL(Q["search_cases"]).format(
-        where=sql.SQL(" AND ".join(conds) if conds else "TRUE"),
-        order=sql.SQL(inner), outer_order=sql.SQL(outer),
-    )
+        where=sql.SQL(" AND ".join(conds) if conds else "TRUE"), order=sql.SQL(SORTS[sort]))
     params.update(limit=page_size, offset=(page - 1) * page_size, due_soon_hours=DUE_SOON_HOURS)
     rows = database.execute_query(query, params)
     total = rows[0]["total"] if rows else 0

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import logging
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +72,7 @@ def _deadline(final: str, created: datetime, now: datetime, rng: random.Random) 
     return None
 
 
-def _text(rng: random.Random) -> tuple[str, str]:
+def case_text(rng: random.Random) -> tuple[str, str]:
     title, description = rng.choice(CASES)
     values = {"name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}", "place": rng.choice(PLACES),
               "device": rng.choice(DEVICES), "printer": rng.choice(PRINTERS), "n": rng.randint(4, 40)}
@@ -98,7 +98,7 @@ def _make_case(rng: random.Random, users: list[int], customers: list[int], now: 
     created = now - timedelta(days=rng.uniform(0.2, MAX_AGE_DAYS))
     creator = rng.choice(users)
     assignee = None if (final == "new" and rng.random() < 0.5) or rng.random() < 0.05 else rng.choice(users)
-    title, description = _text(rng)
+    title, description = case_text(rng)
     case_id = database.execute_insert(
         "INSERT INTO sag_sager (title, description, customer_id, priority, assigned_to, created_by, deadline, "
         "created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
@@ -152,7 +152,7 @@ def demo_cases(count: int = DEMO_CASES, seed: int = DEMO_SEED, advance=lambda n=
     if database.execute_query("SELECT 1 FROM sag_sager WHERE created_by = ANY(%s) LIMIT 1", (users,)):
         return 0
     rng = random.Random(seed)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     made = []
     with database.transaction():
         for _ in range(count):

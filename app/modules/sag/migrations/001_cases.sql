@@ -33,6 +33,10 @@ CREATE TABLE sag_sager (
     -- Optimistic concurrency: bumped by trigger whenever a user-visible field changes; an
     -- update names the version it was based on and is refused (409) when it is stale.
     version         INTEGER NOT NULL DEFAULT 1,
+    -- What the list's text search matches: lower-cased once on write, so a search is a plain
+    -- LIKE on a stored value that the trigram index answers (ILIKE on title || description
+    -- re-lowercases every candidate and the planner misjudges it as nearly free).
+    search_text     TEXT GENERATED ALWAYS AS (lower(title || ' ' || description)) STORED,
     created_at      TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at      TIMESTAMPTZ NOT NULL DEFAULT now()
 );
@@ -119,4 +123,4 @@ CREATE INDEX sag_sager_open_deadline_idx ON sag_sager (deadline) WHERE closed_at
 CREATE INDEX sag_sager_customer_idx ON sag_sager (customer_id, updated_at DESC);
 CREATE INDEX sag_sager_status_idx ON sag_sager (status);
 CREATE INDEX sag_sager_updated_idx ON sag_sager (updated_at DESC);
-CREATE INDEX sag_sager_search_trgm_idx ON sag_sager USING gin ((title || ' ' || description) gin_trgm_ops);
+CREATE INDEX sag_sager_search_trgm_idx ON sag_sager USING gin (search_text gin_trgm_ops);

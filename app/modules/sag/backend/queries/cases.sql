@@ -1,28 +1,27 @@
 -- name: search_cases
--- One page of cases matching the filters ({where}, {order} are composed from fixed fragments).
+-- One page of cases matching the filters ({where} and {order} are composed from fixed fragments).
 WITH page AS (
-    SELECT s.id, s.title, s.status, s.priority, s.customer_id, s.assigned_to, s.created_by,
-           s.deadline, s.closed_at, s.version, s.created_at, s.updated_at,
-           count(*) OVER () AS total
+    SELECT s.id, count(*) OVER () AS total
     FROM sag_sager s
     JOIN sag_statuses st ON st.key = s.status
     WHERE {where}
     ORDER BY {order}
     LIMIT %(limit)s OFFSET %(offset)s
 )
-SELECT p.id, p.title, p.status, st.label AS status_label, st.is_closed, p.priority,
-       p.customer_id, c.name AS customer_name,
-       p.assigned_to, COALESCE(NULLIF(au.full_name, ''), au.username) AS assignee_name,
-       p.created_by, p.deadline, p.closed_at, p.version, p.created_at, p.updated_at,
-       (p.closed_at IS NULL AND p.deadline < now()) AS is_overdue,
-       (p.closed_at IS NULL AND p.deadline >= now()
-        AND p.deadline < now() + make_interval(hours => %(due_soon_hours)s)) AS is_due_soon,
+SELECT s.id, s.title, s.status, st.label AS status_label, st.is_closed, s.priority,
+       s.customer_id, c.name AS customer_name,
+       s.assigned_to, COALESCE(NULLIF(au.full_name, ''), au.username) AS assignee_name,
+       s.created_by, s.deadline, s.closed_at, s.version, s.created_at, s.updated_at,
+       (s.closed_at IS NULL AND s.deadline < now()) AS is_overdue,
+       (s.closed_at IS NULL AND s.deadline >= now()
+        AND s.deadline < now() + make_interval(hours => %(due_soon_hours)s)) AS is_due_soon,
        p.total
 FROM page p
-JOIN sag_statuses st ON st.key = p.status
-LEFT JOIN customers c ON c.id = p.customer_id
-LEFT JOIN users au ON au.id = p.assigned_to
-ORDER BY {outer_order};
+JOIN sag_sager s ON s.id = p.id
+JOIN sag_statuses st ON st.key = s.status
+LEFT JOIN customers c ON c.id = s.customer_id
+LEFT JOIN users au ON au.id = s.assigned_to
+ORDER BY {order};
 
 -- name: read_case
 -- One case with its status, customer, assignee and creator names.

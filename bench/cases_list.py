@@ -1,0 +1,208 @@
+"""Benchmark: the case list API at 100,000 cases.
+
+Starts a throwaway embedded PostgreSQL in a temporary directory (never ./var), applies the
+migrations, fills CASES cases (realistic titles, ~8 % open, 25 technicians, 400
+customers), then calls GET /api/v1/sag in-process REQUESTS times for each of three
+queries -- my open cases, overdue cases, text search -- and prints one JSON line:
+
+    {"cases": 100000, "requests_per_query": 200, "p50_ms": ..., "p95_ms": ...,
+     "queries": {"my_open": {"p50_ms": ..., "p95_ms": ..., "matches": ...}, ...}}
+
+Target: p95 under 50 ms per call. `--explain` prints EXPLAIN ANALYZE of each query's SQL to
+stderr; `--profile QUERY` profiles 50 list calls of one query with pyinstrument (stderr).
+
+    .venv/bin/python bench/cases_list.py [--cases 100000] [--requests 200] [--explain]
+                                         [--profile my_open|overdue|text_search]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+USERS = 25
+CUSTOMERS = 400
+OPEN_SHARE = 0.08
+WARMUP_REQUESTS = 5
+SEARCH_TERMS = ["printer", "outlook", "backup", "vpn", "certifikat", "phishing", "windows", "nas svarer",
+                "licens", "wi-fi", "firewall", "mødelokale"]
+
+
+def _environment(tmp: Path) -> Path:
+    """Point the hub at a fresh embedded server in `tmp`; return its pgdata directory."""
+    os.environ.pop("DATABASE_URL", None)
+    os.environ.update({"DATA_DIR": str(tmp / "var"), "LOG_FILE": str(tmp / "logs" / "app.log"),
+                       "SECRET_KEY": "bench-" + uuid.uuid4().hex, "LOG_LEVEL": "WARNING"})
+    from app.core import embedded
+    from app.core.config import reset_settings
+
+    url = embedded.ensure_running(tmp / "var", fast=True)
+    os.environ["DATABASE_URL"] = url
+    reset_settings()
+    return (tmp / "var" / "pgdata").resolve()
+
+
+def _fill(n_cases: int, seed: int = 1) -> int:
+    """Users, customers and `n_cases` cases (COPY; the triggers still write history). Returns "me"."""
+    from app.core import auth, database
+    from app.modules.sag.backend.demo import case_text
+
+    rng = random.Random(seed)
+    password_hash = auth.hash_password("bench-password")
+    users = [database.execute_insert(
+        "INSERT INTO users (username, email, full_name, password_hash) VALUES (%s, %s, %s, %s)",
+        (f"tech{i}", f"tech{i}@bench.test", f"Tekniker {i}", password_hash)) for i in range(USERS)]
+    customers = [database.execute_insert("INSERT INTO customers (name) VALUES (%s)", (f"Bench Kunde {i} ApS",))
+                 for i in range(CUSTOMERS)]
+    now = datetime.now(UTC)
+    open_statuses = ["new", "in_progress", "waiting_customer", "on_hold"]
+    with database.transaction() as conn, conn.cursor() as cur:
+        with cur.copy("COPY sag_sager (title, description, customer_id, status, priority, assigned_to, "
+                      "created_by, deadline, created_at) FROM STDIN") as copy:
+            for _ in range(n_cases):
+                title, description = case_text(rng)
+                created = now - timedelta(days=rng.uniform(0, 5 * 365))
+                is_open = rng.random() < OPEN_SHARE
+                if is_open:
+                    status = rng.choice(open_statuses)
+                    roll = rng.random()
+                    deadline = (now - timedelta(hours=rng.uniform(1, 500)) if roll < 0.3 else
+                                now + timedelta(hours=rng.uniform(1, 900)) if roll < 0.8 else None)
+                else:
+                    status = rng.choice(["resolved", "closed", "closed", "closed"])
+                    deadline = created + timedelta(days=rng.uniform(1, 20)) if rng.random() < 0.5 else None
+                copy.write_row((title, description, rng.choice(customers),
+                                status, rng.choices(["low", "normal", "high", "urgent"], [15, 55, 22, 8])[0],
+                                rng.choice(users) if rng.random() > 0.03 else None, rng.choice(users),
+                                deadline, created))
+    # What autovacuum does shortly after a bulk load: merge the GIN pending list into the
+    # trigram index, set the visibility map and gather statistics (steady state, not load time).
+    with database.connect(autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE) sag_sager")
+        conn.execute("ANALYZE")
+    return users[0]
+
+
+QUERIES = {
+    "my_open": lambda i: {"assignee": "me", "state": "open", "sort": "deadline"},
+    "overdue": lambda i: {"overdue": "true", "sort": "deadline"},
+    "text_search": lambda i: {"q": SEARCH_TERMS[i % len(SEARCH_TERMS)]},
+}
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def _explain(me: int) -> None:
+    """EXPLAIN ANALYZE the SQL each benchmark query runs (to stderr)."""
+    from psycopg import sql
+
+    from app.core import database
+    from app.modules.sag.backend import cases_list
+
+    for name, params in QUERIES.items():
+        p = params(0)
+        f = cases_list.CaseFilter(state=p.get("state", "all"), assignee=p.get("assignee"),
+                                  overdue=True if p.get("overdue") else None, q=p.get("q"))
+        conds, values = cases_list._where(f, me)
+        order = cases_list.SORTS[p.get("sort", cases_list.DEFAULT_SORT)]
+        query = sql.SQL("EXPLAIN (ANALYZE, BUFFERS) " + cases_list.Q["search_cases"]).format(
+            where=sql.SQL(" AND ".join(conds) or "TRUE"), order=sql.SQL(order))
+        values.update(limit=25, offset=0, due_soon_hours=24)
+        plan = database.execute_query(query, values)
+        print(f"--- {name}", file=sys.stderr)
+        for row in plan:
+            print(row["QUERY PLAN"], file=sys.stderr)
+
+
+def _profile(name: str, me: int) -> None:
+    """Profile 50 list calls of one query with pyinstrument (to stderr).
+
+    The calls go straight to the list function in this thread: the TestClient runs the app in
+    a worker thread that a sampling profiler of the main thread would not see.
+    """
+    from pyinstrument import Profiler
+
+    from app.modules.sag.backend import cases_list
+
+    profiler = Profiler()
+    with profiler:
+        for i in range(50):
+            p = QUERIES[name](i)
+            f = cases_list.CaseFilter(state=p.get("state", "all"), assignee=p.get("assignee"),
+                                      overdue=True if p.get("overdue") else None, q=p.get("q"))
+            cases_list.search_cases(f, me, 1, 25, p.get("sort", cases_list.DEFAULT_SORT))
+    print(profiler.output_text(unicode=True, color=False), file=sys.stderr)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--profile", choices=list(QUERIES), help="profile this query with pyinstrument")
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="bmc-bench-cases-"))
+    pgdata = _environment(tmp)
+    try:
+        from fastapi.testclient import TestClient
+
+        from app.core import auth, migrations
+        from app.main import create_app
+
+        migrations.migrate_core()
+        app = create_app()
+        me = _fill(args.cases)
+        token = auth.create_api_token(me, "bench")
+        if args.explain:
+            _explain(me)
+        results: dict[str, dict] = {}
+        everything: list[float] = []
+        with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:
+            for name, params in QUERIES.items():
+                for i in range(WARMUP_REQUESTS):
+                    client.get("/api/v1/sag", params=params(i))
+                times: list[float] = []
+                matches: list[int] = []
+                for i in range(args.requests):
+                    start = time.perf_counter()
+                    r = client.get("/api/v1/sag", params=params(i))
+                    times.append((time.perf_counter() - start) * 1000)
+                    if r.status_code != 200:
+                        raise SystemExit(f"{name}: HTTP {r.status_code}: {r.text[:300]}")
+                    matches.append(r.json()["total"])
+                everything += times
+                results[name] = {"p50_ms": round(statistics.median(times), 2),
+                                 "p95_ms": round(_percentile(times, 95), 2),
+                                 "matches": round(statistics.mean(matches))}
+        if args.profile:
+            _profile(args.profile, me)
+        print(json.dumps({"cases": args.cases, "requests_per_query": args.requests,
+                          "p50_ms": round(statistics.median(everything), 2),
+                          "p95_ms": round(_percentile(everything, 95), 2), "queries": results}))
+    finally:
+        from app.core import database, embedded
+
+        database.close_pool()
+        embedded.release(pgdata)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -166,6 +166,7 @@ def demo(customers: int = typer.Option(40, help="How many demo customers")) -> N
     from app.main import create_app
 
     create_app()
+    ensure_admin()
     with Progress(console=console) as progress:
         task = progress.add_task("Users", total=1)
         made_users = demo_mod.demo_users()

@@ -164,3 +164,34 @@ def test_admin_page_refuses_removing_the_last_admin_with_a_message(admin_browser
     r = admin_browser.post(f"/admin/users/{me['id']}", data={"role": "user", auth.CSRF_FIELD: admin_browser.csrf})
     assert r.status_code == 409
     assert "last active administrator" in r.text
+
+
+def test_admin_edit_page_changes_details_and_keeps_the_password_when_blank(admin_browser):
+    user = make_user()
+    page = admin_browser.get(f"/admin/users/{user['id']}").text
+    assert f'value="{user["email"]}"' in page and "New password" in page
+    r = admin_browser.post(f"/admin/users/{user['id']}", data={
+        "form": "edit", "full_name": "Freja Andersen", "email": f"new-{user['email']}", "timezone": "Europe/Oslo",
+        "role": "user", "active": "true", "password": "", auth.CSRF_FIELD: admin_browser.csrf,
+    }, follow_redirects=False)
+    assert r.status_code == 303
+    row = execute_query("SELECT full_name, email, timezone, password_hash FROM users WHERE id = %s", (user["id"],))[0]
+    assert (row["full_name"], row["email"]) == ("Freja Andersen", f"new-{user['email']}")
+    assert row["timezone"] == "Europe/Oslo"
+    assert auth.verify_password(row["password_hash"], user["password"])
+
+
+def test_admin_edit_page_shows_errors_on_the_edit_form(admin_browser):
+    user = make_user()
+    r = admin_browser.post(f"/admin/users/{user['id']}", data={
+        "form": "edit", "full_name": "X", "email": "broken", "timezone": "Nowhere/Land", "password": "short",
+        auth.CSRF_FIELD: admin_browser.csrf})
+    assert r.status_code == 422
+    assert "Enter a valid e-mail address." in r.text and "Use at least 8 characters." in r.text
+    assert 'name="form" value="edit"' in r.text and "short" not in r.text.split("New password")[1][:300]
+
+
+def test_the_admins_own_row_has_no_button_to_lock_themselves_out(admin_browser):
+    page = admin_browser.get("/admin/users").text
+    own_row = page.split(f'href="/admin/users/{admin_browser.user["id"]}"')[1].split("</tr>")[0]
+    assert "Deactivate" not in own_row and "you" in own_row

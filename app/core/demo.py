@@ -34,6 +34,8 @@ CITIES = [
     ("7100", "Vejle"), ("2100", "København Ø"), ("4000", "Roskilde"), ("8600", "Silkeborg"),
     ("7400", "Herning"), ("3400", "Hillerød"), ("6000", "Kolding"), ("8900", "Randers"),
 ]
+# E-mail domains are ASCII: æ, ø, å as Danes write them in addresses.
+DANISH_LETTERS = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa"})
 STREETS = ["Hovedgaden", "Industrivej", "Vestergade", "Søndergade", "Havnegade", "Stationsvej", "Skolevej"]
 
 
@@ -62,7 +64,7 @@ def demo_customers(count: int = 40, seed: int = 7, advance=lambda n=1: None) -> 
             name += " A/S"
         postal, city = rng.choice(CITIES)
         cvr = f"{30000000 + seed * 1000 + i:08d}"
-        slug = "".join(ch for ch in name.lower() if ch.isalnum())[:20]
+        slug = "".join(ch for ch in name.lower().translate(DANISH_LETTERS) if ch.isascii() and ch.isalnum())[:20]
         try:
             created += database.execute_update(
                 "INSERT INTO customers (name, cvr_number, email, phone, address, postal_code, city, "

@@ -63,19 +63,35 @@ async def create_user_page(request: Request, admin: AdminUser):
     return render(request, "admin/users.html", {"users": rows, "errors": errors, "form": data}, 422)
 
 
+EDITABLE = ("role", "active", "password", "full_name", "email", "timezone")
+
+
+@pages.get("/{user_id}")
+def read_user_edit(request: Request, user_id: int, admin: AdminUser):
+    return render(request, "admin/user_edit.html", {"user": users.get_user(user_id), "errors": {}})
+
+
 @pages.post("/{user_id}")
 async def update_user_page(request: Request, user_id: int, admin: AdminUser):
+    """The list's quick buttons (role, active) and the edit form both post here."""
     data = await form_data(request)
-    changes = {k: v for k, v in data.items() if k in ("role", "active", "password") and v != ""}
+    from_edit_form = data.get("form") == "edit"
+    # A blank password field means "keep it"; a blank full name is allowed.
+    changes = {k: v for k, v in data.items() if k in EDITABLE and (v != "" or k == "full_name")}
     if "active" in changes:
         changes["active"] = changes["active"] == "true"
     try:
         await run_in_threadpool(users.update_user, user_id, UserUpdate(**changes))
     except ValidationError as exc:
-        errors = validation_messages(exc)
+        errors, status = validation_messages(exc), 422
     except HubError as exc:
-        errors = {"__all__": exc.message}
+        errors, status = {exc.field or "__all__": exc.message}, exc.status
     else:
         return RedirectResponse("/admin/users?notice=saved", status_code=303)
+    if from_edit_form:
+        current = await run_in_threadpool(users.get_user, user_id)
+        changes.pop("password", None)
+        return render(request, "admin/user_edit.html", {"user": {**current, **changes}, "errors": errors}, status)
     rows = await run_in_threadpool(users.list_users)
-    return render(request, "admin/users.html", {"users": rows, "errors": errors, "form": {}}, 409)
+    return render(request, "admin/users.html", {"users": rows, "errors": {"__all__": " ".join(errors.values())},
+                                                "form": {}}, status)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 app = typer.Typer(help="List, enable, disable or purge modules.", no_args_is_help=True)
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _prepare():
@@ -56,26 +55,34 @@ def list_modules() -> None:
 
     _prepare()
     rows = service.describe_all(_inspecting_host())
-    table = Table("Module", "Version", "State", "Depends on", "Migrations", "Problem", highlight=False)
+    if not rows:
+        console.print("No modules.")
     for m in rows:
-        state = m["state"] if m["state"] != "enabled" else "enabled"
-        migrations = f"{len(m['applied_migrations'])} applied"
+        migrations = f"{len(m['applied_migrations'])} migration(s) applied"
         if m["pending_migrations"]:
             migrations += f", {len(m['pending_migrations'])} pending"
         deps = ", ".join(f"{d['name']}{'' if d['version'] == '*' else d['version']}" for d in m["dependencies"])
-        table.add_row(m["name"], m["version"] or "", state, deps, migrations, m["error"] or "")
-    console.print(table)
+        line = f"{m['name']} {m['version'] or ''}: {m['state']}; {migrations}"
+        if deps:
+            line += f"; depends on {deps}"
+        console.print(line, highlight=False)
+        if m["error"]:
+            console.print(f"    {m['error']}", highlight=False, style="red" if m["state"] == "failed" else None)
 
 
 @app.command("enable")
 def enable_module(name: str) -> None:
     """Enable NAME in every process (runs its pending migrations first)."""
     from app.core.errors import HubError
-    from app.core.modules import loader, service
+    from app.core.modules import manifest as mf
+    from app.core.modules import service
+    from app.core.modules.host import Host
 
     _prepare()
+    host = Host(None, mf.modules_dir())
+    host.refresh()
     try:
-        info = service.enable(loader.current(), name, None)
+        info = service.enable(host, name, None)
     except HubError as exc:
         _fail(exc.message)
     console.print(f"Module {name} is {info['state']}.", highlight=False)

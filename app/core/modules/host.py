@@ -180,11 +180,14 @@ class Host:
             self._deactivate(rec)
             self._fail(rec, problem, sticky=False)
             return
-        if rec.state == ENABLED:
-            return
         if rec.state == FAILED and rec.sticky and rec.name not in retry:
             return
         try:
+            if rec.state == ENABLED:
+                # Still enabled; only migrations that appeared meanwhile (purge + enable) need running.
+                if self.activate and migrate.pending_for(rec.manifest, applied):
+                    migrate.apply_pending(rec.manifest)
+                return
             if not self.activate:
                 rec.settings, problems = msettings.resolve(rec.manifest)
                 if problems:

@@ -82,6 +82,8 @@ class CaseUpdate(BaseModel):
     assigned_to: Id | None = None
     deadline: datetime | None = None
     version: Version | None = Field(None, description="Version the change is based on (or send If-Match)")
+    # Accepted only to answer with a pointer to the status endpoint instead of "unknown field".
+    status: Any = Field(None, description="Not changed here: use POST /api/v1/sag/{id}/status")
 
     _deadline = field_validator("deadline")(_check_deadline)
 
@@ -206,6 +208,9 @@ def update_case(case_id: int, data: CaseUpdate, version: int | None = None,
                 timezone: str | None = None) -> dict[str, Any]:
     """Apply the fields that were sent; `version` (or data.version) must be the current one."""
     changes = data.model_dump(exclude_unset=True)
+    if "status" in changes:
+        raise ValidationFailed(f"Change the status with POST /api/v1/sag/{case_id}/status "
+                               "(it records the history entry)", field="status")
     body_version = changes.pop("version", None)
     if version is not None and body_version is not None and version != body_version:
         raise ValidationFailed("If-Match and version name different versions", field="version")

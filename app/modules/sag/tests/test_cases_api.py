@@ -84,6 +84,7 @@ def test_status_cannot_be_changed_through_patch(user_api):
     case = _new_case(user_api)
     r = user_api.patch(f"/api/v1/sag/{case['id']}", json={"version": 1, "status": "closed"})
     assert r.status_code == 422
+    assert r.json()["field"] == "status" and "/status" in r.json()["detail"]
 
 
 def test_status_change_returns_the_history_entry(user_api):

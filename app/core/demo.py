@@ -55,9 +55,12 @@ def demo_users() -> int:
 def demo_customers(count: int = 40, seed: int = 7, advance=lambda n=1: None) -> int:
     """Create up to `count` demo customers (idempotent by CVR number); return how many were new."""
     rng = random.Random(seed)
+    # Every name once (shuffled); past the 384 combinations a number keeps them apart.
+    names = [f"{word} {kind}" for word in COMPANY_WORDS for kind in COMPANY_KINDS]
+    rng.shuffle(names)
     created = 0
     for i in range(count):
-        name = f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_KINDS)}"
+        name = names[i % len(names)] + (f" {i // len(names) + 1}" if i >= len(names) else "")
         if i % 5 == 0:
             name += " ApS"
         elif i % 7 == 0:

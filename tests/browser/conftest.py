@@ -71,6 +71,7 @@ class Session:
         self.context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900})
         self.context.set_default_timeout(DEFAULT_TIMEOUT_MS)
         self.dialogs: list[str] = []
+        self.confirm = False  # answer to confirm() dialogs
         self.errors: list[str] = []
         page = self.new_page()
         page.goto("/login")
@@ -82,11 +83,18 @@ class Session:
 
     def new_page(self, path: str | None = None):
         page = self.context.new_page()
-        page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        page.on("dialog", self._on_dialog)
         page.on("pageerror", lambda exc: self.errors.append(str(exc)))
         if path:
             page.goto(path)
         return page
+
+    def _on_dialog(self, dialog) -> None:
+        self.dialogs.append(dialog.message)
+        if dialog.type == "confirm" and self.confirm:
+            dialog.accept()
+        else:
+            dialog.dismiss()
 
     def close(self) -> None:
         self.context.close()

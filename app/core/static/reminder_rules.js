@@ -116,10 +116,12 @@
         userNames: Object.fromEntries((data.users || []).map((u) => [u.id, u.name])),
       };
       this.canEditGlobal = !!data.is_admin;
+      this.userId = data.user_id;
       this.fillChoices(data);
       this.bind();
       await this.loadRules();
       if (this.history) await this.loadHistory();
+      this.root.dataset.ready = "1";
     }
 
     fillChoices(data) {
@@ -209,7 +211,8 @@
         tr.append(name, el("td", "small", triggerSummary(r, this.ctx)), el("td", "small", recipientSummary(r, this.ctx)));
         tr.append(el("td", "small next-run", nextRun(r, this.ctx)));
         const actions = el("td", "text-end text-nowrap");
-        if (editable) {
+        // Admins edit every rule; others the case rules they created (as the API enforces).
+        if (editable && (this.canEditGlobal || (r.sag_id && r.created_by === this.userId))) {
           const mk = (label, action, cls) => {
             const b = el("button", `btn btn-sm ${cls} ms-1`, label);
             b.type = "button";

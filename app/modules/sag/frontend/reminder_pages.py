@@ -97,6 +97,7 @@ def read_editor_data(user: CurrentUser) -> dict:
         "trigger_types": TRIGGER_TYPES,
         "timezone": user.timezone,
         "is_admin": user.is_admin,
+        "user_id": user.id,
     }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
@@ -17,7 +17,7 @@ from tests.fixtures import make_user
 def test_the_rule_editor_creates_a_deadline_rule_and_shows_its_next_run(session_for, server):
     tech = make_user()
     api = Api(server, tech)
-    deadline = (datetime.now(timezone.utc) + timedelta(days=3)).replace(microsecond=0)
+    deadline = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
     case = create_case(api, tech, deadline=deadline.isoformat())
     s = session_for(tech)
     page = s.new_page(f"/sag/{case['id']}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
@@ -42,7 +42,7 @@ def test_open_marks_the_reminder_clicked_and_goes_to_the_case(session_for, serve
 
 def test_snooze_one_hour_sets_snoozed_until_and_removes_the_toast(session_for, server):
     s, page, toast, log, *_ = live_toast(session_for, server)
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     toast.get_by_role("button", name="Snooze 1 h").click()
     expect(toast).to_have_count(0)
     row = wait_for_row(log["id"], lambda r: r["snoozed_until"] is not None, "snoozed_until")

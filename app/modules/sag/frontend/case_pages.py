@@ -147,9 +147,14 @@ def _int_or_none(value: Any) -> int | None:
 def _case_page(request: Request, user: User, case_id: int, error: str | None = None,
                status_code: int = 200):
     case = cases.get_case_with_history(case_id)
+    statuses = cases.statuses()
+    keys = [s["key"] for s in statuses]
+    # The status control offers the next step in the usual order first.
+    at = keys.index(case["status"]) if case["status"] in keys else -1
+    later = keys[at + 1:] or [k for k in keys if k != case["status"]]
     return render(request, "sag/case_detail.html", {
-        "case": case, "history": case["history"], "statuses": cases.statuses(),
-        "users": cases.assignable_users(), "error": error,
+        "case": case, "history": case["history"], "statuses": statuses,
+        "next_status": later[0] if later else None, "users": cases.assignable_users(), "error": error,
     }, status_code)
 
 

@@ -51,6 +51,8 @@ _RETURNING = re.compile(r"\breturning\b", re.IGNORECASE)
 _WRITE = re.compile(r"^\s*(with\b.*?\)\s*)?(insert|update|delete|merge|truncate|create|alter|drop)\b",
                     re.IGNORECASE | re.DOTALL)
 POOL_TIMEOUT_S = 30.0
+# A health check answers "unreachable" after this long instead of hanging the prober.
+HEALTH_TIMEOUT_S = 3.0
 
 
 def database_url() -> str:
@@ -235,7 +237,7 @@ def execute_script(sql: str) -> None:
 def check_database() -> tuple[bool, str]:
     """(reachable, detail) for the health endpoint."""
     try:
-        with get_pool().connection(timeout=5) as conn:
+        with get_pool().connection(timeout=HEALTH_TIMEOUT_S) as conn:
             conn.execute("SELECT 1")
         return True, "ok"
     except Exception as exc:  # noqa: BLE001 - health reports any failure

@@ -1,0 +1,192 @@
+"""Toast latency: from a case's status-change commit to the reminder event on a browser's stream.
+
+Runs everything for real against a throwaway embedded PostgreSQL in a temporary directory
+(never ./var): `bmc-hub serve` in a subprocess (app + its LISTEN connection + the in-process
+reminder worker), one SSE client of the case's assignee, and a status-change rule. Each event
+is one committed status change; the clock stops when the `reminder` event arrives on the
+stream. 200 events idle, then 200 more while 200 other users' SSE streams are connected.
+
+    .venv/bin/python bench/toast_latency.py
+
+Prints one JSON line: p50_ms_idle, p99_ms_idle, p50_ms_loaded, p99_ms_loaded (target p99 < 200 ms).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+
+EVENTS = 200
+OTHER_CLIENTS = 200
+EVENT_TIMEOUT_S = 10.0
+GAP_S = 0.01  # between events, so each one is measured on its own
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def prepare(url: str) -> dict:
+    """Migrate, then create the users, tokens, case and rule the run needs."""
+    os.environ["DATABASE_URL"] = url
+    from app.core import auth, database, migrations
+    from app.core.config import reset_settings
+    from app.main import create_app
+
+    reset_settings()
+    database.close_pool()
+    migrations.migrate_core()
+    create_app()
+
+    def user(name: str) -> int:
+        return database.execute_query(
+            "INSERT INTO users (username, email, full_name, role) VALUES (%s, %s, %s, 'user') RETURNING id",
+            (name, f"{name}@bench.test", name))[0]["id"]
+
+    tech = user("bench_tech")
+    boss = user("bench_boss")
+    # The hourly cap would hold back most of 400 reminders; the bench measures delivery, not the cap.
+    database.execute_update("UPDATE user_notification_preferences SET max_per_hour = 1000 WHERE user_id = %s",
+                            (tech,))
+    case_id = database.execute_query(
+        "INSERT INTO sag_sager (title, assigned_to, created_by) VALUES ('Latency bench', %s, %s) RETURNING id",
+        (tech, boss))[0]["id"]
+    from app.modules.sag.backend import reminders_store
+
+    reminders_store.create_rule({
+        "name": "bench", "sag_id": case_id, "trigger_type": "status_change",
+        "trigger_config": {"from": "any", "to": "any"}, "recipients": {"assignee": True},
+        "channels": ["in_app"], "title_template": "Status {{ case.status }}", "message_template": "",
+        "priority": "normal", "active": True, "repeat_every_hours": None, "escalate_after": None,
+        "escalate_role": None}, boss)
+    others = [auth.create_api_token(user(f"bench_other_{i}"), "bench") for i in range(OTHER_CLIENTS)]
+    token = auth.create_api_token(tech, "bench")
+    database.close_pool()
+    return {"case_id": case_id, "token": token, "others": others}
+
+
+def start_server(url: str, data_dir: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "DATA_DIR": str(data_dir), "LOG_LEVEL": "WARNING",
+           "LOG_FILE": str(data_dir / "app.log"), "BMC_HUB_ADMIN_PASSWORD": "bench-admin-password"}
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError("bmc-hub serve exited")
+        time.sleep(0.2)
+    raise RuntimeError("bmc-hub serve did not come up")
+
+
+async def read_stream(client: httpx.AsyncClient, url: str, token: str, on_event, opened: asyncio.Event):
+    headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
+    async with client.stream("GET", url, headers=headers) as resp:
+        resp.raise_for_status()
+        event = None
+        async for line in resp.aiter_lines():
+            if line.startswith("event:"):
+                event = line[6:].strip()
+            elif line.startswith("data:") and event:
+                if event == "hello":
+                    opened.set()
+                elif on_event is not None:
+                    on_event(event, line[5:].strip())
+            elif line == "":
+                event = None
+
+
+async def measure(base: str, url: str, setup: dict, n: int, others: list[str]) -> list[float]:
+    stream_url = f"{base}/api/v1/notifications/stream"
+    limits = httpx.Limits(max_connections=len(others) + 10, max_keepalive_connections=len(others) + 10)
+    async with httpx.AsyncClient(timeout=httpx.Timeout(10, read=None), limits=limits) as client:
+        tasks = []
+        for token in others:
+            opened = asyncio.Event()
+            tasks.append(asyncio.create_task(read_stream(client, stream_url, token, None, opened)))
+            await asyncio.wait_for(opened.wait(), 30)
+        arrived: asyncio.Queue = asyncio.Queue()
+
+        def on_event(kind: str, data: str) -> None:
+            if kind == "reminder":
+                arrived.put_nowait((time.perf_counter(), json.loads(data)))
+
+        opened = asyncio.Event()
+        tasks.append(asyncio.create_task(read_stream(client, stream_url, setup["token"], on_event, opened)))
+        await asyncio.wait_for(opened.wait(), 30)
+        while not arrived.empty():
+            arrived.get_nowait()
+        latencies = []
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+            statuses = ["in_progress", "waiting_customer"]
+            for i in range(n):
+                await conn.execute("UPDATE sag_sager SET status = %s WHERE id = %s",
+                                   (statuses[i % 2], setup["case_id"]))
+                t0 = time.perf_counter()  # the UPDATE has committed (autocommit) when execute returns
+                t1, _data = await asyncio.wait_for(arrived.get(), EVENT_TIMEOUT_S)
+                latencies.append((t1 - t0) * 1000)
+                await asyncio.sleep(GAP_S)
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return latencies
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="bmc-bench-") as tmp:
+        tmp_path = Path(tmp)
+        os.environ.update({"DATA_DIR": str(tmp_path / "var"), "LOG_FILE": str(tmp_path / "app.log"),
+                           "LOG_LEVEL": "WARNING", "SECRET_KEY": "bench-secret"})
+        os.environ.pop("DATABASE_URL", None)
+        from app.core import embedded
+
+        url = embedded.ensure_running(tmp_path / "pg", fast=True)
+        proc = None
+        try:
+            setup = prepare(url)
+            proc, base = start_server(url, tmp_path / "var")
+            idle = asyncio.run(measure(base, url, setup, EVENTS, []))
+            loaded = asyncio.run(measure(base, url, setup, EVENTS, setup["others"]))
+        finally:
+            if proc is not None:
+                proc.terminate()
+                try:
+                    proc.wait(20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+            embedded.release((tmp_path / "pg" / "pgdata").resolve())
+    print(json.dumps({
+        "events": EVENTS, "other_clients": OTHER_CLIENTS,
+        "p50_ms_idle": round(statistics.median(idle), 2), "p99_ms_idle": round(percentile(idle, 99), 2),
+        "p50_ms_loaded": round(statistics.median(loaded), 2), "p99_ms_loaded": round(percentile(loaded, 99), 2),
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -239,3 +239,16 @@ def test_admin_page_lists_modules_with_buttons(hub):
     with TestClient(hub[0]) as browser:
         login(browser, user)
         assert browser.get("/admin/modules").status_code == 403
+
+
+def test_dry_run_covers_scripts_too(hub):
+    from app.core.database import acting_module, execute_query, execute_script
+
+    _, n = hub
+    old = set_env(**{f"MODULES__{n['base'].upper()}__DRY_RUN": "true"})
+    try:
+        with acting_module(n["base"]):
+            execute_script(f"CREATE TABLE {n['base']}_dry (id INT)")
+    finally:
+        set_env(**old)
+    assert execute_query("SELECT to_regclass(%s) AS t", (f"{n['base']}_dry",))[0]["t"] is None

@@ -174,3 +174,10 @@ def test_numbering_gap_fails_the_module(tmp_path):
         assert rec.state == "failed" and "003_c.sql has number 003, expected 002" in rec.error
     finally:
         set_env(**old)
+
+
+def test_extensions_may_be_installed(shop):
+    from app.core.database import execute_query
+
+    assert apply(shop, f"CREATE EXTENSION IF NOT EXISTS citext;\nCREATE TABLE {shop}_emails (address citext);") is True
+    assert execute_query("SELECT count(*) AS n FROM pg_extension WHERE extname = 'citext'")[0]["n"] == 1

@@ -230,6 +230,8 @@ def execute_update(sql: str | psycopg.sql.Composable, params: Params = None) -> 
 
 def execute_script(sql: str) -> None:
     """Run several statements without parameters (migrations, fixtures)."""
+    if _guard(sql, None):
+        return
     with transaction() as conn:
         conn.execute(sql)
 

@@ -97,6 +97,7 @@ class Host:
         self.records: dict[str, ModuleRecord] = {}
         self.lock = threading.RLock()
         self.activate = True
+        self._warned: set[str] = set()
         self.subscribers: list[Callable[[Host], None]] = []
         # URL segments the core uses: a module of that name would clash, so it is never gated.
         self.core_segments: set[str] = set()
@@ -153,7 +154,9 @@ class Host:
                 if not rec.loaded:
                     rec.manifest = manifest
                 for warning in manifest.warnings:
-                    rec.logger.warning("%s", warning)
+                    if warning not in self._warned:
+                        self._warned.add(warning)
+                        rec.logger.warning("%s", warning)
             order, cycles = _dependency_order(manifests)
             prefix_problems = _prefix_problems(manifests)
             for name in order:

@@ -144,5 +144,16 @@ def demo_hooks() -> list[tuple[str, Callable]]:
     for name, rec in current().records.items():
         if rec.state == ENABLED and (rec.manifest.folder / "backend" / "demo.py").is_file():
             module = importlib.import_module(f"app.modules.{name}.backend.demo")
-            hooks.append((name, module.run))
+            hooks.append((name, _as_module(name, module.run)))
     return hooks
+
+
+def _as_module(name: str, fn: Callable) -> Callable:
+    """`fn` run on behalf of module `name` (its READ_ONLY / DRY_RUN apply)."""
+    from app.core.database import acting_module
+
+    def call(*args, **kwargs):
+        with acting_module(name):
+            return fn(*args, **kwargs)
+
+    return call

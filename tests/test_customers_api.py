@@ -48,10 +48,10 @@ def test_only_admins_delete_customers(user_api):
 
 
 def test_a_referenced_customer_cannot_be_deleted_but_can_be_deactivated(user_api, admin_api):
-    execute_query("CREATE TABLE IF NOT EXISTS webshop_orders (id SERIAL PRIMARY KEY, "
+    execute_query("CREATE TABLE IF NOT EXISTS scratch_orders (id SERIAL PRIMARY KEY, "
                   "customer_id INTEGER REFERENCES customers(id))")
     cid = user_api.post("/api/v1/customers", json={"name": _unique()}).json()["id"]
-    execute_query("INSERT INTO webshop_orders (customer_id) VALUES (%s)", (cid,))
+    execute_query("INSERT INTO scratch_orders (customer_id) VALUES (%s)", (cid,))
     r = admin_api.delete(f"/api/v1/customers/{cid}")
     assert r.status_code == 409
     assert "deactivate it instead" in r.json()["detail"]

@@ -18,18 +18,18 @@ from app.core.database import execute_insert, execute_query, execute_update, tra
 
 
 @pytest.fixture(scope="module", autouse=True)
-def webshop_tables(db):
+def scratch_tables(db):
     execute_query(
-        "CREATE TABLE webshop_customers (id SERIAL PRIMARY KEY, name VARCHAR(255) NOT NULL UNIQUE, "
+        "CREATE TABLE scratch_customers (id SERIAL PRIMARY KEY, name VARCHAR(255) NOT NULL UNIQUE, "
         "active BOOLEAN DEFAULT TRUE, created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP)"
     )
-    execute_query("CREATE TABLE webshop_tags (tag TEXT PRIMARY KEY, note TEXT)")
+    execute_query("CREATE TABLE scratch_tags (tag TEXT PRIMARY KEY, note TEXT)")
 
 
 def _other_connection_count(name: str) -> int:
     """Count rows from a separate connection: only committed data is visible there."""
     with database.connect() as conn:
-        return conn.execute("SELECT count(*) AS n FROM webshop_customers WHERE name = %s", (name,)).fetchone()["n"]
+        return conn.execute("SELECT count(*) AS n FROM scratch_customers WHERE name = %s", (name,)).fetchone()["n"]
 
 
 def test_execute_query_returns_a_list_of_dict_rows():
@@ -40,47 +40,47 @@ def test_execute_query_returns_a_list_of_dict_rows():
 
 
 def test_execute_query_returns_an_empty_list_for_statements_without_rows():
-    assert execute_query("UPDATE webshop_customers SET active = active WHERE false") == []
+    assert execute_query("UPDATE scratch_customers SET active = active WHERE false") == []
 
 
 def test_readme_sample_insert_without_returning_gives_the_new_id():
-    customer_id = execute_insert("INSERT INTO webshop_customers (name) VALUES (%s)", ("Test Customer",))
+    customer_id = execute_insert("INSERT INTO scratch_customers (name) VALUES (%s)", ("Test Customer",))
     assert isinstance(customer_id, int)
-    customers = execute_query("SELECT * FROM webshop_customers WHERE active = %s", (True,))
+    customers = execute_query("SELECT * FROM scratch_customers WHERE active = %s", (True,))
     assert customer_id in [c["id"] for c in customers]
 
 
 def test_execute_insert_with_returning_id_gives_the_new_id():
-    new_id = execute_insert("INSERT INTO webshop_customers (name) VALUES (%s) RETURNING id;", ("Returning A/S",))
-    assert execute_query("SELECT name FROM webshop_customers WHERE id = %s", (new_id,))[0]["name"] == "Returning A/S"
+    new_id = execute_insert("INSERT INTO scratch_customers (name) VALUES (%s) RETURNING id;", ("Returning A/S",))
+    assert execute_query("SELECT name FROM scratch_customers WHERE id = %s", (new_id,))[0]["name"] == "Returning A/S"
 
 
 def test_execute_insert_with_named_parameters_and_trailing_semicolon():
-    new_id = execute_insert("INSERT INTO webshop_customers (name) VALUES (%(name)s);", {"name": "Named ApS"})
-    assert execute_query("SELECT id FROM webshop_customers WHERE name = 'Named ApS'")[0]["id"] == new_id
+    new_id = execute_insert("INSERT INTO scratch_customers (name) VALUES (%(name)s);", {"name": "Named ApS"})
+    assert execute_query("SELECT id FROM scratch_customers WHERE name = 'Named ApS'")[0]["id"] == new_id
 
 
 def test_execute_insert_into_a_table_without_id_returns_its_key():
-    assert execute_insert("INSERT INTO webshop_tags (tag, note) VALUES (%s, %s)", ("vip", "x")) == "vip"
+    assert execute_insert("INSERT INTO scratch_tags (tag, note) VALUES (%s, %s)", ("vip", "x")) == "vip"
 
 
 def test_execute_insert_that_inserts_nothing_returns_none():
-    execute_insert("INSERT INTO webshop_customers (name) VALUES (%s)", ("Twice",))
-    again = execute_insert("INSERT INTO webshop_customers (name) VALUES (%s) ON CONFLICT DO NOTHING", ("Twice",))
+    execute_insert("INSERT INTO scratch_customers (name) VALUES (%s)", ("Twice",))
+    again = execute_insert("INSERT INTO scratch_customers (name) VALUES (%s) ON CONFLICT DO NOTHING", ("Twice",))
     assert again is None
 
 
 def test_execute_update_returns_the_affected_row_count():
     for n in range(3):
-        execute_insert("INSERT INTO webshop_customers (name) VALUES (%s)", (f"Count {n}",))
-    assert execute_update("UPDATE webshop_customers SET active = false WHERE name LIKE %s", ("Count %",)) == 3
-    assert execute_update("DELETE FROM webshop_customers WHERE name = %s", ("nobody",)) == 0
+        execute_insert("INSERT INTO scratch_customers (name) VALUES (%s)", (f"Count {n}",))
+    assert execute_update("UPDATE scratch_customers SET active = false WHERE name LIKE %s", ("Count %",)) == 3
+    assert execute_update("DELETE FROM scratch_customers WHERE name = %s", ("nobody",)) == 0
 
 
 def test_transaction_commits_every_call_together():
     with transaction():
-        execute_insert("INSERT INTO webshop_customers (name) VALUES (%s)", ("Tx One",))
-        execute_insert("INSERT INTO webshop_customers (name) VALUES (%s)", ("Tx Two",))
+        execute_insert("INSERT INTO scratch_customers (name) VALUES (%s)", ("Tx One",))
+        execute_insert("INSERT INTO scratch_customers (name) VALUES (%s)", ("Tx Two",))
         # Not visible to other connections before the block ends.
         assert _other_connection_count("Tx One") == 0
     assert _other_connection_count("Tx One") == 1
@@ -89,20 +89,20 @@ def test_transaction_commits_every_call_together():
 
 def test_transaction_rolls_back_every_call_when_the_block_raises():
     with pytest.raises(RuntimeError), transaction():
-        execute_insert("INSERT INTO webshop_customers (name) VALUES (%s)", ("Rolled back",))
-        execute_update("UPDATE webshop_customers SET active = false")
+        execute_insert("INSERT INTO scratch_customers (name) VALUES (%s)", ("Rolled back",))
+        execute_update("UPDATE scratch_customers SET active = false")
         raise RuntimeError("boom")
-    assert execute_query("SELECT 1 FROM webshop_customers WHERE name = 'Rolled back'") == []
-    assert execute_query("SELECT 1 FROM webshop_customers WHERE active") != []
+    assert execute_query("SELECT 1 FROM scratch_customers WHERE name = 'Rolled back'") == []
+    assert execute_query("SELECT 1 FROM scratch_customers WHERE active") != []
 
 
 def test_nested_transactions_share_the_outer_one():
     with pytest.raises(psycopg.errors.UniqueViolation), transaction() as outer:
-        execute_insert("INSERT INTO webshop_customers (name) VALUES (%s)", ("Nested",))
+        execute_insert("INSERT INTO scratch_customers (name) VALUES (%s)", ("Nested",))
         with transaction() as inner:
             assert inner is outer
-            execute_insert("INSERT INTO webshop_customers (name) VALUES (%s)", ("Nested",))
-    assert execute_query("SELECT 1 FROM webshop_customers WHERE name = 'Nested'") == []
+            execute_insert("INSERT INTO scratch_customers (name) VALUES (%s)", ("Nested",))
+    assert execute_query("SELECT 1 FROM scratch_customers WHERE name = 'Nested'") == []
 
 
 def test_a_failed_statement_outside_a_transaction_leaves_the_pool_usable():
@@ -152,7 +152,7 @@ def _running(data_dir: Path) -> bool:
 
 def test_script_with_database_url_uses_that_database(tmp_path, db):
     env = {**os.environ, "DATABASE_URL": db}
-    table = f"webshop_script_{uuid.uuid4().hex[:6]}"
+    table = f"scratch_script_{uuid.uuid4().hex[:6]}"
     code = ("from app.core.database import execute_query, execute_insert\n"
             f"execute_query('CREATE TABLE {table} (id SERIAL PRIMARY KEY, name TEXT)')\n"
             f"print(execute_insert('INSERT INTO {table} (name) VALUES (%s)', ('x',)))\n")

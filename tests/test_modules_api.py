@@ -36,7 +36,8 @@ def hub(tmp_path_factory, db):
         "navigation": [{"label": "Base Module Nav", "url": "/placeholder", "order": 60}],
         "settings": {"API_KEY": {"type": "string", "secret": True},
                      "PAGE_SIZE": {"type": "int", "default": 25}},
-    }, router=WRITING_ROUTER, migrations={"001_init.sql": "CREATE TABLE %(prefix)snotes (id SERIAL PRIMARY KEY, body TEXT);"},
+    }, router=WRITING_ROUTER,
+        migrations={"001_init.sql": "CREATE TABLE %(prefix)snotes (id SERIAL PRIMARY KEY, body TEXT);"},
         files={"static/app.js": "console.log('%(name)s');\n"})
     n["child"] = write_module(root, "child", manifest={"dependencies": [n["base"]]})
     n["later"] = write_module(root, "later", manifest={"enabled": False}, migrations={
@@ -181,7 +182,8 @@ def test_read_only_refuses_the_module_writes(api, hub):
     try:
         r = api.post(f"/api/v1/{n['base']}/notes")
         assert r.status_code == 403
-        assert r.json()["detail"].startswith(f"Module {n['base']} is read-only (MODULES__{n['base'].upper()}__READ_ONLY=true)")
+        env = f"MODULES__{n['base'].upper()}__READ_ONLY"
+        assert r.json()["detail"].startswith(f"Module {n['base']} is read-only ({env}=true)")
         assert api.get(f"/api/v1/{n['base']}/notes").status_code == 200  # reading still works
         # The core is not the module: its writes go on.
         assert api.post("/api/v1/customers", json={"name": "Read-only bystander"}).status_code == 201

@@ -25,7 +25,8 @@ def errors_of(tmp_path, **changes):
 
 
 def test_a_complete_manifest_is_valid(tmp_path):
-    m = manifest_of(tmp_path, {**GOOD, "navigation": [{"label": "Shop", "url": "/shop", "order": 5, "admin_only": False}],
+    nav = [{"label": "Shop", "url": "/shop", "order": 5, "admin_only": False}]
+    m = manifest_of(tmp_path, {**GOOD, "navigation": nav,
                                "slots": {"dashboard": "frontend.slots:dashboard"},
                                "scripts": ["/static/modules/shop/app.js"],
                                "jobs": [{"name": "sync", "function": "backend.worker:run"}],

@@ -106,7 +106,8 @@ def test_core_table_may_not_get_a_foreign_key_into_a_module_table(shop, caplog):
     from app.core.database import execute_query
 
     assert apply(shop, f"CREATE TABLE {shop}_plans (id SERIAL PRIMARY KEY);") is True
-    sql = f"DO $$ BEGIN EXECUTE 'ALTER TABLE customers ADD CONSTRAINT c_plan FOREIGN KEY (id) REFERENCES {shop}_plans(id)'; END $$;"
+    sql = ("DO $$ BEGIN EXECUTE 'ALTER TABLE customers ADD CONSTRAINT c_plan FOREIGN KEY (id) "
+           f"REFERENCES {shop}_plans(id)'; END $$;")
     message = refused(shop, sql, caplog)
     assert f"core table customers may not get a foreign key (c_plan) into module table {shop}_plans" in message
     assert execute_query("SELECT count(*) AS n FROM pg_constraint WHERE conname = 'c_plan'")[0]["n"] == 0

@@ -11,7 +11,6 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -157,7 +156,8 @@ def test_database_queries_sample_as_written():
     )
     assert isinstance(customers, list)
     assert isinstance(customer_id, int)
-    assert execute_query("SELECT name FROM webshop_customers WHERE id = %s", (customer_id,))[0]["name"] == "Test Customer"
+    row = execute_query("SELECT name FROM webshop_customers WHERE id = %s", (customer_id,))[0]
+    assert row["name"] == "Test Customer"
 
 
 def test_enabled_in_module_json_and_restart(tmp_path):

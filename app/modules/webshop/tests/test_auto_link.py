@@ -24,7 +24,8 @@ def _shop(name: str, hub_customer_id=None) -> dict:
 
 
 def _link(shop_id: int):
-    return execute_query("SELECT hub_customer_id FROM webshop_customers WHERE id = %s", (shop_id,))[0]["hub_customer_id"]
+    rows = execute_query("SELECT hub_customer_id FROM webshop_customers WHERE id = %s", (shop_id,))
+    return rows[0]["hub_customer_id"]
 
 
 def test_insert_links_to_the_hub_customer_with_the_same_name():

@@ -63,6 +63,17 @@ def notify(user_id: int, log_id: int, event: str = "reminder", **extra) -> None:
     database.execute_query("SELECT pg_notify(%s, %s)", (realtime.CHANNEL, payload))
 
 
+def deliver_log_row(user: dict) -> int:
+    with database.transaction():
+        event_id = database.execute_query(
+            "INSERT INTO sag_reminder_queue (kind, status, target_user_id) VALUES ('rule', 'sent', %s) RETURNING id",
+            (user["id"],))[0]["id"]
+        return database.execute_query(
+            "INSERT INTO sag_reminder_logs (event_id, user_id, recipient, channel, status, title, sent_at) "
+            "VALUES (%s, %s, %s, 'in_app', 'sent', 'Delivered elsewhere', now()) RETURNING id",
+            (event_id, user["id"], f"u:{user['id']}"))[0]["id"]
+
+
 def stream(server, user, query: str = "", headers=None) -> SSEClient:
     h = {"Authorization": f"Bearer {token_for(user)}", **(headers or {})}
     client = SSEClient(f"{server.url}/api/v1/notifications/stream{query}", headers=h).start()
@@ -258,9 +269,11 @@ def test_a_notification_reaches_streams_on_every_app_process(server, db):
             wait_for(lambda: database.execute_query(
                 "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE %s",
                 (f"LISTEN {realtime.CHANNEL}%",))[0]["n"] == 2, 20)
-            notify(user["id"], 9001)
-            assert here.next().id == "9001"
-            assert there.next().id == "9001"
+            # A delivered in-app log row, as a worker in any process writes it: its trigger notifies.
+            log_id = deliver_log_row(user)
+            assert here.next("reminder").id == str(log_id)
+            ev = there.next("reminder")
+            assert ev.id == str(log_id) and ev.data["title"] == "Delivered elsewhere"
         finally:
             here.close()
             there.close()

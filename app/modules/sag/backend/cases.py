@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg import sql
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from app.core import database
 from app.core.config import get_settings
@@ -33,11 +33,21 @@ DUE_SOON_HOURS = 24
 # Deadlines outside these years are typing mistakes, not plans.
 DEADLINE_MIN_YEAR, DEADLINE_MAX_YEAR = 2000, 2100
 
+
+
+def no_nul(value: str) -> str:
+    """PostgreSQL text cannot hold NUL characters; say so instead of failing in the database."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL (\\0) characters")
+    return value
+
+
 Priority = Literal["low", "normal", "high", "urgent"]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX)]
-Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX),
+                  AfterValidator(no_nul)]
+Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX), AfterValidator(no_nul)]
 StatusKey = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=NOTE_MAX)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=NOTE_MAX), AfterValidator(no_nul)]
 Id = Annotated[int, Field(gt=0, lt=2**31)]
 Version = Annotated[int, Field(ge=1, lt=2**31)]
 

@@ -131,6 +131,8 @@ def _where(f: CaseFilter, me: int) -> tuple[list[str], dict[str, Any]]:
     text = (f.q or "").strip()
     if len(text) > SEARCH_MAX:
         raise ValidationFailed(f"Search text is at most {SEARCH_MAX} characters", field="q")
+    if "\x00" in text:
+        raise ValidationFailed("Search text must not contain NUL (\\0) characters", field="q")
     if text:
         number = _CASE_NUMBER.match(text)
         # search_text is lower(title || ' ' || description), indexed with trigrams.

@@ -152,6 +152,8 @@ def test_assign_to_unknown_or_deactivated_user_is_422(user_api):
     ({"title": "ok", "deadline": "1900-01-01T00:00:00Z"}, "deadline"),
     ({"title": "ok", "customer_id": 2**40}, "customer_id"),
     ({"title": "ok", "unknown": 1}, "unknown"),
+    ({"title": "a\x00b"}, "title"),
+    ({"title": "ok", "description": "nul \x00"}, "description"),
 ])
 def test_bad_input_on_create_is_a_clear_4xx(user_api, body, field):
     before = database.execute_query("SELECT count(*) AS n FROM sag_sager")[0]["n"]
@@ -198,3 +200,11 @@ def test_anonymous_requests_are_401(anon_client):
 def test_statuses_are_listed_in_order(user_api):
     keys = [s["key"] for s in user_api.get("/api/v1/sag/statuses").json()]
     assert keys == ["new", "in_progress", "waiting_customer", "on_hold", "resolved", "closed"]
+
+
+def test_nul_characters_in_search_or_note_are_422(user_api):
+    case = _new_case(user_api)
+    r = user_api.post(f"/api/v1/sag/{case['id']}/status", json={"status": "closed", "note": "a\x00"})
+    assert r.status_code == 422 and "note" in r.text
+    r = user_api.get("/api/v1/sag", params={"q": "a\x00b"})
+    assert r.status_code == 422 and r.json()["field"] == "q"

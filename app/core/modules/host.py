@@ -64,6 +64,9 @@ def ensure_importable(directory: Path) -> None:
     import app.modules as pkg
 
     path = str(directory)
+    # Forget folders that no longer exist (a test's temporary modules directory).
+    for stale in [p for p in pkg.__path__ if p != path and not Path(p).is_dir()]:
+        pkg.__path__.remove(stale)  # type: ignore[attr-defined]
     if path not in pkg.__path__:
         pkg.__path__.insert(0, path)  # type: ignore[attr-defined]
 

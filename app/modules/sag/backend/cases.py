@@ -239,7 +239,10 @@ def update_case(case_id: int, data: CaseUpdate, version: int | None = None,
     if "customer_id" in changes:
         _check_customer(changes["customer_id"])
     if "assigned_to" in changes:
-        _check_user(changes["assigned_to"])
+        current = database.execute_query(Q["read_case_version"], {"id": case_id})
+        # Keeping a (since deactivated) assignee is fine; only a new assignee must be active.
+        if not current or current[0]["assigned_to"] != changes["assigned_to"]:
+            _check_user(changes["assigned_to"])
     if "deadline" in changes:
         changes["deadline"] = localize_deadline(changes["deadline"], timezone)
     # Setting id to itself keeps the statement valid with no fields, so an empty PATCH still
@@ -307,8 +310,8 @@ def delete_case(case_id: int) -> None:
 
 # --- pickers -------------------------------------------------------------------------------
 
-def assignable_users() -> list[dict[str, Any]]:
-    return database.execute_query(Q["list_assignable_users"])
+def assignable_users(include_id: int | None = None) -> list[dict[str, Any]]:
+    return database.execute_query(Q["list_assignable_users"], {"include_id": include_id})
 
 
 def customer_choices(include_id: int | None = None) -> list[dict[str, Any]]:

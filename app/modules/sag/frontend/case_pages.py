@@ -72,8 +72,8 @@ def _case_filter(values: dict[str, str]) -> CaseFilter:
     )
 
 
-def _form_choices(include_customer: int | None = None) -> dict[str, Any]:
-    return {"statuses": cases.statuses(), "users": cases.assignable_users(),
+def _form_choices(include_customer: int | None = None, include_user: int | None = None) -> dict[str, Any]:
+    return {"statuses": cases.statuses(), "users": cases.assignable_users(include_user),
             "customers": cases.customer_choices(include_customer), "priorities": cases.PRIORITIES}
 
 
@@ -154,7 +154,8 @@ def _case_page(request: Request, user: User, case_id: int, error: str | None = N
     later = keys[at + 1:] or [k for k in keys if k != case["status"]]
     return render(request, "sag/case_detail.html", {
         "case": case, "history": case["history"], "statuses": statuses,
-        "next_status": later[0] if later else None, "users": cases.assignable_users(), "error": error,
+        "next_status": later[0] if later else None, "users": cases.assignable_users(case["assigned_to"]),
+        "error": error,
     }, status_code)
 
 
@@ -200,7 +201,7 @@ def read_case_edit(request: Request, case_id: int, user: CurrentUser):
     case = cases.get_case(case_id)
     return render(request, "sag/case_form.html",
                   {"case": case, "errors": {}, "is_new": False,
-                   **_form_choices(case["customer_id"])})
+                   **_form_choices(case["customer_id"], case["assigned_to"])})
 
 
 def _differences(mine: dict[str, Any], saved: dict[str, Any]) -> dict[str, Any]:
@@ -225,7 +226,8 @@ async def update_case_page(request: Request, case_id: int, user: CurrentUser):
     except (ValidationError, HubError) as exc:
         errors, status = _errors(exc)
         saved = await run_in_threadpool(cases.get_case, case_id)
-        choices = await run_in_threadpool(_form_choices, _int_or_none(data.get("customer_id")))
+        choices = await run_in_threadpool(_form_choices, _int_or_none(data.get("customer_id")),
+                                          _int_or_none(data.get("assigned_to")))
         conflict = isinstance(exc, Conflict)
         shown = {**current, **data, "id": case_id}
         if conflict:

@@ -208,3 +208,12 @@ def test_nul_characters_in_search_or_note_are_422(user_api):
     assert r.status_code == 422 and "note" in r.text
     r = user_api.get("/api/v1/sag", params={"q": "a\x00b"})
     assert r.status_code == 422 and r.json()["field"] == "q"
+
+
+def test_keeping_a_since_deactivated_assignee_is_allowed(user_api):
+    leaver = make_user()
+    case = _new_case(user_api, assigned_to=leaver["id"])
+    database.execute_update("UPDATE users SET active = FALSE WHERE id = %s", (leaver["id"],))
+    r = user_api.patch(f"/api/v1/sag/{case['id']}", json={
+        "version": 1, "title": "Fratrædelse: luk konto", "assigned_to": leaver["id"]})
+    assert r.status_code == 200 and r.json()["assigned_to"] == leaver["id"]

@@ -209,3 +209,19 @@ def test_a_normal_user_sees_everything_a_technician_needs(client):
     user = make_user()
     login(client, user)
     assert client.get("/sag").status_code == 200
+
+
+def test_edit_form_keeps_a_deactivated_assignee(client, lars):
+    leaver = make_user(full_name="Gammel Kollega")
+    case_id = database.execute_insert("INSERT INTO sag_sager (title, assigned_to) VALUES ('Overdragelse', %s)",
+                                      (leaver["id"],))
+    database.execute_update("UPDATE users SET active = FALSE WHERE id = %s", (leaver["id"],))
+    form = client.get(f"/sag/{case_id}/edit")
+    assert f'value="{leaver["id"]}" selected>Gammel Kollega (deactivated)' in form.text
+    r = client.post(f"/sag/{case_id}/edit", data={
+        "csrf_token": lars["csrf"], "version": "1", "title": "Overdragelse af sager", "description": "",
+        "priority": "normal", "customer_id": "", "assigned_to": str(leaver["id"]), "deadline": ""},
+        follow_redirects=False)
+    assert r.status_code == 303
+    assert database.execute_query("SELECT assigned_to FROM sag_sager WHERE id = %s",
+                                  (case_id,))[0]["assigned_to"] == leaver["id"]

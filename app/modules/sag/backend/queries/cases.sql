@@ -41,8 +41,8 @@ LEFT JOIN users cu ON cu.id = s.created_by
 WHERE s.id = %(id)s;
 
 -- name: read_case_version
--- The current version and status of a case (to tell "not found" from "stale").
-SELECT id, version, status FROM sag_sager WHERE id = %(id)s;
+-- The current version, status and assignee of a case (to tell "not found" from "stale").
+SELECT id, version, status, assigned_to FROM sag_sager WHERE id = %(id)s;
 
 -- name: read_history
 -- A case's status history, oldest first, with the names of the people who changed it.
@@ -111,9 +111,10 @@ SELECT id, active FROM users WHERE id = %(id)s;
 SELECT id, active FROM customers WHERE id = %(id)s;
 
 -- name: list_assignable_users
--- Active users for assignee pickers, by name.
-SELECT id, username, COALESCE(NULLIF(full_name, ''), username) AS name
-FROM users WHERE active ORDER BY lower(COALESCE(NULLIF(full_name, ''), username));
+-- Active users for assignee pickers, by name, plus the current assignee even if deactivated.
+SELECT id, username, COALESCE(NULLIF(full_name, ''), username) AS name, active
+FROM users WHERE active OR id = %(include_id)s
+ORDER BY lower(COALESCE(NULLIF(full_name, ''), username)), id;
 
 -- name: list_customer_choices
 -- Customers for pickers: active ones plus the one already chosen.

@@ -18,12 +18,13 @@ from psycopg import sql
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from app.core import database
-from app.core.config import get_settings
+from app.core.config import get_module_config, get_settings
 from app.core.errors import Conflict, HubError, NotFound, ValidationFailed
 from app.core.queries import load_queries
 
 Q = load_queries(Path(__file__).parent / "queries" / "cases.sql")
 
+MODULE = "sag"
 PRIORITIES = ("low", "normal", "high", "urgent")
 TITLE_MAX = 200
 DESCRIPTION_MAX = 20_000
@@ -56,6 +57,21 @@ class PreconditionRequired(HubError):
     """An update came without the version it was based on."""
 
     status = 428
+
+
+class NotWritten(HubError):
+    """The module runs with DRY_RUN: the database helpers logged the write and skipped it."""
+
+    status = 409
+
+
+def _dry_run() -> bool:
+    return str(get_module_config(MODULE, "DRY_RUN", default="false")).strip().lower() in ("1", "true", "yes", "on")
+
+
+def _not_written() -> NotWritten:
+    return NotWritten(f"Module {MODULE} runs with DRY_RUN (MODULES__{MODULE.upper()}__DRY_RUN): "
+                      "the change was logged, not written")
 
 
 def _check_deadline(value: datetime | None) -> datetime | None:
@@ -211,6 +227,8 @@ def create_case(data: CaseCreate, created_by: int | None, timezone: str | None =
             new_id = database.execute_insert(Q["create_case"], values)
     except (psycopg.errors.IntegrityError, psycopg.errors.DataError) as exc:
         raise _database_error(exc) from exc
+    if new_id is None and _dry_run():
+        raise _not_written()
     return get_case(new_id)
 
 
@@ -250,15 +268,16 @@ def update_case(case_id: int, data: CaseUpdate, version: int | None = None,
     assignments = [sql.SQL("id = id")] + [
         sql.SQL("{} = {}").format(sql.Identifier(k), sql.Placeholder(k)) for k in changes
     ]
+    # As a string, so the module framework's write guards (READ_ONLY / DRY_RUN) see it.
     query = sql.SQL("UPDATE sag_sager SET {} WHERE id = {} AND version = {} RETURNING id").format(
-        sql.SQL(", ").join(assignments), sql.Placeholder("id"), sql.Placeholder("expected_version"))
+        sql.SQL(", ").join(assignments), sql.Placeholder("id"), sql.Placeholder("expected_version")).as_string()
     try:
         with database.transaction():
             rows = database.execute_query(query, {**changes, "id": case_id, "expected_version": version})
     except (psycopg.errors.IntegrityError, psycopg.errors.DataError) as exc:
         raise _database_error(exc) from exc
     if not rows:
-        raise _stale_or_missing(case_id, version)
+        raise _not_written() if _dry_run() else _stale_or_missing(case_id, version)
     return get_case(case_id)
 
 
@@ -279,6 +298,8 @@ def change_status(case_id: int, change: StatusChange) -> dict[str, Any]:
     current = database.execute_query(Q["read_case_version"], {"id": case_id})
     if not current:
         raise NotFound(f"Case {case_id} not found")
+    if _dry_run():
+        raise _not_written()
     now = current[0]
     if change.version is not None and now["version"] != change.version:
         raise _stale_or_missing(case_id, change.version)
@@ -296,16 +317,18 @@ def assign_case(case_id: int, assignment: Assignment) -> dict[str, Any]:
     except psycopg.errors.ForeignKeyViolation as exc:
         raise ValidationFailed("The user does not exist (any more)", field="user_id") from exc
     if not rows:
-        raise _stale_or_missing(case_id, assignment.version)
+        raise _not_written() if _dry_run() else _stale_or_missing(case_id, assignment.version)
     return get_case(case_id)
 
 
 def delete_case(case_id: int) -> None:
     get_case(case_id)
     try:
-        database.execute_update(Q["delete_case"], {"id": case_id})
+        deleted = database.execute_update(Q["delete_case"], {"id": case_id})
     except psycopg.errors.ForeignKeyViolation as exc:
         raise Conflict(f"Case {case_id} is still referenced and cannot be deleted; close it instead") from exc
+    if not deleted and _dry_run():
+        raise _not_written()
 
 
 # --- pickers -------------------------------------------------------------------------------

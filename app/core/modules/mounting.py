@@ -17,14 +17,13 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
+from starlette._utils import get_route_path
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Mount
-from starlette._utils import get_route_path
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core import database
-
 
 log = logging.getLogger("app.core.modules")
 

@@ -93,6 +93,14 @@ def test_a_burst_shows_a_few_toasts_plus_and_n_more_and_the_bell_counts_live(ses
     page.locator(TOAST).first.get_by_role("button", name="Dismiss", exact=True).click()
     expect(page.locator("#reminderMore")).to_contain_text("and 1 more reminder")
     expect(page.locator("#notificationCount")).to_have_text("1")
+    # Marking everything read elsewhere (another tab, a script) clears the bell live.
+    unread = [r["id"] for r in wait_for_logs(tech, None, n=5) if r["seen_at"] is None]
+    Api(server, tech).call("POST", "/api/v1/sag/reminders/mine/bulk", {"ids": unread, "action": "seen"})
+    expect(page.locator("#notificationCount")).to_be_hidden()
+    # The bell opens the reminder list.
+    page.locator("#notificationBell").click()
+    page.wait_for_url("**/sag/reminders")
+    expect(page.locator("#reminderList [data-log-id]")).to_have_count(5)
 
 
 def test_turning_in_app_off_in_preferences_stops_toasts(session_for, server):

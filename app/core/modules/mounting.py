@@ -115,6 +115,21 @@ def error_response(request: Request, status: int, message: str):
     return render(request, "error.html", {"status": status, "message": message}, status)
 
 
+async def _error_page(scope: Scope, receive: Receive, status: int, message: str):
+    """The error answer, with the signed-in user's navigation on an HTML page."""
+    request = Request(scope, receive)
+    if not request.url.path.startswith("/api/"):
+        from starlette.concurrency import run_in_threadpool
+
+        from app.core import auth
+
+        try:
+            await run_in_threadpool(auth.user_from_request, request)
+        except Exception:  # noqa: BLE001 - a bad token just means no navigation on the error page
+            request.state.user = None
+    return error_response(request, status, message)
+
+
 class ModuleGate:
     """ASGI middleware: 404 for disabled modules, acting module, per-module 500s."""
 
@@ -133,7 +148,7 @@ class ModuleGate:
             await self.app(scope, receive, send)
             return
         if not self.is_active(name):
-            await error_response(Request(scope, receive), 404, "Not found")(scope, receive, send)
+            await (await _error_page(scope, receive, 404, "Not found"))(scope, receive, send)
             return
         started = False
 
@@ -152,8 +167,8 @@ class ModuleGate:
                     exc_info=exc)
                 if started:
                     raise
-                await error_response(Request(scope, receive), 500,
-                                     "Internal error; it has been logged.")(scope, receive, send)
+                response = await _error_page(scope, receive, 500, "Internal error; it has been logged.")
+                await response(scope, receive, send)
 
 
 class ModuleStatic:

@@ -154,15 +154,26 @@ def process_batch(conn: psycopg.Connection, opts: Options) -> Outcome:
 
 
 def _deliver(conn: psycopg.Connection, items: list[dict], now: datetime, opts: Options) -> dict[str, int]:
-    params = {"items": json.dumps(items), "now": now, "default_max": opts.default_max_per_hour}
+    """Reserve the rate limit (short transaction), then write every log row (second transaction).
+
+    Reserving on its own keeps the per-user counter rows locked for milliseconds, so workers
+    do not queue behind each other's log writes. A crash between the two only over-counts
+    (fewer reminders pushed that hour), never more than the cap.
+    """
+    params = {"ids": [i["e"] for i in items], "titles": [i["t"] for i in items],
+              "messages": [i["m"] for i in items], "escalate": [i["x"] for i in items],
+              "now": now, "default_max": opts.default_max_per_hour}
     for attempt in range(DEADLOCK_RETRIES):
         try:
             with conn.transaction():
-                return conn.execute(Q["deliver_batch"], params).fetchone()
+                allowed = {str(r["user_id"]): r["allowed"]
+                           for r in conn.execute(Q["reserve_rate"], params).fetchall()}
+            break
         except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure):
             if attempt == DEADLOCK_RETRIES - 1:
                 raise
-    raise AssertionError("unreachable")
+    with conn.transaction():
+        return conn.execute(Q["deliver_batch"], dict(params, allowed=json.dumps(allowed))).fetchone()
 
 
 def _close(conn: psycopg.Connection, closed: list[tuple[int, str, str]], now: datetime) -> None:

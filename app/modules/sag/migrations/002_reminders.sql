@@ -56,12 +56,16 @@ CREATE TRIGGER sag_reminders_set_updated_at BEFORE UPDATE ON sag_reminders
 -- a per-row trigger would cost the hot path for nothing.
 CREATE TABLE sag_reminder_queue (
     id                  BIGSERIAL PRIMARY KEY,
-    reminder_id         INTEGER REFERENCES sag_reminders(id) ON DELETE SET NULL,
-    sag_id              INTEGER REFERENCES sag_sager(id) ON DELETE CASCADE,
+    -- No foreign keys here on purpose: every status change inserts a row, and the key checks
+    -- were a large share of the trigger's cost. A deleted rule or case shows up as a missing
+    -- row when the event is processed ("rule deleted" / "case deleted"); a rule's delete
+    -- trigger cancels its pending events first.
+    reminder_id         INTEGER,
+    sag_id              INTEGER,
     kind                VARCHAR(10) NOT NULL DEFAULT 'rule'
                         CHECK (kind IN ('rule', 'tick', 'snooze', 'repeat', 'digest', 'held_back')),
     trigger_type        VARCHAR(16),
-    target_user_id      INTEGER REFERENCES users(id) ON DELETE CASCADE,
+    target_user_id      INTEGER,
     event_data          JSONB NOT NULL DEFAULT '{}'::jsonb,
     -- At most one pending event per key (a deadline per rule and case, one digest per quiet period ...).
     dedup_key           TEXT,
@@ -79,8 +83,13 @@ CREATE TABLE sag_reminder_queue (
 -- "Next due pending" stays an index range scan however many processed rows pile up.
 CREATE INDEX sag_reminder_queue_due_idx ON sag_reminder_queue (scheduled_for) WHERE status = 'pending';
 CREATE INDEX sag_reminder_queue_lease_idx ON sag_reminder_queue (lease_expires_at) WHERE status = 'processing';
-CREATE INDEX sag_reminder_queue_case_pending_idx ON sag_reminder_queue (sag_id) WHERE status = 'pending';
-CREATE INDEX sag_reminder_queue_rule_pending_idx ON sag_reminder_queue (reminder_id) WHERE status = 'pending';
+-- For cancelling and rescheduling a case's or a rule's time-based events. Status-change firings
+-- (the hot insert path) are left out: they are due at once, and the worker skips them itself
+-- when their rule is gone.
+CREATE INDEX sag_reminder_queue_case_pending_idx ON sag_reminder_queue (sag_id)
+    WHERE status = 'pending' AND NOT (kind = 'rule' AND trigger_type = 'status_change');
+CREATE INDEX sag_reminder_queue_rule_pending_idx ON sag_reminder_queue (reminder_id)
+    WHERE status = 'pending' AND NOT (kind = 'rule' AND trigger_type = 'status_change');
 CREATE INDEX sag_reminder_queue_deadline_idx ON sag_reminder_queue (reminder_id, sag_id)
     WHERE trigger_type = 'deadline';
 CREATE INDEX sag_reminder_queue_processed_idx ON sag_reminder_queue (processed_at)
@@ -190,6 +199,61 @@ RETURNS TABLE (user_id INTEGER, email TEXT, escalated BOOLEAN) LANGUAGE sql STAB
                                         THEN p_recipients->'emails' ELSE '[]'::jsonb END) AS x
 $$;
 
+-- Where a batch of rendered firings goes: one row per recipient and channel, resolved now,
+-- leaving out users who acknowledged the rule for the case since its last status change, with
+-- each channel's preference and quiet-hours end. Rows a retried event already wrote are not
+-- filtered here (an anti-join against the whole log table per batch); the log insert skips them
+-- on its unique key, and the rate reservation then counts them twice, which only errs on the
+-- side of fewer pushes.
+-- The firings come as parallel arrays (event ids, titles, messages, escalate flags). The worker
+-- calls it twice per batch (reserve the rate limit, then write).
+CREATE OR REPLACE FUNCTION sag_reminder_destinations(
+    p_ids BIGINT[], p_titles TEXT[], p_messages TEXT[], p_escalate BOOLEAN[], p_now TIMESTAMPTZ,
+    p_default_max INTEGER)
+RETURNS TABLE (event_id BIGINT, user_id INTEGER, email TEXT, escalated BOOLEAN, recipient TEXT, channel TEXT,
+               title TEXT, message TEXT, priority TEXT, reminder_id INTEGER, sag_id INTEGER, enabled BOOLEAN,
+               quiet_until TIMESTAMPTZ, cap INTEGER)
+LANGUAGE sql STABLE AS $$
+    WITH items AS (
+        SELECT * FROM unnest(p_ids, p_titles, p_messages, p_escalate) AS i (event_id, title, message, escalate)
+    ), ev AS (
+        SELECT it.event_id, it.title, it.message, it.escalate, q.reminder_id, q.sag_id, q.target_user_id,
+               q.trigger_type, r.recipients, r.channels, r.priority, r.escalate_role, s.assigned_to, s.created_by,
+               (SELECT max(h.changed_at) FROM sag_status_history h WHERE h.sag_id = q.sag_id) AS status_changed_at
+        FROM items it
+        JOIN sag_reminder_queue q ON q.id = it.event_id
+        JOIN sag_reminders r ON r.id = q.reminder_id
+        JOIN sag_sager s ON s.id = q.sag_id
+    ), rcp AS (
+        SELECT ev.event_id, x.user_id, x.email, x.escalated,
+               CASE WHEN x.user_id IS NULL THEN 'e:' || x.email ELSE 'u:' || x.user_id END AS recipient
+        FROM ev
+        CROSS JOIN LATERAL sag_reminder_recipients(ev.recipients, ev.assigned_to, ev.created_by, ev.target_user_id,
+                                                   CASE WHEN ev.escalate THEN ev.escalate_role END) AS x
+        WHERE x.user_id IS NULL OR NOT EXISTS (
+            SELECT 1 FROM sag_reminder_logs a
+            WHERE a.rule_id = ev.reminder_id AND a.sag_id = ev.sag_id AND a.user_id = x.user_id
+              AND a.acknowledged_at IS NOT NULL
+              AND a.acknowledged_at > COALESCE(ev.status_changed_at, '-infinity'::timestamptz))
+    )
+    SELECT rcp.event_id, rcp.user_id, rcp.email, rcp.escalated, rcp.recipient, ch.channel,
+           ev.title, ev.message, ev.priority, ev.reminder_id, ev.sag_id,
+           CASE WHEN rcp.user_id IS NULL THEN TRUE
+                ELSE COALESCE((p.trigger_overrides->ev.trigger_type->>ch.channel)::boolean,
+                              CASE ch.channel WHEN 'in_app' THEN p.in_app_enabled ELSE p.email_enabled END,
+                              TRUE)
+           END,
+           CASE WHEN ch.channel = 'email' AND rcp.user_id IS NOT NULL
+                THEN sag_quiet_until(u.timezone, p.quiet_hours_start, p.quiet_hours_end, p_now) END,
+           COALESCE(p.max_per_hour, p_default_max)
+    FROM rcp
+    JOIN ev ON ev.event_id = rcp.event_id
+    CROSS JOIN LATERAL unnest(ev.channels) AS ch (channel)
+    LEFT JOIN users u ON u.id = rcp.user_id
+    LEFT JOIN user_notification_preferences p ON p.user_id = rcp.user_id
+    WHERE rcp.user_id IS NOT NULL OR ch.channel = 'email'
+$$;
+
 -- Claim a batch: due pending events plus processing events whose worker's lease expired
 -- (a crashed worker's batch is taken over). SKIP LOCKED lets any number of workers claim at once.
 -- NO KEY UPDATE: the key-share locks that log inserts take on their event (foreign key) must not
@@ -221,21 +285,15 @@ $$;
 -- ---------------------------------------------------------------------------------------
 -- Triggers
 
--- Wake the workers whenever events are queued (one notification per transaction).
-CREATE OR REPLACE FUNCTION sag_notify_workers() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('sag_reminder_queue', '');
-    RETURN NULL;
-END;
-$$;
-CREATE TRIGGER sag_reminder_queue_notify AFTER INSERT ON sag_reminder_queue
-    FOR EACH STATEMENT EXECUTE FUNCTION sag_notify_workers();
+-- Workers LISTEN on sag_reminder_queue. Whatever queues an event that may be due now
+-- notifies (one notification per transaction); an idle worker also re-reads the next due
+-- time at least every second, which covers events queued for later.
 
 -- Deadline events for the given cases and rules: at deadline - offset (or now when that has
 -- passed but the deadline has not), skipping firings already sent for the same deadline.
 CREATE OR REPLACE FUNCTION sag_schedule_deadlines(p_case_ids INTEGER[], p_rule_id INTEGER)
-RETURNS void LANGUAGE sql AS $$
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
     INSERT INTO sag_reminder_queue (reminder_id, sag_id, kind, trigger_type, event_data, dedup_key, scheduled_for)
     SELECT r.id, s.id, 'rule', 'deadline',
            jsonb_build_object('deadline', s.deadline, 'offset_minutes', (r.trigger_config->>'offset_minutes')::int),
@@ -253,77 +311,71 @@ RETURNS void LANGUAGE sql AS $$
             AND d.status IN ('sent', 'processing', 'pending')
             AND (d.event_data->>'deadline')::timestamptz = s.deadline
             AND (d.event_data->>'offset_minutes')::int = (r.trigger_config->>'offset_minutes')::int)
-    ON CONFLICT (dedup_key) WHERE status = 'pending' AND dedup_key IS NOT NULL DO NOTHING
+    ON CONFLICT (dedup_key) WHERE status = 'pending' AND dedup_key IS NOT NULL DO NOTHING;
+    IF FOUND THEN
+        PERFORM pg_notify('sag_reminder_queue', '');
+    END IF;
+END;
 $$;
 
--- New cases: their initial status counts as a change from nothing; deadlines get scheduled.
-CREATE OR REPLACE FUNCTION sag_cases_reminders_insert() RETURNS trigger
+-- A status change enqueues the matching active status_change rules (case-specific and global)
+-- in the same transaction. A new case counts as a change from nothing into its first status.
+-- Row-level with a WHEN clause: edits that leave the status alone never enter PL/pgSQL.
+CREATE OR REPLACE FUNCTION sag_cases_status_reminders() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-    with_deadline INTEGER[];
+    old_status VARCHAR(32) := CASE WHEN TG_OP = 'UPDATE' THEN OLD.status END;
 BEGIN
     INSERT INTO sag_reminder_queue (reminder_id, sag_id, kind, trigger_type, event_data)
-    SELECT r.id, n.id, 'rule', 'status_change',
-           jsonb_build_object('from', NULL, 'to', n.status, 'changed_by', sag_acting_user())
-    FROM new_cases n
-    JOIN sag_reminders r ON r.active AND r.trigger_type = 'status_change'
-        AND (r.sag_id IS NULL OR r.sag_id = n.id)
-        AND r.from_status IS NULL
-        AND (r.to_status IS NULL OR r.to_status = n.status);
-    SELECT array_agg(id) INTO with_deadline FROM new_cases WHERE deadline IS NOT NULL;
-    IF with_deadline IS NOT NULL THEN
-        PERFORM sag_schedule_deadlines(with_deadline, NULL);
+    SELECT r.id, NEW.id, 'rule', 'status_change',
+           jsonb_build_object('from', old_status, 'to', NEW.status, 'changed_by', sag_acting_user())
+    FROM sag_reminders r
+    WHERE r.active AND r.trigger_type = 'status_change'
+      AND (r.sag_id IS NULL OR r.sag_id = NEW.id)
+      AND (r.from_status IS NULL OR r.from_status = old_status)
+      AND (r.to_status IS NULL OR r.to_status = NEW.status);
+    IF FOUND THEN
+        PERFORM pg_notify('sag_reminder_queue', '');
     END IF;
     RETURN NULL;
 END;
 $$;
-CREATE TRIGGER sag_sager_reminders_insert AFTER INSERT ON sag_sager
-    REFERENCING NEW TABLE AS new_cases
-    FOR EACH STATEMENT EXECUTE FUNCTION sag_cases_reminders_insert();
+CREATE TRIGGER sag_sager_status_reminders AFTER UPDATE OF status ON sag_sager
+    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
+    EXECUTE FUNCTION sag_cases_status_reminders();
+CREATE TRIGGER sag_sager_status_reminders_insert AFTER INSERT ON sag_sager
+    FOR EACH ROW EXECUTE FUNCTION sag_cases_status_reminders();
 
--- Status changes enqueue matching rules (case-specific and global) in the same transaction;
--- closing cancels the case's pending time-based events; deadline changes and reopening reschedule.
-CREATE OR REPLACE FUNCTION sag_cases_reminders_update() RETURNS trigger
+-- Closing a case cancels its pending time-based events (status-change events still fire);
+-- a deadline change or reopening reschedules the deadline events.
+CREATE OR REPLACE FUNCTION sag_cases_schedule_reminders() RETURNS trigger
 LANGUAGE plpgsql AS $$
-DECLARE
-    closed_ids INTEGER[];
-    resched_ids INTEGER[];
 BEGIN
-    INSERT INTO sag_reminder_queue (reminder_id, sag_id, kind, trigger_type, event_data)
-    SELECT r.id, n.id, 'rule', 'status_change',
-           jsonb_build_object('from', o.status, 'to', n.status, 'changed_by', sag_acting_user())
-    FROM new_cases n
-    JOIN old_cases o ON o.id = n.id AND o.status IS DISTINCT FROM n.status
-    JOIN sag_reminders r ON r.active AND r.trigger_type = 'status_change'
-        AND (r.sag_id IS NULL OR r.sag_id = n.id)
-        AND (r.from_status IS NULL OR r.from_status = o.status)
-        AND (r.to_status IS NULL OR r.to_status = n.status);
-
-    SELECT array_agg(n.id) FILTER (WHERE n.closed_at IS NOT NULL AND o.closed_at IS NULL),
-           array_agg(n.id) FILTER (WHERE n.closed_at IS NULL
-                                     AND (o.closed_at IS NOT NULL OR n.deadline IS DISTINCT FROM o.deadline))
-    INTO closed_ids, resched_ids
-    FROM new_cases n JOIN old_cases o ON o.id = n.id
-    WHERE n.closed_at IS DISTINCT FROM o.closed_at OR n.deadline IS DISTINCT FROM o.deadline;
-
-    IF closed_ids IS NOT NULL THEN
+    IF TG_OP = 'UPDATE' AND NEW.closed_at IS NOT NULL AND OLD.closed_at IS NULL THEN
         UPDATE sag_reminder_queue
         SET status = 'cancelled', last_error = 'case closed', processed_at = now(), updated_at = now()
-        WHERE sag_id = ANY (closed_ids) AND status = 'pending'
-          AND NOT (kind = 'rule' AND trigger_type = 'status_change');
+        WHERE sag_id = NEW.id AND status = 'pending' AND NOT (kind = 'rule' AND trigger_type = 'status_change');
+        RETURN NULL;
     END IF;
-    IF resched_ids IS NOT NULL THEN
-        UPDATE sag_reminder_queue
-        SET status = 'cancelled', last_error = 'deadline changed', processed_at = now(), updated_at = now()
-        WHERE sag_id = ANY (resched_ids) AND status = 'pending' AND kind = 'rule' AND trigger_type = 'deadline';
-        PERFORM sag_schedule_deadlines(resched_ids, NULL);
+    IF NEW.closed_at IS NULL THEN
+        IF TG_OP = 'UPDATE' THEN
+            UPDATE sag_reminder_queue
+            SET status = 'cancelled', last_error = 'deadline changed', processed_at = now(), updated_at = now()
+            WHERE sag_id = NEW.id AND status = 'pending' AND NOT (kind = 'rule' AND trigger_type = 'status_change')
+              AND kind = 'rule' AND trigger_type = 'deadline';
+        END IF;
+        PERFORM sag_schedule_deadlines(ARRAY[NEW.id], NULL);
     END IF;
     RETURN NULL;
 END;
 $$;
-CREATE TRIGGER sag_sager_reminders_update AFTER UPDATE ON sag_sager
-    REFERENCING OLD TABLE AS old_cases NEW TABLE AS new_cases
-    FOR EACH STATEMENT EXECUTE FUNCTION sag_cases_reminders_update();
+CREATE TRIGGER sag_sager_schedule_reminders AFTER UPDATE ON sag_sager
+    FOR EACH ROW
+    WHEN (OLD.deadline IS DISTINCT FROM NEW.deadline OR (OLD.closed_at IS NULL) <> (NEW.closed_at IS NULL))
+    EXECUTE FUNCTION sag_cases_schedule_reminders();
+CREATE TRIGGER sag_sager_schedule_reminders_insert AFTER INSERT ON sag_sager
+    FOR EACH ROW WHEN (NEW.deadline IS NOT NULL)
+    EXECUTE FUNCTION sag_cases_schedule_reminders();
 
 -- Rule changes: deleting or deactivating cancels everything pending for the rule; creating or
 -- changing its trigger (re)schedules: deadline events per case, or the next tick at next_run_at.
@@ -334,13 +386,13 @@ BEGIN
         UPDATE sag_reminder_queue
         SET status = 'cancelled', processed_at = now(), updated_at = now(),
             last_error = CASE WHEN TG_OP = 'DELETE' THEN 'rule deleted' ELSE 'rule deactivated' END
-        WHERE reminder_id = OLD.id AND status = 'pending';
+        WHERE reminder_id = OLD.id AND status = 'pending' AND NOT (kind = 'rule' AND trigger_type = 'status_change');
         RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NULL END;
     END IF;
 
     UPDATE sag_reminder_queue
     SET status = 'cancelled', last_error = 'rule rescheduled', processed_at = now(), updated_at = now()
-    WHERE reminder_id = NEW.id AND status = 'pending'
+    WHERE reminder_id = NEW.id AND status = 'pending' AND NOT (kind = 'rule' AND trigger_type = 'status_change')
       AND (kind = 'tick' OR (kind = 'rule' AND trigger_type = 'deadline')
            OR (TG_OP = 'UPDATE' AND (OLD.trigger_type, OLD.trigger_config, OLD.sag_id)
                                     IS DISTINCT FROM (NEW.trigger_type, NEW.trigger_config, NEW.sag_id)));
@@ -352,6 +404,7 @@ BEGIN
         VALUES (NEW.id, NEW.sag_id, 'tick', NEW.trigger_type,
                 jsonb_build_object('prev', NEW.last_run_at), 'tick:' || NEW.id, NEW.next_run_at)
         ON CONFLICT (dedup_key) WHERE status = 'pending' AND dedup_key IS NOT NULL DO NOTHING;
+        PERFORM pg_notify('sag_reminder_queue', '');
     END IF;
     RETURN NULL;
 END;

@@ -200,11 +200,11 @@ def test_events_for_closed_cases_are_skipped_with_a_reason(app):
     case = make_case(deadline=db_now() + timedelta(hours=2))
     rule = make_rule(sag_id=case["id"], trigger_type="deadline", trigger_config={"offset_hours": 1})
     # bypass the cancel trigger to simulate a race: the case closes while the event is queued
-    database.execute_update("ALTER TABLE sag_sager DISABLE TRIGGER sag_sager_reminders_update")
+    database.execute_update("ALTER TABLE sag_sager DISABLE TRIGGER sag_sager_schedule_reminders")
     try:
         set_status(case["id"], "closed")
     finally:
-        database.execute_update("ALTER TABLE sag_sager ENABLE TRIGGER sag_sager_reminders_update")
+        database.execute_update("ALTER TABLE sag_sager ENABLE TRIGGER sag_sager_schedule_reminders")
     run_worker(offset=timedelta(hours=1, seconds=5))
     [ev] = events(reminder_id=rule["id"])
     assert (ev["status"], ev["last_error"]) == ("skipped", "case closed")

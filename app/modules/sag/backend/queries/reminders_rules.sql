@@ -30,7 +30,8 @@ SELECT r.id, r.name, r.sag_id, s.title AS case_title, r.trigger_type, r.trigger_
        r.escalate_role, r.created_by, COALESCE(NULLIF(cu.full_name, ''), cu.username) AS created_by_name,
        r.last_run_at, r.created_at, r.updated_at,
        (SELECT min(q.scheduled_for) FROM sag_reminder_queue q
-        WHERE q.reminder_id = r.id AND q.status = 'pending') AS next_run_at,
+        WHERE q.reminder_id = r.id AND q.status = 'pending'
+          AND NOT (q.kind = 'rule' AND q.trigger_type = 'status_change')) AS next_run_at,
        count(*) OVER () AS total
 FROM sag_reminders r
 LEFT JOIN sag_sager s ON s.id = r.sag_id

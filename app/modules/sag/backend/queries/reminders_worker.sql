@@ -23,71 +23,49 @@ SELECT EXTRACT(EPOCH FROM (
                  (SELECT min(lease_expires_at) FROM sag_reminder_queue WHERE status = 'processing'))
            - (clock_timestamp() + %(offset)s)))::float8 AS wait_s;
 
--- name: deliver_batch
--- Resolve recipients, apply acknowledgements, preferences, quiet hours and the rate limit, and write the log rows of a whole batch.
-WITH items AS (
-    SELECT (i->>'e')::bigint AS event_id, i->>'t' AS title, i->>'m' AS message,
-           COALESCE((i->>'x')::boolean, FALSE) AS escalate
-    FROM jsonb_array_elements(%(items)s::jsonb) AS i
-), ev AS (
-    SELECT it.event_id, it.title, it.message, it.escalate, q.kind, q.reminder_id, q.sag_id,
-           q.target_user_id, q.trigger_type, q.event_data,
-           r.recipients, r.channels, r.priority, r.escalate_role, r.repeat_every_hours,
-           s.assigned_to, s.created_by,
-           (SELECT max(h.changed_at) FROM sag_status_history h WHERE h.sag_id = q.sag_id) AS status_changed_at
-    FROM items it
-    JOIN sag_reminder_queue q ON q.id = it.event_id
-    JOIN sag_reminders r ON r.id = q.reminder_id
-    JOIN sag_sager s ON s.id = q.sag_id
-), rcp AS (
-    SELECT ev.event_id, x.user_id, x.email, x.escalated,
-           CASE WHEN x.user_id IS NULL THEN 'e:' || x.email ELSE 'u:' || x.user_id END AS recipient
-    FROM ev
-    CROSS JOIN LATERAL sag_reminder_recipients(ev.recipients, ev.assigned_to, ev.created_by, ev.target_user_id,
-                                               CASE WHEN ev.escalate THEN ev.escalate_role END) AS x
-    WHERE x.user_id IS NULL OR NOT EXISTS (
-        SELECT 1 FROM sag_reminder_logs a
-        WHERE a.rule_id = ev.reminder_id AND a.sag_id = ev.sag_id AND a.user_id = x.user_id
-          AND a.acknowledged_at IS NOT NULL
-          AND a.acknowledged_at > COALESCE(ev.status_changed_at, '-infinity'::timestamptz))
-), dest AS (
-    SELECT rcp.event_id, rcp.user_id, rcp.email, rcp.escalated, rcp.recipient, ch.channel,
-           ev.title, ev.message, ev.priority, ev.reminder_id, ev.sag_id,
-           CASE WHEN rcp.user_id IS NULL THEN TRUE
-                ELSE COALESCE((p.trigger_overrides->ev.trigger_type->>ch.channel)::boolean,
-                              CASE ch.channel WHEN 'in_app' THEN p.in_app_enabled ELSE p.email_enabled END,
-                              TRUE)
-           END AS enabled,
-           CASE WHEN ch.channel = 'email' AND rcp.user_id IS NOT NULL
-                THEN sag_quiet_until(u.timezone, p.quiet_hours_start, p.quiet_hours_end, %(now)s) END AS quiet_until,
-           COALESCE(p.max_per_hour, %(default_max)s) AS cap
-    FROM rcp
-    JOIN ev ON ev.event_id = rcp.event_id
-    CROSS JOIN LATERAL unnest(ev.channels) AS ch (channel)
-    LEFT JOIN users u ON u.id = rcp.user_id
-    LEFT JOIN user_notification_preferences p ON p.user_id = rcp.user_id
-    WHERE (rcp.user_id IS NOT NULL OR ch.channel = 'email')
-      AND NOT EXISTS (SELECT 1 FROM sag_reminder_logs l
-                      WHERE l.event_id = rcp.event_id AND l.recipient = rcp.recipient AND l.channel = ch.channel)
+-- name: reserve_rate
+-- Count the batch's reminders against each recipient's hourly cap; returns how many each may still get.
+WITH d AS (
+    SELECT * FROM sag_reminder_destinations(%(ids)s::bigint[], %(titles)s::text[], %(messages)s::text[],
+                                           %(escalate)s::boolean[], %(now)s, %(default_max)s)
 ), counted AS (
-    -- A reminder (event x user) that delivers on any channel now counts once against the cap.
-    SELECT user_id, event_id, max(cap) AS cap,
-           row_number() OVER (PARTITION BY user_id ORDER BY event_id) AS rank
+    -- A reminder (event x user) that delivers on any channel now counts once.
+    SELECT user_id, count(DISTINCT event_id)::int AS n, max(cap) AS cap
+    FROM d WHERE user_id IS NOT NULL AND enabled AND quiet_until IS NULL
+    GROUP BY user_id
+), bumped AS (
+    -- Atomic across workers: the row lock serialises concurrent batches for a user, and
+    -- used - n is what earlier batches had counted when this one got the lock. Its own short
+    -- transaction, so workers do not queue behind each other's log writes.
+    INSERT INTO sag_reminder_rate AS rt (user_id, window_start, used)
+    SELECT user_id, date_trunc('hour', %(now)s::timestamptz), n FROM counted ORDER BY user_id
+    ON CONFLICT (user_id, window_start) DO UPDATE SET used = rt.used + EXCLUDED.used
+    RETURNING rt.user_id, rt.used
+)
+SELECT c.user_id, greatest(0, least(c.n, c.cap - (b.used - c.n)))::int AS allowed
+FROM counted c JOIN bumped b ON b.user_id = c.user_id;
+
+-- name: deliver_batch
+-- Write the log rows of a whole batch (rate-limit allowances from reserve_rate) and queue summaries and repeats.
+WITH dest AS (
+    SELECT * FROM sag_reminder_destinations(%(ids)s::bigint[], %(titles)s::text[], %(messages)s::text[],
+                                           %(escalate)s::boolean[], %(now)s, %(default_max)s)
+), allowance AS (
+    SELECT (key)::int AS user_id, (value)::int AS allowed FROM jsonb_each_text(%(allowed)s::jsonb)
+), ev AS (
+    SELECT q.id AS event_id, q.kind, q.reminder_id, q.sag_id, q.trigger_type, q.event_data,
+           r.repeat_every_hours
+    FROM sag_reminder_queue q
+    JOIN sag_reminders r ON r.id = q.reminder_id
+    WHERE q.id = ANY (%(ids)s::bigint[])
+), counted AS (
+    SELECT user_id, event_id, row_number() OVER (PARTITION BY user_id ORDER BY event_id) AS rank
     FROM dest
     WHERE user_id IS NOT NULL AND enabled AND quiet_until IS NULL
     GROUP BY user_id, event_id
-), totals AS (
-    SELECT user_id, count(*)::int AS n FROM counted GROUP BY user_id
-), bumped AS (
-    -- Atomic across workers: the row lock serialises concurrent batches for the same user, and
-    -- used - n is what earlier batches had taken when this one got the lock.
-    INSERT INTO sag_reminder_rate AS rt (user_id, window_start, used)
-    SELECT user_id, date_trunc('hour', %(now)s::timestamptz), n FROM totals ORDER BY user_id
-    ON CONFLICT (user_id, window_start) DO UPDATE SET used = rt.used + EXCLUDED.used
-    RETURNING rt.user_id, rt.used
 ), granted AS (
-    SELECT c.user_id, c.event_id, c.rank <= c.cap - (b.used - t.n) AS ok
-    FROM counted c JOIN totals t ON t.user_id = c.user_id JOIN bumped b ON b.user_id = c.user_id
+    SELECT c.user_id, c.event_id, c.rank <= COALESCE(a.allowed, 0) AS ok
+    FROM counted c LEFT JOIN allowance a ON a.user_id = c.user_id
 ), decided AS (
     SELECT d.*,
            CASE WHEN NOT d.enabled THEN 'suppressed'

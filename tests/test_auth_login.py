@@ -183,3 +183,14 @@ def test_signed_in_user_visiting_login_goes_to_the_dashboard(client):
     login(client, make_user())
     r = client.get("/login", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/"
+
+
+def test_signing_in_clears_out_expired_sessions_and_old_attempts(client):
+    stale = make_user()
+    login(client, stale)
+    execute_update("UPDATE sessions SET expires_at = now() - interval '1 day' WHERE user_id = %s", (stale["id"],))
+    execute_update("INSERT INTO login_attempts (username, ip, succeeded, created_at) "
+                   "VALUES ('ghost', '10.0.0.1', false, now() - interval '2 days')")
+    login(client, make_user())
+    assert execute_query("SELECT 1 FROM sessions WHERE user_id = %s", (stale["id"],)) == []
+    assert execute_query("SELECT 1 FROM login_attempts WHERE username = 'ghost'") == []

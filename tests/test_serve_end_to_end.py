@@ -40,10 +40,10 @@ def _serve(workdir: Path, port: int, *extra: str) -> subprocess.Popen:
                             stdin=subprocess.DEVNULL)
 
 
-def _wait_for_login_page(proc: subprocess.Popen, base: str) -> None:
+def _wait_for_login_page(proc: subprocess.Popen, base: str, out: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
-        assert proc.poll() is None, f"bmc-hub serve exited with {proc.returncode}"
+        assert proc.poll() is None, f"bmc-hub serve exited with {proc.returncode}:\n{out.read_text()[-3000:]}"
         try:
             r = httpx.get(f"{base}/login", timeout=2)
             if r.status_code == 200:
@@ -81,7 +81,7 @@ def test_serve_starts_its_own_database_stops_it_and_keeps_the_data(workdir):
 
     proc = _serve(workdir, port)
     try:
-        _wait_for_login_page(proc, base)
+        _wait_for_login_page(proc, base, workdir / "serve.out")
         with httpx.Client(base_url=base, timeout=10) as browser:
             r = browser.post("/login", data={"username": "admin", "password": ADMIN_PASSWORD})
             assert r.status_code == 303, r.text
@@ -103,7 +103,7 @@ def test_serve_starts_its_own_database_stops_it_and_keeps_the_data(workdir):
     started = time.monotonic()
     proc = _serve(workdir, port, "--no-worker")
     try:
-        _wait_for_login_page(proc, base)
+        _wait_for_login_page(proc, base, workdir / "serve.out")
         print(f"second start: login page after {time.monotonic() - started:.1f} s")
         with httpx.Client(base_url=base, timeout=10, cookies=cookies) as browser:
             # The session from before the restart still works: sessions live in the database.

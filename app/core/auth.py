@@ -111,6 +111,9 @@ def authenticate(login: str, password: str, ip: str) -> User | None:
         if ok:
             database.execute_update(Q["clear_failures"], {"username": login})
             database.execute_update(Q["touch_last_login"], {"user_id": row["id"]})
+            # Housekeeping rides on sign-ins (both deletes use an index): no extra job needed.
+            database.execute_update(Q["prune_sessions"])
+            database.execute_update(Q["prune_login_attempts"])
     if not ok:
         log.info("failed login for %r from %s", login[:64], ip)
         return None

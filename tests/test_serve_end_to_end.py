@@ -37,7 +37,7 @@ def _serve(workdir: Path, port: int, *extra: str) -> subprocess.Popen:
     bmc_hub = Path(sys.executable).parent / "bmc-hub"
     return subprocess.Popen([str(bmc_hub), "serve", "--port", str(port), *extra], cwd=workdir, env=env,
                             stdout=open(workdir / "serve.out", "ab"), stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL)
+                            stdin=subprocess.DEVNULL, start_new_session=True)
 
 
 def _wait_for_login_page(proc: subprocess.Popen, base: str, out: Path) -> None:
@@ -54,8 +54,11 @@ def _wait_for_login_page(proc: subprocess.Popen, base: str, out: Path) -> None:
     raise AssertionError("the login page was not served in time")
 
 
-def _stop(proc: subprocess.Popen, sig: int) -> int:
-    proc.send_signal(sig)
+def _stop(proc: subprocess.Popen, sig: int, *, whole_group: bool = False) -> int:
+    if whole_group:
+        os.killpg(proc.pid, sig)  # what Ctrl-C in a terminal does: the whole foreground group
+    else:
+        proc.send_signal(sig)
     try:
         return proc.wait(STOP_TIMEOUT_S)
     except subprocess.TimeoutExpired:
@@ -113,7 +116,7 @@ def test_serve_starts_its_own_database_stops_it_and_keeps_the_data(workdir):
         with httpx.Client(base_url=base, timeout=10) as fresh:
             assert fresh.post("/login", data={"username": "admin", "password": ADMIN_PASSWORD}).status_code == 303
     finally:
-        code = _stop(proc, signal.SIGINT)
+        code = _stop(proc, signal.SIGINT, whole_group=True)
     assert code in (0, 130)
     assert embedded._read_postmaster(pgdata) is None
     assert (workdir / "var" / "secret_key").read_text() == secret, "SECRET_KEY is generated once"
@@ -127,3 +130,4 @@ def test_serve_starts_its_own_database_stops_it_and_keeps_the_data(workdir):
     assert any('"POST /api/v1/customers HTTP/1.1" 201' in line for line in log), "access log in LOG_FILE"
     assert any("starting embedded PostgreSQL" in line for line in log)
     assert ADMIN_PASSWORD not in "\n".join(log), "no secrets in the log"
+    assert not [line for line in log if " ERROR " in line], "a clean start and stop logs no error"

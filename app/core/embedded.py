@@ -98,8 +98,10 @@ def _socket_dir(pgdata: Path) -> Path:
 
 def _pg(cmd: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     full = [str(POSTGRES_BIN_PATH / cmd), *args]
+    # A session of its own: Ctrl-C in the terminal goes to the hub, which then stops the
+    # server in order, instead of reaching the postmaster directly mid-shutdown.
     result = subprocess.run(full, check=False, capture_output=True, text=True, user=_run_as(),
-                            timeout=START_TIMEOUT_S, stdin=subprocess.DEVNULL)
+                            timeout=START_TIMEOUT_S, stdin=subprocess.DEVNULL, start_new_session=True)
     if check and result.returncode != 0:
         raise RuntimeError(f"embedded PostgreSQL: {cmd} failed ({result.returncode}): "
                            f"{(result.stderr or result.stdout).strip()[-2000:]}")

@@ -63,12 +63,14 @@ def _prepare_root_user(pgdata: Path) -> None:
                        check=True, capture_output=True)
         entry = pwd.getpwnam(SYSTEM_USER_WHEN_ROOT)
     traverse = stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH
-    # The postgres user must be able to walk down to the data dir and the binaries.
+    # The postgres user must be able to walk down to the data dir and the binaries: the
+    # directories above them only need the search (x) bit, never read (no listing).
+    search = stat.S_IXGRP | stat.S_IXOTH
     for target in (pgdata, POSTGRES_BIN_PATH.parent.parent):
         for parent in target.parents:
             mode = parent.stat().st_mode
-            if mode & traverse != traverse:
-                parent.chmod(mode | traverse)
+            if mode & search != search:
+                parent.chmod(mode | search)
     for root in (POSTGRES_BIN_PATH.parent,):
         for dirpath, _dirs, files in os.walk(root):
             Path(dirpath).chmod(Path(dirpath).stat().st_mode | traverse)

@@ -6,12 +6,14 @@ import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from playwright.sync_api import expect
+import pytest
 
 from app.core import database
 from tests.browser.conftest import shot
 from tests.browser.helpers import Api, change_status, create_case, create_rule, wait_for_logs, wait_for_row
 from tests.fixtures import make_user
+
+expect = pytest.importorskip("playwright.sync_api", reason="the Python package 'playwright' is not installed").expect
 
 
 def test_the_rule_editor_creates_a_deadline_rule_and_shows_its_next_run(session_for, server):

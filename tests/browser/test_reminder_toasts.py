@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import expect
+import pytest
 
 from tests.browser.conftest import shot
 from tests.browser.helpers import Api, change_status, create_case, create_rule, wait_for_logs, wait_for_row
 from tests.fixtures import make_user
+
+expect = pytest.importorskip("playwright.sync_api", reason="the Python package 'playwright' is not installed").expect
 
 TOAST = ".reminder-toast"
 

@@ -265,14 +265,14 @@ def test_a_notification_reaches_streams_on_every_app_process(server, db):
         headers = {"Authorization": f"Bearer {token_for(user)}"}
         there = SSEClient(f"{other}/api/v1/notifications/stream", headers=headers).start()
         try:
-            there.next("hello")
+            there.next("hello", timeout=30)
             wait_for(lambda: database.execute_query(
                 "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE %s",
                 (f"LISTEN {realtime.CHANNEL}%",))[0]["n"] == 2, 20)
             # A delivered in-app log row, as a worker in any process writes it: its trigger notifies.
             log_id = deliver_log_row(user)
-            assert here.next("reminder").id == str(log_id)
-            ev = there.next("reminder")
+            assert here.next("reminder", timeout=30).id == str(log_id)
+            ev = there.next("reminder", timeout=30)
             assert ev.id == str(log_id) and ev.data["title"] == "Delivered elsewhere"
         finally:
             here.close()

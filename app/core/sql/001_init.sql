@@ -88,11 +88,14 @@ CREATE TABLE sessions (
     user_agent      VARCHAR(300) NOT NULL DEFAULT '',
     ip              VARCHAR(64) NOT NULL DEFAULT '',
     created_at      TIMESTAMPTZ NOT NULL DEFAULT now(),
+    updated_at      TIMESTAMPTZ NOT NULL DEFAULT now(),
     last_seen_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
     expires_at      TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX sessions_user_idx ON sessions (user_id);
 CREATE INDEX sessions_expires_idx ON sessions (expires_at);
+CREATE TRIGGER sessions_set_updated_at BEFORE UPDATE ON sessions
+    FOR EACH ROW EXECUTE FUNCTION set_updated_at();
 
 CREATE TABLE api_tokens (
     id              SERIAL PRIMARY KEY,
@@ -103,10 +106,14 @@ CREATE TABLE api_tokens (
     created_at      TIMESTAMPTZ NOT NULL DEFAULT now(),
     last_used_at    TIMESTAMPTZ,
     expires_at      TIMESTAMPTZ,
-    revoked_at      TIMESTAMPTZ
+    revoked_at      TIMESTAMPTZ,
+    updated_at      TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 CREATE INDEX api_tokens_user_idx ON api_tokens (user_id);
+CREATE TRIGGER api_tokens_set_updated_at BEFORE UPDATE ON api_tokens
+    FOR EACH ROW EXECUTE FUNCTION set_updated_at();
 
+-- Append-only (never updated), so no updated_at.
 CREATE TABLE login_attempts (
     id          BIGSERIAL PRIMARY KEY,
     username    VARCHAR(254) NOT NULL,

@@ -123,10 +123,12 @@ def process_batch(conn: psycopg.Connection, opts: Options) -> Outcome:
 
     try:
         if items:
-            result = _deliver(conn, items, now, opts)
+            with_email = set(email_events)
+            no_email = [i["e"] for i in items if i["e"] not in with_email]
+            result = _deliver(conn, items, no_email, now, opts)
             out.written, out.delivered = result["written"], result["delivered"]
         failed_events = _send_emails(conn, email_events, now, opts, out) if email_events else {}
-        done = [i["e"] for i in items if i["e"] not in failed_events]
+        done = [e for e in email_events if e not in failed_events]
         with conn.transaction():
             if done:
                 conn.execute(Q["finish_events"], {"ids": done, "now": now})
@@ -153,7 +155,8 @@ def process_batch(conn: psycopg.Connection, opts: Options) -> Outcome:
     return out
 
 
-def _deliver(conn: psycopg.Connection, items: list[dict], now: datetime, opts: Options) -> dict[str, int]:
+def _deliver(conn: psycopg.Connection, items: list[dict], finish_ids: list[int], now: datetime,
+             opts: Options) -> dict[str, int]:
     """Reserve the rate limit (short transaction), then write every log row (second transaction).
 
     Reserving on its own keeps the per-user counter rows locked for milliseconds, so workers
@@ -173,7 +176,8 @@ def _deliver(conn: psycopg.Connection, items: list[dict], now: datetime, opts: O
             if attempt == DEADLOCK_RETRIES - 1:
                 raise
     with conn.transaction():
-        return conn.execute(Q["deliver_batch"], dict(params, allowed=json.dumps(allowed))).fetchone()
+        return conn.execute(Q["deliver_batch"], dict(params, allowed=json.dumps(allowed),
+                                                     finish_ids=finish_ids)).fetchone()
 
 
 def _close(conn: psycopg.Connection, closed: list[tuple[int, str, str]], now: datetime) -> None:

@@ -116,12 +116,21 @@ WITH dest AS (
     ON CONFLICT (dedup_key) WHERE status = 'pending' AND dedup_key IS NOT NULL DO NOTHING
     RETURNING id
 )
+, finished AS (
+    -- Events with no e-mail to send are done in this same transaction.
+    UPDATE sag_reminder_queue
+    SET status = 'sent', processed_at = %(now)s, lease_owner = NULL, lease_expires_at = NULL,
+        last_error = NULL, updated_at = %(now)s
+    WHERE id = ANY (%(finish_ids)s::bigint[]) AND status = 'processing'
+    RETURNING id
+)
 SELECT (SELECT count(*) FROM inserted)::int AS written,
        (SELECT count(*) FROM inserted WHERE status IN ('sent', 'pending'))::int AS delivered,
        (SELECT count(*) FROM inserted WHERE status = 'rate_limited')::int AS rate_limited,
        (SELECT count(*) FROM held)::int AS held_summaries,
        (SELECT count(*) FROM digests)::int AS digests,
-       (SELECT count(*) FROM repeats)::int AS repeats;
+       (SELECT count(*) FROM repeats)::int AS repeats,
+       (SELECT count(*) FROM finished)::int AS finished;
 
 -- name: read_pending_emails
 -- E-mail log rows of these events still to be handed to the transport, with what the e-mail shows.

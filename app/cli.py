@@ -188,10 +188,17 @@ cli.command("create-module")(modules_cli.create_module_command)
 
 
 def main() -> None:
+    from app.core.errors import HubError
+
     try:
         cli()
     except KeyboardInterrupt:
         sys.exit(130)
+    except HubError as exc:
+        # A refused migration, an unreachable database...: the message says what to do;
+        # a traceback would only bury it.
+        err.print(f"[red]bmc-hub: {exc.message}[/red]", highlight=False)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -148,3 +148,23 @@ def test_migrate_command_reports_up_to_date():
     result = CliRunner().invoke(cli, ["migrate"])
     assert result.exit_code == 0, result.output
     assert "Migrations are up to date." in result.output
+
+
+def test_the_hub_refuses_to_start_on_an_edited_migration_with_a_one_line_message(db, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from app.core.database import execute_update
+
+    execute_update("UPDATE schema_migrations SET checksum = 'edited' WHERE owner = 'core' AND name = '001_init.sql'")
+    try:
+        done = subprocess.run([os.path.join(os.path.dirname(sys.executable), "bmc-hub"), "migrate"],
+                              env={**os.environ, "DATABASE_URL": db, "COLUMNS": "200"}, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    finally:
+        execute_update("UPDATE schema_migrations SET checksum = %s WHERE owner = 'core' AND name = '001_init.sql'",
+                       (migrations.checksum_of((migrations.CORE_DIR / "001_init.sql").read_text()),))
+    assert done.returncode == 1
+    assert "bmc-hub: core: migration 001_init.sql was changed after it was applied" in done.stderr
+    assert "Traceback" not in done.stderr

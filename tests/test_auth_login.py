@@ -194,3 +194,10 @@ def test_signing_in_clears_out_expired_sessions_and_old_attempts(client):
     login(client, make_user())
     assert execute_query("SELECT 1 FROM sessions WHERE user_id = %s", (stale["id"],)) == []
     assert execute_query("SELECT 1 FROM login_attempts WHERE username = 'ghost'") == []
+
+
+def test_overlong_credentials_get_the_login_page_not_an_error_page(client):
+    r = _post_login(client, "u" * 5000, "p")
+    assert r.status_code == 401 and 'name="password"' in r.text
+    r = _post_login(client, "someone", "p" * 100_000)
+    assert r.status_code == 401 and "Wrong username or password." in r.text

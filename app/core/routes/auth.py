@@ -16,6 +16,9 @@ from app.core.errors import NotFound, TooManyRequests
 from app.core.templating import render
 
 router = APIRouter()
+MAX_LOGIN_LENGTH = 254
+# Hashing is deliberately slow; an endless password must not become a way to burn CPU.
+MAX_PASSWORD_LENGTH = 200
 api = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
@@ -49,13 +52,16 @@ def read_login(request: Request, user: OptionalUser, next: str | None = None):
 
 @public
 @router.post("/login", include_in_schema=False)
-def login(request: Request, username: Annotated[str, Form(max_length=254)] = "",
-          password: Annotated[str, Form(max_length=200)] = "", next: Annotated[str, Form()] = "/"):
-    ctx = {"next": _safe_next(next), "username": username}
+def login(request: Request, username: Annotated[str, Form()] = "",
+          password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/"):
+    # Lengths are checked here, not by Form(max_length=...), so the answer is the login page.
+    ctx = {"next": _safe_next(next), "username": username[:MAX_LOGIN_LENGTH]}
     if _cross_site(request):
         return render(request, "login.html", {**ctx, "error": "Sign in from the hub's own login page."}, 403)
     if not username or not password:
         return render(request, "login.html", {**ctx, "error": "Enter your username and password."}, 422)
+    if len(username) > MAX_LOGIN_LENGTH or len(password) > MAX_PASSWORD_LENGTH:
+        return render(request, "login.html", {**ctx, "error": "Wrong username or password."}, 401)
     try:
         user = auth.authenticate(username.strip(), password, auth.client_ip(request))
     except TooManyRequests as exc:

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.core import database, signing
-from app.core.deps import OptionalUser
+from app.core.deps import OptionalUser, public
 from app.core.templating import render
 from app.modules.sag.backend import reminders_mine
 from app.modules.sag.backend.reminders_email import ACTIONS, LINK_PURPOSE_ACTION, LINK_PURPOSE_OPEN
@@ -64,6 +64,7 @@ def _refused(request: Request, exc: LinkRefused):
     return render(request, TEMPLATE, {"state": "refused", "message": exc.message}, status_code=exc.status)
 
 
+@public  # the signed, expiring token in the link is the proof
 @router.get("/reminder-links/open/{token}")
 async def open_reminder_link(token: str, request: Request, viewer: OptionalUser):
     try:
@@ -75,6 +76,7 @@ async def open_reminder_link(token: str, request: Request, viewer: OptionalUser)
     return RedirectResponse(target, status_code=303)
 
 
+@public  # the signed, expiring token in the link is the proof
 @router.get("/reminder-links/action/{token}")
 async def confirm_reminder_action(token: str, request: Request, viewer: OptionalUser):
     try:
@@ -97,6 +99,7 @@ def _perform(data: dict, log: dict) -> str:
     return DONE_LABELS[action]
 
 
+@public  # the signed, expiring token in the link is the proof
 @router.post("/reminder-links/action/{token}")
 async def perform_reminder_action(token: str, request: Request, viewer: OptionalUser):
     try:

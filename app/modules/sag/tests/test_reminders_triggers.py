@@ -208,3 +208,22 @@ def test_events_for_closed_cases_are_skipped_with_a_reason(app):
     run_worker(offset=timedelta(hours=1, seconds=5))
     [ev] = events(reminder_id=rule["id"])
     assert (ev["status"], ev["last_error"]) == ("skipped", "case closed")
+
+
+def test_demo_adds_rules_of_every_type_once(app):
+    from app.modules.sag.backend import demo_reminders
+
+    class Progress:
+        def update(self, *a, **k):
+            pass
+
+        def advance(self, *a, **k):
+            pass
+
+    make_case(assigned_to=make_user()["id"], deadline=db_now() + timedelta(days=1))
+    make_case(assigned_to=make_user()["id"])
+    demo_reminders.run(Progress(), None)
+    demo_reminders.run(Progress(), None)  # idempotent
+    rows = database.execute_query("SELECT name, trigger_type FROM sag_reminders WHERE name LIKE 'Demo: %'")
+    assert {r["trigger_type"] for r in rows} == {"status_change", "scheduled", "deadline", "recurring", "inactivity"}
+    assert len(rows) == len({r["name"] for r in rows})

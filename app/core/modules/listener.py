@@ -20,6 +20,8 @@ CHANNEL = "bmc_module_state"
 # How long one wait for notifications lasts; also how quickly the thread notices `stop`.
 POLL_S = 0.5
 RECONNECT_DELAY_S = 2.0
+# After a notification, how long to gather others that came with it (one refresh for all).
+BATCH_S = 0.01
 
 
 class Listener:
@@ -57,8 +59,10 @@ class Listener:
 
     def _loop(self, conn) -> None:
         while not self.stop_event.is_set():
-            names = {n.payload for n in conn.notifies(timeout=POLL_S)}
+            # Wake on the first notification, then take whatever else arrived with it.
+            names = {n.payload for n in conn.notifies(timeout=POLL_S, stop_after=1)}
             if names:
+                names |= {n.payload for n in conn.notifies(timeout=BATCH_S)}
                 try:
                     self.on_change(names)
                 except Exception:  # noqa: BLE001

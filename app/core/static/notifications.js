@@ -77,7 +77,9 @@
       if (seen[data.id]) return Promise.resolve();
       seen[data.id] = Date.now();
       writeMap(SEEN_KEY, seen);
-      return hub.api("POST", `${cfg.api}/${data.id}/seen`).catch(() => {});
+      const forget = () => { const m = readMap(SEEN_KEY); delete m[data.id]; writeMap(SEEN_KEY, m); };
+      // Not recorded (network, server): let the next showing try again.
+      return hub.api("POST", `${cfg.api}/${data.id}/seen`).then((res) => { if (!res.ok) forget(); }, forget);
     };
     if (navigator.locks && navigator.locks.request) {
       navigator.locks.request(`bmc-seen-${data.id}`, claim).catch(claim);

@@ -68,6 +68,7 @@ def hub(tmp_path_factory, db):
         "settings": {"API_KEY": {"type": "string", "required": True, "secret": True}}})
     n["bad_setting"] = write_module(root, "bad_setting", manifest={"settings": {"LIMIT": {"type": "int"}}})
     n["raising"] = write_module(root, "raising", router=RAISING_ROUTER)
+    n["overlap"] = write_module(root, "overlap", manifest={"table_prefix": f"{n['healthy']}_more_"})
     env = set_env(**{f"MODULES__{n['bad_setting'].upper()}__LIMIT": "many"})
     from app.main import create_app
 
@@ -222,6 +223,13 @@ def test_missing_required_setting_names_the_variable(states, hub):
 def test_badly_typed_setting_names_the_variable(states, hub):
     _, n = hub
     assert f"MODULES__{n['bad_setting'].upper()}__LIMIT must be a whole number" in failed(states, n["bad_setting"])
+
+
+def test_table_prefix_inside_another_modules_prefix_is_refused(states, hub):
+    _, n = hub
+    assert failed(states, n["overlap"]).startswith(
+        f'table_prefix "{n["healthy"]}_more_" overlaps "{n["healthy"]}_" of module {n["healthy"]}')
+    assert states[n["healthy"]]["state"] == "enabled"
 
 
 def test_failed_modules_answer_404(api, hub):

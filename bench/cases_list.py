@@ -8,6 +8,8 @@ queries -- my open cases, overdue cases, text search -- and prints one JSON line
     {"cases": 100000, "requests_per_query": 200, "p50_ms": ..., "p95_ms": ...,
      "queries": {"my_open": {"p50_ms": ..., "p95_ms": ..., "matches": ...}, ...}}
 
+("matches" is the list's `total`, which counts exactly up to 1000, see cases_list.COUNT_CAP.)
+
 Target: p95 under 50 ms per call. `--explain` prints EXPLAIN ANALYZE of each query's SQL to
 stderr; `--profile QUERY` profiles 50 list calls of one query with pyinstrument (stderr).
 
@@ -120,14 +122,16 @@ def _explain(me: int) -> None:
         f = cases_list.CaseFilter(state=p.get("state", "all"), assignee=p.get("assignee"),
                                   overdue=True if p.get("overdue") else None, q=p.get("q"))
         conds, values = cases_list._where(f, me)
-        order = cases_list.SORTS[p.get("sort", cases_list.DEFAULT_SORT)]
-        query = sql.SQL("EXPLAIN (ANALYZE, BUFFERS) " + cases_list.Q["search_cases"]).format(
-            where=sql.SQL(" AND ".join(conds) or "TRUE"), order=sql.SQL(order))
-        values.update(limit=25, offset=0, due_soon_hours=24)
-        plan = database.execute_query(query, values)
-        print(f"--- {name}", file=sys.stderr)
-        for row in plan:
-            print(row["QUERY PLAN"], file=sys.stderr)
+        where = sql.SQL(" AND ".join(conds) or "TRUE")
+        order = sql.SQL(cases_list.SORTS[p.get("sort", cases_list.DEFAULT_SORT)])
+        for label, text, extra in (
+                ("page", cases_list.Q["search_cases"], {"limit": 25, "offset": 0, "due_soon_hours": 24}),
+                ("count", cases_list.Q["count_cases"], {"cap": cases_list.COUNT_CAP + 1})):
+            query = sql.SQL("EXPLAIN (ANALYZE, BUFFERS) " + text).format(where=where, order=order)
+            plan = database.execute_query(query, {**values, **extra})
+            print(f"--- {name} ({label})", file=sys.stderr)
+            for row in plan:
+                print(row["QUERY PLAN"], file=sys.stderr)
 
 
 def _profile(name: str, me: int) -> None:

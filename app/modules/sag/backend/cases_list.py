@@ -22,6 +22,8 @@ from app.modules.sag.backend.cases import DUE_SOON_HOURS, PRIORITIES, statuses
 Q = load_queries(Path(__file__).parent / "queries" / "cases.sql")
 
 MAX_PAGE_SIZE = 200
+# Matches are counted exactly up to this many (see search_cases).
+COUNT_CAP = 1000
 DEFAULT_PAGE_SIZE = 25
 SEARCH_MAX = 200
 # Due-within filter bounds, hours (a year at most).
@@ -148,21 +150,27 @@ def _where(f: CaseFilter, me: int) -> tuple[list[str], dict[str, Any]]:
 
 def search_cases(f: CaseFilter, me: int, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE,
                  sort: str = DEFAULT_SORT) -> dict[str, Any]:
-    """One page of cases: {items, total, page, page_size, pages, sort}."""
+    """One page of cases: {items, total, total_exact, page, page_size, pages, has_next, sort}.
+
+    `total` is exact up to COUNT_CAP; beyond it counting stops (total = COUNT_CAP,
+    total_exact = false), because an exact count of a large result costs more than the
+    page itself and nobody pages through thousands of cases.
+    """
     if sort not in SORTS:
         raise ValidationFailed(f"Unknown sort {sort!r}; use one of: {', '.join(SORTS)}", field="sort")
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     page = max(1, page)
     conds, params = _where(f, me)
-    query = sql.SQL(Q["search_cases"]).format(
-        where=sql.SQL(" AND ".join(conds) if conds else "TRUE"), order=sql.SQL(SORTS[sort]))
-    params.update(limit=page_size, offset=(page - 1) * page_size, due_soon_hours=DUE_SOON_HOURS)
-    rows = database.execute_query(query, params)
-    total = rows[0]["total"] if rows else 0
-    if not rows and page > 1:
-        # Past the end: report the real total so the client can go back.
-        total = search_cases(f, me, 1, 1, sort)["total"]
-    for r in rows:
-        r.pop("total", None)
-    return {"items": rows, "total": total, "page": page, "page_size": page_size,
-            "pages": max(1, -(-total // page_size)), "sort": sort}
+    where = sql.SQL(" AND ".join(conds) if conds else "TRUE")
+    page_query = sql.SQL(Q["search_cases"]).format(where=where, order=sql.SQL(SORTS[sort]))
+    count_query = sql.SQL(Q["count_cases"]).format(where=where)
+    offset = (page - 1) * page_size
+    with database.transaction():
+        rows = database.execute_query(page_query, {**params, "limit": page_size, "offset": offset,
+                                                   "due_soon_hours": DUE_SOON_HOURS})
+        counted = database.execute_query(count_query, {**params, "cap": COUNT_CAP + 1})[0]["n"]
+    exact = counted <= COUNT_CAP
+    total = min(counted, COUNT_CAP)
+    return {"items": rows, "total": total, "total_exact": exact, "page": page, "page_size": page_size,
+            "pages": max(1, -(-total // page_size)),
+            "has_next": len(rows) == page_size and (offset + page_size < total or not exact), "sort": sort}

@@ -122,5 +122,7 @@ CREATE INDEX sag_sager_assigned_open_idx ON sag_sager (assigned_to, deadline) WH
 CREATE INDEX sag_sager_open_deadline_idx ON sag_sager (deadline) WHERE closed_at IS NULL AND deadline IS NOT NULL;
 CREATE INDEX sag_sager_customer_idx ON sag_sager (customer_id, updated_at DESC);
 CREATE INDEX sag_sager_status_idx ON sag_sager (status);
-CREATE INDEX sag_sager_updated_idx ON sag_sager (updated_at DESC);
+-- (x, id) serves both sort directions and the id tie-break of the list's sorts.
+CREATE INDEX sag_sager_updated_idx ON sag_sager (updated_at, id);
+CREATE INDEX sag_sager_created_idx ON sag_sager (created_at, id);
 CREATE INDEX sag_sager_search_trgm_idx ON sag_sager USING gin (search_text gin_trgm_ops);

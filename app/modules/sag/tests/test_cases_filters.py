@@ -6,6 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.core import database
+from app.modules.sag.backend import cases_list
 from tests.fixtures import make_user, token_for
 
 NOW = datetime.now(UTC)
@@ -148,8 +149,19 @@ def test_pagination(world, anna_api):
     assert first["total"] == 8 and first["pages"] == 3 and len(first["items"]) == 3
     third = anna_api.get("/api/v1/sag", params={"sort": "id", "page_size": 3, "page": 3}).json()
     assert len(third["items"]) == 2
+    assert first["total_exact"] is True and first["has_next"] is True and third["has_next"] is False
     beyond = anna_api.get("/api/v1/sag", params={"sort": "id", "page_size": 3, "page": 9}).json()
     assert beyond["items"] == [] and beyond["total"] == 8
+
+
+def test_counting_stops_at_the_cap(world, anna_api, monkeypatch):
+    monkeypatch.setattr(cases_list, "COUNT_CAP", 5)
+    r = anna_api.get("/api/v1/sag", params={"sort": "id", "page_size": 3, "page": 2}).json()
+    assert (r["total"], r["total_exact"], r["pages"], r["has_next"]) == (5, False, 2, True)
+    r = anna_api.get("/api/v1/sag", params={"sort": "id", "page_size": 3, "page": 3}).json()
+    assert len(r["items"]) == 2 and r["has_next"] is False
+    exact = anna_api.get("/api/v1/sag", params={"status": "new"}).json()
+    assert (exact["total"], exact["total_exact"]) == (3, True)
 
 
 @pytest.mark.parametrize("params", [

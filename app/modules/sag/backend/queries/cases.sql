@@ -1,7 +1,8 @@
 -- name: search_cases
--- One page of cases matching the filters ({where} and {order} are composed from fixed fragments).
+-- One page of cases matching the filters ({where} and {order} are composed from fixed fragments);
+-- the page's ids are found first, so names and flags are computed for those rows only.
 WITH page AS (
-    SELECT s.id, count(*) OVER () AS total
+    SELECT s.id
     FROM sag_sager s
     JOIN sag_statuses st ON st.key = s.status
     WHERE {where}
@@ -14,14 +15,17 @@ SELECT s.id, s.title, s.status, st.label AS status_label, st.is_closed, s.priori
        s.created_by, s.deadline, s.closed_at, s.version, s.created_at, s.updated_at,
        (s.closed_at IS NULL AND s.deadline < now()) AS is_overdue,
        (s.closed_at IS NULL AND s.deadline >= now()
-        AND s.deadline < now() + make_interval(hours => %(due_soon_hours)s)) AS is_due_soon,
-       p.total
+        AND s.deadline < now() + make_interval(hours => %(due_soon_hours)s)) AS is_due_soon
 FROM page p
 JOIN sag_sager s ON s.id = p.id
 JOIN sag_statuses st ON st.key = s.status
 LEFT JOIN customers c ON c.id = s.customer_id
 LEFT JOIN users au ON au.id = s.assigned_to
 ORDER BY {order};
+
+-- name: count_cases
+-- How many cases match the filters, counting no further than %(cap)s.
+SELECT count(*) AS n FROM (SELECT 1 FROM sag_sager s WHERE {where} LIMIT %(cap)s) AS capped;
 
 -- name: read_case
 -- One case with its status, customer, assignee and creator names.

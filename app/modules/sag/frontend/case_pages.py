@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from app.core.auth import User
-from app.core.deps import CurrentUser
+from app.core.deps import AdminUser, CurrentUser
 from app.core.errors import Conflict, HubError, ValidationFailed
 from app.core.forms import form_data, validation_messages
 from app.core.templating import render
@@ -239,3 +239,22 @@ async def update_case_page(request: Request, case_id: int, user: CurrentUser):
             **choices,
         }, status)
     return RedirectResponse(f"/sag/{case_id}?notice=saved", status_code=303)
+
+
+# --- delete (administrators) ----------------------------------------------------------------
+
+@router.get("/{case_id:int}/delete")
+def read_case_delete(request: Request, case_id: int, user: AdminUser):
+    return render(request, "sag/case_delete.html", {"case": cases.get_case(case_id)})
+
+
+@router.post("/{case_id:int}/delete")
+async def delete_case_page(request: Request, case_id: int, user: AdminUser):
+    try:
+        await run_in_threadpool(cases.delete_case, case_id)
+    except HubError as exc:
+        if exc.status == 404:
+            raise
+        case = await run_in_threadpool(cases.get_case, case_id)
+        return render(request, "sag/case_delete.html", {"case": case, "error": exc.message}, exc.status)
+    return RedirectResponse("/sag?notice=deleted", status_code=303)

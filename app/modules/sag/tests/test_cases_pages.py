@@ -225,3 +225,18 @@ def test_edit_form_keeps_a_deactivated_assignee(client, lars):
     assert r.status_code == 303
     assert database.execute_query("SELECT assigned_to FROM sag_sager WHERE id = %s",
                                   (case_id,))[0]["assigned_to"] == leaver["id"]
+
+
+def test_only_admins_delete_a_case_from_its_page(client):
+    case_id = database.execute_insert("INSERT INTO sag_sager (title) VALUES ('Oprettet ved en fejl')")
+    tech = make_user()
+    login(client, tech)
+    assert "/delete" not in client.get(f"/sag/{case_id}").text
+    assert client.get(f"/sag/{case_id}/delete").status_code == 403
+    admin = make_user("admin")
+    csrf = login(client, admin)
+    assert f'href="/sag/{case_id}/delete"' in client.get(f"/sag/{case_id}").text
+    assert "Delete case #" in client.get(f"/sag/{case_id}/delete").text
+    r = client.post(f"/sag/{case_id}/delete", data={"csrf_token": csrf}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/sag?notice=deleted"
+    assert not database.execute_query("SELECT 1 FROM sag_sager WHERE id = %s", (case_id,))

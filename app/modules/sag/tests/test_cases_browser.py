@@ -93,3 +93,21 @@ def test_the_list_highlights_overdue_cases_and_filters_by_text(session_for):  # 
     expect(page.locator("tr[data-case-id]")).to_have_count(1)
     expect(page.locator(f'tr[data-case-id="{soon}"]')).to_be_visible()
     assert not s.errors
+
+
+def test_the_customer_page_lists_its_open_cases(session_for, customer):  # noqa: F811
+    tech = make_user()
+    for title, hours in (("NAS svarer ikke", -5), ("UPS i serverrum bipper", 4), ("Licensgennemgang", 200)):
+        database.execute_insert(
+            "INSERT INTO sag_sager (title, customer_id, assigned_to, deadline) "
+            "VALUES (%s, %s, %s, now() + make_interval(hours => %s))", (title, customer["id"], tech["id"], hours))
+    s = session_for(tech)
+    page = s.new_page(f"/customers/{customer['id']}")
+    panel = page.locator("#customerCases")
+    expect(panel).to_contain_text("3 open")
+    expect(panel).to_contain_text("1 overdue")
+    expect(panel.locator("tr.table-danger")).to_contain_text("NAS svarer ikke")
+    shot(page, "customer_page_cases")
+    panel.get_by_role("link", name="New case").click()
+    expect(page.get_by_label("Customer")).to_have_value(str(customer["id"]))
+    assert not s.errors

@@ -170,4 +170,8 @@ def run(progress, task) -> None:
     log.info("demo: %d cases created", created)
     if (Path(__file__).parent / "demo_reminders.py").exists():
         reminders = importlib.import_module("app.modules.sag.backend.demo_reminders")
-        reminders.run(progress, task)
+        # Its own progress line, so the cases line keeps showing what was done.
+        reminder_task = progress.add_task("Reminders", total=None)
+        reminders.run(progress, reminder_task)
+        done = next((t.total for t in progress.tasks if t.id == reminder_task), None) or 1
+        progress.update(reminder_task, completed=done, total=done)

@@ -227,3 +227,27 @@ def test_demo_adds_rules_of_every_type_once(app):
     rows = database.execute_query("SELECT name, trigger_type FROM sag_reminders WHERE name LIKE 'Demo: %'")
     assert {r["trigger_type"] for r in rows} == {"status_change", "scheduled", "deadline", "recurring", "inactivity"}
     assert len(rows) == len({r["name"] for r in rows})
+
+
+def test_running_worker_wakes_on_notify_and_stops_cleanly(app):
+    import threading
+    import time
+
+    from app.modules.sag.tests.test_reminders_support import worker
+
+    clear_queue()
+    u = make_user()
+    case = make_case(assigned_to=u["id"])
+    rule = make_rule(sag_id=case["id"])
+    stop = threading.Event()
+    w = worker()
+    thread = threading.Thread(target=w.run, args=(stop,), daemon=True)
+    thread.start()
+    set_status(case["id"], "in_progress")
+    deadline = time.monotonic() + 20
+    while not logs(rule_id=rule["id"]) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(logs(rule_id=rule["id"])) == 1
+    stop.set()
+    thread.join(10)
+    assert not thread.is_alive()

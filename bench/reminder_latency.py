@@ -64,7 +64,8 @@ def _setup(n: int) -> tuple[int, list[int]]:
 
     migrations.migrate_core()
     migrations.apply_migrations("sag", ROOT / "app" / "modules" / "sag" / "migrations")
-    user = database.execute_insert("INSERT INTO users (username, email, role) VALUES ('tech', 'tech@bench.test', 'user')")
+    user = database.execute_insert(
+        "INSERT INTO users (username, email, role) VALUES ('tech', 'tech@bench.test', 'user')")
     database.execute_update("UPDATE user_notification_preferences SET max_per_hour = 1000")
     ids = [database.execute_insert("INSERT INTO sag_sager (title, assigned_to) VALUES (%s, %s)", (f"Case {i}", user))
            for i in range(n)]

@@ -88,7 +88,8 @@ def _fill(n: int) -> list[int]:
     database.execute_update("UPDATE user_notification_preferences SET max_per_hour = %s", (MAX_PER_HOUR,))
     half = USERS // 2
     with database.transaction() as conn:
-        with conn.cursor().copy("COPY sag_sager (title, description, status, assigned_to, created_by) FROM STDIN") as cp:
+        copy_sql = "COPY sag_sager (title, description, status, assigned_to, created_by) FROM STDIN"
+        with conn.cursor().copy(copy_sql) as cp:
             for i in range(n):
                 cp.write_row((f"Bench case {i}", "Printer on floor 2 is offline", "new",
                               users[i % half], users[half + i % half]))

@@ -85,7 +85,8 @@ def demo_rules() -> list[dict[str, Any]]:
         rules.append({"name": "Two hours before the deadline", "sag_id": case["id"], "trigger_type": "deadline",
                       "trigger_config": {"offset_minutes": 120}, "recipients": {"assignee": True},
                       "channels": ["in_app"], "priority": "urgent",
-                      "title_template": "#{{ case.number }} is due in two hours", "message_template": "{{ case.title }}"})
+                      "title_template": "#{{ case.number }} is due in two hours",
+                      "message_template": "{{ case.title }}"})
     if picked["other"]:
         case = picked["other"]
         rules.append({"name": "Any change on this case", "sag_id": case["id"], "trigger_type": "status_change",

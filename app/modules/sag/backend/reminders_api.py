@@ -6,7 +6,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path as PathParam, Query, Response
+from fastapi import APIRouter, Query, Response
+from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from app.core import database
@@ -26,6 +27,7 @@ Id = Annotated[int, PathParam(ge=1, le=2_147_483_647)]
 BigId = Annotated[int, PathParam(ge=1, le=9_223_372_036_854_775_807)]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+LogStatus = Literal["sent", "pending", "failed", "rate_limited", "suppressed", "deferred"]
 
 
 def _page(items: list, total: int, limit: int, offset: int) -> dict[str, Any]:
@@ -70,7 +72,7 @@ def delete_reminder_rule(rule_id: Id, user: CurrentUser) -> Response:
 @router.get("/cases/{case_id}/reminders/rules")
 def read_case_reminder_rules(case_id: Id, user: CurrentUser, include_global: bool = False,
                              limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
-    if not database.execute_query("SELECT 1 FROM sag_sager WHERE id = %s", (case_id,)):
+    if not database.execute_query(QA["case_exists"], {"id": case_id}):
         raise NotFound(f"case {case_id} not found")
     rows, total = reminders_store.read_rules(sag_id=case_id, limit=limit, offset=offset)
     result = _page(rows, total, limit, offset)
@@ -82,12 +84,9 @@ def read_case_reminder_rules(case_id: Id, user: CurrentUser, include_global: boo
 @router.get("/cases/{case_id}/reminders/history")
 def read_case_reminder_history(case_id: Id, user: CurrentUser, limit: Limit = 50,
                                offset: Offset = 0) -> dict[str, Any]:
-    rows = database.execute_query(
-        "SELECT l.id, l.rule_id, l.sag_id, l.user_id, COALESCE(NULLIF(u.full_name, ''), u.username, l.email) "
-        "AS recipient_name, l.title, l.channel, l.status, l.escalated, l.created_at, l.sent_at, l.seen_at, "
-        "l.acknowledged_at, l.snoozed_until, count(*) OVER () AS total FROM sag_reminder_logs l "
-        "LEFT JOIN users u ON u.id = l.user_id WHERE l.sag_id = %s ORDER BY l.id DESC LIMIT %s OFFSET %s",
-        (case_id, limit, offset))
+    if not database.execute_query(QA["case_exists"], {"id": case_id}):
+        raise NotFound(f"case {case_id} not found")
+    rows = database.execute_query(QA["read_case_history"], {"sag_id": case_id, "limit": limit, "offset": offset})
     total = rows[0]["total"] if rows else 0
     for r in rows:
         r.pop("total")
@@ -108,7 +107,7 @@ def read_my_reminders(user: CurrentUser, unread: bool = False, snoozed: bool = F
                       rate_limited: bool = False, held_back: bool = False,
                       case_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
                       channel: Literal["in_app", "email"] | None = None,
-                      status: Literal["sent", "pending", "failed", "rate_limited", "suppressed", "deferred"] | None = None,
+                      status: LogStatus | None = None,
                       since_id: Annotated[int | None, Query(ge=0)] = None,
                       limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
     rows, total = reminders_mine.list_mine(user.id, unread=unread, snoozed=snoozed,

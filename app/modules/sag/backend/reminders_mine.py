@@ -3,7 +3,7 @@ acknowledge, snooze). Used by the API and by the e-mail action links."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -68,7 +68,7 @@ def mark(user_id: int, ids: list[int], action: str) -> list[int]:
 def snooze_until(user_id: int, *, until: str | datetime | None = None, preset: str | None = None,
                  now: datetime | None = None) -> datetime:
     """The time a snooze ends: an explicit time, or a preset (1h, 1d, tomorrow 08:00 in the user's zone)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if (until is None) == (preset is None):
         raise ValidationFailed("give either 'until' (ISO date-time) or 'preset'", field="until")
     if preset is not None:
@@ -84,7 +84,7 @@ def snooze_until(user_id: int, *, until: str | datetime | None = None, preset: s
                 zone = ZoneInfo(get_settings().timezone)
             local = now.astimezone(zone)
             target = datetime.combine(local.date() + timedelta(days=1), time(TOMORROW_HOUR), tzinfo=zone)
-            return target.astimezone(timezone.utc)
+            return target.astimezone(UTC)
         raise ValidationFailed(f"preset must be one of {', '.join(SNOOZE_PRESETS)}", field="preset")
     if isinstance(until, str):
         from app.modules.sag.backend.reminders_rules import parse_when

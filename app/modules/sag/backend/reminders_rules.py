@@ -7,7 +7,7 @@ Validation turns a body into the row the database stores (normalised trigger con
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -89,7 +89,7 @@ def parse_when(value: Any, field: str, tz: str | None = None) -> datetime:
         _fail(f"{field} is not a valid ISO date-time: {value!r}", field)
     if when.tzinfo is None:
         when = when.replace(tzinfo=zone(tz or get_settings().timezone, field))
-    return when.astimezone(timezone.utc)
+    return when.astimezone(UTC)
 
 
 def zone(name: Any, field: str = "timezone") -> ZoneInfo:
@@ -104,7 +104,7 @@ def zone(name: Any, field: str = "timezone") -> ZoneInfo:
 def next_cron_run(cron: str, tz: str, after: datetime, until: datetime | None = None) -> datetime | None:
     """The first occurrence of `cron` in zone `tz` strictly after `after`, or None past `until`."""
     local = after.astimezone(ZoneInfo(tz))
-    nxt = croniter(cron, local).get_next(datetime).astimezone(timezone.utc)
+    nxt = croniter(cron, local).get_next(datetime).astimezone(UTC)
     if until is not None and nxt > until:
         return None
     return nxt
@@ -116,7 +116,7 @@ def cron_runs(cron: str, tz: str, after: datetime, before: datetime, until: date
     it = croniter(cron, after.astimezone(ZoneInfo(tz)))
     runs: list[datetime] = []
     while len(runs) < limit:
-        nxt = it.get_next(datetime).astimezone(timezone.utc)
+        nxt = it.get_next(datetime).astimezone(UTC)
         if nxt > before or (until is not None and nxt > until):
             break
         runs.append(nxt)

@@ -21,7 +21,7 @@ from datetime import timedelta
 import psycopg
 
 from app.core import database
-from app.modules.sag.backend.reminders_processing import Q, Options, Outcome, process_batch
+from app.modules.sag.backend.reminders_processing import Options, Outcome, Q, process_batch
 
 log = logging.getLogger("app.modules.sag")
 CHANNEL = "sag_reminder_queue"

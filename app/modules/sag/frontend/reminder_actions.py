@@ -51,10 +51,7 @@ def _log_for(purpose: str, token: str, viewer) -> tuple[dict, dict]:
         raise LinkRefused(400, "This link is not valid.")
     if viewer is not None and viewer.id != data["u"]:
         raise LinkRefused(403, "This link was sent to another user. Sign out, or use your own e-mail.")
-    rows = database.execute_query(
-        "SELECT l.id, l.user_id, l.sag_id, l.rule_id, l.title, l.acknowledged_at, l.snoozed_until, "
-        "s.title AS case_title, u.active FROM sag_reminder_logs l JOIN users u ON u.id = l.user_id "
-        "LEFT JOIN sag_sager s ON s.id = l.sag_id WHERE l.id = %s", (data["l"],))
+    rows = database.execute_query(reminders_mine.Q["read_link_target"], {"id": data["l"]})
     if not rows or rows[0]["user_id"] != data["u"] or not rows[0]["active"]:
         raise LinkRefused(404, "This reminder no longer exists.")
     return data, rows[0]

@@ -12,7 +12,14 @@ from fastapi.testclient import TestClient
 
 from app.core import database
 from app.modules.sag.tests.test_reminders_support import (
-    clear_queue, events, logs, make_case, make_rule, run_worker, set_status)
+    clear_queue,
+    events,
+    logs,
+    make_case,
+    make_rule,
+    run_worker,
+    set_status,
+)
 from tests.fixtures import make_user, token_for
 
 LOG_KEYS = {"id", "rule_id", "sag_id", "case_title", "case_number", "title", "message", "priority", "channel",

@@ -66,7 +66,8 @@ def _setup(n_cases: int, channels=("in_app",)):
     cases = [make_case(assigned_to=users[0]["id"]) for _ in range(n_cases)]
     rule = make_rule(recipients={"assignee": True, "users": [users[1]["id"]]}, channels=list(channels),
                      trigger_config={"from": "new", "to": "in_progress"})
-    database.execute_update("UPDATE sag_sager SET status = 'in_progress' WHERE id = ANY(%s)", ([c["id"] for c in cases],))
+    database.execute_update("UPDATE sag_sager SET status = 'in_progress' WHERE id = ANY(%s)",
+                            ([c["id"] for c in cases],))
     return rule, users
 
 
@@ -117,7 +118,8 @@ def test_worker_killed_after_sending_before_closing_duplicates_nothing(app):
         try:
             _wait_until(lambda: _blocked_on_lock(watch), "the worker to block inside delivery")
             # hold the claimed events so closing them blocks, then let delivery commit
-            rows_lock.execute("SELECT id FROM sag_reminder_queue WHERE reminder_id = %s FOR NO KEY UPDATE", (rule["id"],))
+            rows_lock.execute("SELECT id FROM sag_reminder_queue WHERE reminder_id = %s FOR NO KEY UPDATE",
+                              (rule["id"],))
             logs_lock.rollback()
             _wait_until(lambda: watch.execute("SELECT count(*) FROM sag_reminder_logs WHERE rule_id = %s",
                                               (rule["id"],)).fetchone()[0] == 4 * n, "delivery to commit")

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 from app.core import database
 from app.modules.sag.backend import reminders_mine
 from app.modules.sag.tests.test_reminders_support import (
-    clear_queue, events, logs, make_case, make_rule, run_worker, set_status)
+    clear_queue,
+    events,
+    logs,
+    make_case,
+    make_rule,
+    run_worker,
+    set_status,
+)
 from tests.fixtures import make_user
 
 
@@ -37,8 +44,8 @@ def test_recipients_are_deduplicated_per_user_and_inactive_users_skipped(app):
     admin = make_user("admin")
     gone = make_user(active=False)
     case = make_case(assigned_to=admin["id"], created_by=admin["id"])
-    rule = make_rule(sag_id=case["id"], recipients={"assignee": True, "creator": True, "users": [admin["id"], gone["id"]],
-                                                    "roles": ["admin"]})
+    rule = make_rule(sag_id=case["id"], recipients={"assignee": True, "creator": True,
+                                                    "users": [admin["id"], gone["id"]], "roles": ["admin"]})
     set_status(case["id"], "in_progress")
     run_worker()
     users = [r["user_id"] for r in logs(rule_id=rule["id"])]
@@ -117,17 +124,17 @@ def test_quiet_until_across_dst_and_midnight(app):
         return database.execute_query(q, (tz, start, end, at))[0]["t"]
 
     # 22:00-07:00 Copenhagen on the night summer time starts (29 March 2026, clocks 02:00 -> 03:00)
-    at = datetime(2026, 3, 28, 23, 30, tzinfo=timezone.utc)  # 00:30 local (CET)
-    assert until("Europe/Copenhagen", time(22), time(7), at) == datetime(2026, 3, 29, 5, 0, tzinfo=timezone.utc)
+    at = datetime(2026, 3, 28, 23, 30, tzinfo=UTC)  # 00:30 local (CET)
+    assert until("Europe/Copenhagen", time(22), time(7), at) == datetime(2026, 3, 29, 5, 0, tzinfo=UTC)
     # the night winter time starts (25 October 2026): 07:00 CET is 06:00 UTC
-    at = datetime(2026, 10, 24, 21, 0, tzinfo=timezone.utc)  # 23:00 local (CEST)
-    assert until("Europe/Copenhagen", time(22), time(7), at) == datetime(2026, 10, 25, 6, 0, tzinfo=timezone.utc)
+    at = datetime(2026, 10, 24, 21, 0, tzinfo=UTC)  # 23:00 local (CEST)
+    assert until("Europe/Copenhagen", time(22), time(7), at) == datetime(2026, 10, 25, 6, 0, tzinfo=UTC)
     # outside quiet hours
-    at = datetime(2026, 10, 24, 12, 0, tzinfo=timezone.utc)
+    at = datetime(2026, 10, 24, 12, 0, tzinfo=UTC)
     assert until("Europe/Copenhagen", time(22), time(7), at) is None
     # same-day period in another zone
-    at = datetime(2026, 7, 1, 13, 30, tzinfo=timezone.utc)  # 09:30 New York (EDT)
-    assert until("America/New_York", time(9), time(12), at) == datetime(2026, 7, 1, 16, 0, tzinfo=timezone.utc)
+    at = datetime(2026, 7, 1, 13, 30, tzinfo=UTC)  # 09:30 New York (EDT)
+    assert until("America/New_York", time(9), time(12), at) == datetime(2026, 7, 1, 16, 0, tzinfo=UTC)
 
 
 def test_template_error_is_recorded_on_the_event_and_the_worker_keeps_going(app):
@@ -219,3 +226,29 @@ def test_acknowledged_reminders_stop_until_the_next_status_change(app):
     set_status(case["id"], "in_progress")              # a status change clears acknowledgements
     run_worker(offset=offset + timedelta(hours=2))
     assert len(logs(rule_id=rule["id"])) == 2
+
+
+def test_cron_occurrences_follow_the_rules_time_zone_across_dst(app):
+    from app.modules.sag.backend.reminders_rules import cron_runs, next_cron_run
+
+    # 08:00 Copenhagen is 07:00 UTC in winter and 06:00 UTC from 29 March 2026 (summer time)
+    after = datetime(2026, 3, 27, 12, 0, tzinfo=UTC)
+    runs = cron_runs("0 8 * * *", "Europe/Copenhagen", after, after + timedelta(days=3), None, 10)
+    assert [r.hour for r in runs] == [7, 6, 6]
+    # a local time skipped by the clock change fires once, right after the gap
+    nxt = next_cron_run("30 2 * * *", "Europe/Copenhagen", datetime(2026, 3, 28, 12, 0, tzinfo=UTC))
+    assert nxt == datetime(2026, 3, 29, 1, 0, tzinfo=UTC)
+    # 'until' ends the series
+    assert next_cron_run("0 8 * * *", "Europe/Copenhagen", after, until=after + timedelta(hours=1)) is None
+
+
+def test_case_reminder_history_lists_everyones_rows(app, admin_api):
+    clear_queue()
+    a, b = make_user(), make_user()
+    case = make_case(assigned_to=a["id"])
+    make_rule(sag_id=case["id"], recipients={"assignee": True, "users": [b["id"]]})
+    set_status(case["id"], "in_progress")
+    run_worker()
+    page = admin_api.get(f"/api/v1/sag/cases/{case['id']}/reminders/history").json()
+    assert page["total"] == 2 and {i["user_id"] for i in page["items"]} == {a["id"], b["id"]}
+    assert admin_api.get("/api/v1/sag/cases/99999999/reminders/history").status_code == 404

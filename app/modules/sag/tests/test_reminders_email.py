@@ -14,7 +14,14 @@ from aiosmtpd.controller import Controller
 from app.core import mail
 from app.core.config import get_settings, reset_settings
 from app.modules.sag.tests.test_reminders_support import (
-    clear_queue, events, logs, make_case, make_rule, run_worker, set_status)
+    clear_queue,
+    events,
+    logs,
+    make_case,
+    make_rule,
+    run_worker,
+    set_status,
+)
 from tests.fixtures import make_user
 
 

@@ -9,7 +9,14 @@ from fastapi.testclient import TestClient
 from app.core import signing
 from app.modules.sag.backend.reminders_email import LINK_PURPOSE_ACTION, action_link, open_link
 from app.modules.sag.tests.test_reminders_support import (
-    clear_queue, events, logs, make_case, make_rule, run_worker, set_status)
+    clear_queue,
+    events,
+    logs,
+    make_case,
+    make_rule,
+    run_worker,
+    set_status,
+)
 from tests.fixtures import login, make_user
 
 

@@ -7,8 +7,7 @@ from datetime import datetime, timedelta
 
 from app.core import database
 from app.modules.sag.backend.worker import ReminderWorker
-from app.modules.sag.tests.test_reminders_support import (
-    clear_queue, events, logs, make_case, make_rule, run_worker)
+from app.modules.sag.tests.test_reminders_support import clear_queue, events, logs, make_case, make_rule, run_worker
 from tests.fixtures import make_user
 
 CAP = 5

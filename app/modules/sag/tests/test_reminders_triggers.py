@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from app.core import database
 from app.modules.sag.backend import reminders_store
 from app.modules.sag.tests.test_reminders_support import (
-    clear_queue, events, logs, make_case, make_rule, run_worker, set_status)
+    clear_queue,
+    events,
+    logs,
+    make_case,
+    make_rule,
+    run_worker,
+    set_status,
+)
 from tests.fixtures import make_user
 
 
@@ -142,7 +149,7 @@ def test_recurring_rule_fires_each_occurrence_once_and_stops_after_until(app):
     rule = make_rule(sag_id=case["id"], trigger_type="recurring",
                      trigger_config={"cron": "0 8 * * *", "timezone": "Europe/Copenhagen", "until": until.isoformat()})
     first = reminders_store.read_rule(rule["id"])["next_run_at"]
-    assert first.astimezone(timezone.utc) > now
+    assert first.astimezone(UTC) > now
     for day in range(5):
         run_worker(offset=(first - now) + timedelta(days=day, seconds=5))
     fired = logs(rule_id=rule["id"])

@@ -101,3 +101,19 @@ SELECT (SELECT id FROM ev) AS id, (SELECT count(*) FROM mails)::int AS emails;
 -- name: read_event
 -- One queue event.
 SELECT id, status FROM sag_reminder_queue WHERE id = %(id)s;
+
+-- name: read_case_history
+-- A case's reminder log rows (everyone's), newest first.
+SELECT l.id, l.rule_id, l.sag_id, l.user_id,
+       COALESCE(NULLIF(u.full_name, ''), u.username, l.email) AS recipient_name, l.title, l.channel, l.status,
+       l.escalated, l.created_at, l.sent_at, l.seen_at, l.acknowledged_at, l.snoozed_until,
+       count(*) OVER () AS total
+FROM sag_reminder_logs l
+LEFT JOIN users u ON u.id = l.user_id
+WHERE l.sag_id = %(sag_id)s
+ORDER BY l.id DESC
+LIMIT %(limit)s OFFSET %(offset)s;
+
+-- name: case_exists
+-- Whether a case exists.
+SELECT 1 AS found FROM sag_sager WHERE id = %(id)s;

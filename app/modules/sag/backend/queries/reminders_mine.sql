@@ -77,3 +77,12 @@ SELECT id, user_id, rule_id, sag_id, event_id FROM sag_reminder_logs WHERE id = 
 -- name: user_timezone
 -- The user's time zone.
 SELECT timezone FROM users WHERE id = %(user_id)s;
+
+-- name: read_link_target
+-- The log row an e-mail link points at, with its owner's state.
+SELECT l.id, l.user_id, l.sag_id, l.rule_id, l.title, l.acknowledged_at, l.snoozed_until,
+       s.title AS case_title, u.active
+FROM sag_reminder_logs l
+JOIN users u ON u.id = l.user_id
+LEFT JOIN sag_sager s ON s.id = l.sag_id
+WHERE l.id = %(id)s;

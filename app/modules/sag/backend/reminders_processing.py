@@ -28,6 +28,7 @@ from app.modules.sag.backend.reminders_rules import next_cron_run, parse_when
 log = logging.getLogger("app.modules.sag")
 Q = load_queries(Path(__file__).parent / "queries" / "reminders_worker.sql")
 DEADLOCK_RETRIES = 3
+EMAIL_CHUNK = 50  # e-mails sent between two lease renewals
 ERROR_MAX_CHARS = 1000
 
 
@@ -206,23 +207,33 @@ def _send_emails(conn: psycopg.Connection, event_ids: list[int], now: datetime, 
         rows = conn.execute(Q["read_pending_emails"], {"event_ids": event_ids}).fetchall()
     if not rows:
         return {}
-    messages, built = [], []
     errors: dict[int, str] = {}
-    for row in rows:
-        try:
-            messages.append(reminders_email.reminder_message(row))
-            built.append(row)
-        except Exception as exc:  # noqa: BLE001 - one unbuildable e-mail is recorded, the rest go out
-            errors[row["id"]] = f"could not build e-mail: {type(exc).__name__}: {exc}"[:ERROR_MAX_CHARS]
-    results = mail.send_messages(messages)
-    for row, err in zip(built, results, strict=True):
-        if err:
-            errors[row["id"]] = err[:ERROR_MAX_CHARS]
-    out.emails += len(rows) - len(errors)
-    with conn.transaction():
-        conn.execute(Q["record_email_results"], {"ids": [r["id"] for r in rows],
-                                                 "errors": [errors.get(r["id"]) for r in rows],
-                                                 "now": now, "final": False})
+    # In chunks, renewing the lease before each: a slow mail server must not let another
+    # worker take the batch over and send the same e-mails again.
+    for start in range(0, len(rows), EMAIL_CHUNK):
+        with conn.transaction():
+            owned = {r["id"] for r in conn.execute(Q["renew_lease"], {
+                "ids": sorted({r["event_id"] for r in rows[start:]}), "offset": opts.offset,
+                "lease_s": opts.lease_s, "worker": opts.worker_id}).fetchall()}
+        # An event another worker took over (our lease ran out) is now its job, not ours.
+        chunk = [r for r in rows[start:start + EMAIL_CHUNK] if r["event_id"] in owned]
+        if not chunk:
+            continue
+        messages, built = [], []
+        for row in chunk:
+            try:
+                messages.append(reminders_email.reminder_message(row))
+                built.append(row)
+            except Exception as exc:  # noqa: BLE001 - one unbuildable e-mail is recorded, the rest go out
+                errors[row["id"]] = f"could not build e-mail: {type(exc).__name__}: {exc}"[:ERROR_MAX_CHARS]
+        for row, err in zip(built, mail.send_messages(messages), strict=True):
+            if err:
+                errors[row["id"]] = err[:ERROR_MAX_CHARS]
+        with conn.transaction():
+            conn.execute(Q["record_email_results"], {"ids": [r["id"] for r in chunk],
+                                                     "errors": [errors.get(r["id"]) for r in chunk],
+                                                     "now": now, "final": False})
+    out.emails += sum(1 for r in rows if r["id"] not in errors)
     failed: dict[int, str] = {}
     for row in rows:
         if row["id"] in errors:

@@ -268,3 +268,10 @@ UPDATE sag_reminder_logs
 SET status = %(status)s::text, error = %(error)s, updated_at = %(now)s,
     sent_at = CASE WHEN %(status)s::text = 'sent' THEN %(now)s::timestamptz END
 WHERE event_id = %(event_id)s AND channel = 'email';
+
+-- name: renew_lease
+-- Keep a batch's lease while its e-mails go out, so no other worker takes it over meanwhile.
+UPDATE sag_reminder_queue
+SET lease_expires_at = clock_timestamp() + %(offset)s + make_interval(secs => %(lease_s)s)
+WHERE id = ANY (%(ids)s) AND status = 'processing' AND lease_owner = %(worker)s
+RETURNING id;

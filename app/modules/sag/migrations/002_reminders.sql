@@ -83,18 +83,17 @@ CREATE TABLE sag_reminder_queue (
 -- "Next due pending" stays an index range scan however many processed rows pile up.
 CREATE INDEX sag_reminder_queue_due_idx ON sag_reminder_queue (scheduled_for) WHERE status = 'pending';
 CREATE INDEX sag_reminder_queue_lease_idx ON sag_reminder_queue (lease_expires_at) WHERE status = 'processing';
--- For cancelling and rescheduling a case's or a rule's time-based events. Status-change firings
--- (the hot insert path) are left out: they are due at once, and the worker skips them itself
+-- For cancelling and rescheduling a case's or a rule's time-based events, and for "was this
+-- deadline already reminded". Status-change firings (the hot insert path: every index costs
+-- each status update) are left out: they are due at once, and the worker skips them itself
 -- when their rule is gone.
-CREATE INDEX sag_reminder_queue_case_pending_idx ON sag_reminder_queue (sag_id)
-    WHERE status = 'pending' AND NOT (kind = 'rule' AND trigger_type = 'status_change');
+CREATE INDEX sag_reminder_queue_case_idx ON sag_reminder_queue (sag_id, reminder_id)
+    WHERE NOT (kind = 'rule' AND trigger_type = 'status_change');
 CREATE INDEX sag_reminder_queue_rule_pending_idx ON sag_reminder_queue (reminder_id)
     WHERE status = 'pending' AND NOT (kind = 'rule' AND trigger_type = 'status_change');
-CREATE INDEX sag_reminder_queue_deadline_idx ON sag_reminder_queue (reminder_id, sag_id)
-    WHERE trigger_type = 'deadline';
-CREATE INDEX sag_reminder_queue_processed_idx ON sag_reminder_queue (processed_at)
-    WHERE processed_at IS NOT NULL;
-CREATE INDEX sag_reminder_queue_failed_idx ON sag_reminder_queue (updated_at) WHERE status = 'failed';
+-- Throughput of the last hour and the latest failures (queue overview).
+CREATE INDEX sag_reminder_queue_done_idx ON sag_reminder_queue (status, processed_at)
+    WHERE status IN ('sent', 'failed');
 CREATE UNIQUE INDEX sag_reminder_queue_dedup_key ON sag_reminder_queue (dedup_key)
     WHERE status = 'pending' AND dedup_key IS NOT NULL;
 
@@ -307,7 +306,8 @@ BEGIN
       AND s.closed_at IS NULL AND s.deadline IS NOT NULL AND s.deadline > now()
       AND NOT EXISTS (
           SELECT 1 FROM sag_reminder_queue d
-          WHERE d.reminder_id = r.id AND d.sag_id = s.id AND d.trigger_type = 'deadline'
+          WHERE d.sag_id = s.id AND d.reminder_id = r.id AND d.trigger_type = 'deadline'
+            AND NOT (d.kind = 'rule' AND d.trigger_type = 'status_change')
             AND d.status IN ('sent', 'processing', 'pending')
             AND (d.event_data->>'deadline')::timestamptz = s.deadline
             AND (d.event_data->>'offset_minutes')::int = (r.trigger_config->>'offset_minutes')::int)

@@ -80,7 +80,7 @@ FROM sag_reminder_queue q
 LEFT JOIN sag_reminders r ON r.id = q.reminder_id
 LEFT JOIN sag_sager s ON s.id = q.sag_id
 WHERE q.status = 'failed'
-ORDER BY q.updated_at DESC
+ORDER BY q.processed_at DESC NULLS LAST
 LIMIT %(limit)s;
 
 -- name: retry_event

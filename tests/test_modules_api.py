@@ -222,6 +222,22 @@ def test_acting_module_applies_outside_requests_too(hub):
         set_env(**old)
 
 
+def test_read_only_also_refuses_composed_sql(hub):
+    from psycopg import sql
+
+    from app.core.database import acting_module, execute_update
+    from app.core.errors import ReadOnlyViolation
+
+    _, n = hub
+    statement = sql.SQL("UPDATE {} SET body = %s").format(sql.Identifier(f"{n['base']}_notes"))
+    old = set_env(**{f"MODULES__{n['base'].upper()}__READ_ONLY": "true"})
+    try:
+        with acting_module(n["base"]), pytest.raises(ReadOnlyViolation):
+            execute_update(statement, ("changed",))
+    finally:
+        set_env(**old)
+
+
 def test_admin_page_lists_modules_with_buttons(hub):
     _, n = hub
     admin = make_user("admin")

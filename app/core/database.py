@@ -190,8 +190,13 @@ def _guard(sql: str, params: Params) -> bool:
     return skip
 
 
+def _statement_text(sql: str | psycopg.sql.Composable) -> str:
+    # Composed statements (psycopg.sql) are guarded too, or READ_ONLY could be bypassed with them.
+    return sql if isinstance(sql, str) else sql.as_string(None)
+
+
 def _run(sql: str | psycopg.sql.Composable, params: Params, fetch: str) -> Any:
-    if isinstance(sql, str) and _guard(sql, params):
+    if write_guards and _guard(_statement_text(sql), params):
         return [] if fetch == "all" else (None if fetch == "id" else 0)
     with transaction() as conn, conn.cursor() as cur:
         cur.execute(sql, params)

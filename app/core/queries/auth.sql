@@ -63,15 +63,20 @@ DELETE FROM sessions WHERE user_id = %(user_id)s;
 DELETE FROM sessions WHERE expires_at < now();
 
 -- name: read_token_user
--- The active user owning a live API token, stamping its last use.
-WITH t AS (
-    UPDATE api_tokens SET last_used_at = now()
+-- The active user owning a live API token, stamping its last use at most once a minute.
+WITH live AS (
+    SELECT id, user_id, last_used_at FROM api_tokens
     WHERE token_hash = %(token_hash)s AND revoked_at IS NULL
       AND (expires_at IS NULL OR expires_at > now())
-    RETURNING user_id
+), stamp AS (
+    -- Stamping on every call would serialise parallel requests on the token's row lock.
+    UPDATE api_tokens SET last_used_at = now()
+    FROM live
+    WHERE api_tokens.id = live.id
+      AND (live.last_used_at IS NULL OR live.last_used_at < now() - interval '1 minute')
 )
 SELECT u.id, u.username, u.email, u.full_name, u.role, u.timezone
-FROM t JOIN users u ON u.id = t.user_id
+FROM live JOIN users u ON u.id = live.user_id
 WHERE u.active;
 
 -- name: create_token

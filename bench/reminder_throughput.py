@@ -125,7 +125,8 @@ def _reset(conn) -> None:
     conn.execute("UPDATE sag_sager SET status = 'new'")
     for trigger in REMINDER_TRIGGERS:
         conn.execute(f"ALTER TABLE sag_sager ENABLE TRIGGER {trigger}")
-    conn.execute("TRUNCATE sag_reminder_logs, sag_reminder_queue, sag_reminder_rate, sag_status_history")
+    conn.execute("TRUNCATE sag_reminder_logs, sag_reminder_queue, sag_reminder_inbox, sag_reminder_rate, "
+                 "sag_status_history")
     conn.commit()
     conn.autocommit = True
     conn.execute("VACUUM ANALYZE")
@@ -212,12 +213,14 @@ def main() -> None:
             with database.connect(autocommit=True) as conn:
                 conn.execute("ANALYZE")  # what autovacuum does on a live system after such a burst
             queued = database.execute_query(
-                "SELECT count(*) AS n FROM sag_reminder_queue WHERE status = 'pending'")[0]["n"]
+                "SELECT (SELECT count(*) FROM sag_reminder_queue WHERE status = 'pending') "
+                "+ (SELECT count(*) FROM sag_reminder_inbox) AS n")[0]["n"]
             elapsed = _run_workers(n_workers, args.batch)
             counts = database.execute_query(
                 "SELECT (SELECT count(*) FROM sag_reminder_queue WHERE status = 'sent') AS events, "
                 "(SELECT count(*) FROM sag_reminder_logs WHERE status = 'sent') AS notifications, "
-                "(SELECT count(*) FROM sag_reminder_queue WHERE status <> 'sent') AS left_over")[0]
+                "(SELECT count(*) FROM sag_reminder_queue WHERE status <> 'sent') "
+                "+ (SELECT count(*) FROM sag_reminder_inbox) AS left_over")[0]
             if counts["left_over"] or counts["events"] != queued:
                 raise SystemExit(f"queue not fully processed: {counts}")
             print(f"workers={n_workers}: {counts} in {elapsed:.3f}s", file=sys.stderr)

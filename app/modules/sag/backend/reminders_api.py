@@ -176,7 +176,8 @@ def update_my_reminder(log_id: BigId, action: Literal["seen", "clicked", "dismis
 def read_reminder_queue(user: AdminUser, failures: Annotated[int, Query(ge=1, le=MAX_PAGE)] = RECENT_FAILURES
                         ) -> dict[str, Any]:
     counts = {s: 0 for s in ("pending", "processing", "sent", "failed", "cancelled", "skipped")}
-    counts.update({r["status"]: r["n"] for r in database.execute_query(QA["queue_counts"])})
+    for r in database.execute_query(QA["queue_counts"]):
+        counts[r["status"]] = counts.get(r["status"], 0) + r["n"]
     overview = database.execute_query(QA["queue_overview"])[0]
     oldest = overview["oldest_due"]
     return {

@@ -97,6 +97,18 @@ CREATE INDEX sag_reminder_queue_done_idx ON sag_reminder_queue (status, processe
 CREATE UNIQUE INDEX sag_reminder_queue_dedup_key ON sag_reminder_queue (dedup_key)
     WHERE status = 'pending' AND dedup_key IS NOT NULL;
 
+-- Status-change firings are written here first, by the case trigger: one narrow row with one
+-- index, so a status update pays as little as possible. It is durable and in the same
+-- transaction as the change; the claim function moves rows into the queue (set-based) before
+-- it claims, so a firing is processed exactly like any queued event.
+CREATE TABLE sag_reminder_inbox (
+    id              BIGSERIAL PRIMARY KEY,
+    reminder_id     INTEGER NOT NULL,
+    sag_id          INTEGER NOT NULL,
+    event_data      JSONB NOT NULL,
+    created_at      TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+
 CREATE TABLE sag_reminder_logs (
     id                  BIGSERIAL PRIMARY KEY,
     event_id            BIGINT NOT NULL REFERENCES sag_reminder_queue(id) ON DELETE CASCADE,
@@ -259,7 +271,20 @@ $$;
 -- make a claimer skip an event, e.g. one whose dead worker's backend has not yet gone away.
 CREATE OR REPLACE FUNCTION sag_claim_reminder_events(
     p_worker TEXT, p_limit INTEGER, p_lease_s DOUBLE PRECISION, p_now TIMESTAMPTZ)
-RETURNS SETOF sag_reminder_queue LANGUAGE sql AS $$
+RETURNS SETOF sag_reminder_queue LANGUAGE plpgsql AS $$
+BEGIN
+    -- Status-change firings waiting in the inbox become queue rows (due at their change time).
+    WITH moved AS (
+        DELETE FROM sag_reminder_inbox
+        WHERE id IN (SELECT id FROM sag_reminder_inbox ORDER BY id LIMIT p_limit FOR UPDATE SKIP LOCKED)
+        RETURNING reminder_id, sag_id, event_data, created_at, id
+    )
+    INSERT INTO sag_reminder_queue (reminder_id, sag_id, kind, trigger_type, event_data, scheduled_for,
+                                    created_at, updated_at)
+    SELECT reminder_id, sag_id, 'rule', 'status_change', event_data, created_at, created_at, created_at
+    FROM moved ORDER BY id;
+
+    RETURN QUERY
     WITH due AS (
         SELECT id FROM sag_reminder_queue
         WHERE status = 'pending' AND scheduled_for <= p_now
@@ -278,7 +303,8 @@ RETURNS SETOF sag_reminder_queue LANGUAGE sql AS $$
         lease_expires_at = p_now + make_interval(secs => p_lease_s),
         attempts = q.attempts + 1, updated_at = p_now
     WHERE q.id IN (SELECT id FROM due UNION ALL SELECT id FROM expired)
-    RETURNING q.*
+    RETURNING q.*;
+END;
 $$;
 
 -- ---------------------------------------------------------------------------------------
@@ -326,9 +352,8 @@ LANGUAGE plpgsql AS $$
 DECLARE
     old_status VARCHAR(32) := CASE WHEN TG_OP = 'UPDATE' THEN OLD.status END;
 BEGIN
-    INSERT INTO sag_reminder_queue (reminder_id, sag_id, kind, trigger_type, event_data)
-    SELECT r.id, NEW.id, 'rule', 'status_change',
-           jsonb_build_object('from', old_status, 'to', NEW.status, 'changed_by', sag_acting_user())
+    INSERT INTO sag_reminder_inbox (reminder_id, sag_id, event_data)
+    SELECT r.id, NEW.id, jsonb_build_object('from', old_status, 'to', NEW.status, 'changed_by', sag_acting_user())
     FROM sag_reminders r
     WHERE r.active AND r.trigger_type = 'status_change'
       AND (r.sag_id IS NULL OR r.sag_id = NEW.id)

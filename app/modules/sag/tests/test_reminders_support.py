@@ -62,3 +62,10 @@ def clear_queue() -> None:
     database.execute_update("UPDATE sag_reminders SET active = FALSE WHERE active")
     database.execute_update("UPDATE sag_reminder_queue SET status = 'cancelled' "
                             "WHERE status IN ('pending', 'processing')")
+    database.execute_update("DELETE FROM sag_reminder_inbox")
+
+
+def inbox(**where: Any) -> list[dict[str, Any]]:
+    """Status-change firings not yet moved into the queue by a worker."""
+    conds = " AND ".join(f"{k} = %({k})s" for k in where) or "TRUE"
+    return database.execute_query(f"SELECT * FROM sag_reminder_inbox WHERE {conds} ORDER BY id", where)

@@ -9,6 +9,7 @@ from app.modules.sag.backend import reminders_store
 from app.modules.sag.tests.test_reminders_support import (
     clear_queue,
     events,
+    inbox,
     logs,
     make_case,
     make_rule,
@@ -29,7 +30,8 @@ def test_status_change_enqueues_in_the_same_transaction_and_fires_once(app):
     rule = make_rule(trigger_config={"from": "new", "to": "in_progress"})
     with database.transaction():
         set_status(case["id"], "in_progress")
-        assert len(events(reminder_id=rule["id"])) == 1  # visible inside the transaction
+        [queued] = inbox(reminder_id=rule["id"])  # written inside the changing transaction
+        assert queued["event_data"]["from"] == "new" and queued["event_data"]["to"] == "in_progress"
     assert run_worker() == 1
     assert run_worker() == 0
     rows = logs(rule_id=rule["id"])
@@ -61,7 +63,7 @@ def test_rolled_back_status_change_enqueues_nothing(app):
             raise RuntimeError("abort")
     except RuntimeError:
         pass
-    assert events(reminder_id=rule["id"]) == []
+    assert events(reminder_id=rule["id"]) == [] and inbox(reminder_id=rule["id"]) == []
 
 
 def test_new_case_counts_as_change_into_its_status(app):

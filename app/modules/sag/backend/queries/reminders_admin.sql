@@ -52,16 +52,19 @@ WHERE rc.user_id IS NOT NULL OR ch.channel = 'email'
 ORDER BY f.ord, rc.user_id NULLS LAST, rc.email, ch.channel;
 
 -- name: queue_counts
--- Events per status.
-SELECT status, count(*)::int AS n FROM sag_reminder_queue GROUP BY status;
+-- Events per status (status-change firings still in the inbox count as pending).
+SELECT status, count(*)::int AS n FROM sag_reminder_queue GROUP BY status
+UNION ALL
+SELECT 'pending', count(*)::int FROM sag_reminder_inbox;
 
 -- name: queue_overview
 -- Oldest due pending event, next due, expired leases and throughput of the last hour.
-SELECT (SELECT min(scheduled_for) FROM sag_reminder_queue WHERE status = 'pending' AND scheduled_for <= now())
-           AS oldest_due,
+SELECT least((SELECT min(scheduled_for) FROM sag_reminder_queue WHERE status = 'pending' AND scheduled_for <= now()),
+             (SELECT min(created_at) FROM sag_reminder_inbox)) AS oldest_due,
        (SELECT min(scheduled_for) FROM sag_reminder_queue WHERE status = 'pending' AND scheduled_for > now())
            AS next_due,
-       (SELECT count(*) FROM sag_reminder_queue WHERE status = 'pending' AND scheduled_for <= now())::int AS due_now,
+       (SELECT count(*) FROM sag_reminder_queue WHERE status = 'pending' AND scheduled_for <= now())::int
+           + (SELECT count(*) FROM sag_reminder_inbox)::int AS due_now,
        (SELECT count(*) FROM sag_reminder_queue WHERE status = 'processing' AND lease_expires_at < now())::int
            AS expired_leases,
        (SELECT count(*) FROM sag_reminder_queue WHERE status = 'sent' AND processed_at > now() - interval '1 hour')::int

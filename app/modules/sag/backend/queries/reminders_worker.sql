@@ -17,11 +17,11 @@ LEFT JOIN users au ON au.id = s.assigned_to
 ORDER BY e.id;
 
 -- name: seconds_until_due
--- How long an idle worker may sleep: until the next pending event or the next lease expiry.
-SELECT EXTRACT(EPOCH FROM (
+-- How long an idle worker may sleep: not at all with firings in the inbox, else until the next pending event or lease expiry.
+SELECT CASE WHEN EXISTS (SELECT 1 FROM sag_reminder_inbox) THEN 0::float8 ELSE EXTRACT(EPOCH FROM (
            least((SELECT min(scheduled_for) FROM sag_reminder_queue WHERE status = 'pending'),
                  (SELECT min(lease_expires_at) FROM sag_reminder_queue WHERE status = 'processing'))
-           - (clock_timestamp() + %(offset)s)))::float8 AS wait_s;
+           - (clock_timestamp() + %(offset)s)))::float8 END AS wait_s;
 
 -- name: reserve_rate
 -- Count the batch's reminders against each recipient's hourly cap; returns how many each may still get.

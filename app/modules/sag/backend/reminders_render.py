@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import StrictUndefined, TemplateError
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from app.core.config import get_settings
@@ -34,7 +35,29 @@ def _fmt_datetime(value: Any, fmt: str = "%Y-%m-%d %H:%M", tz: str | None = None
     return value.astimezone(zone).strftime(fmt) if value.tzinfo else value.strftime(fmt)
 
 
-_env = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined, trim_blocks=True)
+MAX_REPEAT_CHARS = 10_000  # "x" * n in a template may build at most this much
+MAX_EXPONENT = 64
+
+
+class _BoundedSandbox(SandboxedEnvironment):
+    """The sandbox also bounds the arithmetic a user template may ask for: a rule like
+    {{ "x" * 10**9 }} must fail with an error on the event, not exhaust the worker."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "**":
+            if isinstance(right, (int, float)) and abs(right) > MAX_EXPONENT:
+                raise SecurityError(f"exponent {right} is too large")
+            return left ** right
+        if isinstance(left, (str, list, tuple)) and isinstance(right, int) and len(left) * right > MAX_REPEAT_CHARS:
+            raise SecurityError("repeated value would be too large")
+        if isinstance(right, (str, list, tuple)) and isinstance(left, int) and len(right) * left > MAX_REPEAT_CHARS:
+            raise SecurityError("repeated value would be too large")
+        return left * right
+
+
+_env = _BoundedSandbox(autoescape=False, undefined=StrictUndefined, trim_blocks=True)
 _env.filters["datetime"] = _fmt_datetime
 
 

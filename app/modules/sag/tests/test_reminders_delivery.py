@@ -252,3 +252,18 @@ def test_case_reminder_history_lists_everyones_rows(app, admin_api):
     page = admin_api.get(f"/api/v1/sag/cases/{case['id']}/reminders/history").json()
     assert page["total"] == 2 and {i["user_id"] for i in page["items"]} == {a["id"], b["id"]}
     assert admin_api.get("/api/v1/sag/cases/99999999/reminders/history").status_code == 404
+
+
+def test_runaway_templates_fail_the_event_instead_of_the_worker(app):
+    clear_queue()
+    u = make_user()
+    case = make_case(assigned_to=u["id"])
+    hogs = [make_rule(sag_id=case["id"], title_template=t) for t in (
+        '{{ "x" * 1000000000 }}', "{{ 2 ** 100000000000 }}", "{% for i in range(10**9) %}x{% endfor %}")]
+    fine = make_rule(sag_id=case["id"])
+    set_status(case["id"], "in_progress")
+    run_worker()
+    for rule in hogs:
+        [ev] = events(reminder_id=rule["id"])
+        assert ev["status"] == "failed" and "template error" in ev["last_error"]
+    assert len(logs(rule_id=fine["id"])) == 1

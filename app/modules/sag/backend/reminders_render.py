@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -58,11 +58,24 @@ class _BoundedSandbox(SandboxedEnvironment):
 
 
 _env = _BoundedSandbox(autoescape=False, undefined=StrictUndefined, trim_blocks=True)
+# Only filters whose output stays about the size of their input (no center/indent/format
+# widths, no batch/slice of huge ranges) are offered to rule templates.
+SAFE_FILTERS = ("abs", "capitalize", "d", "default", "e", "escape", "first", "float", "int", "join", "last",
+                "length", "lower", "replace", "round", "string", "striptags", "title", "trim", "truncate",
+                "upper", "wordcount", "count", "list", "sort", "unique", "min", "max", "sum")
+_env.filters = {name: _env.filters[name] for name in SAFE_FILTERS if name in _env.filters}
 _env.filters["datetime"] = _fmt_datetime
+# Loops are not offered either: nested loops could keep a worker busy for hours.
+FORBIDDEN_NODES = (nodes.For, nodes.Macro, nodes.CallBlock)
 
 
 @lru_cache(maxsize=TEMPLATE_CACHE_SIZE)
 def _compile(source: str):
+    tree = _env.parse(source)
+    for node_type in FORBIDDEN_NODES:
+        if next(tree.find_all(node_type), None) is not None:
+            raise TemplateSyntaxError("loops and macros are not allowed in reminder templates",
+                                      lineno=1)
     return _env.from_string(source)
 
 

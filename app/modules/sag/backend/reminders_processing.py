@@ -9,7 +9,6 @@ held-back summaries are rare and handled one by one.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -161,8 +160,8 @@ def _deliver(conn: psycopg.Connection, items: list[dict], finish_ids: list[int],
     """Reserve the rate limit (short transaction), then write every log row (second transaction).
 
     Reserving on its own keeps the per-user counter rows locked for milliseconds, so workers
-    do not queue behind each other's log writes. A crash between the two only over-counts
-    (fewer reminders pushed that hour), never more than the cap.
+    do not queue behind each other's log writes. The grants are recorded on the events, so a
+    batch taken over after a crash between the two neither counts twice nor pushes more.
     """
     params = {"ids": [i["e"] for i in items], "titles": [i["t"] for i in items],
               "messages": [i["m"] for i in items], "escalate": [i["x"] for i in items],
@@ -170,15 +169,13 @@ def _deliver(conn: psycopg.Connection, items: list[dict], finish_ids: list[int],
     for attempt in range(DEADLOCK_RETRIES):
         try:
             with conn.transaction():
-                allowed = {str(r["user_id"]): r["allowed"]
-                           for r in conn.execute(Q["reserve_rate"], params).fetchall()}
+                conn.execute(Q["reserve_rate"], params)
             break
         except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure):
             if attempt == DEADLOCK_RETRIES - 1:
                 raise
     with conn.transaction():
-        return conn.execute(Q["deliver_batch"], dict(params, allowed=json.dumps(allowed),
-                                                     finish_ids=finish_ids)).fetchone()
+        return conn.execute(Q["deliver_batch"], dict(params, finish_ids=finish_ids)).fetchone()
 
 
 def _close(conn: psycopg.Connection, closed: list[tuple[int, str, str]], now: datetime) -> None:

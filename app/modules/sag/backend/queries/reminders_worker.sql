@@ -24,53 +24,65 @@ SELECT CASE WHEN EXISTS (SELECT 1 FROM sag_reminder_inbox) THEN 0::float8 ELSE E
            - (clock_timestamp() + %(offset)s)))::float8 END AS wait_s;
 
 -- name: reserve_rate
--- Count the batch's reminders against each recipient's hourly cap; returns how many each may still get.
+-- Count the batch's reminders against each recipient's hourly cap and record on each event whom it may push to.
 WITH d AS (
     SELECT * FROM sag_reminder_destinations(%(ids)s::bigint[], %(titles)s::text[], %(messages)s::text[],
                                            %(escalate)s::boolean[], %(now)s, %(default_max)s)
-), counted AS (
-    -- A reminder (event x user) that delivers on any channel now counts once.
-    SELECT user_id, count(DISTINCT event_id)::int AS n, max(cap) AS cap
-    FROM d WHERE user_id IS NOT NULL AND enabled AND quiet_until IS NULL
-    GROUP BY user_id
+), pairs AS (
+    -- A reminder (event x user) that delivers on any channel now counts once; an event a
+    -- previous attempt already reserved for (a crashed worker's batch) is not counted again.
+    SELECT DISTINCT d.user_id, d.event_id, d.cap
+    FROM d JOIN sag_reminder_queue q ON q.id = d.event_id
+    WHERE d.user_id IS NOT NULL AND d.enabled AND d.quiet_until IS NULL AND NOT (q.event_data ? 'granted')
+), ranked AS (
+    SELECT user_id, event_id, cap,
+           row_number() OVER (PARTITION BY user_id ORDER BY event_id) AS rank,
+           count(*) OVER (PARTITION BY user_id) AS n
+    FROM pairs
+), totals AS (
+    SELECT user_id, max(n)::int AS n FROM ranked GROUP BY user_id
 ), bumped AS (
     -- Atomic across workers: the row lock serialises concurrent batches for a user, and
     -- used - n is what earlier batches had counted when this one got the lock. Its own short
     -- transaction, so workers do not queue behind each other's log writes.
     INSERT INTO sag_reminder_rate AS rt (user_id, window_start, used)
-    SELECT user_id, date_trunc('hour', %(now)s::timestamptz), n FROM counted ORDER BY user_id
+    SELECT user_id, date_trunc('hour', %(now)s::timestamptz), n FROM totals ORDER BY user_id
     ON CONFLICT (user_id, window_start) DO UPDATE SET used = rt.used + EXCLUDED.used
     RETURNING rt.user_id, rt.used
+), grants AS (
+    SELECT r.event_id, jsonb_agg(r.user_id) FILTER (WHERE r.rank <= r.cap - (b.used - r.n)) AS users
+    FROM ranked r JOIN bumped b ON b.user_id = r.user_id
+    GROUP BY r.event_id
+), marked AS (
+    UPDATE sag_reminder_queue q
+    SET event_data = q.event_data || jsonb_build_object('granted', COALESCE(g.users, '[]'::jsonb))
+    FROM unnest(%(ids)s::bigint[]) AS e (id)
+    LEFT JOIN grants g ON g.event_id = e.id
+    WHERE q.id = e.id AND NOT (q.event_data ? 'granted')
+    RETURNING q.id
 )
-SELECT c.user_id, greatest(0, least(c.n, c.cap - (b.used - c.n)))::int AS allowed
-FROM counted c JOIN bumped b ON b.user_id = c.user_id;
+SELECT count(*)::int AS reserved FROM marked;
 
 -- name: deliver_batch
--- Write the log rows of a whole batch (rate-limit allowances from reserve_rate) and queue summaries and repeats.
+-- Write the log rows of a whole batch (rate-limit grants from reserve_rate) and queue summaries and repeats.
 WITH dest AS (
     SELECT * FROM sag_reminder_destinations(%(ids)s::bigint[], %(titles)s::text[], %(messages)s::text[],
                                            %(escalate)s::boolean[], %(now)s, %(default_max)s)
-), allowance AS (
-    SELECT (key)::int AS user_id, (value)::int AS allowed FROM jsonb_each_text(%(allowed)s::jsonb)
 ), ev AS (
     SELECT q.id AS event_id, q.kind, q.reminder_id, q.sag_id, q.trigger_type, q.event_data,
            r.repeat_every_hours
     FROM sag_reminder_queue q
     JOIN sag_reminders r ON r.id = q.reminder_id
     WHERE q.id = ANY (%(ids)s::bigint[])
-), counted AS (
-    SELECT user_id, event_id, row_number() OVER (PARTITION BY user_id ORDER BY event_id) AS rank
-    FROM dest
-    WHERE user_id IS NOT NULL AND enabled AND quiet_until IS NULL
-    GROUP BY user_id, event_id
 ), granted AS (
-    SELECT c.user_id, c.event_id, c.rank <= COALESCE(a.allowed, 0) AS ok
-    FROM counted c LEFT JOIN allowance a ON a.user_id = c.user_id
+    -- Whom reserve_rate let each event push to (recorded on the event, so a retry agrees).
+    SELECT ev.event_id, (g.value)::int AS user_id
+    FROM ev CROSS JOIN LATERAL jsonb_array_elements_text(COALESCE(ev.event_data->'granted', '[]'::jsonb)) AS g
 ), decided AS (
     SELECT d.*,
            CASE WHEN NOT d.enabled THEN 'suppressed'
                 WHEN d.quiet_until IS NOT NULL THEN 'deferred'
-                WHEN d.user_id IS NOT NULL AND NOT g.ok THEN 'rate_limited'
+                WHEN d.user_id IS NOT NULL AND g.user_id IS NULL THEN 'rate_limited'
                 WHEN d.channel = 'email' THEN 'pending'
                 ELSE 'sent' END AS status
     FROM dest d LEFT JOIN granted g ON g.user_id = d.user_id AND g.event_id = d.event_id

@@ -104,3 +104,13 @@ def test_the_page_post_needs_the_csrf_token(client):
     login(client, user)
     r = client.post("/me/notifications", data={"in_app_enabled": "1", "timezone": "UTC"})
     assert r.status_code == 403
+
+
+def test_a_put_without_timezone_keeps_the_users_zone(user_api):
+    assert user_api.put(URL, json=VALID).status_code == 200
+    body = {k: v for k, v in VALID.items() if k != "timezone"}
+    r = user_api.put(URL, json={**body, "max_per_hour": 5})
+    assert r.status_code == 200
+    assert r.json()["timezone"] == "America/New_York"
+    assert stored(user_api.user["id"])["timezone"] == "America/New_York"
+    assert stored(user_api.user["id"])["max_per_hour"] == 5

@@ -181,7 +181,9 @@ class Preferences(BaseModel):
     max_per_hour: StrictInt | None = Field(None, ge=1, le=1000,
                                            description="At most this many per hour; null = hub default")
     trigger_overrides: dict[TriggerType, TriggerOverride] = Field(default_factory=dict)
-    timezone: str = Field("Europe/Copenhagen", min_length=1, max_length=64)
+    # None (left out of a PUT) keeps the user's current zone rather than resetting it.
+    timezone: str | None = Field(None, min_length=1, max_length=64,
+                                 description="IANA zone; left out = keep the current one")
 
     @model_validator(mode="after")
     def _check(self):
@@ -193,8 +195,8 @@ class Preferences(BaseModel):
 
     @field_validator("timezone")
     @classmethod
-    def _known_zone(cls, value: str) -> str:
-        if value not in timezones():
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None and value not in timezones():
             raise ValueError(f"Unknown time zone {value!r}; pick one from the list")
         return value
 
@@ -235,7 +237,8 @@ def save_preferences(user_id: int, prefs: Preferences) -> dict:
             "quiet_hours_start": prefs.quiet_hours_start, "quiet_hours_end": prefs.quiet_hours_end,
             "max_per_hour": prefs.max_per_hour, "trigger_overrides": Jsonb(overrides),
         })
-        database.execute_update(Q["update_user_timezone"], {"user_id": user_id, "timezone": prefs.timezone})
+        if prefs.timezone is not None:
+            database.execute_update(Q["update_user_timezone"], {"user_id": user_id, "timezone": prefs.timezone})
     return read_preferences_for(user_id)
 
 

@@ -61,7 +61,7 @@ def demo_rules() -> list[dict[str, Any]]:
         {"name": "No activity for 5 days", "trigger_type": "inactivity", "trigger_config": {"days": 5},
          "recipients": {"assignee": True}, "channels": ["in_app"], "priority": "normal",
          "title_template": "#{{ case.number }} has been quiet for 5 days",
-         "message_template": "Nothing has happened on {{ case.title }} since {{ event.inactive_since }}."},
+         "message_template": "Nothing has happened on {{ case.title }} since {{ event.inactive_since | datetime }}."},
         {"name": "Weekly open-case review", "trigger_type": "recurring",
          "trigger_config": {"cron": "0 8 * * 1", "timezone": "Europe/Copenhagen"},
          "recipients": {"roles": ["admin"]}, "channels": ["email"], "priority": "low",

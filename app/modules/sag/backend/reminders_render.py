@@ -29,6 +29,12 @@ class ReminderTemplateError(Exception):
 
 
 def _fmt_datetime(value: Any, fmt: str = "%Y-%m-%d %H:%M", tz: str | None = None) -> str:
+    if isinstance(value, str):
+        # Event data arrives as JSON, so its timestamps are ISO strings.
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
     if not isinstance(value, datetime):
         return "" if value is None else str(value)
     zone = ZoneInfo(tz or get_settings().timezone)

@@ -201,3 +201,29 @@ def test_admin_manages_global_rules_and_users_cannot(session_for, server):
     shot(page, "global_rules")
     other = session_for(user).new_page("/sag/reminders/rules")
     expect(other.get_by_text("Only administrators")).to_be_visible()
+
+
+def test_the_rule_editor_hides_role_and_external_recipients_from_non_admins(session_for, server):
+    admin, tech = make_user("admin"), make_user()
+    case = create_case(Api(server, tech), tech)
+    create_rule(None, admin, name="Board is told", recipients={"emails": ["board@example.test"]},
+                channels=["email"])
+    page = session_for(tech).new_page(f"/sag/{case['id']}")
+    panel = page.locator("#reminderPanel")
+    expect(panel).to_have_attribute("data-ready", "1")
+    inherited = panel.locator("table.reminder-rules tr", has_text="Board is told").first
+    expect(inherited).to_contain_text("set by an administrator")
+    expect(panel).not_to_contain_text("board@example.test")
+    panel.get_by_role("button", name="Add rule").click()
+    form = panel.locator("[data-rule-form]")
+    expect(form.get_by_label("All admins")).to_be_hidden()
+    expect(form.get_by_label("External e-mail addresses (e-mail only)")).to_be_hidden()
+    expect(form.get_by_label("to role")).to_be_hidden()
+    form.get_by_label("Name").fill("Tell me too")
+    form.get_by_role("button", name="Save rule").click()
+    expect(panel.locator("table.reminder-rules tr", has_text="Tell me too")).to_be_visible()
+    admin_page = session_for(admin).new_page(f"/sag/{case['id']}")
+    admin_panel = admin_page.locator("#reminderPanel")
+    expect(admin_panel).to_have_attribute("data-ready", "1")
+    admin_panel.get_by_role("button", name="Add rule").click()
+    expect(admin_panel.locator("[data-rule-form]").get_by_label("All admins")).to_be_visible()

@@ -70,7 +70,9 @@
 
   function recipientSummary(r, ctx) {
     const parts = [];
-    const rc = r.recipients || {};
+    // Global rules come without recipients for non-admins (the API keeps them private).
+    if (!r.recipients) return "set by an administrator";
+    const rc = r.recipients;
     if (rc.assignee) parts.push("assignee");
     if (rc.creator) parts.push("creator");
     (rc.users || []).forEach((id) => parts.push(ctx.userNames[id] || `user ${id}`));
@@ -116,6 +118,8 @@
         userNames: Object.fromEntries((data.users || []).map((u) => [u.id, u.name])),
       };
       this.canEditGlobal = !!data.is_admin;
+      // Role and external recipients and escalation to a role are for administrators only.
+      this.root.querySelectorAll("[data-admin-only]").forEach((n) => { n.hidden = !this.canEditGlobal; });
       this.userId = data.user_id;
       this.fillChoices(data);
       this.bind();
@@ -319,16 +323,16 @@
         recipients: {
           assignee: f.rcp_assignee.checked, creator: f.rcp_creator.checked,
           users: Array.from(f.users.selectedOptions).map((o) => Number(o.value)),
-          roles: Array.from(this.form.querySelectorAll('[name="roles"]:checked')).map((b) => b.value),
-          emails,
+          roles: this.canEditGlobal ? Array.from(this.form.querySelectorAll('[name="roles"]:checked')).map((b) => b.value) : [],
+          emails: this.canEditGlobal ? emails : [],
         },
         channels: Array.from(this.form.querySelectorAll('[name="channels"]:checked')).map((b) => b.value),
         title_template: f.title_template.value,
         message_template: f.message_template.value,
         priority: f.priority.value,
         repeat_every_hours: num(f.repeat_every_hours.value),
-        escalate_after: num(f.escalate_after.value),
-        escalate_role: f.escalate_role.value || null,
+        escalate_after: this.canEditGlobal ? num(f.escalate_after.value) : null,
+        escalate_role: this.canEditGlobal ? f.escalate_role.value || null : null,
       };
       if (!this.editing) body.sag_id = this.caseId;
       return body;

@@ -41,8 +41,12 @@ def read_reminder_rules(user: CurrentUser, case_id: Annotated[int | None, Query(
                         scope: Literal["all", "global"] = "all",
                         trigger_type: Literal[TRIGGER_TYPES] | None = None,  # type: ignore[valid-type]
                         active: bool | None = None, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+    """Rules; global rules (no case) only for admins, a non-admin's list holds case rules only."""
+    if scope == "global" and not user.is_admin:
+        raise Forbidden("Only administrators may read global reminder rules")
     rows, total = reminders_store.read_rules(sag_id=case_id, global_only=scope == "global",
-                                             trigger_type=trigger_type, active=active, limit=limit, offset=offset)
+                                             cases_only=not user.is_admin, trigger_type=trigger_type,
+                                             active=active, limit=limit, offset=offset)
     return _page(rows, total, limit, offset)
 
 
@@ -50,12 +54,15 @@ def read_reminder_rules(user: CurrentUser, case_id: Annotated[int | None, Query(
 def create_reminder_rule(body: RuleIn, user: CurrentUser) -> dict[str, Any]:
     if body.sag_id is None and not user.is_admin:
         raise Forbidden("Only administrators may create global reminder rules (rules for every case)")
+    reminders_store.check_may_address(body.model_dump(), user)
     return reminders_store.create_rule(body.model_dump(), user.id)
 
 
 @router.get("/reminders/rules/{rule_id}")
 def read_reminder_rule(rule_id: Id, user: CurrentUser) -> dict[str, Any]:
-    return reminders_store.read_rule(rule_id)
+    rule = reminders_store.read_rule(rule_id)
+    reminders_store.check_may_read(rule, user)
+    return rule
 
 
 @router.patch("/reminders/rules/{rule_id}")
@@ -77,7 +84,9 @@ def read_case_reminder_rules(case_id: Id, user: CurrentUser, include_global: boo
     rows, total = reminders_store.read_rules(sag_id=case_id, limit=limit, offset=offset)
     result = _page(rows, total, limit, offset)
     if include_global:
-        result["global_rules"] = reminders_store.read_rules(global_only=True, active=True, limit=MAX_PAGE)[0]
+        rules = reminders_store.read_rules(global_only=True, active=True, limit=MAX_PAGE)[0]
+        # Non-admins learn that a global rule applies and when, not whom it addresses or its text.
+        result["global_rules"] = rules if user.is_admin else [reminders_store.public_global_rule(r) for r in rules]
     return result
 
 
@@ -97,6 +106,7 @@ def read_case_reminder_history(case_id: Id, user: CurrentUser, limit: Limit = 50
 def preview_reminder_rule(body: RuleIn, user: CurrentUser) -> dict[str, Any]:
     if body.sag_id is None and not user.is_admin:
         raise Forbidden("Only administrators may create global reminder rules (rules for every case)")
+    reminders_store.check_may_address(body.model_dump(), user)
     return preview_rule(body.model_dump())
 
 

@@ -254,3 +254,51 @@ def test_push_contract_notifies_delivery_and_interactions(app):
         api(app, me).post(f"/api/v1/sag/reminders/mine/{row['id']}/dismiss")
         got = [json.loads(n.payload) for n in listen.notifies(timeout=5, stop_after=1)]
         assert got[0] == {**got[0], "user_id": me["id"], "log_id": row["id"], "event": "update"}
+
+
+@pytest.mark.parametrize("recipients, extra", [
+    ({"roles": ["user"]}, {}),
+    ({"assignee": True, "emails": ["partner@example.test"]}, {"channels": ["email"]}),
+    ({"assignee": True}, {"repeat_every_hours": 2, "escalate_after": 2, "escalate_role": "admin"}),
+])
+def test_only_admins_may_address_roles_or_external_addresses(app, admin_api, user_api, recipients, extra):
+    case = make_case()
+    body = rule_body(sag_id=case["id"], recipients=recipients, **extra)
+    r = user_api.post("/api/v1/sag/reminders/rules", json=body)
+    assert r.status_code == 403 and "administrators" in r.json()["detail"]
+    assert user_api.post("/api/v1/sag/reminders/preview", json=body).status_code == 403
+    assert admin_api.post("/api/v1/sag/reminders/rules", json=body).status_code == 201
+    # a user's own rule may not be changed to address a role or an outside address either
+    own = user_api.post("/api/v1/sag/reminders/rules", json=rule_body(sag_id=case["id"])).json()
+    r = user_api.patch(f"/api/v1/sag/reminders/rules/{own['id']}", json={"recipients": recipients, **extra})
+    assert r.status_code == 403
+    assert user_api.get(f"/api/v1/sag/reminders/rules/{own['id']}").json()["recipients"]["roles"] == []
+
+
+def test_non_admins_may_name_assignee_creator_and_users(app, user_api):
+    case = make_case()
+    named = make_user()
+    r = user_api.post("/api/v1/sag/reminders/rules", json=rule_body(
+        sag_id=case["id"], recipients={"assignee": True, "creator": True, "users": [named["id"]]}))
+    assert r.status_code == 201, r.text
+
+
+def test_global_rules_are_readable_only_by_admins(app, admin_api, user_api):
+    case = make_case()
+    g = admin_api.post("/api/v1/sag/reminders/rules", json=rule_body(
+        name="Secret global", recipients={"emails": ["board@example.test"]}, channels=["email"],
+        title_template="Internal: {{ case.title }}")).json()
+    assert user_api.get(f"/api/v1/sag/reminders/rules/{g['id']}").status_code == 403
+    assert user_api.get("/api/v1/sag/reminders/rules?scope=global").status_code == 403
+    listed = user_api.get("/api/v1/sag/reminders/rules?limit=200").json()["items"]
+    assert all(x["sag_id"] is not None for x in listed)
+    assert admin_api.get(f"/api/v1/sag/reminders/rules/{g['id']}").json()["recipients"]["emails"] \
+        == ["board@example.test"]
+    # a non-admin reading a case's rules learns that the global rule applies, not whom it mails or its text
+    seen = user_api.get(f"/api/v1/sag/cases/{case['id']}/reminders/rules?include_global=true").json()
+    mine = [x for x in seen["global_rules"] if x["id"] == g["id"]][0]
+    assert mine["name"] == "Secret global" and mine["trigger_type"] == "status_change"
+    assert not {"recipients", "title_template", "message_template", "escalate_role"} & set(mine)
+    assert "board@example.test" not in json.dumps(seen)
+    full = admin_api.get(f"/api/v1/sag/cases/{case['id']}/reminders/rules?include_global=true").json()
+    assert [x for x in full["global_rules"] if x["id"] == g["id"]][0]["recipients"]["emails"] == ["board@example.test"]

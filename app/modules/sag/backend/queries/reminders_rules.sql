@@ -39,6 +39,7 @@ LEFT JOIN users cu ON cu.id = r.created_by
 WHERE (%(id)s::int IS NULL OR r.id = %(id)s)
   AND (%(sag_id)s::int IS NULL OR r.sag_id = %(sag_id)s)
   AND (NOT %(global_only)s OR r.sag_id IS NULL)
+  AND (NOT %(cases_only)s OR r.sag_id IS NOT NULL)
   AND (%(trigger_type)s::text IS NULL OR r.trigger_type = %(trigger_type)s)
   AND (%(active)s::boolean IS NULL OR r.active = %(active)s)
 ORDER BY r.sag_id NULLS FIRST, r.id

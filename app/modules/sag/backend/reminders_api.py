@@ -55,7 +55,7 @@ def create_reminder_rule(body: RuleIn, user: CurrentUser) -> dict[str, Any]:
     if body.sag_id is None and not user.is_admin:
         raise Forbidden("Only administrators may create global reminder rules (rules for every case)")
     reminders_store.check_may_address(body.model_dump(), user)
-    return reminders_store.create_rule(body.model_dump(), user.id)
+    return reminders_store.create_rule(body.model_dump(), user.id, user.timezone)
 
 
 @router.get("/reminders/rules/{rule_id}")
@@ -107,7 +107,7 @@ def preview_reminder_rule(body: RuleIn, user: CurrentUser) -> dict[str, Any]:
     if body.sag_id is None and not user.is_admin:
         raise Forbidden("Only administrators may create global reminder rules (rules for every case)")
     reminders_store.check_may_address(body.model_dump(), user)
-    return preview_rule(body.model_dump())
+    return preview_rule(body.model_dump(), user.timezone)
 
 
 # --- my reminders ----------------------------------------------------------------------------

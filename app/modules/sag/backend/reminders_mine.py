@@ -65,6 +65,15 @@ def mark(user_id: int, ids: list[int], action: str) -> list[int]:
     return changed
 
 
+def user_zone(user_id: int) -> ZoneInfo:
+    """The user's time zone; a missing or bad stored zone falls back to the hub's."""
+    rows = database.execute_query(Q["user_timezone"], {"user_id": user_id})
+    try:
+        return ZoneInfo(rows[0]["timezone"] if rows and rows[0]["timezone"] else get_settings().timezone)
+    except Exception:  # noqa: BLE001 - a bad stored zone falls back to the hub's
+        return ZoneInfo(get_settings().timezone)
+
+
 def snooze_until(user_id: int, *, until: str | datetime | None = None, preset: str | None = None,
                  now: datetime | None = None) -> datetime:
     """The time a snooze ends: an explicit time, or a preset (1h, 1d, tomorrow 08:00 in the user's zone)."""
@@ -77,11 +86,7 @@ def snooze_until(user_id: int, *, until: str | datetime | None = None, preset: s
         if preset == "1d":
             return now + timedelta(days=1)
         if preset == "tomorrow_08":
-            rows = database.execute_query(Q["user_timezone"], {"user_id": user_id})
-            try:
-                zone = ZoneInfo(rows[0]["timezone"] if rows else get_settings().timezone)
-            except Exception:  # noqa: BLE001 - a bad stored zone falls back to the hub's
-                zone = ZoneInfo(get_settings().timezone)
+            zone = user_zone(user_id)
             local = now.astimezone(zone)
             target = datetime.combine(local.date() + timedelta(days=1), time(TOMORROW_HOUR), tzinfo=zone)
             return target.astimezone(UTC)
@@ -89,7 +94,8 @@ def snooze_until(user_id: int, *, until: str | datetime | None = None, preset: s
     if isinstance(until, str):
         from app.modules.sag.backend.reminders_rules import parse_when
 
-        when = parse_when(until, "until")
+        # Without an offset: the user's own zone, as the cases API reads a deadline.
+        when = parse_when(until, "until", user_zone(user_id).key)
     else:
         when = until
     if when < now + MIN_SNOOZE:

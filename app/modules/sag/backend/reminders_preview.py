@@ -61,9 +61,9 @@ def _outcome(r: dict[str, Any]) -> str:
     return "send"
 
 
-def preview_rule(body: dict[str, Any]) -> dict[str, Any]:
+def preview_rule(body: dict[str, Any], timezone: str | None = None) -> dict[str, Any]:
     now = database.execute_query("SELECT now() AS now")[0]["now"]
-    rule = validate_rule(body, now)
+    rule = validate_rule(body, now, tz=timezone)
     until = lookahead(now, PREVIEW_DAYS)
     cases = _case_rows(rule, now, until)
     firings = [{"sag_id": c["id"], "at": c["at"].isoformat() if c["at"] else None} for c in cases]

@@ -136,8 +136,13 @@ def _int_field(cfg: dict, key: str, low: int, high: int, what: str) -> int:
     return value
 
 
-def normalise_trigger(trigger_type: str, cfg: dict[str, Any], now: datetime) -> tuple[dict, datetime | None]:
-    """(stored trigger_config, next_run_at) for a trigger; raises ValidationFailed."""
+def normalise_trigger(trigger_type: str, cfg: dict[str, Any], now: datetime,
+                      tz: str | None = None) -> tuple[dict, datetime | None]:
+    """(stored trigger_config, next_run_at) for a trigger; raises ValidationFailed.
+
+    `tz` is the acting user's zone: a scheduled `at` without offset is read in it (as the
+    cases API reads a deadline), default the hub's zone.
+    """
     if not isinstance(cfg, dict):
         _fail("trigger_config must be an object", "trigger_config")
     if trigger_type == "status_change":
@@ -158,7 +163,7 @@ def normalise_trigger(trigger_type: str, cfg: dict[str, Any], now: datetime) -> 
     if trigger_type == "scheduled":
         if set(cfg) - {"at"}:
             _fail("trigger_config for scheduled takes only 'at'", "trigger_config")
-        at = parse_when(cfg.get("at"), "trigger_config.at")
+        at = parse_when(cfg.get("at"), "trigger_config.at", tz)
         if at <= now:
             _fail("trigger_config.at must be in the future", "trigger_config.at")
         return {"at": at.isoformat()}, at
@@ -195,16 +200,18 @@ def normalise_trigger(trigger_type: str, cfg: dict[str, Any], now: datetime) -> 
     raise AssertionError  # unreachable
 
 
-def validate_rule(data: dict[str, Any], now: datetime, old: dict[str, Any] | None = None) -> dict[str, Any]:
+def validate_rule(data: dict[str, Any], now: datetime, old: dict[str, Any] | None = None,
+                  tz: str | None = None) -> dict[str, Any]:
     """The row to store for a complete rule body (create, or an existing rule merged with a patch).
 
+    `tz`: the acting user's time zone, for a scheduled `at` without offset.
     An edit that leaves the trigger alone keeps the running schedule (and a past `at`).
     """
     if old is not None and old["trigger_type"] == data["trigger_type"] \
             and old["trigger_config"] == data.get("trigger_config"):
         cfg, next_run = old["trigger_config"], old["next_run_at"]
     else:
-        cfg, next_run = normalise_trigger(data["trigger_type"], data.get("trigger_config") or {}, now)
+        cfg, next_run = normalise_trigger(data["trigger_type"], data.get("trigger_config") or {}, now, tz)
     rec = data["recipients"]
     rec = rec.model_dump() if isinstance(rec, BaseModel) else dict(rec)
     channels = list(dict.fromkeys(data["channels"]))

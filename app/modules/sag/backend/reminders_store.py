@@ -26,9 +26,10 @@ def _params(row: dict[str, Any]) -> dict[str, Any]:
     return dict(row, trigger_config=Jsonb(row["trigger_config"]), recipients=Jsonb(row["recipients"]))
 
 
-def create_rule(body: dict[str, Any], created_by: int | None) -> dict[str, Any]:
+def create_rule(body: dict[str, Any], created_by: int | None, timezone: str | None = None) -> dict[str, Any]:
+    """`timezone`: the acting user's zone (a scheduled `at` without offset is read in it)."""
     with database.transaction():
-        row = validate_rule(body, db_now())
+        row = validate_rule(body, db_now(), tz=timezone)
         rule_id = database.execute_query(Q["insert_rule"], _params(dict(row, created_by=created_by)))[0]["id"]
         return read_rule(rule_id)
 
@@ -90,7 +91,7 @@ def update_rule(rule_id: int, patch: dict[str, Any], user) -> dict[str, Any]:
         merged["sag_id"] = old["sag_id"]
         merged.update(patch)
         check_may_address(merged, user)
-        row = validate_rule(merged, db_now(), old=old)
+        row = validate_rule(merged, db_now(), old=old, tz=getattr(user, "timezone", None))
         database.execute_query(Q["update_rule"], _params(dict(row, id=rule_id)))
         return read_rule(rule_id)
 

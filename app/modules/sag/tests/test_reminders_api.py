@@ -302,3 +302,25 @@ def test_global_rules_are_readable_only_by_admins(app, admin_api, user_api):
     assert "board@example.test" not in json.dumps(seen)
     full = admin_api.get(f"/api/v1/sag/cases/{case['id']}/reminders/rules?include_global=true").json()
     assert [x for x in full["global_rules"] if x["id"] == g["id"]][0]["recipients"]["emails"] == ["board@example.test"]
+
+
+def test_naive_snooze_until_and_scheduled_at_are_read_in_the_users_zone(app):
+    """A time without offset means the acting user's local time, as for a case's deadline."""
+    clear_queue()
+    zone = ZoneInfo("Pacific/Auckland")  # far from the hub's zone, so a mix-up shows
+    me = make_user(timezone="Pacific/Auckland")
+    case, _rule, rows = _deliver_to(me, n=1)
+    client = api(app, me)
+    local = (db_now() + timedelta(hours=5)).astimezone(zone).replace(microsecond=0, second=0, tzinfo=None)
+    r = client.post(f"/api/v1/sag/reminders/mine/{rows[0]['id']}/snooze", json={"until": local.isoformat()})
+    assert r.status_code == 200, r.text
+    assert datetime.fromisoformat(r.json()["snoozed_until"]) == local.replace(tzinfo=zone)
+    later = local + timedelta(days=1)
+    r = client.post("/api/v1/sag/reminders/rules", json=rule_body(
+        sag_id=case["id"], trigger_type="scheduled", trigger_config={"at": later.isoformat()}))
+    assert r.status_code == 201, r.text
+    assert datetime.fromisoformat(r.json()["trigger_config"]["at"]) == later.replace(tzinfo=zone)
+    assert datetime.fromisoformat(r.json()["next_run_at"]) == later.replace(tzinfo=zone)
+    preview = client.post("/api/v1/sag/reminders/preview", json=rule_body(
+        sag_id=case["id"], trigger_type="scheduled", trigger_config={"at": later.isoformat()}))
+    assert preview.status_code == 200, preview.text

@@ -14,7 +14,7 @@ from app.core import database
 from app.core.deps import AdminUser, CurrentUser
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.queries import load_queries
-from app.modules.sag.backend import reminders_mine, reminders_store
+from app.modules.sag.backend import reminders_mine, reminders_queue, reminders_store
 from app.modules.sag.backend.reminders_preview import preview_rule
 from app.modules.sag.backend.reminders_rules import TRIGGER_TYPES, RuleIn, RulePatch
 
@@ -185,23 +185,8 @@ def update_my_reminder(log_id: BigId, action: Literal["seen", "clicked", "dismis
 @router.get("/reminders/queue")
 def read_reminder_queue(user: AdminUser, failures: Annotated[int, Query(ge=1, le=MAX_PAGE)] = RECENT_FAILURES
                         ) -> dict[str, Any]:
-    counts = {s: 0 for s in ("pending", "processing", "sent", "failed", "cancelled", "skipped")}
-    for r in database.execute_query(QA["queue_counts"]):
-        counts[r["status"]] = counts.get(r["status"], 0) + r["n"]
-    overview = database.execute_query(QA["queue_overview"])[0]
-    oldest = overview["oldest_due"]
-    return {
-        "counts": counts,
-        "oldest_due": oldest,
-        "oldest_due_age_s": (overview["now"] - oldest).total_seconds() if oldest else None,
-        "next_due": overview["next_due"],
-        "due_now": overview["due_now"],
-        "expired_leases": overview["expired_leases"],
-        "throughput_last_hour": {"events": overview["events_last_hour"],
-                                 "notifications": overview["notifications_last_hour"],
-                                 "rate_limited": overview["rate_limited_last_hour"]},
-        "recent_failures": database.execute_query(QA["recent_failures"], {"limit": failures}),
-    }
+    return {**reminders_queue.queue_summary(),
+            "recent_failures": database.execute_query(QA["recent_failures"], {"limit": failures})}
 
 
 @router.post("/reminders/queue/{event_id}/retry")

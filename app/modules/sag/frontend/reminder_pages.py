@@ -16,6 +16,7 @@ from markupsafe import Markup
 from app.core import database
 from app.core.deps import AdminUser, CurrentUser
 from app.core.templating import render, templates
+from app.modules.sag.backend import reminders_queue
 from app.modules.sag.frontend import reminder_feed
 from app.modules.sag.frontend.reminder_feed import Q
 
@@ -33,7 +34,6 @@ TRIGGER_TYPES = {
     "recurring": "Recurring (cron)",
     "inactivity": "No activity for N days",
 }
-QUEUE_STATUSES = ("pending", "processing", "sent", "failed", "cancelled", "skipped")
 
 
 def bell(request: Request, **_context) -> Markup:
@@ -76,12 +76,11 @@ def read_global_rules(request: Request, admin: AdminUser):
 
 @router.get("/reminders/queue")
 def read_queue(request: Request, admin: AdminUser):
-    counts = {s: 0 for s in QUEUE_STATUSES}
-    for row in database.execute_query(Q["queue_counts"]):
-        counts[row["status"]] = row["n"]
+    # The same summary as GET /api/v1/sag/reminders/queue, so page and API always agree.
+    summary = reminders_queue.queue_summary()
     return render(request, "sag/reminders_queue.html", {
-        "counts": counts,
-        "overview": database.execute_query(Q["queue_overview"])[0],
+        "counts": summary["counts"],
+        "overview": summary,
         "failures": database.execute_query(Q["queue_failures"], {"limit": FAILURES_LIMIT}),
         "failed_deliveries": database.execute_query(Q["queue_failed_deliveries"], {"limit": FAILURES_LIMIT}),
     })

@@ -324,3 +324,34 @@ def test_naive_snooze_until_and_scheduled_at_are_read_in_the_users_zone(app):
     preview = client.post("/api/v1/sag/reminders/preview", json=rule_body(
         sag_id=case["id"], trigger_type="scheduled", trigger_config={"at": later.isoformat()}))
     assert preview.status_code == 200, preview.text
+
+
+def test_queue_page_and_api_count_the_same_way(app, admin_api):
+    """Inbox firings are pending on both; last hour's throughput is sent events on both."""
+    import re
+
+    clear_queue()
+    case = make_case()
+    rule = make_rule(sag_id=case["id"], active=False)
+    database.execute_update("INSERT INTO sag_reminder_inbox (reminder_id, sag_id, event_data) VALUES "
+                            "(%s, %s, '{}'), (%s, %s, '{}')", (rule["id"], case["id"], rule["id"], case["id"]))
+    for status in ("sent", "skipped", "failed"):
+        database.execute_update(
+            "INSERT INTO sag_reminder_queue (sag_id, kind, trigger_type, status, scheduled_for, processed_at) "
+            "VALUES (%s, 'rule', 'status_change', %s, now(), now())", (case["id"], status))
+    api_view = admin_api.get("/api/v1/sag/reminders/queue").json()
+    page = admin_api.get("/sag/reminders/queue")
+    assert page.status_code == 200
+    for status, n in api_view["counts"].items():
+        assert re.search(rf'data-count="{status}">{n}<', page.text), status
+    assert api_view["counts"]["pending"] >= 2
+    through = api_view["throughput_last_hour"]
+    shown = re.search(r'data-field="throughput">(\d+) events processed, (\d+) notifications delivered, '
+                      r'(\d+) held back', page.text)
+    assert shown and tuple(map(int, shown.groups())) == (through["events"], through["notifications"],
+                                                          through["rate_limited"])
+    sent_last_hour = database.execute_query(
+        "SELECT count(*)::int AS n FROM sag_reminder_queue WHERE status = 'sent' "
+        "AND processed_at > now() - interval '1 hour'")[0]["n"]
+    assert through["events"] == sent_last_hour
+    database.execute_update("DELETE FROM sag_reminder_inbox")

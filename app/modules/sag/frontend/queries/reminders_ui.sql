@@ -94,23 +94,6 @@ SELECT key, label FROM sag_statuses ORDER BY sort_order;
 -- Active users a rule can name as recipients.
 SELECT id, username, COALESCE(NULLIF(full_name, ''), username) AS name FROM users WHERE active ORDER BY name;
 
--- name: queue_counts
--- Queue events by status.
-SELECT status, count(*) AS n FROM sag_reminder_queue GROUP BY status;
-
--- name: queue_overview
--- Oldest due pending event, and what was processed / delivered in the last hour.
-SELECT (SELECT min(scheduled_for) FROM sag_reminder_queue WHERE status = 'pending' AND scheduled_for <= now())
-           AS oldest_due,
-       (SELECT min(scheduled_for) FROM sag_reminder_queue WHERE status = 'pending' AND scheduled_for > now())
-           AS next_due,
-       (SELECT count(*) FROM sag_reminder_queue WHERE processed_at > now() - interval '1 hour')
-           AS processed_last_hour,
-       (SELECT count(*) FROM sag_reminder_logs WHERE created_at > now() - interval '1 hour')
-           AS notifications_last_hour,
-       (SELECT count(*) FROM sag_reminder_queue WHERE status = 'processing' AND lease_expires_at < now())
-           AS expired_leases;
-
 -- name: queue_failures
 -- Recently failed events with their errors (newest first).
 SELECT q.id, q.reminder_id, r.name AS rule_name, q.sag_id, s.title AS case_title, q.kind, q.trigger_type,

@@ -292,16 +292,24 @@ def _summary_user(conn: psycopg.Connection, user_id: int | None, now: datetime) 
 
 def _process_digest(conn: psycopg.Connection, row: dict[str, Any], now: datetime, opts: Options,
                     out: Outcome) -> None:
-    """Quiet hours are over: what they deferred goes out as one e-mail."""
+    """Quiet hours are over: what they deferred goes out as one e-mail.
+
+    Preferences are read again now: an e-mail the user switched off meanwhile (the channel,
+    or the trigger's override) is suppressed rather than sent.
+    """
     with conn.transaction():
         user = _summary_user(conn, row["target_user_id"], now)
-        deferred = conn.execute(Q["read_deferred"], {"user_id": row["target_user_id"], "now": now}).fetchall()
-    ids = [d["id"] for d in deferred]
-    if not deferred or user is None or not user["active"]:
+        rows = conn.execute(Q["read_deferred"], {"user_id": row["target_user_id"], "now": now}).fetchall()
+    active = user is not None and user["active"]
+    deferred = [d for d in rows if d["email_wanted"]] if active else []
+    dropped = sorted({d["id"] for d in rows} - {d["id"] for d in deferred})
+    if dropped:
         with conn.transaction():
-            if ids:
-                conn.execute(Q["mark_deferred_sent"], {"ids": ids, "status": "suppressed", "now": now,
-                                                       "error": "user inactive"})
+            conn.execute(Q["mark_deferred_sent"], {"ids": dropped, "status": "suppressed", "now": now,
+                                                   "error": "e-mail switched off" if active else "user inactive"})
+    ids = [d["id"] for d in deferred]
+    if not deferred:
+        with conn.transaction():
             _finish(conn, row["id"], now)
         return
     n = len(deferred)
@@ -346,6 +354,10 @@ def _process_held_back(conn: psycopg.Connection, row: dict[str, Any], now: datet
         if n > reminders_email.SUMMARY_MAX_ITEMS:
             message += f"\n… and {n - reminders_email.SUMMARY_MAX_ITEMS} more"
         channel = "in_app" if user["in_app_enabled"] or not user["email_enabled"] else "email"
+        if channel == "email" and user["quiet_until"] is not None:
+            # An e-mail summary respects quiet hours: it waits for their end, then is decided afresh.
+            conn.execute(Q["postpone_event"], {"id": row["id"], "until": user["quiet_until"], "now": now})
+            return
         status = "sent" if channel == "in_app" and user["in_app_enabled"] else \
             ("pending" if channel == "email" else "suppressed")
         conn.execute(Q["insert_summary_log"], {

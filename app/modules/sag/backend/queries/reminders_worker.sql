@@ -241,16 +241,21 @@ WHERE u.id = %(user_id)s;
 
 -- name: read_held_back
 -- The user's rate-limited reminders of one window (one row per reminder, whatever its channels).
-SELECT DISTINCT ON (event_id) event_id, title, sag_id FROM sag_reminder_logs
-WHERE user_id = %(user_id)s AND status = 'rate_limited'
-  AND created_at >= %(window_start)s::timestamptz
-  AND created_at < %(window_start)s::timestamptz + interval '1 hour'
-ORDER BY event_id;
+SELECT DISTINCT ON (l.event_id) l.event_id, l.title, l.sag_id, s.title AS case_title
+FROM sag_reminder_logs l LEFT JOIN sag_sager s ON s.id = l.sag_id
+WHERE l.user_id = %(user_id)s AND l.status = 'rate_limited'
+  AND l.created_at >= %(window_start)s::timestamptz
+  AND l.created_at < %(window_start)s::timestamptz + interval '1 hour'
+ORDER BY l.event_id;
 
 -- name: read_deferred
--- The user's e-mails deferred by quiet hours that are due now.
-SELECT l.id, l.title, l.message, l.sag_id, l.priority, s.title AS case_title
-FROM sag_reminder_logs l LEFT JOIN sag_sager s ON s.id = l.sag_id
+-- The user's e-mails deferred by quiet hours that are due now, with whether e-mail is still wanted (current preferences: per-trigger override, else the switch).
+SELECT l.id, l.title, l.message, l.sag_id, l.priority, s.title AS case_title,
+       COALESCE((p.trigger_overrides -> r.trigger_type ->> 'email')::boolean, p.email_enabled, TRUE) AS email_wanted
+FROM sag_reminder_logs l
+LEFT JOIN sag_sager s ON s.id = l.sag_id
+LEFT JOIN sag_reminders r ON r.id = l.rule_id
+LEFT JOIN user_notification_preferences p ON p.user_id = l.user_id
 WHERE l.user_id = %(user_id)s AND l.status = 'deferred' AND l.deliver_after <= %(now)s
 ORDER BY l.id;
 
@@ -273,6 +278,13 @@ WHERE id = ANY (%(ids)s) AND status = 'deferred';
 -- name: purge_rate_windows
 -- Old rate-limit windows are no longer needed.
 DELETE FROM sag_reminder_rate WHERE window_start < %(now)s::timestamptz - interval '1 day';
+
+-- name: postpone_event
+-- A summary that must wait (quiet hours): back to pending until then; the postponement is not an attempt.
+UPDATE sag_reminder_queue
+SET status = 'pending', scheduled_for = %(until)s, attempts = greatest(attempts - 1, 0), lease_owner = NULL,
+    lease_expires_at = NULL, updated_at = %(now)s
+WHERE id = %(id)s AND status = 'processing';
 
 -- name: record_summary_email
 -- The outcome of a held-back summary sent by e-mail.

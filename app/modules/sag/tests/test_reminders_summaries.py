@@ -1,4 +1,4 @@
-"""Summaries (the quiet-hours digest and the held-back notice) follow the user's preferences as they are at send time."""
+"""Summaries (quiet-hours digest, held-back notice) follow the preferences as they are at send time."""
 
 from __future__ import annotations
 

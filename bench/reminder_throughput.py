@@ -6,10 +6,14 @@ recipients per case (assignee and creator, in-app). Then:
 
 1. trigger overhead: the same 10,000 status updates (single-row UPDATE statements, committed
    every 100, as the app issues them) with the reminder triggers disabled, and with the triggers
-   and the rule in place; five alternating rounds, best of each. `trigger_overhead_ratio` =
-   with / without in CPU seconds (client process + its server backend, from /proc): on a
-   shared 2-core machine wall time swings several-fold with other load, CPU time does not.
-   The wall-clock ratio and the ratio of medians are printed too. The case module's own
+   and the rule in place; seven rounds, each measuring both on the same rows, in alternating
+   order (without/with, then with/without, ...) so a drift in machine load hits both sides
+   alike. `trigger_overhead_ratio` = best with / best without in CPU seconds (client process +
+   its server backend, from /proc): on a shared 2-core machine wall time swings several-fold
+   with other load, CPU time much less. Also printed: the median of the per-round ratios, the
+   ratio of backend CPU only, the wall-clock ratio, and the trigger's own cost per status
+   update measured inside the server (`pg_stat_user_functions`, track_functions = all in both
+   runs; the lowest per-round mean, in microseconds of wall time). The case module's own
    triggers (status history ...) run in both.
 2. throughput: the 10,000 queued events processed by 1 and then by 2 worker processes
    (real `ReminderWorker`s, started together, each exiting when the queue is empty).
@@ -41,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 USERS = 40
 COMMIT_EVERY = 100
-ROUNDS = 5
+ROUNDS = 7
 REMINDER_TRIGGERS = ("sag_sager_status_reminders", "sag_sager_schedule_reminders")
 MAX_PER_HOUR = 1000  # the highest cap a user may set; each user gets 2 x events / USERS
 
@@ -104,8 +108,8 @@ def _backend_cpu_s(conn) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _status_updates(conn, ids: list[int], status: str) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of client and server) for the updates."""
+def _status_updates(conn, ids: list[int], status: str) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds of client and server, CPU seconds of the server) for the updates."""
     conn.commit()
     cpu0, server0, start = time.process_time(), _backend_cpu_s(conn), time.perf_counter()
     for i, case_id in enumerate(ids, start=1):
@@ -114,9 +118,9 @@ def _status_updates(conn, ids: list[int], status: str) -> tuple[float, float]:
             conn.commit()
     conn.commit()
     wall = time.perf_counter() - start
-    cpu = time.process_time() - cpu0 + _backend_cpu_s(conn) - server0
+    client, server = time.process_time() - cpu0, _backend_cpu_s(conn) - server0
     conn.commit()
-    return wall, cpu
+    return wall, client + server, server
 
 
 def _reset(conn) -> None:
@@ -145,18 +149,35 @@ def _make_rule() -> None:
                                 None)
 
 
-def _timed_updates(ids: list[int], with_triggers: bool) -> float:
-    """Reset, then the same status updates with or without the reminder triggers (and so the rule)."""
+def _trigger_us(conn) -> float | None:
+    """Mean microseconds per call of the status reminder trigger function since the last reset."""
+    conn.execute("SELECT pg_stat_force_next_flush()")
+    conn.commit()  # the backend flushes its function counters when it goes idle
+    conn.execute("SELECT pg_stat_clear_snapshot()")
+    row = conn.execute("SELECT calls, total_time FROM pg_stat_user_functions "
+                       "WHERE funcname = 'sag_cases_status_reminders'").fetchone()
+    conn.commit()
+    return row["total_time"] * 1000 / row["calls"] if row and row["calls"] else None
+
+
+def _timed_updates(ids: list[int], with_triggers: bool) -> tuple[float, float, float, float | None]:
+    """Reset, then the same status updates with or without the reminder triggers (and so the rule):
+    (wall s, client + server CPU s, server CPU s, trigger function us per call or None)."""
     from app.core import database
 
     with database.connect() as conn:
         _reset(conn)
+        # Function timing on in both runs: the case module's own trigger functions are timed
+        # (and pay its clock reads) alike.
+        conn.execute("SET track_functions = 'all'")
+        conn.execute("SELECT pg_stat_reset_single_function_counters('sag_cases_status_reminders'::regproc)")
         if not with_triggers:
             for trigger in REMINDER_TRIGGERS:
                 conn.execute(f"ALTER TABLE sag_sager DISABLE TRIGGER {trigger}")
-            conn.commit()
+        conn.commit()
         try:
-            return _status_updates(conn, ids, "in_progress")
+            wall, cpu, server = _status_updates(conn, ids, "in_progress")
+            return wall, cpu, server, _trigger_us(conn)
         finally:
             for trigger in REMINDER_TRIGGERS:
                 conn.execute(f"ALTER TABLE sag_sager ENABLE TRIGGER {trigger}")
@@ -197,16 +218,21 @@ def main() -> None:
         _migrate()
         ids = _fill(args.events)
         _make_rule()
-        # Alternate without/with and keep the best of each: the machine is shared, and the
-        # minimum is the least disturbed measurement of the same work.
+        # Both sides in every round, in alternating order, and the best of each: the machine is
+        # shared, and the minimum is the least disturbed measurement of the same work.
         without, with_ = [], []
-        for _ in range(args.rounds):
-            without.append(_timed_updates(ids, with_triggers=False))
-            with_.append(_timed_updates(ids, with_triggers=True))
-        wall_ratio = min(w for w, _ in with_) / min(w for w, _ in without)
-        ratio = min(c for _, c in with_) / min(c for _, c in without)
-        print(f"status updates (wall s, cpu s): without {[(round(w, 3), round(c, 3)) for w, c in without]} "
-              f"with {[(round(w, 3), round(c, 3)) for w, c in with_]}", file=sys.stderr)
+        for r in range(args.rounds):
+            for with_triggers in ((False, True) if r % 2 == 0 else (True, False)):
+                (with_ if with_triggers else without).append(_timed_updates(ids, with_triggers))
+        wall_ratio = min(m[0] for m in with_) / min(m[0] for m in without)
+        ratio = min(m[1] for m in with_) / min(m[1] for m in without)
+        backend_ratio = min(m[2] for m in with_) / min(m[2] for m in without)
+        round_ratios = [w[1] / wo[1] for w, wo in zip(with_, without, strict=True)]
+        trigger_us = [m[3] for m in with_ if m[3] is not None]
+        print("status updates (wall s, cpu s, server cpu s): "
+              f"without {[tuple(round(x, 3) for x in m[:3]) for m in without]} "
+              f"with {[tuple(round(x, 3) for x in m[:3]) for m in with_]}; "
+              f"trigger us/update {[round(x, 1) for x in trigger_us]}", file=sys.stderr)
         runs = []
         for i, n_workers in enumerate(int(x) for x in args.workers.split(",")):
             if i:
@@ -234,10 +260,12 @@ def main() -> None:
                           "notifications_per_s": last["notifications_per_s"],
                           "trigger_overhead_ratio": round(ratio, 3), "runs": runs, "events": args.events,
                           "trigger_overhead_ratio_wall": round(wall_ratio, 3),
-                          "trigger_overhead_ratio_median": round(
-                              statistics.median(c for _, c in with_) / statistics.median(c for _, c in without), 3),
-                          "status_updates_cpu_s": {"without": round(min(c for _, c in without), 3),
-                                                   "with": round(min(c for _, c in with_), 3)}}))
+                          "trigger_overhead_ratio_median": round(statistics.median(round_ratios), 3),
+                          "trigger_overhead_ratio_backend": round(backend_ratio, 3),
+                          "trigger_us_per_update": round(min(trigger_us), 2) if trigger_us else None,
+                          "rounds": args.rounds,
+                          "status_updates_cpu_s": {"without": round(min(m[1] for m in without), 3),
+                                                   "with": round(min(m[1] for m in with_), 3)}}))
         database.close_pool()
     finally:
         if pgdata is not None:

@@ -54,13 +54,27 @@ def _localtime(value, request: Request | None = None, fmt: str = "%Y-%m-%d %H:%M
     return value.astimezone(tz).strftime(fmt)
 
 
+def active_nav_url(path: str, urls: list[str]) -> str | None:
+    """The navigation item the page belongs to: the longest URL that is a path prefix of it,
+    so /sag/reminders marks "My reminders", not "Cases" (/sag) as well."""
+    best = None
+    for url in urls:
+        base = url.rstrip("/")
+        matches = path == "/" if url == "/" else (path == base or path.startswith(base + "/"))
+        if matches and (best is None or len(url) > len(best)):
+            best = url
+    return best
+
+
 def _base_context(request: Request) -> dict[str, Any]:
     user = getattr(request.state, "user", None)
     notice = NOTICES.get(request.query_params.get("notice", ""))
+    nav = ui.nav_items(request) if user else []
     return {
         "current_user": user,
         "csrf_token": getattr(user, "csrf_token", None) or "",
-        "nav_items": ui.nav_items(request) if user else [],
+        "nav_items": nav,
+        "active_nav_url": active_nav_url(request.url.path, [i.url for i in nav]),
         "admin_nav_items": ui.admin_nav_items(request) if user else [],
         "module_scripts": ui.scripts(request) if user else [],
         "notice": notice,

@@ -60,19 +60,6 @@ LEFT JOIN users u ON u.id = h.changed_by
 WHERE h.sag_id = %(id)s
 ORDER BY h.changed_at, h.id;
 
--- name: read_latest_history
--- The newest history entry of a case (the one the status change just wrote).
-SELECT h.id, h.sag_id, h.from_status, fs.label AS from_label, h.to_status, ts.label AS to_label,
-       h.changed_by, COALESCE(NULLIF(u.full_name, ''), u.username) AS changed_by_name,
-       h.note, h.changed_at
-FROM sag_status_history h
-LEFT JOIN sag_statuses fs ON fs.key = h.from_status
-JOIN sag_statuses ts ON ts.key = h.to_status
-LEFT JOIN users u ON u.id = h.changed_by
-WHERE h.sag_id = %(id)s
-ORDER BY h.id DESC
-LIMIT 1;
-
 -- name: list_statuses
 -- Every status in display order.
 SELECT key, label, sort_order, is_closed FROM sag_statuses ORDER BY sort_order, key;

@@ -11,8 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.core import database
-from app.modules.sag.tests.test_reminders_support import (
+from app.modules.sag.tests.reminders_helpers import (
     clear_queue,
+    db_now,
     events,
     logs,
     make_case,
@@ -24,10 +25,6 @@ from tests.fixtures import make_user, token_for
 
 LOG_KEYS = {"id", "rule_id", "sag_id", "case_title", "case_number", "title", "message", "priority", "channel",
             "status", "created_at", "seen_at", "clicked_at", "dismissed_at", "snoozed_until", "acknowledged_at", "url"}
-
-
-def db_now() -> datetime:
-    return database.execute_query("SELECT now() AS now")[0]["now"]
 
 
 def api(app, user) -> TestClient:

@@ -12,13 +12,15 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import psycopg
 
 from app.core import database, mail
-from app.modules.sag.tests.test_reminders_support import clear_queue, events, logs, make_case, make_rule, run_worker
+from app.modules.sag.tests.reminders_helpers import clear_queue, events, logs, make_case, make_rule, run_worker
 from tests.fixtures import make_user
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -33,6 +35,30 @@ CAP = 25
 def _spawn() -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", CHILD], cwd=ROOT, env=dict(os.environ),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+@contextmanager
+def _child_worker() -> Iterator[subprocess.Popen]:
+    """A real worker process, killed on the way out if a test step failed before the test killed it."""
+    child = _spawn()
+    try:
+        yield child
+    finally:
+        if child.poll() is None:
+            child.kill()
+
+
+def _kill_while_blocked(child: subprocess.Popen, watch: psycopg.Connection) -> list[int]:
+    """SIGKILL the worker while it waits on a lock; returns the pids of its (now orphaned) server backends."""
+    orphans = _blocked_pids(watch)
+    child.send_signal(signal.SIGKILL)
+    child.wait(10)
+    return orphans
+
+
+def _wait_until_gone(watch: psycopg.Connection, orphans: list[int]) -> None:
+    # the dead worker's server backend finds its client gone and rolls back
+    _wait_until(lambda: _gone(watch, orphans), "the dead worker's backend to end")
 
 
 def _wait_until(check, what: str) -> None:
@@ -89,20 +115,13 @@ def test_worker_killed_inside_delivery_loses_nothing(app):
     url = os.environ["DATABASE_URL"]
     with psycopg.connect(url) as blocker, psycopg.connect(url, autocommit=True) as watch:
         blocker.execute("LOCK TABLE sag_reminder_logs IN SHARE MODE")
-        child = _spawn()
-        try:
+        with _child_worker() as child:
             _wait_until(lambda: _blocked_on_lock(watch), "the worker to block inside delivery")
             claimed = [e for e in events(reminder_id=rule["id"]) if e["status"] == "processing"]
             assert len(claimed) == n
-            orphans = _blocked_pids(watch)
-            child.send_signal(signal.SIGKILL)
-            child.wait(10)
-        finally:
-            if child.poll() is None:
-                child.kill()
+            orphans = _kill_while_blocked(child, watch)
         blocker.rollback()
-        # the dead worker's server backend finds its client gone and rolls back
-        _wait_until(lambda: _gone(watch, orphans), "the dead worker's backend to end")
+        _wait_until_gone(watch, orphans)
     assert logs(rule_id=rule["id"]) == []
     run_worker(offset=timedelta(seconds=3))  # after the 1 s lease another worker takes over
     _assert_exactly_once(rule, users, n)
@@ -118,8 +137,7 @@ def test_worker_killed_after_delivery_before_emails_sends_each_once(app):
     with psycopg.connect(url) as logs_lock, psycopg.connect(url) as rows_lock, \
             psycopg.connect(url, autocommit=True) as watch:
         logs_lock.execute("LOCK TABLE sag_reminder_logs IN SHARE MODE")
-        child = _spawn()
-        try:
+        with _child_worker() as child:
             _wait_until(lambda: _blocked_on_lock(watch), "the worker to block inside delivery")
             # hold the claimed events so closing them blocks, then let delivery commit
             rows_lock.execute("SELECT id FROM sag_reminder_queue WHERE reminder_id = %s FOR NO KEY UPDATE",
@@ -128,14 +146,9 @@ def test_worker_killed_after_delivery_before_emails_sends_each_once(app):
             _wait_until(lambda: watch.execute("SELECT count(*) FROM sag_reminder_logs WHERE rule_id = %s",
                                               (rule["id"],)).fetchone()[0] == 4 * n, "delivery to commit")
             _wait_until(lambda: _blocked_on_lock(watch), "the worker to block before sending")
-            orphans = _blocked_pids(watch)
-            child.send_signal(signal.SIGKILL)
-            child.wait(10)
-        finally:
-            if child.poll() is None:
-                child.kill()
+            orphans = _kill_while_blocked(child, watch)
         rows_lock.rollback()
-        _wait_until(lambda: _gone(watch, orphans), "the dead worker's backend to end")
+        _wait_until_gone(watch, orphans)
     assert all(e["status"] == "processing" for e in events(reminder_id=rule["id"]))
     mails_before = len(list(mail.mail_dir().glob("*.eml")))
     run_worker(offset=timedelta(seconds=3))

@@ -6,26 +6,18 @@ from datetime import UTC, datetime, time, timedelta
 
 from app.core import database
 from app.modules.sag.backend import reminders_mine
-from app.modules.sag.tests.test_reminders_support import (
+from app.modules.sag.tests.reminders_helpers import (
     clear_queue,
+    db_now,
     events,
     logs,
     make_case,
     make_rule,
+    prefs,
     run_worker,
     set_status,
 )
 from tests.fixtures import make_user
-
-
-def db_now() -> datetime:
-    return database.execute_query("SELECT now() AS now")[0]["now"]
-
-
-def prefs(user_id: int, **values) -> None:
-    sets = ", ".join(f"{k} = %({k})s" for k in values)
-    database.execute_update(f"UPDATE user_notification_preferences SET {sets} WHERE user_id = %(uid)s",
-                            dict(values, uid=user_id))
 
 
 def test_recipients_are_resolved_when_processed_so_reassignment_reminds_the_new_assignee(app):

@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 
 from app.core import mail
 from app.core.config import get_settings, reset_settings
-from app.modules.sag.tests.test_reminders_support import (
+from app.modules.sag.tests.reminders_helpers import (
     clear_queue,
     events,
     logs,

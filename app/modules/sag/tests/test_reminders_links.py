@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from app.core import signing
 from app.modules.sag.backend.reminders_email import LINK_PURPOSE_ACTION, action_link, open_link
-from app.modules.sag.tests.test_reminders_support import (
+from app.modules.sag.tests.reminders_helpers import (
     clear_queue,
     events,
     logs,

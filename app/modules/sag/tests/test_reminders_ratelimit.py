@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from app.core import database
 from app.modules.sag.backend.worker import ReminderWorker
-from app.modules.sag.tests.test_reminders_support import clear_queue, events, logs, make_case, make_rule, run_worker
+from app.modules.sag.tests.reminders_helpers import clear_queue, db_now, events, logs, make_case, make_rule, run_worker
 from tests.fixtures import make_user
 
 CAP = 5
-
-
-def db_now() -> datetime:
-    return database.execute_query("SELECT now() AS now")[0]["now"]
 
 
 def _flood(user_ids: list[int], n_cases: int, rule: dict | None = None) -> dict:

@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from app.core import database
-from app.modules.sag.tests.test_reminders_support import (
+from app.modules.sag.tests.reminders_helpers import (
     clear_queue,
+    db_now,
     events,
     logs,
     make_case,
     make_rule,
+    prefs,
     run_worker,
     set_status,
 )
 from tests.fixtures import make_user
-
-
-def db_now() -> datetime:
-    return database.execute_query("SELECT now() AS now")[0]["now"]
-
-
-def prefs(user_id: int, **values) -> None:
-    sets = ", ".join(f"{k} = %({k})s" for k in values)
-    database.execute_update(f"UPDATE user_notification_preferences SET {sets} WHERE user_id = %(uid)s",
-                            dict(values, uid=user_id))
 
 
 def _quiet_now(user_id: int, hours_left: int = 2) -> None:
@@ -34,7 +26,8 @@ def _quiet_now(user_id: int, hours_left: int = 2) -> None:
           quiet_hours_end=(now + timedelta(hours=hours_left)).time().replace(second=0, microsecond=0))
 
 
-def test_digest_is_not_mailed_when_email_was_switched_off_during_quiet_hours(app):
+def _email_reminder_in_quiet_hours():
+    """A user in quiet hours and an e-mail reminder for them, already processed once by a worker."""
     clear_queue()
     u = make_user(timezone="UTC")
     _quiet_now(u["id"])
@@ -42,6 +35,11 @@ def test_digest_is_not_mailed_when_email_was_switched_off_during_quiet_hours(app
     rule = make_rule(sag_id=case["id"], channels=["email"])
     set_status(case["id"], "in_progress")
     run_worker()
+    return u, rule
+
+
+def test_digest_is_not_mailed_when_email_was_switched_off_during_quiet_hours(app):
+    u, rule = _email_reminder_in_quiet_hours()
     assert {r["status"] for r in logs(rule_id=rule["id"])} == {"deferred"}
     prefs(u["id"], email_enabled=False)
     run_worker(offset=timedelta(hours=2, minutes=1))
@@ -51,13 +49,7 @@ def test_digest_is_not_mailed_when_email_was_switched_off_during_quiet_hours(app
 
 
 def test_digest_keeps_an_email_the_triggers_override_still_wants(app):
-    clear_queue()
-    u = make_user(timezone="UTC")
-    _quiet_now(u["id"])
-    case = make_case(assigned_to=u["id"])
-    rule = make_rule(sag_id=case["id"], channels=["email"])
-    set_status(case["id"], "in_progress")
-    run_worker()
+    u, rule = _email_reminder_in_quiet_hours()
     prefs(u["id"], email_enabled=False)
     database.execute_update("UPDATE user_notification_preferences SET trigger_overrides = "
                             "'{\"status_change\": {\"email\": true}}' WHERE user_id = %s", (u["id"],))

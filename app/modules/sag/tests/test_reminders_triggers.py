@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 from app.core import database
 from app.modules.sag.backend import reminders_store
-from app.modules.sag.tests.test_reminders_support import (
+from app.modules.sag.tests.reminders_helpers import (
     clear_queue,
+    db_now,
     events,
     inbox,
     logs,
@@ -17,10 +18,6 @@ from app.modules.sag.tests.test_reminders_support import (
     set_status,
 )
 from tests.fixtures import make_user
-
-
-def db_now() -> datetime:
-    return database.execute_query("SELECT now() AS now")[0]["now"]
 
 
 def test_status_change_enqueues_in_the_same_transaction_and_fires_once(app):
@@ -242,7 +239,7 @@ def test_running_worker_wakes_on_notify_and_stops_cleanly(app):
     import threading
     import time
 
-    from app.modules.sag.tests.test_reminders_support import worker
+    from app.modules.sag.tests.reminders_helpers import worker
 
     clear_queue()
     u = make_user()

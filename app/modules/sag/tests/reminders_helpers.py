@@ -1,14 +1,25 @@
-"""Helpers shared by the reminder tests (this file holds no tests itself)."""
+"""Setup and query helpers shared by the reminder tests (a plain module: pytest collects no tests here)."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from app.core import database
 from app.modules.sag.backend import reminders_store
 from app.modules.sag.backend.worker import ReminderWorker
+
+
+def db_now() -> datetime:
+    return database.execute_query("SELECT now() AS now")[0]["now"]
+
+
+def prefs(user_id: int, **values: Any) -> None:
+    """Set columns of the user's notification preferences."""
+    sets = ", ".join(f"{k} = %({k})s" for k in values)
+    database.execute_update(f"UPDATE user_notification_preferences SET {sets} WHERE user_id = %(uid)s",
+                            dict(values, uid=user_id))
 
 
 def make_case(**fields: Any) -> dict[str, Any]:

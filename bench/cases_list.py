@@ -21,18 +21,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _common import percentile, throwaway_database
 
 USERS = 25
 CUSTOMERS = 400
@@ -40,20 +35,6 @@ OPEN_SHARE = 0.08
 WARMUP_REQUESTS = 5
 SEARCH_TERMS = ["printer", "outlook", "backup", "vpn", "certifikat", "phishing", "windows", "nas svarer",
                 "licens", "wi-fi", "firewall", "mødelokale"]
-
-
-def _environment(tmp: Path) -> Path:
-    """Point the hub at a fresh embedded server in `tmp`; return its pgdata directory."""
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.update({"DATA_DIR": str(tmp / "var"), "LOG_FILE": str(tmp / "logs" / "app.log"),
-                       "SECRET_KEY": "bench-" + uuid.uuid4().hex, "LOG_LEVEL": "WARNING"})
-    from app.core import embedded
-    from app.core.config import reset_settings
-
-    url = embedded.ensure_running(tmp / "var", fast=True)
-    os.environ["DATABASE_URL"] = url
-    reset_settings()
-    return (tmp / "var" / "pgdata").resolve()
 
 
 def _fill(n_cases: int, seed: int = 1) -> int:
@@ -102,12 +83,6 @@ QUERIES = {
     "overdue": lambda i: {"overdue": "true", "sort": "deadline"},
     "text_search": lambda i: {"q": SEARCH_TERMS[i % len(SEARCH_TERMS)]},
 }
-
-
-def _percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
-    return ordered[k]
 
 
 def _explain(me: int) -> None:
@@ -162,9 +137,7 @@ def main() -> None:
     parser.add_argument("--profile", choices=list(QUERIES), help="profile this query with pyinstrument")
     args = parser.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="bmc-bench-cases-"))
-    pgdata = _environment(tmp)
-    try:
+    with throwaway_database("bmc-bench-cases-"):
         from fastapi.testclient import TestClient
 
         from app.core import auth, migrations
@@ -193,19 +166,13 @@ def main() -> None:
                     matches.append(r.json()["total"])
                 everything += times
                 results[name] = {"p50_ms": round(statistics.median(times), 2),
-                                 "p95_ms": round(_percentile(times, 95), 2),
+                                 "p95_ms": round(percentile(times, 95), 2),
                                  "matches": round(statistics.mean(matches))}
         if args.profile:
             _profile(args.profile, me)
         print(json.dumps({"cases": args.cases, "requests_per_query": args.requests,
                           "p50_ms": round(statistics.median(everything), 2),
-                          "p95_ms": round(_percentile(everything, 95), 2), "queries": results}))
-    finally:
-        from app.core import database, embedded
-
-        database.close_pool()
-        embedded.release(pgdata)
-        shutil.rmtree(tmp, ignore_errors=True)
+                          "p95_ms": round(percentile(everything, 95), 2), "queries": results}))
 
 
 if __name__ == "__main__":

@@ -18,36 +18,18 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
-import shutil
 import statistics
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _common import throwaway_database
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="bmc-bench-modules-"))
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.update({"DATA_DIR": str(tmp / "var"), "LOG_FILE": str(tmp / "logs" / "app.log"),
-                       "SECRET_KEY": "bench", "LOG_LEVEL": "WARNING"})
-    from app.core import embedded
-    from app.core.config import reset_settings
-
-    reset_settings()
-    pgdata = None
-    try:
-        url = embedded.ensure_running(tmp / "var", fast=True)
-        pgdata = (tmp / "var" / "pgdata").resolve()
-        os.environ["DATABASE_URL"] = url
-        reset_settings()
-        from app.core import database, migrations
+    with throwaway_database("bmc-bench-modules-"):
+        from app.core import migrations
         from app.main import create_app
 
         migrations.migrate_core()
@@ -77,11 +59,6 @@ def main() -> None:
             "refresh_p50_ms": round(statistics.median(refresh), 1),
             "refresh_p95_ms": round(refresh[int(len(refresh) * 0.95) - 1], 1),
         }))
-        database.close_pool()
-    finally:
-        if pgdata is not None:
-            embedded.release(pgdata)
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

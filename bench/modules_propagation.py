@@ -18,27 +18,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
+from _common import ROOT, free_port, stop_process, throwaway_database
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 POLL_S = 0.01
 TIMEOUT_S = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_hub(url: str, tmp: Path, name: str) -> tuple[subprocess.Popen, str]:
@@ -70,56 +60,38 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="bmc-bench-prop-"))
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.update({"DATA_DIR": str(tmp / "var"), "LOG_FILE": str(tmp / "bench.log"), "SECRET_KEY": "bench"})
-    from app.core import embedded
-    from app.core.config import reset_settings
-
-    reset_settings()
-    pgdata = None
     procs: list[subprocess.Popen] = []
-    try:
-        url = embedded.ensure_running(tmp / "var", fast=True)
-        pgdata = (tmp / "var" / "pgdata").resolve()
-        os.environ["DATABASE_URL"] = url
-        reset_settings()
-        from app.core import auth, database, migrations
-        from app.main import create_app
+    with throwaway_database("bmc-bench-prop-") as tmp:
+        url = os.environ["DATABASE_URL"]
+        try:
+            from app.core import auth, database, migrations
+            from app.main import create_app
 
-        migrations.migrate_core()
-        create_app()
-        proc_a, a = start_hub(url, tmp, "a")
-        procs.append(proc_a)
-        proc_b, b = start_hub(url, tmp, "b")
-        procs.append(proc_b)
-        admin_id = database.execute_query("SELECT id FROM users WHERE role = 'admin' LIMIT 1")[0]["id"]
-        headers = {"Authorization": f"Bearer {auth.create_api_token(admin_id, 'bench')}"}
-        disable, enable = [], []
-        with httpx.Client(headers=headers, timeout=30) as client:
-            for _ in range(args.rounds):
-                for action, status, out in (("disable", 404, disable), ("enable", 200, enable)):
-                    start = time.perf_counter()
-                    r = client.post(f"{a}/api/v1/modules/webshop/{action}")
-                    r.raise_for_status()
-                    wait_for(client, f"{b}/api/v1/webshop/items", status)
-                    out.append((time.perf_counter() - start) * 1000)
-        database.close_pool()
-        print(json.dumps({
-            "rounds": args.rounds,
-            "disable_p50_ms": round(statistics.median(disable), 1), "disable_max_ms": round(max(disable), 1),
-            "enable_p50_ms": round(statistics.median(enable), 1), "enable_max_ms": round(max(enable), 1),
-        }))
-    finally:
-        for proc in procs:
-            proc.terminate()
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        if pgdata is not None:
-            embedded.release(pgdata)
-        shutil.rmtree(tmp, ignore_errors=True)
+            migrations.migrate_core()
+            create_app()
+            proc_a, a = start_hub(url, tmp, "a")
+            procs.append(proc_a)
+            proc_b, b = start_hub(url, tmp, "b")
+            procs.append(proc_b)
+            admin_id = database.execute_query("SELECT id FROM users WHERE role = 'admin' LIMIT 1")[0]["id"]
+            headers = {"Authorization": f"Bearer {auth.create_api_token(admin_id, 'bench')}"}
+            disable, enable = [], []
+            with httpx.Client(headers=headers, timeout=30) as client:
+                for _ in range(args.rounds):
+                    for action, status, out in (("disable", 404, disable), ("enable", 200, enable)):
+                        start = time.perf_counter()
+                        r = client.post(f"{a}/api/v1/modules/webshop/{action}")
+                        r.raise_for_status()
+                        wait_for(client, f"{b}/api/v1/webshop/items", status)
+                        out.append((time.perf_counter() - start) * 1000)
+            print(json.dumps({
+                "rounds": args.rounds,
+                "disable_p50_ms": round(statistics.median(disable), 1), "disable_max_ms": round(max(disable), 1),
+                "enable_p50_ms": round(statistics.median(enable), 1), "enable_max_ms": round(max(enable), 1),
+            }))
+        finally:
+            for proc in procs:
+                stop_process(proc, 20)
 
 
 if __name__ == "__main__":

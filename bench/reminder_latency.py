@@ -17,17 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _common import ROOT, migrate_cases, stop_process, throwaway_database
 
 IDLE_GAP_S = 0.05     # pause between events so each one meets an idle worker
 TIMEOUT_S = 10.0
@@ -45,25 +40,11 @@ w.run(stop)
 """
 
 
-def _environment(tmp: Path) -> Path:
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.update({"DATA_DIR": str(tmp / "var"), "LOG_FILE": str(tmp / "logs" / "app.log"),
-                       "SECRET_KEY": "bench-" + uuid.uuid4().hex, "LOG_LEVEL": "WARNING"})
-    from app.core import embedded
-    from app.core.config import reset_settings
-
-    url = embedded.ensure_running(tmp / "var", fast=True)
-    os.environ["DATABASE_URL"] = url
-    reset_settings()
-    return (tmp / "var" / "pgdata").resolve()
-
-
 def _setup(n: int) -> tuple[int, list[int]]:
-    from app.core import database, migrations
+    from app.core import database
     from app.modules.sag.backend import reminders_store
 
-    migrations.migrate_core()
-    migrations.apply_migrations("sag", ROOT / "app" / "modules" / "sag" / "migrations")
+    migrate_cases()
     user = database.execute_insert(
         "INSERT INTO users (username, email, role) VALUES ('tech', 'tech@bench.test', 'user')")
     database.execute_update("UPDATE user_notification_preferences SET max_per_hour = 1000")
@@ -82,58 +63,43 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=200)
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="bmc-bench-lat-"))
-    pgdata = None
     child = None
-    try:
-        pgdata = _environment(tmp)
-        from app.core import database
+    with throwaway_database("bmc-bench-lat-"):
+        try:
+            from app.core import database
 
-        _user, ids = _setup(args.events + WARMUP)
-        child = subprocess.Popen([sys.executable, "-c", CHILD], cwd=ROOT, env=dict(os.environ),
-                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        if child.stdout.readline().strip() != "ready":
-            raise SystemExit("worker did not start")
-        latencies = []
-        with database.connect(autocommit=True) as listen, database.connect() as conn:
-            listen.execute("LISTEN bmc_user_notifications")
-            time.sleep(0.3)
-            for i, case_id in enumerate(ids):
-                time.sleep(IDLE_GAP_S)
-                conn.execute("UPDATE sag_sager SET status = 'in_progress' WHERE id = %s", (case_id,))
-                conn.commit()
-                committed = time.perf_counter()
-                got = None
-                for note in listen.notifies(timeout=TIMEOUT_S, stop_after=1):
-                    got = note
-                arrived = time.perf_counter()
-                if got is None:
-                    raise SystemExit(f"no log row within {TIMEOUT_S}s for case {case_id}")
-                if i >= WARMUP:
-                    latencies.append((arrived - committed) * 1000)
-        written = database.execute_query("SELECT count(*) AS n FROM sag_reminder_logs")[0]["n"]
-        if written != len(ids):
-            raise SystemExit(f"expected {len(ids)} log rows, found {written}")
-        latencies.sort()
-        p99 = latencies[min(len(latencies) - 1, int(round(0.99 * len(latencies))) - 1)]
-        print(json.dumps({"events": len(latencies), "p50_ms": round(statistics.median(latencies), 2),
-                          "p99_ms": round(p99, 2), "max_ms": round(latencies[-1], 2)}))
-    finally:
-        if child is not None and child.poll() is None:
-            child.stdin.write("stop\n")
-            child.stdin.flush()
-            try:
-                child.wait(10)
-            except subprocess.TimeoutExpired:
-                child.kill()
-        from app.core import database
-
-        database.close_pool()
-        if pgdata is not None:
-            from app.core import embedded
-
-            embedded.release(pgdata)
-        shutil.rmtree(tmp, ignore_errors=True)
+            _user, ids = _setup(args.events + WARMUP)
+            child = subprocess.Popen([sys.executable, "-c", CHILD], cwd=ROOT, env=dict(os.environ),
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            if child.stdout.readline().strip() != "ready":
+                raise SystemExit("worker did not start")
+            latencies = []
+            with database.connect(autocommit=True) as listen, database.connect() as conn:
+                listen.execute("LISTEN bmc_user_notifications")
+                time.sleep(0.3)
+                for i, case_id in enumerate(ids):
+                    time.sleep(IDLE_GAP_S)
+                    conn.execute("UPDATE sag_sager SET status = 'in_progress' WHERE id = %s", (case_id,))
+                    conn.commit()
+                    committed = time.perf_counter()
+                    got = None
+                    for note in listen.notifies(timeout=TIMEOUT_S, stop_after=1):
+                        got = note
+                    arrived = time.perf_counter()
+                    if got is None:
+                        raise SystemExit(f"no log row within {TIMEOUT_S}s for case {case_id}")
+                    if i >= WARMUP:
+                        latencies.append((arrived - committed) * 1000)
+            written = database.execute_query("SELECT count(*) AS n FROM sag_reminder_logs")[0]["n"]
+            if written != len(ids):
+                raise SystemExit(f"expected {len(ids)} log rows, found {written}")
+            latencies.sort()
+            p99 = latencies[min(len(latencies) - 1, int(round(0.99 * len(latencies))) - 1)]
+            print(json.dumps({"events": len(latencies), "p50_ms": round(statistics.median(latencies), 2),
+                              "p99_ms": round(p99, 2), "max_ms": round(latencies[-1], 2)}))
+        finally:
+            if child is not None:
+                stop_process(child, 10, stdin_line="stop\n")
 
 
 if __name__ == "__main__":

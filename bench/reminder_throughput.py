@@ -34,17 +34,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _common import ROOT, migrate_cases, throwaway_database
 
 USERS = 40
 COMMIT_EVERY = 100
@@ -65,26 +61,6 @@ while w.run_once().claimed:
     pass
 w.close()
 """
-
-
-def _environment(tmp: Path) -> Path:
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.update({"DATA_DIR": str(tmp / "var"), "LOG_FILE": str(tmp / "logs" / "app.log"),
-                       "SECRET_KEY": "bench-" + uuid.uuid4().hex, "LOG_LEVEL": "WARNING"})
-    from app.core import embedded
-    from app.core.config import reset_settings
-
-    url = embedded.ensure_running(tmp / "var", fast=True)
-    os.environ["DATABASE_URL"] = url
-    reset_settings()
-    return (tmp / "var" / "pgdata").resolve()
-
-
-def _migrate() -> None:
-    from app.core import migrations
-
-    migrations.migrate_core()
-    migrations.apply_migrations("sag", ROOT / "app" / "modules" / "sag" / "migrations")
 
 
 def _fill(n: int) -> list[int]:
@@ -252,13 +228,10 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="bmc-bench-rem-"))
-    pgdata = None
-    try:
-        pgdata = _environment(tmp)
+    with throwaway_database("bmc-bench-rem-"):
         from app.core import database
 
-        _migrate()
+        migrate_cases()
         ids = _fill(args.events)
         _make_rule()
         # Both sides in every round, interleaved chunk by chunk: the machine is shared, and load
@@ -314,13 +287,6 @@ def main() -> None:
                           "rounds": args.rounds,
                           "status_updates_cpu_s": {"without": round(min(m[1] for m in without), 3),
                                                    "with": round(min(m[1] for m in with_), 3)}}))
-        database.close_pool()
-    finally:
-        if pgdata is not None:
-            from app.core import embedded
-
-            embedded.release(pgdata)
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -14,14 +13,9 @@ import time
 from pathlib import Path
 
 import httpx
+from _common import free_port
 
 TIMEOUT_S = 180
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _start_and_time(workdir: Path, port: int) -> float:
@@ -48,7 +42,7 @@ def _start_and_time(workdir: Path, port: int) -> float:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        port = _free_port()
+        port = free_port()
         first = _start_and_time(workdir, port)
         second = _start_and_time(workdir, port)
     print(json.dumps({"bench": "serve_restart", "first_start_login_page_s": round(first, 2),

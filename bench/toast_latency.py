@@ -16,45 +16,27 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
 import psycopg
+from _common import ROOT, free_port, percentile, stop_process, throwaway_database
 
 EVENTS = 200
 OTHER_CLIENTS = 200
 EVENT_TIMEOUT_S = 10.0
 GAP_S = 0.01  # between events, so each one is measured on its own
-ROOT = Path(__file__).resolve().parents[1]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
-    return ordered[k]
-
-
-def prepare(url: str) -> dict:
+def prepare() -> dict:
     """Migrate, then create the users, tokens, case and rule the run needs."""
-    os.environ["DATABASE_URL"] = url
     from app.core import auth, database, migrations
-    from app.core.config import reset_settings
     from app.main import create_app
 
-    reset_settings()
-    database.close_pool()
     migrations.migrate_core()
     create_app()
 
@@ -159,28 +141,17 @@ async def measure(base: str, url: str, setup: dict, n: int, others: list[str]) -
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory(prefix="bmc-bench-") as tmp:
-        tmp_path = Path(tmp)
-        os.environ.update({"DATA_DIR": str(tmp_path / "var"), "LOG_FILE": str(tmp_path / "app.log"),
-                           "LOG_LEVEL": "WARNING", "SECRET_KEY": "bench-secret"})
-        os.environ.pop("DATABASE_URL", None)
-        from app.core import embedded
-
-        url = embedded.ensure_running(tmp_path / "pg", fast=True)
-        proc = None
+    proc = None
+    with throwaway_database("bmc-bench-") as tmp:
+        url = os.environ["DATABASE_URL"]
         try:
-            setup = prepare(url)
-            proc, base = start_server(url, tmp_path / "var")
+            setup = prepare()
+            proc, base = start_server(url, tmp / "server")
             idle = asyncio.run(measure(base, url, setup, EVENTS, []))
             loaded = asyncio.run(measure(base, url, setup, EVENTS, setup["others"]))
         finally:
             if proc is not None:
-                proc.terminate()
-                try:
-                    proc.wait(20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-            embedded.release((tmp_path / "pg" / "pgdata").resolve())
+                stop_process(proc, 20)
     print(json.dumps({
         "events": EVENTS, "other_clients": OTHER_CLIENTS,
         "p50_ms_idle": round(statistics.median(idle), 2), "p99_ms_idle": round(percentile(idle, 99), 2),

@@ -1,0 +1,89 @@
+"""Set-up shared by the benchmarks: a throwaway embedded PostgreSQL, ports, processes, percentiles.
+
+Imported by the scripts next to it (`python bench/x.py` puts `bench/` on sys.path); importing it
+also puts the project root on sys.path so the scripts can import `app`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+@contextmanager
+def throwaway_database(prefix: str) -> Iterator[Path]:
+    """A fresh embedded PostgreSQL in a new temporary directory (never ./var), app settings pointed at it.
+
+    Yields the temporary directory (DATA_DIR is `<tmp>/var`, DATABASE_URL is set in os.environ).
+    On exit closes the pool, lets go of the server (the last user stops it) and removes the directory.
+    Nothing is migrated: call `migrations.migrate_core()` / `migrate_cases()` / `create_app()`.
+    """
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    pgdata = None
+    try:
+        os.environ.pop("DATABASE_URL", None)
+        os.environ.update({"DATA_DIR": str(tmp / "var"), "LOG_FILE": str(tmp / "logs" / "app.log"),
+                           "SECRET_KEY": "bench-" + uuid.uuid4().hex, "LOG_LEVEL": "WARNING"})
+        from app.core import embedded
+        from app.core.config import reset_settings
+
+        reset_settings()
+        url = embedded.ensure_running(tmp / "var", fast=True)
+        pgdata = (tmp / "var" / "pgdata").resolve()
+        os.environ["DATABASE_URL"] = url
+        reset_settings()
+        yield tmp
+    finally:
+        from app.core import database, embedded
+
+        database.close_pool()
+        if pgdata is not None:
+            embedded.release(pgdata)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def migrate_cases() -> None:
+    """The core schema and the cases module's migrations only (no other module, no app start)."""
+    from app.core import migrations
+
+    migrations.migrate_core()
+    migrations.apply_migrations("sag", ROOT / "app" / "modules" / "sag" / "migrations")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop_process(proc: subprocess.Popen, wait_s: float, stdin_line: str | None = None) -> None:
+    """Ask a child to stop (a line on its stdin, else SIGTERM); kill it if it is not gone in `wait_s`."""
+    if proc.poll() is not None:
+        return
+    if stdin_line is not None:
+        proc.stdin.write(stdin_line)
+        proc.stdin.flush()
+    else:
+        proc.terminate()
+    try:
+        proc.wait(wait_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile `p` (0-100) of `values`."""
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]

@@ -58,7 +58,8 @@ def migrate_cases() -> None:
     from app.core import migrations
 
     migrations.migrate_core()
-    migrations.apply_migrations("sag", ROOT / "app" / "modules" / "sag" / "migrations")
+    sag = ROOT / "app" / "modules" / "sag"
+    migrations.apply_migrations("sag", sag / "migrations", functions_root=sag)
 
 
 def free_port() -> int:

@@ -126,6 +126,27 @@ def reset_settings() -> None:
     """Forget the cached settings (tests change the environment)."""
     get_settings.cache_clear()
     _secret_key.cache_clear()
+    _resolve_database_url.cache_clear()
+
+
+def database_url() -> str:
+    """The URL in use: DATABASE_URL, or the embedded cluster of the data directory (started if needed).
+
+    Here, below `app.core.database`, so that the pool and the migration runner (which
+    `database.execute_module_migration` calls) both reach it without importing each other.
+    """
+    settings = get_settings()
+    return _resolve_database_url(settings.database_url, settings.data_dir)
+
+
+@lru_cache(maxsize=4)
+def _resolve_database_url(url: str | None, data_dir: Path) -> str:
+    # Cached: attaching to the embedded cluster takes a file lock and a connection.
+    if url:
+        return url
+    from app.core import embedded  # its import locates the server binaries; only needed without DATABASE_URL
+
+    return embedded.ensure_running(data_dir)
 
 
 @lru_cache(maxsize=1)

@@ -1,11 +1,26 @@
 """SQL migration runner for the core and for modules.
 
-Migrations are files `NNN_name.sql` (001, 002, ...) in one folder per owner (`core`, or a
-module's name). Each is applied once, in order, in its own transaction, and recorded in
-`schema_migrations` with its checksum. A gap or a duplicate number, a badly named file,
-or an applied file whose text has changed is refused with a message naming the file.
+Two kinds of file per owner (`core`, or a module's name):
+- numbered migrations `NNN_name.sql` (001, 002, ...) in one folder: each applied once, in
+  order, in its own transaction, recorded in `schema_migrations` with its checksum. A gap
+  or a duplicate number, a badly named file, or an applied file whose text has changed is
+  refused with a message naming the file (unless the new text lists the old checksum as
+  superseded, see SUPERSEDES);
+- function files `functions/*.sql` (`app.core.function_files`): applied again whenever
+  their checksum differs from the one recorded in `schema_functions`.
+
+Order for one owner, because triggers need their functions and functions use tables:
+1. when migrations are pending, the changed function files are created first with
+   check_function_bodies off, so a trigger created by a pending migration finds its
+   function while the body may use tables that migration creates (a function whose
+   signature names such a table's type waits for step 3);
+2. the pending migrations;
+3. every changed function file again with its body checked, recorded in the same
+   transaction (all of them or none).
+
 A session-level advisory lock makes concurrent runners (two replicas starting at once)
-take turns: the second finds the work done.
+take turns: the second finds the work done. The runner uses its own connections, not
+`app.core.database`'s pool: that file offers `execute_module_migration`, which ends here.
 """
 
 from __future__ import annotations
@@ -16,11 +31,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 
-from app.core import database
+from app.core import function_files
+from app.core.config import database_url
 from app.core.errors import MigrationError
+from app.core.function_files import FunctionFile
 
 log = logging.getLogger("app.core.migrations")
 
@@ -28,6 +47,10 @@ CORE_DIR = Path(__file__).parent / "sql"
 # Any fixed number works; it only has to be the same in every process.
 MIGRATION_LOCK_KEY = 7_311_640_221
 FILE_PATTERN = re.compile(r"^(\d{3,})_([A-Za-z0-9_\-]+)\.sql$")
+# A migration rewritten after it was applied somewhere (functions moved out into function
+# files) lists the checksums of its earlier texts on lines `-- supersedes: <sha256>`; a
+# database that recorded one of them takes the new text as applied (its record is updated).
+SUPERSEDES = re.compile(r"^--\s*supersedes:\s*([0-9a-f]{64})\s*$", re.MULTILINE)
 
 BOOTSTRAP_SQL = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -56,6 +79,10 @@ class Migration:
     @property
     def checksum(self) -> str:
         return hashlib.sha256(self.sql.encode()).hexdigest()
+
+    def accepts(self, recorded: str) -> bool:
+        """True when a database that recorded checksum `recorded` for this file is up to date with it."""
+        return recorded == self.checksum or recorded in SUPERSEDES.findall(self.sql)
 
 
 def checksum_of(sql: str) -> str:
@@ -96,22 +123,37 @@ def _applied(conn: psycopg.Connection, owner: str) -> dict[str, dict]:
     return {r["name"]: r for r in rows}
 
 
-def applied_migrations(owner: str) -> list[dict]:
-    """What has been applied for `owner`, oldest first."""
+def connect() -> psycopg.Connection:
+    """A connection of the runner's own (autocommit), to the database the pool uses."""
+    return psycopg.connect(database_url(), autocommit=True, row_factory=dict_row)
+
+
+def read(sql: str, params: Any = None) -> list[dict]:
+    """Rows of a query on the bookkeeping tables; none before the runner first ran."""
     try:
-        return database.execute_query(
-            "SELECT name, version, checksum, applied_at FROM schema_migrations "
-            "WHERE owner = %s ORDER BY version NULLS LAST, applied_at",
-            (owner,),
-        )
+        with connect() as conn:
+            return conn.execute(sql, params).fetchall()
     except psycopg.errors.UndefinedTable:
         return []
 
 
+def applied_migrations(owner: str) -> list[dict]:
+    """What has been applied for `owner`, oldest first."""
+    return read("SELECT name, version, checksum, applied_at FROM schema_migrations "
+                "WHERE owner = %s ORDER BY version NULLS LAST, applied_at", (owner,))
+
+
+def applied_functions(owner: str) -> dict[str, str]:
+    """{function file name: checksum applied} for `owner`."""
+    rows = read("SELECT name, checksum FROM schema_functions WHERE owner = %s", (owner,))
+    return {r["name"]: r["checksum"] for r in rows}
+
+
 def _lock_connection() -> psycopg.Connection:
-    conn = database.connect(autocommit=True)
+    conn = connect()
     conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
     conn.execute(BOOTSTRAP_SQL)
+    conn.execute(function_files.BOOTSTRAP_SQL)
     return conn
 
 
@@ -145,37 +187,117 @@ def _apply_one(conn: psycopg.Connection, owner: str, migration: Migration,
     log.info("%s: applied migration %s", owner, migration.name)
 
 
-def apply_migrations(owner: str, directory: Path, checks: list[Check] | None = None) -> list[str]:
-    """Apply the pending migrations of `owner` from `directory`; return the names applied."""
-    migrations = discover(directory, owner)
+def apply_migrations(owner: str, directory: Path, checks: list[Check] | None = None,
+                     functions_root: Path | None = None, through: str | None = None) -> list[str]:
+    """Apply the pending migrations of `owner` from `directory` and the changed function files
+    found under `functions_root` (see the order above); return the migration names applied.
+
+    `through`: stop after the migration file with this checksum (`execute_module_migration`);
+    when that is not the last file, the function files are only created (step 1), not checked
+    or recorded: their bodies may use tables of the later files.
+    """
+    files = discover(directory, owner)
+    functions = function_files.discover(functions_root, owner)
+    checks = checks or []
+    partial = through is not None and bool(files) and files[-1].checksum != through
     done: list[str] = []
     conn = _lock_connection()
     try:
-        applied = _applied(conn, owner)
-        for migration in migrations:
-            previous = applied.get(migration.name)
-            if previous is not None:
-                if previous["checksum"] != migration.checksum:
-                    raise MigrationError(
-                        f"{owner}: migration {migration.name} was changed after it was applied "
-                        f"on {previous['applied_at']:%Y-%m-%d %H:%M}; add a new migration instead of editing it"
-                    )
-                continue
+        todo = _pending(conn, owner, files, through)
+        changed = _changed_functions(conn, owner, functions)
+        if todo and changed:
+            _create_functions(conn, owner, changed, checks, final=False)
+        for migration in todo:
+            _apply_one(conn, owner, migration, checks)
+            done.append(migration.name)
+        if changed and not partial:
+            _create_functions(conn, owner, changed, checks, final=True)
+    finally:
+        conn.close()
+    return done
+
+
+def _pending(conn: psycopg.Connection, owner: str, files: list[Migration], through: str | None) -> list[Migration]:
+    applied = _applied(conn, owner)
+    todo = []
+    for migration in files:
+        previous = applied.get(migration.name)
+        if previous is None:
             clash = [a for a in applied.values() if a["version"] == migration.version]
             if clash:
                 raise MigrationError(
                     f"{owner}: migration {migration.name} has number {migration.version:03d}, "
                     f"already used by the applied migration {clash[0]['name']}"
                 )
-            _apply_one(conn, owner, migration, checks or [])
-            done.append(migration.name)
-    finally:
-        conn.close()
-    return done
+            todo.append(migration)
+        elif previous["checksum"] != migration.checksum:
+            if not migration.accepts(previous["checksum"]):
+                raise MigrationError(
+                    f"{owner}: migration {migration.name} was changed after it was applied "
+                    f"on {previous['applied_at']:%Y-%m-%d %H:%M}; add a new migration instead of editing it"
+                )
+            conn.execute("UPDATE schema_migrations SET checksum = %s WHERE owner = %s AND name = %s",
+                         (migration.checksum, owner, migration.name))
+            log.info("%s: migration %s was rewritten; the applied text is listed as superseded", owner,
+                     migration.name)
+        if through is not None and migration.checksum == through:
+            break
+    return todo
+
+
+def _changed_functions(conn: psycopg.Connection, owner: str, functions: list[FunctionFile]) -> list[FunctionFile]:
+    recorded = {r["name"]: r["checksum"] for r in conn.execute(
+        "SELECT name, checksum FROM schema_functions WHERE owner = %s", (owner,)).fetchall()}
+    gone = sorted(set(recorded) - {f.name for f in functions})
+    if gone:
+        # Forgotten, so that the file, should it come back, is applied again. The function itself
+        # stays: dropping one is a migration's job (a trigger may still use it).
+        conn.execute("DELETE FROM schema_functions WHERE owner = %s AND name = ANY(%s)", (owner, gone))
+    return [f for f in functions if recorded.get(f.name) != f.checksum]
+
+
+def _create_functions(conn: psycopg.Connection, owner: str, files: list[FunctionFile], checks: list[Check],
+                      final: bool) -> None:
+    """Create the functions of `files` in one transaction with bodies unchecked; when `final`,
+    then run each file again with its body checked and record it."""
+    with conn.transaction():
+        conn.execute("SET LOCAL search_path TO public")
+        conn.execute("SET LOCAL check_function_bodies = off")
+        for f in files:
+            _run_checks(checks, conn, owner, f.sql, "before", f"function file {f.name}")
+            try:
+                with conn.transaction():
+                    conn.execute(f.sql)
+            except (psycopg.errors.UndefinedObject, psycopg.errors.UndefinedTable) as exc:
+                if final:
+                    raise _failed(owner, f, exc) from exc
+                continue  # its signature names a type a pending migration creates: made in the final pass
+            except psycopg.Error as exc:
+                raise _failed(owner, f, exc) from exc
+            _run_checks(checks, conn, owner, f.sql, "after", f"function file {f.name}")
+        if not final:
+            return
+        # Every function of the owner exists now, so each body can be checked against the others.
+        conn.execute("SET LOCAL check_function_bodies = on")
+        for f in files:
+            try:
+                with conn.transaction():
+                    conn.execute(f.sql)
+            except psycopg.Error as exc:
+                raise _failed(owner, f, exc) from exc
+            conn.execute(function_files.RECORD_SQL, (owner, f.name, f.checksum))
+    for f in files:
+        log.info("%s: applied function file %s", owner, f.name)
+
+
+def _failed(owner: str, f: FunctionFile, exc: psycopg.Error) -> MigrationError:
+    detail = exc.diag.message_primary or str(exc)
+    where = (exc.diag.context or "").strip().splitlines()
+    return MigrationError(f"{owner}: function file {f.name} failed: {detail}" + (f" ({where[0]})" if where else ""))
 
 
 def migrate_core() -> list[str]:
-    return apply_migrations("core", CORE_DIR)
+    return apply_migrations("core", CORE_DIR, functions_root=CORE_DIR)
 
 
 def pending(owner: str, directory: Path) -> list[str]:
@@ -209,22 +331,3 @@ def apply_script(owner: str, sql: str, checks: list[Check] | None = None) -> boo
     finally:
         conn.close()
     return True
-
-
-def module_checks_for(module_name: str) -> list[Check]:
-    """The checks a module's migrations must pass (table_prefix, catalog diff)."""
-    from app.core.modules import migrate
-
-    return migrate.checks_for(module_name)
-
-
-def apply_module_script(module_name: str, sql: str) -> bool:
-    """`execute_module_migration`: the module framework applies it (a script equal to one of the
-    module's migration files is recorded under that file's name)."""
-    from app.core.modules import migrate
-
-    try:
-        return migrate.apply_module_script(module_name, sql)
-    except MigrationError as exc:
-        logging.getLogger(f"app.modules.{module_name}").error("migration refused: %s", exc.message)
-        return False

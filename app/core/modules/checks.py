@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import psycopg
 
 from app.core.errors import MigrationError
+from app.core.sqltext import blank_literals
 
 BOOTSTRAP_SQL = """
 CREATE TABLE IF NOT EXISTS module_objects (
@@ -93,47 +94,6 @@ SCHEMAS = "SELECT nspname FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 
           "AND nspname !~ '^pg_(toast|temp)'"
 RELKIND_NAMES = {"r": "table", "p": "table", "v": "view", "m": "materialized view", "S": "sequence",
                  "f": "foreign table"}
-
-
-def blank_literals(sql: str) -> str:
-    """`sql` with comments, string literals and dollar-quoted bodies replaced by spaces."""
-    out: list[str] = []
-    i, n = 0, len(sql)
-    while i < n:
-        ch = sql[i]
-        if sql.startswith("--", i):
-            j = sql.find("\n", i)
-            j = n if j < 0 else j
-        elif sql.startswith("/*", i):
-            depth, j = 1, i + 2
-            while j < n and depth:
-                if sql.startswith("/*", j):
-                    depth, j = depth + 1, j + 2
-                elif sql.startswith("*/", j):
-                    depth, j = depth - 1, j + 2
-                else:
-                    j += 1
-        elif ch == "'":
-            j = i + 1
-            while j < n:
-                if sql[j] == "'" and sql.startswith("''", j):
-                    j += 2
-                elif sql[j] == "'":
-                    j += 1
-                    break
-                else:
-                    j += 1
-        elif ch == "$" and (m := re.match(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$", sql[i:])):
-            tag = m.group(0)
-            end = sql.find(tag, i + len(tag))
-            j = n if end < 0 else end + len(tag)
-        else:
-            out.append(ch)
-            i += 1
-            continue
-        out.append(" " * (j - i))
-        i = j
-    return "".join(out)
 
 
 def _unquote(name: str) -> tuple[str | None, str]:

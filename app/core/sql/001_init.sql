@@ -1,14 +1,8 @@
+-- Rewritten when its functions moved to function files (functions/*.sql); a database
+-- that applied the earlier text below is up to date (see docs/development.md).
+-- supersedes: 701e3fb0ede777a4619d0b660af6d376a9015a6905084be5ffa21592060f824c
 -- Core schema: users, customers, notification preferences, sessions, API tokens,
 -- login throttling and module state.
-
--- Shared by every mutable table: keeps updated_at true whatever code path writes the row.
-CREATE OR REPLACE FUNCTION set_updated_at() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    NEW.updated_at := now();
-    RETURN NEW;
-END;
-$$;
 
 CREATE TABLE users (
     id              SERIAL PRIMARY KEY,
@@ -71,13 +65,6 @@ CREATE TRIGGER user_notification_preferences_set_updated_at BEFORE UPDATE ON use
     FOR EACH ROW EXECUTE FUNCTION set_updated_at();
 
 -- Every user gets a preferences row with the defaults, however the user was created.
-CREATE OR REPLACE FUNCTION create_default_notification_preferences() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO user_notification_preferences (user_id) VALUES (NEW.id) ON CONFLICT DO NOTHING;
-    RETURN NEW;
-END;
-$$;
 CREATE TRIGGER users_default_preferences AFTER INSERT ON users
     FOR EACH ROW EXECUTE FUNCTION create_default_notification_preferences();
 
@@ -136,12 +123,5 @@ CREATE TRIGGER module_state_set_updated_at BEFORE UPDATE ON module_state
     FOR EACH ROW EXECUTE FUNCTION set_updated_at();
 
 -- Tell every app process at once that a module was switched on or off.
-CREATE OR REPLACE FUNCTION notify_module_state() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('bmc_module_state', COALESCE(NEW.name, OLD.name));
-    RETURN NULL;
-END;
-$$;
 CREATE TRIGGER module_state_notify AFTER INSERT OR UPDATE OR DELETE ON module_state
     FOR EACH ROW EXECUTE FUNCTION notify_module_state();

@@ -1,3 +1,6 @@
+-- Rewritten when its functions moved to function files (functions/*.sql); a database
+-- that applied the earlier text below is up to date (see docs/development.md).
+-- supersedes: 984548384e1783bac8c05481dbd9eab0691f1ecd5320858d993981ce539ee646
 -- Cases (sager): statuses, cases, status history.
 
 -- Trigram matching makes the case list's text search (ILIKE '%word%') use an index.
@@ -56,63 +59,11 @@ CREATE TABLE sag_status_history (
 );
 CREATE INDEX sag_status_history_sag_idx ON sag_status_history (sag_id, changed_at);
 
--- The acting user reaches triggers through the transaction-local setting bmc.user_id
--- (set by app.core.database); NULL when the change comes from psql or a script.
-CREATE OR REPLACE FUNCTION sag_acting_user() RETURNS INTEGER
-LANGUAGE sql STABLE AS $$
-    SELECT NULLIF(current_setting('bmc.user_id', true), '')::integer
-$$;
-
--- Keeps closed_at true to the status on every write (not only when status is in the SET
--- list), fills created_by from the acting user and bumps the version.
-CREATE OR REPLACE FUNCTION sag_track_status() RETURNS trigger
-LANGUAGE plpgsql AS $$
-DECLARE
-    closed BOOLEAN;
-BEGIN
-    SELECT is_closed INTO closed FROM sag_statuses WHERE key = NEW.status;
-    -- Moving between two closed statuses (resolved -> closed) keeps the first closing time.
-    IF closed THEN
-        IF NEW.closed_at IS NULL THEN
-            NEW.closed_at := now();
-        END IF;
-    ELSE
-        NEW.closed_at := NULL;
-    END IF;
-    IF TG_OP = 'INSERT' THEN
-        IF NEW.created_by IS NULL THEN
-            NEW.created_by := sag_acting_user();
-        END IF;
-        NEW.version := 1;
-    ELSIF ROW(NEW.title, NEW.description, NEW.customer_id, NEW.status, NEW.priority, NEW.assigned_to,
-              NEW.deadline)
-          IS DISTINCT FROM ROW(OLD.title, OLD.description, OLD.customer_id, OLD.status, OLD.priority,
-                               OLD.assigned_to, OLD.deadline) THEN
-        NEW.version := OLD.version + 1;
-    ELSE
-        NEW.version := OLD.version;
-    END IF;
-    RETURN NEW;
-END;
-$$;
+-- closed_at, created_by and version kept true on every write; each status change recorded
+-- in sag_status_history (functions in cases/functions/).
 CREATE TRIGGER sag_sager_track_status BEFORE INSERT OR UPDATE ON sag_sager
     FOR EACH ROW EXECUTE FUNCTION sag_track_status();
 
-CREATE OR REPLACE FUNCTION sag_record_status_history() RETURNS trigger
-LANGUAGE plpgsql AS $$
-DECLARE
-    note VARCHAR(500) := left(NULLIF(current_setting('sag.status_note', true), ''), 500);
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO sag_status_history (sag_id, from_status, to_status, changed_by, note)
-        VALUES (NEW.id, NULL, NEW.status, COALESCE(sag_acting_user(), NEW.created_by), note);
-    ELSIF NEW.status IS DISTINCT FROM OLD.status THEN
-        INSERT INTO sag_status_history (sag_id, from_status, to_status, changed_by, note)
-        VALUES (NEW.id, OLD.status, NEW.status, sag_acting_user(), note);
-    END IF;
-    RETURN NULL;
-END;
-$$;
 CREATE TRIGGER sag_sager_status_history AFTER INSERT OR UPDATE OF status ON sag_sager
     FOR EACH ROW EXECUTE FUNCTION sag_record_status_history();
 

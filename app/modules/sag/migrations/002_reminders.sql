@@ -1,3 +1,6 @@
+-- Rewritten when its functions moved to function files (functions/*.sql); a database
+-- that applied the earlier text below is up to date (see docs/development.md).
+-- supersedes: 9547cda55166c0b68a8c592b39fb3692686c3d0a1578669d977b8f385175c1fc
 -- Reminder engine: rules, the event queue, delivery logs and rate-limit windows, plus the
 -- triggers that enqueue and (re)schedule events in the same transaction as the change.
 --
@@ -164,244 +167,15 @@ CREATE TABLE sag_reminder_rate (
 );
 
 -- ---------------------------------------------------------------------------------------
--- Functions shared by the worker and the preview
-
--- End of the quiet period `p_now` falls in (in the user's zone), or NULL when not quiet.
--- Handles periods over midnight (22:00-07:00); DST is PostgreSQL's zone arithmetic.
-CREATE OR REPLACE FUNCTION sag_quiet_until(p_tz TEXT, p_start TIME, p_end TIME, p_now TIMESTAMPTZ)
-RETURNS TIMESTAMPTZ LANGUAGE sql STABLE AS $$
-    SELECT CASE
-        WHEN p_start IS NULL OR p_end IS NULL OR p_start = p_end THEN NULL
-        WHEN p_start < p_end THEN
-            CASE WHEN lt::time >= p_start AND lt::time < p_end THEN (lt::date + p_end) AT TIME ZONE p_tz END
-        WHEN lt::time >= p_start THEN ((lt::date + 1) + p_end) AT TIME ZONE p_tz
-        WHEN lt::time < p_end THEN (lt::date + p_end) AT TIME ZONE p_tz
-    END
-    FROM (SELECT CASE WHEN p_start IS NULL THEN NULL ELSE p_now AT TIME ZONE p_tz END AS lt) AS local_now
-$$;
-
--- Recipients of one firing, resolved now (so a re-assigned case reminds the new assignee),
--- one row per user (deduplicated) plus one per external address.
--- p_target: snooze events go to that user only. p_escalate_role: add that role's users.
-CREATE OR REPLACE FUNCTION sag_reminder_recipients(
-    p_recipients JSONB, p_assigned INTEGER, p_created INTEGER, p_target INTEGER, p_escalate_role TEXT)
-RETURNS TABLE (user_id INTEGER, email TEXT, escalated BOOLEAN) LANGUAGE sql STABLE AS $$
-    SELECT u.id, u.email::text, bool_and(c.esc)
-    FROM (
-        SELECT p_target, FALSE WHERE p_target IS NOT NULL
-        UNION ALL
-        SELECT p_assigned, FALSE WHERE p_target IS NULL AND (p_recipients->>'assignee')::boolean
-        UNION ALL
-        SELECT p_created, FALSE WHERE p_target IS NULL AND (p_recipients->>'creator')::boolean
-        UNION ALL
-        SELECT x::integer, FALSE
-        FROM jsonb_array_elements_text(CASE WHEN p_target IS NULL AND jsonb_typeof(p_recipients->'users') = 'array'
-                                            THEN p_recipients->'users' ELSE '[]'::jsonb END) AS x
-        UNION ALL
-        SELECT ru.id, FALSE FROM users ru
-        WHERE p_target IS NULL AND ru.active AND jsonb_typeof(p_recipients->'roles') = 'array'
-          AND p_recipients->'roles' ? ru.role
-        UNION ALL
-        SELECT eu.id, TRUE FROM users eu WHERE p_escalate_role IS NOT NULL AND eu.active AND eu.role = p_escalate_role
-    ) AS c (uid, esc)
-    JOIN users u ON u.id = c.uid AND u.active
-    GROUP BY u.id, u.email
-    UNION ALL
-    SELECT DISTINCT NULL::integer, lower(x), FALSE
-    FROM jsonb_array_elements_text(CASE WHEN p_target IS NULL AND jsonb_typeof(p_recipients->'emails') = 'array'
-                                        THEN p_recipients->'emails' ELSE '[]'::jsonb END) AS x
-$$;
-
--- Where a batch of rendered firings goes: one row per recipient and channel, resolved now,
--- leaving out users who acknowledged the rule for the case since its last status change, with
--- each channel's preference and quiet-hours end. Rows a retried event already wrote are not
--- filtered here (an anti-join against the whole log table per batch); the log insert skips them
--- on its unique key, and the rate reservation then counts them twice, which only errs on the
--- side of fewer pushes.
--- The firings come as parallel arrays (event ids, titles, messages, escalate flags). The worker
--- calls it twice per batch (reserve the rate limit, then write).
-CREATE OR REPLACE FUNCTION sag_reminder_destinations(
-    p_ids BIGINT[], p_titles TEXT[], p_messages TEXT[], p_escalate BOOLEAN[], p_now TIMESTAMPTZ,
-    p_default_max INTEGER)
-RETURNS TABLE (event_id BIGINT, user_id INTEGER, email TEXT, escalated BOOLEAN, recipient TEXT, channel TEXT,
-               title TEXT, message TEXT, priority TEXT, reminder_id INTEGER, sag_id INTEGER, enabled BOOLEAN,
-               quiet_until TIMESTAMPTZ, cap INTEGER)
-LANGUAGE sql STABLE AS $$
-    WITH items AS (
-        SELECT * FROM unnest(p_ids, p_titles, p_messages, p_escalate) AS i (event_id, title, message, escalate)
-    ), ev AS (
-        SELECT it.event_id, it.title, it.message, it.escalate, q.reminder_id, q.sag_id, q.target_user_id,
-               q.trigger_type, r.recipients, r.channels, r.priority, r.escalate_role, s.assigned_to, s.created_by,
-               (SELECT max(h.changed_at) FROM sag_status_history h WHERE h.sag_id = q.sag_id) AS status_changed_at
-        FROM items it
-        JOIN sag_reminder_queue q ON q.id = it.event_id
-        JOIN sag_reminders r ON r.id = q.reminder_id
-        JOIN sag_sager s ON s.id = q.sag_id
-    ), rcp AS (
-        SELECT ev.event_id, x.user_id, x.email, x.escalated,
-               CASE WHEN x.user_id IS NULL THEN 'e:' || x.email ELSE 'u:' || x.user_id END AS recipient
-        FROM ev
-        CROSS JOIN LATERAL sag_reminder_recipients(ev.recipients, ev.assigned_to, ev.created_by, ev.target_user_id,
-                                                   CASE WHEN ev.escalate THEN ev.escalate_role END) AS x
-        WHERE x.user_id IS NULL OR NOT EXISTS (
-            SELECT 1 FROM sag_reminder_logs a
-            WHERE a.rule_id = ev.reminder_id AND a.sag_id = ev.sag_id AND a.user_id = x.user_id
-              AND a.acknowledged_at IS NOT NULL
-              AND a.acknowledged_at > COALESCE(ev.status_changed_at, '-infinity'::timestamptz))
-    )
-    SELECT rcp.event_id, rcp.user_id, rcp.email, rcp.escalated, rcp.recipient, ch.channel,
-           ev.title, ev.message, ev.priority, ev.reminder_id, ev.sag_id,
-           CASE WHEN rcp.user_id IS NULL THEN TRUE
-                ELSE COALESCE((p.trigger_overrides->ev.trigger_type->>ch.channel)::boolean,
-                              CASE ch.channel WHEN 'in_app' THEN p.in_app_enabled ELSE p.email_enabled END,
-                              TRUE)
-           END,
-           CASE WHEN ch.channel = 'email' AND rcp.user_id IS NOT NULL
-                THEN sag_quiet_until(u.timezone, p.quiet_hours_start, p.quiet_hours_end, p_now) END,
-           COALESCE(p.max_per_hour, p_default_max)
-    FROM rcp
-    JOIN ev ON ev.event_id = rcp.event_id
-    CROSS JOIN LATERAL unnest(ev.channels) AS ch (channel)
-    LEFT JOIN users u ON u.id = rcp.user_id
-    LEFT JOIN user_notification_preferences p ON p.user_id = rcp.user_id
-    WHERE rcp.user_id IS NOT NULL OR ch.channel = 'email'
-$$;
-
--- Claim a batch: due pending events plus processing events whose worker's lease expired
--- (a crashed worker's batch is taken over). SKIP LOCKED lets any number of workers claim at once.
--- NO KEY UPDATE: the key-share locks that log inserts take on their event (foreign key) must not
--- make a claimer skip an event, e.g. one whose dead worker's backend has not yet gone away.
-CREATE OR REPLACE FUNCTION sag_claim_reminder_events(
-    p_worker TEXT, p_limit INTEGER, p_lease_s DOUBLE PRECISION, p_now TIMESTAMPTZ)
-RETURNS SETOF sag_reminder_queue LANGUAGE plpgsql AS $$
-BEGIN
-    -- Status-change firings waiting in the inbox become queue rows (due at their change time).
-    -- The inbox has no index: the oldest firings are picked from a scan and deleted by ctid
-    -- (inbox rows are never updated, and the row lock keeps the ctid ours until the delete).
-    WITH picked AS (
-        SELECT ctid FROM sag_reminder_inbox ORDER BY id LIMIT p_limit FOR UPDATE SKIP LOCKED
-    ), moved AS (
-        DELETE FROM sag_reminder_inbox
-        WHERE ctid = ANY (ARRAY(SELECT ctid FROM picked))
-        RETURNING reminder_id, sag_id, event_data, created_at, id
-    )
-    INSERT INTO sag_reminder_queue (reminder_id, sag_id, kind, trigger_type, event_data, scheduled_for,
-                                    created_at, updated_at)
-    SELECT reminder_id, sag_id, 'rule', 'status_change', event_data, created_at, created_at, created_at
-    FROM moved ORDER BY id;
-
-    RETURN QUERY
-    WITH due AS (
-        SELECT id FROM sag_reminder_queue
-        WHERE status = 'pending' AND scheduled_for <= p_now
-        ORDER BY scheduled_for
-        LIMIT p_limit
-        FOR NO KEY UPDATE SKIP LOCKED
-    ), expired AS (
-        SELECT id FROM sag_reminder_queue
-        WHERE status = 'processing' AND lease_expires_at < p_now
-        ORDER BY lease_expires_at
-        LIMIT p_limit
-        FOR NO KEY UPDATE SKIP LOCKED
-    )
-    UPDATE sag_reminder_queue q
-    SET status = 'processing', lease_owner = p_worker,
-        lease_expires_at = p_now + make_interval(secs => p_lease_s),
-        attempts = q.attempts + 1, updated_at = p_now
-    WHERE q.id IN (SELECT id FROM due UNION ALL SELECT id FROM expired)
-    RETURNING q.*;
-END;
-$$;
-
--- ---------------------------------------------------------------------------------------
--- Triggers
+-- Triggers (their functions, and those the worker and the preview call, are in
+-- reminders/functions/, one file each)
 
 -- Workers LISTEN on sag_reminder_queue. Whatever queues an event that may be due now
 -- notifies (one notification per transaction); an idle worker also re-reads the next due
 -- time at least every second, which covers events queued for later.
 
--- Deadline events for the given cases and rules: at deadline - offset (or now when that has
--- passed but the deadline has not), skipping firings already sent for the same deadline.
-CREATE OR REPLACE FUNCTION sag_schedule_deadlines(p_case_ids INTEGER[], p_rule_id INTEGER)
-RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO sag_reminder_queue (reminder_id, sag_id, kind, trigger_type, event_data, dedup_key, scheduled_for)
-    SELECT r.id, s.id, 'rule', 'deadline',
-           jsonb_build_object('deadline', s.deadline, 'offset_minutes', (r.trigger_config->>'offset_minutes')::int),
-           'deadline:' || r.id || ':' || s.id,
-           greatest(s.deadline - make_interval(mins => (r.trigger_config->>'offset_minutes')::int), now())
-    FROM sag_reminders r
-    JOIN sag_sager s ON (r.sag_id IS NULL OR r.sag_id = s.id)
-    WHERE r.active AND r.trigger_type = 'deadline'
-      AND (p_rule_id IS NULL OR r.id = p_rule_id)
-      AND (p_case_ids IS NULL OR s.id = ANY (p_case_ids))
-      AND s.closed_at IS NULL AND s.deadline IS NOT NULL AND s.deadline > now()
-      AND NOT EXISTS (
-          SELECT 1 FROM sag_reminder_queue d
-          WHERE d.sag_id = s.id AND d.reminder_id = r.id AND d.trigger_type = 'deadline'
-            AND NOT (d.kind = 'rule' AND d.trigger_type = 'status_change')
-            AND d.status IN ('sent', 'processing', 'pending')
-            AND (d.event_data->>'deadline')::timestamptz = s.deadline
-            AND (d.event_data->>'offset_minutes')::int = (r.trigger_config->>'offset_minutes')::int)
-    ON CONFLICT (dedup_key) WHERE status = 'pending' AND dedup_key IS NOT NULL DO NOTHING;
-    IF FOUND THEN
-        PERFORM pg_notify('sag_reminder_queue', '');
-    END IF;
-END;
-$$;
-
--- The cases' reminder trigger, one function for both of its jobs:
--- * a status change enqueues the matching active status_change rules (case-specific and
---   global) in the same transaction; a new case counts as a change from nothing into its
---   first status;
--- * closing a case cancels its pending time-based events (status-change events still fire);
---   a deadline change or reopening reschedules the deadline events.
--- One row trigger with one WHEN clause rather than a trigger per job: the server prepares a
--- trigger's WHEN clause afresh for every UPDATE statement, and with two triggers that was
--- a large share of what the reminders added to each status update. Edits that touch neither
--- status, deadline nor closing never enter PL/pgSQL. (closed_at follows the status, but is
--- tested too: a status reconfigured as closed closes a case on its next edit.)
-CREATE OR REPLACE FUNCTION sag_cases_reminders() RETURNS trigger
-LANGUAGE plpgsql AS $$
-DECLARE
-    old_status VARCHAR(32) := CASE WHEN TG_OP = 'UPDATE' THEN OLD.status END;
-    notified TEXT;
-BEGIN
-    IF TG_OP = 'INSERT' OR OLD.status IS DISTINCT FROM NEW.status THEN
-        INSERT INTO sag_reminder_inbox (reminder_id, sag_id, event_data)
-        SELECT r.id, NEW.id, jsonb_build_object('from', old_status, 'to', NEW.status,
-                                                'changed_by', sag_acting_user())
-        FROM sag_reminders r
-        WHERE r.active AND r.trigger_type = 'status_change'
-          AND (r.sag_id IS NULL OR r.sag_id = NEW.id)
-          AND (r.from_status IS NULL OR r.from_status = old_status)
-          AND (r.to_status IS NULL OR r.to_status = NEW.status);
-        IF FOUND THEN
-            -- An assignment is evaluated as a plain expression; PERFORM would run a whole
-            -- query (about 1 us more per status update). The server sends repeated
-            -- notifications of one transaction (same channel and payload) once, at commit.
-            notified := pg_notify('sag_reminder_queue', '')::text;
-        END IF;
-    END IF;
-
-    IF TG_OP = 'UPDATE' AND NEW.closed_at IS NOT NULL AND OLD.closed_at IS NULL THEN
-        UPDATE sag_reminder_queue
-        SET status = 'cancelled', last_error = 'case closed', processed_at = now(), updated_at = now()
-        WHERE sag_id = NEW.id AND status = 'pending' AND NOT (kind = 'rule' AND trigger_type = 'status_change');
-    ELSIF NEW.closed_at IS NULL
-          AND ((TG_OP = 'INSERT' AND NEW.deadline IS NOT NULL)
-               OR (TG_OP = 'UPDATE' AND (OLD.deadline IS DISTINCT FROM NEW.deadline OR OLD.closed_at IS NOT NULL))) THEN
-        IF TG_OP = 'UPDATE' THEN
-            UPDATE sag_reminder_queue
-            SET status = 'cancelled', last_error = 'deadline changed', processed_at = now(), updated_at = now()
-            WHERE sag_id = NEW.id AND status = 'pending' AND NOT (kind = 'rule' AND trigger_type = 'status_change')
-              AND kind = 'rule' AND trigger_type = 'deadline';
-        END IF;
-        PERFORM sag_schedule_deadlines(ARRAY[NEW.id], NULL);
-    END IF;
-    RETURN NULL;
-END;
-$$;
+-- Status changes enqueue status_change rules; closing, reopening and deadline changes
+-- cancel or reschedule time-based events (reminders/functions/sag_cases_reminders.sql).
 CREATE TRIGGER sag_sager_schedule_reminders AFTER UPDATE ON sag_sager
     FOR EACH ROW
     WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.deadline IS DISTINCT FROM NEW.deadline
@@ -410,38 +184,7 @@ CREATE TRIGGER sag_sager_schedule_reminders AFTER UPDATE ON sag_sager
 CREATE TRIGGER sag_sager_schedule_reminders_insert AFTER INSERT ON sag_sager
     FOR EACH ROW EXECUTE FUNCTION sag_cases_reminders();
 
--- Rule changes: deleting or deactivating cancels everything pending for the rule; creating or
--- changing its trigger (re)schedules: deadline events per case, or the next tick at next_run_at.
-CREATE OR REPLACE FUNCTION sag_reminders_schedule() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'DELETE' OR NOT NEW.active THEN
-        UPDATE sag_reminder_queue
-        SET status = 'cancelled', processed_at = now(), updated_at = now(),
-            last_error = CASE WHEN TG_OP = 'DELETE' THEN 'rule deleted' ELSE 'rule deactivated' END
-        WHERE reminder_id = OLD.id AND status = 'pending' AND NOT (kind = 'rule' AND trigger_type = 'status_change');
-        RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NULL END;
-    END IF;
-
-    UPDATE sag_reminder_queue
-    SET status = 'cancelled', last_error = 'rule rescheduled', processed_at = now(), updated_at = now()
-    WHERE reminder_id = NEW.id AND status = 'pending' AND NOT (kind = 'rule' AND trigger_type = 'status_change')
-      AND (kind = 'tick' OR (kind = 'rule' AND trigger_type = 'deadline')
-           OR (TG_OP = 'UPDATE' AND (OLD.trigger_type, OLD.trigger_config, OLD.sag_id)
-                                    IS DISTINCT FROM (NEW.trigger_type, NEW.trigger_config, NEW.sag_id)));
-
-    IF NEW.trigger_type = 'deadline' THEN
-        PERFORM sag_schedule_deadlines(NULL, NEW.id);
-    ELSIF NEW.trigger_type IN ('scheduled', 'recurring', 'inactivity') AND NEW.next_run_at IS NOT NULL THEN
-        INSERT INTO sag_reminder_queue (reminder_id, sag_id, kind, trigger_type, event_data, dedup_key, scheduled_for)
-        VALUES (NEW.id, NEW.sag_id, 'tick', NEW.trigger_type,
-                jsonb_build_object('prev', NEW.last_run_at), 'tick:' || NEW.id, NEW.next_run_at)
-        ON CONFLICT (dedup_key) WHERE status = 'pending' AND dedup_key IS NOT NULL DO NOTHING;
-        PERFORM pg_notify('sag_reminder_queue', '');
-    END IF;
-    RETURN NULL;
-END;
-$$;
+-- Rule changes cancel or (re)schedule the rule's events (reminders/functions/sag_reminders_schedule.sql).
 CREATE TRIGGER sag_reminders_schedule_insert AFTER INSERT ON sag_reminders
     FOR EACH ROW EXECUTE FUNCTION sag_reminders_schedule();
 CREATE TRIGGER sag_reminders_schedule_update AFTER UPDATE ON sag_reminders
@@ -454,40 +197,12 @@ CREATE TRIGGER sag_reminders_schedule_update AFTER UPDATE ON sag_reminders
 CREATE TRIGGER sag_reminders_cancel_on_delete BEFORE DELETE ON sag_reminders
     FOR EACH ROW EXECUTE FUNCTION sag_reminders_schedule();
 
--- The browser contract: every delivered in-app row, and every interaction change, is pushed
--- on channel bmc_user_notifications as {"user_id", "log_id", "event": "reminder"|"update", ...}
--- from inside the writing transaction.
-CREATE OR REPLACE FUNCTION sag_reminder_logs_notify_insert() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('bmc_user_notifications',
-                      json_build_object('user_id', n.user_id, 'log_id', n.id, 'event', 'reminder',
-                                        'sag_id', n.sag_id, 'priority', n.priority)::text)
-    FROM new_logs n
-    WHERE n.channel = 'in_app' AND n.status = 'sent' AND n.user_id IS NOT NULL;
-    RETURN NULL;
-END;
-$$;
+-- The browser contract: each delivered in-app row and each interaction change is pushed on
+-- bmc_user_notifications from inside the writing transaction (reminders/functions/).
 CREATE TRIGGER sag_reminder_logs_notify_insert AFTER INSERT ON sag_reminder_logs
     REFERENCING NEW TABLE AS new_logs
     FOR EACH STATEMENT EXECUTE FUNCTION sag_reminder_logs_notify_insert();
 
-CREATE OR REPLACE FUNCTION sag_reminder_logs_notify_update() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('bmc_user_notifications',
-                      json_build_object('user_id', n.user_id, 'log_id', n.id,
-                                        'event', CASE WHEN n.channel = 'in_app' AND n.status = 'sent'
-                                                           AND o.status <> 'sent' THEN 'reminder' ELSE 'update' END,
-                                        'channel', n.channel)::text)
-    FROM new_logs n JOIN old_logs o ON o.id = n.id
-    WHERE n.user_id IS NOT NULL
-      AND ((n.channel = 'in_app' AND n.status = 'sent' AND o.status <> 'sent')
-           OR (n.seen_at, n.clicked_at, n.dismissed_at, n.snoozed_until, n.acknowledged_at)
-              IS DISTINCT FROM (o.seen_at, o.clicked_at, o.dismissed_at, o.snoozed_until, o.acknowledged_at));
-    RETURN NULL;
-END;
-$$;
 CREATE TRIGGER sag_reminder_logs_notify_update AFTER UPDATE ON sag_reminder_logs
     REFERENCING OLD TABLE AS old_logs NEW TABLE AS new_logs
     FOR EACH STATEMENT EXECUTE FUNCTION sag_reminder_logs_notify_update();

@@ -1,0 +1,14 @@
+-- The browser contract: every delivered in-app row, and every interaction change, is pushed
+-- on channel bmc_user_notifications as {"user_id", "log_id", "event": "reminder"|"update", ...}
+-- from inside the writing transaction.
+CREATE OR REPLACE FUNCTION sag_reminder_logs_notify_insert() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('bmc_user_notifications',
+                      json_build_object('user_id', n.user_id, 'log_id', n.id, 'event', 'reminder',
+                                        'sag_id', n.sag_id, 'priority', n.priority)::text)
+    FROM new_logs n
+    WHERE n.channel = 'in_app' AND n.status = 'sent' AND n.user_id IS NOT NULL;
+    RETURN NULL;
+END;
+$$;

@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: run test lint demo bench clean-venv
+.PHONY: run test lint demo bench schema clean-venv
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "BMC Hub needs Python 3.11 or newer (python3.11, python3.12, ...)"; exit 1; }
@@ -34,6 +34,10 @@ test: $(VENV)/.installed-dev
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
+
+# Rewrite tests/schema.sql, the schema snapshot, after changing a migration or a function file.
+schema: $(VENV)/.installed-dev
+	$(BIN)/python scripts/dump_schema.py
 
 demo: $(VENV)/.installed
 	$(BIN)/bmc-hub demo

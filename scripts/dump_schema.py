@@ -37,7 +37,7 @@ def main() -> int:
             embedded.release((tmp / "pgdata").resolve())
             shutil.rmtree(tmp, ignore_errors=True)
     schema_snapshot.SNAPSHOT.write_text(text)
-    print(f"wrote {schema_snapshot.SNAPSHOT.relative_to(Path.cwd()) if schema_snapshot.SNAPSHOT.is_relative_to(Path.cwd()) else schema_snapshot.SNAPSHOT}")
+    print(f"wrote {schema_snapshot.SNAPSHOT}")
     return 0
 
 

@@ -270,3 +270,19 @@ def test_execute_module_migration_of_a_file_with_a_trigger_creates_the_function_
     assert set(migrations.applied_functions(name)) == {"functions/on_a.sql"}
     execute_update(f"INSERT INTO {name}_a VALUES (5)")
     assert execute_query(f"SELECT id FROM {name}_b") == [{"id": 5}]  # noqa: S608
+
+
+def test_purging_a_module_forgets_its_function_files_so_enabling_reinstalls_them(modules_root):
+    from app.core.modules import purge
+    from app.main import create_app
+
+    name = write_module(modules_root, "fnpurge", files={
+        "functions/answer.sql":
+            "CREATE OR REPLACE FUNCTION %(name)s_answer() RETURNS int LANGUAGE sql AS $$ SELECT 3 $$;"})
+    assert create_app().state.modules.records[name].state == "enabled"
+    purge.execute(purge.plan(name, []))
+    assert migrations.applied_functions(name) == {}
+    assert not execute_query("SELECT 1 FROM pg_proc WHERE proname = %s", (f"{name}_answer",))
+    execute_update("UPDATE module_state SET enabled = true WHERE name = %s", (name,))
+    assert create_app().state.modules.records[name].state == "enabled"
+    assert _answer(f"{name}_answer") == 3

@@ -1,9 +1,10 @@
 """`bmc-hub modules purge NAME`: remove a module's database objects and records.
 
 Disabling keeps a module's data; purging drops it: the tables, views, sequences, types
-and functions the module's migrations created (recorded in `module_objects`), anything
-else carrying its table_prefix, its rows in `schema_migrations`, and its state (kept as
-"disabled" while the folder exists, so the next start does not reinstall it).
+and functions the module's migrations and function files created (recorded in
+`module_objects`), anything else carrying its table_prefix, its rows in `schema_migrations`
+and `schema_functions`, and its state (kept as "disabled" while the folder exists, so the
+next start does not reinstall it).
 It works from the database alone, so a module whose folder is already gone can be purged.
 """
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import sql
 
-from app.core import database
+from app.core import database, function_files
 from app.core.errors import Conflict, NotFound
 from app.core.modules import manifest as mf
 
@@ -68,6 +69,7 @@ def plan(name: str, wanted_dependents: list[str]) -> Plan:
     manifest = mf.discover().get(name)
     prefix = manifest.table_prefix if manifest is not None and manifest.valid else ""
     database.execute_script(ENSURE_OBJECTS_TABLE)
+    database.execute_script(function_files.BOOTSTRAP_SQL)
     params = {"owner": name, "prefix": prefix}
     relations = database.execute_query(RELATIONS, params)
     functions = database.execute_query(FUNCTIONS, params)
@@ -99,6 +101,7 @@ def plan(name: str, wanted_dependents: list[str]) -> Plan:
         p.statements.append(sql.SQL("DROP TYPE IF EXISTS {} CASCADE").format(
             sql.SQL(", ").join(sql.Identifier(t["name"]) for t in types)))
     p.statements.append(sql.SQL("DELETE FROM schema_migrations WHERE owner = {}").format(sql.Literal(name)))
+    p.statements.append(sql.SQL("DELETE FROM schema_functions WHERE owner = {}").format(sql.Literal(name)))
     p.statements.append(sql.SQL("DELETE FROM module_objects WHERE owner = {}").format(sql.Literal(name)))
     if manifest is not None:
         p.statements.append(sql.SQL(

@@ -26,6 +26,3 @@ def test_the_migrations_and_function_files_make_the_committed_schema(pg_server):
         pytest.fail("the schema differs from tests/schema.sql; review the diff and run `make schema` to accept it:\n"
                     + diff, pytrace=False)
 
-
-def test_the_snapshot_is_stable_between_two_builds(pg_server):
-    assert schema_snapshot.build(pg_server) == schema_snapshot.build(pg_server)

@@ -158,6 +158,8 @@ def test_a_failing_function_file_leaves_the_others_unchanged(tmp_path):
      r"holds `CREATE TRIGGER"),
     ("CREATE FUNCTION %(o)s_f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;", r"write CREATE OR REPLACE"),
     ("-- only a comment\n", r"holds no CREATE OR REPLACE FUNCTION"),
+    ("CREATE OR REPLACE FUNCTION %(o)s_f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;",
+     r"write the body as a \$\$-quoted string"),
 ])
 def test_a_function_file_holding_something_else_is_refused_before_anything_runs(tmp_path, text, expected):
     owner = _owner()

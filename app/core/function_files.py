@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.errors import MigrationError
-from app.core.sqltext import statements
+from app.core.sqltext import blank_literals, statements
 
 FUNCTIONS_DIR = "functions"
 
@@ -46,6 +46,9 @@ _CREATE = re.compile(r"^CREATE\s+OR\s+REPLACE\s+(FUNCTION|PROCEDURE)\b", re.I)
 _ALLOWED = re.compile(r"^(CREATE\s+OR\s+REPLACE\s+(FUNCTION|PROCEDURE)|DROP\s+(FUNCTION|PROCEDURE)\s+IF\s+EXISTS"
                       r"|COMMENT\s+ON\s+(FUNCTION|PROCEDURE))\b", re.I)
 _PLAIN_CREATE = re.compile(r"^CREATE\s+(FUNCTION|PROCEDURE)\b", re.I)
+# A BEGIN ATOMIC body is parsed when the function is created, so it cannot use a table a
+# pending migration is about to create (and its `;`s would split the statement here).
+_ATOMIC = re.compile(r"\bBEGIN\s+ATOMIC\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,9 @@ def discover(root: Path | None, owner: str) -> list[FunctionFile]:
 
 def check_text(owner: str, f: FunctionFile) -> None:
     """Refuse a function file that holds something other than functions (read, not run)."""
+    if _ATOMIC.search(blank_literals(f.sql)):
+        raise MigrationError(f"{owner}: function file {f.name}: write the body as a $$-quoted string, not BEGIN ATOMIC "
+                             "(that is parsed at creation, before the migrations have made the tables it uses)")
     found = statements(f.sql)
     for statement in found:
         head = " ".join(statement.split()[:4])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 from app.core import database, realtime
-from app.modules.sag.frontend.reminder_feed import feed
+from app.modules.sag.reminders.feed import feed
 from tests.fixtures import make_user
 
 _n = itertools.count()

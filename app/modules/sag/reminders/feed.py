@@ -1,4 +1,4 @@
-"""The sag module's feed for the core's live notifications (`app.core.realtime`).
+"""The sag module's feed for the core's live notifications (`app.core.realtime`, module.json "feed").
 
 The reminder worker's log trigger sends `{"user_id", "log_id", "event"}`; this turns it into
 what the browser's toast needs (case number and title, texts, priority, state, link) with
@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from app.core import database, realtime
+from app.core import database
 from app.core.queries import load_queries
 
 Q = load_queries(Path(__file__).parent / "queries" / "ui.sql")
@@ -65,5 +65,5 @@ class ReminderFeed:
         return database.execute_query(Q["count_unread"], {"user_id": user_id})[0]["n"]
 
 
+# module.json "feed": the host registers it while the module is enabled.
 feed = ReminderFeed()
-realtime.register_feed(feed)

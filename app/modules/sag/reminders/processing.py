@@ -23,6 +23,7 @@ from app.core.queries import load_queries
 from app.modules.sag.reminders import email as reminders_email
 from app.modules.sag.reminders.render import ReminderTemplateError, render_event
 from app.modules.sag.reminders.rules import next_cron_run, parse_when
+from app.modules.sag.reminders.tunables import tunables
 
 log = logging.getLogger("app.modules.sag")
 Q = load_queries(Path(__file__).parent / "queries" / "worker.sql")
@@ -33,21 +34,22 @@ ERROR_MAX_CHARS = 1000
 
 @dataclass
 class Options:
+    # Values come from sag's declared settings (reminders/tunables.py), overridable per worker.
     worker_id: str
     batch_size: int
     lease_s: float
+    max_attempts: int
+    retry_base_s: float
+    retry_max_s: float
+    default_max_per_hour: int
     offset: timedelta = timedelta(0)
-    max_attempts: int = 5
-    retry_base_s: float = 30.0
-    retry_max_s: float = 3600.0
-    default_max_per_hour: int = 30
 
     @classmethod
     def from_settings(cls, worker_id: str, **overrides: Any) -> Options:
-        s = get_settings()
-        values = dict(batch_size=s.reminder_batch_size, lease_s=s.reminder_lease_s,
-                      max_attempts=s.reminder_max_attempts, retry_base_s=s.reminder_retry_base_s,
-                      retry_max_s=s.reminder_retry_max_s, default_max_per_hour=s.reminder_max_per_hour)
+        t = tunables()
+        values = dict(batch_size=t["reminder_batch_size"], lease_s=t["reminder_lease_s"],
+                      max_attempts=t["reminder_max_attempts"], retry_base_s=t["reminder_retry_base_s"],
+                      retry_max_s=t["reminder_retry_max_s"], default_max_per_hour=t["reminder_max_per_hour"])
         values.update(overrides)
         return cls(worker_id=worker_id, **values)
 

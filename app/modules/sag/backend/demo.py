@@ -1,5 +1,22 @@
-"""The `bmc-hub demo` hook (the module loader looks for backend/demo.py): see cases/demo.py."""
+"""The `bmc-hub demo` hook (the module loader looks for backend/demo.py): demo cases, then reminder rules."""
 
-from app.modules.sag.cases.demo import run
+from __future__ import annotations
 
-__all__ = ["run"]
+import logging
+
+from app.modules.sag.cases import demo as cases_demo
+from app.modules.sag.reminders import demo as reminders_demo
+
+log = logging.getLogger("app.modules.sag")
+
+
+def run(progress, task) -> None:
+    """The demo cases (cases/demo.py), then the demo reminder rules on them (reminders/demo.py)."""
+    progress.update(task, total=cases_demo.DEMO_CASES, description="Cases")
+    created = cases_demo.demo_cases(advance=lambda n=1: progress.advance(task, n))
+    log.info("demo: %d cases created", created)
+    # Its own progress line, so the cases line keeps showing what was done.
+    reminder_task = progress.add_task("Reminders", total=None)
+    reminders_demo.run(progress, reminder_task)
+    done = next((t.total for t in progress.tasks if t.id == reminder_task), None) or 1
+    progress.update(reminder_task, completed=done, total=done)

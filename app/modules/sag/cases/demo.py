@@ -4,16 +4,14 @@ Every case gets a believable life: created some days ago by one person, moved th
 statuses by others (the history trigger records each step and who took it), with open
 cases overdue, due within a day, due later or without a deadline. The history and
 updated_at are then backdated to the times those steps "happened". Idempotent: when demo
-cases exist already, nothing is added. Afterwards the reminder demo runs, if present.
+cases exist already, nothing is added. backend/demo.py runs it, then the reminder demo.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import random
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -162,16 +160,3 @@ def demo_cases(count: int = DEMO_CASES, seed: int = DEMO_SEED, advance=lambda n=
         _backdate(made)
     return len(made)
 
-
-def run(progress, task) -> None:
-    """`bmc-hub demo` hook: the demo cases, then the reminder demo if the module has one."""
-    progress.update(task, total=DEMO_CASES, description="Cases")
-    created = demo_cases(advance=lambda n=1: progress.advance(task, n))
-    log.info("demo: %d cases created", created)
-    if (Path(__file__).parents[1] / "reminders" / "demo.py").exists():
-        reminders = importlib.import_module("app.modules.sag.reminders.demo")
-        # Its own progress line, so the cases line keeps showing what was done.
-        reminder_task = progress.add_task("Reminders", total=None)
-        reminders.run(progress, reminder_task)
-        done = next((t.total for t in progress.tasks if t.id == reminder_task), None) or 1
-        progress.update(reminder_task, completed=done, total=done)

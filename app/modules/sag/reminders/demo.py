@@ -1,6 +1,6 @@
 """Demo reminder rules for `bmc-hub demo`: one or more of every trigger type on the demo cases.
 
-Called by the cases demo after it made its cases. Idempotent: rules are recognised by name
+Called by the module's demo hook (backend/demo.py) after the demo cases. Idempotent: rules are recognised by name
 and not added twice. Rules go through the same validation and triggers as rules made in
 the API, so the queue gets real events (a worker running with the demo sends them).
 """
@@ -99,7 +99,7 @@ def demo_rules() -> list[dict[str, Any]]:
 
 
 def run(progress, task) -> None:
-    """`bmc-hub demo` hook (called by the cases demo)."""
+    """`bmc-hub demo` part (called by backend/demo.py after the cases)."""
     existing = {r["name"] for r in database.execute_query("SELECT name FROM sag_reminders WHERE name LIKE %s",
                                                           (PREFIX + "%",))}
     rules = demo_rules()

@@ -7,6 +7,7 @@ from rich.progress import Progress
 
 from app.core import database
 from app.core import demo as core_demo
+from app.modules.sag.backend import demo as demo_hook
 from app.modules.sag.cases import demo
 from tests.fixtures import login, make_user
 
@@ -17,7 +18,7 @@ def demo_data(app):
     core_demo.demo_customers(12)
     with Progress(disable=True) as progress:
         task = progress.add_task("sag", total=None)
-        demo.run(progress, task)
+        demo_hook.run(progress, task)
     return database.execute_query("SELECT id, username FROM users WHERE username = 'lars'")[0]
 
 

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.core import realtime
 from app.core.errors import HubError, NotAuthenticated
 from app.core.logs import setup_logging
-from app.core.routes import auth, customers, dashboard, docs, health, notifications, users
+from app.core.routes import auth, customers, dashboard, docs, events, health, preferences, users
 from app.core.templating import render
 
 log = logging.getLogger("app")
@@ -121,8 +121,9 @@ def create_app(load_modules: bool = True) -> FastAPI:
     app.include_router(customers.pages)
     app.include_router(users.api)
     app.include_router(users.pages)
-    app.include_router(notifications.api)
-    app.include_router(notifications.pages)
+    app.include_router(events.api)
+    app.include_router(preferences.api)
+    app.include_router(preferences.pages)
     if load_modules:
         from app.core.modules import loader
 

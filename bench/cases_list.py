@@ -40,7 +40,7 @@ SEARCH_TERMS = ["printer", "outlook", "backup", "vpn", "certifikat", "phishing",
 def _fill(n_cases: int, seed: int = 1) -> int:
     """Users, customers and `n_cases` cases (COPY; the triggers still write history). Returns "me"."""
     from app.core import auth, database
-    from app.modules.sag.backend.demo import case_text
+    from app.modules.sag.cases.demo import case_text
 
     rng = random.Random(seed)
     password_hash = auth.hash_password("bench-password")
@@ -90,7 +90,7 @@ def _explain(me: int) -> None:
     from psycopg import sql
 
     from app.core import database
-    from app.modules.sag.backend import cases_list
+    from app.modules.sag.cases import listing as cases_list
 
     for name, params in QUERIES.items():
         p = params(0)
@@ -117,7 +117,7 @@ def _profile(name: str, me: int) -> None:
     """
     from pyinstrument import Profiler
 
-    from app.modules.sag.backend import cases_list
+    from app.modules.sag.cases import listing as cases_list
 
     profiler = Profiler()
     with profiler:

@@ -30,7 +30,7 @@ WARMUP = 5
 
 CHILD = """
 import sys, threading
-from app.modules.sag.backend.worker import ReminderWorker
+from app.modules.sag.reminders.worker import ReminderWorker
 stop = threading.Event()
 w = ReminderWorker()
 w._connect()
@@ -42,7 +42,7 @@ w.run(stop)
 
 def _setup(n: int) -> tuple[int, list[int]]:
     from app.core import database
-    from app.modules.sag.backend import reminders_store
+    from app.modules.sag.reminders import store as reminders_store
 
     migrate_cases()
     user = database.execute_insert(

@@ -52,7 +52,7 @@ MAX_PER_HOUR = 1000  # the highest cap a user may set; each user gets 2 x events
 
 CHILD = """
 import sys, time
-from app.modules.sag.backend.worker import ReminderWorker
+from app.modules.sag.reminders.worker import ReminderWorker
 w = ReminderWorker(batch_size=int(sys.argv[1]))
 w._connect()
 print("ready", flush=True)
@@ -130,7 +130,7 @@ def _reset(conn) -> None:
 
 
 def _make_rule() -> None:
-    from app.modules.sag.backend import reminders_store
+    from app.modules.sag.reminders import store as reminders_store
 
     reminders_store.create_rule({"name": "Bench: started", "trigger_type": "status_change",
                                  "trigger_config": {"from": "new", "to": "in_progress"},

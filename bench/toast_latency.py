@@ -53,7 +53,7 @@ def prepare() -> dict:
     case_id = database.execute_query(
         "INSERT INTO sag_sager (title, assigned_to, created_by) VALUES ('Latency bench', %s, %s) RETURNING id",
         (tech, boss))[0]["id"]
-    from app.modules.sag.backend import reminders_store
+    from app.modules.sag.reminders import store as reminders_store
 
     reminders_store.create_rule({
         "name": "bench", "sag_id": case_id, "trigger_type": "status_change",

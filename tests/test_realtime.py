@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from app.core import database, realtime
-from app.core.routes import notifications
+from app.core.routes import events
 from tests.browser.live_server import LiveServer, SSEClient, free_port
 from tests.fixtures import make_user, token_for
 
@@ -201,7 +201,7 @@ def test_after_query_parameter_works_like_last_event_id(server, feed):
 
 
 def test_heartbeats_keep_an_idle_stream_open(server, monkeypatch):
-    monkeypatch.setattr(notifications, "HEARTBEAT_S", 0.2)
+    monkeypatch.setattr(events, "HEARTBEAT_S", 0.2)
     user = make_user()
     c = stream(server, user)
     try:

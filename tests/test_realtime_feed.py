@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 from app.core import database, realtime
-from app.modules.sag.frontend.reminder_feed import feed
+from app.modules.sag.reminders.feed import feed
 from tests.fixtures import make_user
 
 _n = itertools.count()
@@ -25,7 +25,14 @@ def log_row(user: dict, *, status: str = "sent", channel: str = "in_app", title:
              *state.values()))[0]["id"]
 
 
-def test_the_feed_is_registered_with_the_core():
+def test_the_feed_is_registered_while_the_module_is_enabled(admin_api):
+    assert realtime.get_feed() is feed
+    assert admin_api.post("/api/v1/modules/sag/disable").status_code == 200
+    try:
+        assert realtime.get_feed() is None
+        assert admin_api.get("/api/v1/notifications/unread_count").json() == {"unread": 0}
+    finally:
+        assert admin_api.post("/api/v1/modules/sag/enable").status_code == 200
     assert realtime.get_feed() is feed
 
 

@@ -114,3 +114,23 @@ def test_a_put_without_timezone_keeps_the_users_zone(user_api):
     assert r.json()["timezone"] == "America/New_York"
     assert stored(user_api.user["id"])["timezone"] == "America/New_York"
     assert stored(user_api.user["id"])["max_per_hour"] == 5
+
+
+def test_the_kinds_are_those_the_enabled_modules_declare(user_api, admin_api, client):
+    kinds = user_api.get("/api/v1/notifications/kinds").json()
+    assert {"key": "status_change", "label": "Status changes"} in kinds
+    assert {k["key"] for k in kinds} >= {"scheduled", "deadline", "recurring", "inactivity"}
+    assert user_api.put(URL, json=VALID).status_code == 200
+    assert admin_api.post("/api/v1/modules/sag/disable").status_code == 200
+    try:
+        assert user_api.get("/api/v1/notifications/kinds").json() == []
+        # Stored overrides of a disabled module's kinds are kept, but not shown or accepted.
+        assert user_api.get(URL).json()["trigger_overrides"] == {}
+        r = user_api.put(URL, json=VALID)
+        assert r.status_code == 422 and "unknown kind 'deadline'" in r.text
+        login(client, make_user())
+        assert "Per kind of notification" not in client.get("/me/notifications").text
+    finally:
+        assert admin_api.post("/api/v1/modules/sag/enable").status_code == 200
+    assert stored(user_api.user["id"])["trigger_overrides"] == VALID["trigger_overrides"]
+    assert set(user_api.get(URL).json()["trigger_overrides"]) == {"deadline", "recurring"}

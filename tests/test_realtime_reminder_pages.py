@@ -12,7 +12,7 @@ from tests.fixtures import login, make_user
                                   "/me/notifications"])
 def test_pages_need_a_signed_in_user(anon_client, path):
     r = anon_client.get(path, follow_redirects=False, headers={"Accept": "text/html"})
-    assert r.status_code in (303, 401)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
 
 
 @pytest.mark.parametrize("path", ["/sag/reminders/rules", "/sag/reminders/queue"])
@@ -61,3 +61,12 @@ def test_editor_choices_list_statuses_and_users(client):
     assert {"key": "new", "label": "New"} in data["statuses"]
     assert any(u["id"] == user["id"] for u in data["users"])
     assert data["user_id"] == user["id"] and data["is_admin"] is False
+
+
+def test_the_rule_editor_script_comes_from_the_sag_module(client):
+    login(client, make_user("admin"))
+    page = client.get("/sag/reminders/rules").text
+    assert '<script src="/static/modules/sag/reminder_rules.js">' in page
+    r = client.get("/static/modules/sag/reminder_rules.js")
+    assert r.status_code == 200 and "/api/v1/sag/reminders" in r.text
+    assert client.get("/static/reminder_rules.js").status_code == 404

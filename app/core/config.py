@@ -45,15 +45,6 @@ class Settings(BaseSettings):
     smtp_timeout_s: float = 10.0
     mail_from: str = "BMC Hub <hub@localhost>"
 
-    # Reminder engine (module sag): hub-wide cap when a user has not set max_per_hour,
-    # worker batch size, lease (a crashed worker's batch is taken over after it), retries.
-    reminder_max_per_hour: int = 30
-    reminder_batch_size: int = 500
-    reminder_lease_s: float = 60.0
-    reminder_max_attempts: int = 5
-    reminder_retry_base_s: float = 30.0
-    reminder_retry_max_s: float = 3600.0
-
     db_pool_min_size: int = 1
     db_pool_max_size: int = 10
 

@@ -1,6 +1,6 @@
 """Real-time push: one PostgreSQL LISTEN connection per app process, fanned out to browsers.
 
-Whoever delivers an in-app notification (the reminder worker, in any process) runs
+Whoever delivers an in-app notification (a module's worker, in any process) runs
 `pg_notify('bmc_user_notifications', '{"user_id": .., "log_id": .., "event": ..}')` in the
 delivering transaction. Every app process keeps exactly one connection LISTENing on that
 channel (never one per browser) and hands each notification to the Server-Sent-Event streams

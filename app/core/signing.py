@@ -1,7 +1,7 @@
 """Signed, expiring, purpose-bound tokens (for links in e-mails).
 
-    token = sign("reminder-action", {"l": 12, "u": 3, "a": "acknowledge"})
-    data = unsign("reminder-action", token)          # raises BadToken / ExpiredToken
+    token = sign("email-action", {"l": 12, "u": 3, "a": "acknowledge"})
+    data = unsign("email-action", token)          # raises BadToken / ExpiredToken
 
 The purpose is the signer's salt, so a token made for one purpose never verifies for
 another. Tokens expire after `DEFAULT_MAX_AGE_S` unless the caller says otherwise.

@@ -56,7 +56,7 @@ def _localtime(value, request: Request | None = None, fmt: str = "%Y-%m-%d %H:%M
 
 def active_nav_url(path: str, urls: list[str]) -> str | None:
     """The navigation item the page belongs to: the longest URL that is a path prefix of it,
-    so /sag/reminders marks "My reminders", not "Cases" (/sag) as well."""
+    so /shop/orders marks "Orders", not "Shop" (/shop) as well."""
     best = None
     for url in urls:
         base = url.rstrip("/")

@@ -1,7 +1,7 @@
 """The worker: runs the modules' background jobs, each in its own thread.
 
 A job is a function `run(stop: threading.Event) -> None` declared in module.json
-(`"jobs": [{"name": "reminders", "function": "backend.worker:run"}]`). It loops until
+(`"jobs": [{"name": "sync", "function": "backend.worker:run"}]`). It loops until
 `stop` is set; the worker sets it on SIGTERM/SIGINT, or when an admin disables the
 module, and waits for the jobs to return.
 """

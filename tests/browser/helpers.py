@@ -34,7 +34,7 @@ def create_case(api: Api, assignee: dict, title: str | None = None, **fields) ->
 
 
 def create_rule(case_id: int | None, creator: dict, **fields) -> dict:
-    from app.modules.sag.backend import reminders_store
+    from app.modules.sag.reminders import store as reminders_store
 
     body = {
         "name": fields.pop("name", "Tell the assignee"), "sag_id": case_id, "trigger_type": "status_change",

@@ -53,7 +53,7 @@ class LiveServer:
                 raise RuntimeError("real-time listener did not connect")
             time.sleep(0.02)
         if self.with_worker:
-            from app.modules.sag.backend import worker
+            from app.modules.sag.reminders import worker
 
             w = threading.Thread(target=worker.run, args=(self._stop_worker,), name="reminder-worker",
                                  daemon=True)

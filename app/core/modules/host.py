@@ -24,7 +24,7 @@ from typing import Any
 import psycopg
 from fastapi import APIRouter, FastAPI
 
-from app.core import database, templating, ui
+from app.core import database, realtime, templating, ui
 from app.core.errors import HubError
 from app.core.modules import manifest as mf
 from app.core.modules import migrate, mounting
@@ -53,6 +53,8 @@ class ModuleRecord:
     jobs: list[tuple[str, Callable]] = field(default_factory=list)
     settings: list[dict[str, Any]] = field(default_factory=list)
     static_dir: Path | None = None
+    # module.json "feed": the object serving its live notifications (host branch replaces this).
+    feed: Any = None
 
     @property
     def logger(self) -> logging.Logger:
@@ -75,6 +77,12 @@ def _forget_imports(name: str) -> None:
     prefix = f"app.modules.{name}"
     for key in [k for k in sys.modules if k == prefix or k.startswith(prefix + ".")]:
         del sys.modules[key]
+
+
+def _drop_feed(rec: ModuleRecord) -> None:
+    # host branch replaces this: a disabled or failed module's feed stops serving the streams.
+    if rec.feed is not None and realtime.get_feed() is rec.feed:
+        realtime.register_feed(None)
 
 
 def _resolve(name: str, ref: str) -> Any:
@@ -225,12 +233,14 @@ class Host:
         return None
 
     def _fail(self, rec: ModuleRecord, message: str, sticky: bool) -> None:
+        _drop_feed(rec)
         if rec.state == FAILED and rec.error == message:
             return
         rec.state, rec.error, rec.sticky = FAILED, message, sticky
         rec.logger.error("module %s failed: %s", rec.name, message)
 
     def _deactivate(self, rec: ModuleRecord) -> None:
+        _drop_feed(rec)
         if rec.state == ENABLED:
             rec.logger.info("module %s disabled", rec.name)
         rec.state = DISABLED
@@ -245,6 +255,8 @@ class Host:
                 rec.logger.info("module %s: applied migration %s", rec.name, name)
         if not rec.loaded:
             self._load_code(rec)
+        if rec.feed is not None:  # host branch replaces this
+            realtime.register_feed(rec.feed)
         rec.state, rec.error, rec.sticky = ENABLED, None, False
         rec.logger.info("module %s %s enabled", rec.name, m.version)
 
@@ -269,6 +281,8 @@ class Host:
                 routers.append((prefix, router))
             slots = {slot: _resolve(name, ref) for slot, ref in m.get("slots", {}).items()}
             rec.jobs = [(job["name"], _resolve(name, job["function"])) for job in m.get("jobs", [])]
+            # host branch replaces this: module.json "feed" resolved like a slot.
+            feed = _resolve(name, m.get("feed")) if m.get("feed") else None
             if self.app is not None:
                 try:
                     mounting.check_clash(self.app, name, routers)
@@ -282,6 +296,7 @@ class Host:
             templating.register_module_templates(name, folder / "templates")
         rec.static_dir = folder / "static" if (folder / "static").is_dir() else None
         self._register_ui(rec, slots)
+        rec.feed = feed
         rec.loaded = True
 
     def _register_ui(self, rec: ModuleRecord, slots: dict[str, Callable]) -> None:

@@ -21,7 +21,7 @@
 
   const cfg = {
     stream: bell.dataset.stream || "/api/v1/notifications/stream",
-    api: bell.dataset.api,                       // e.g. /api/v1/sag/reminders/mine
+    api: bell.dataset.api,                       // the sending module's actions API (from the bell)
     listUrl: bell.getAttribute("href"),
     tz: bell.dataset.tz || undefined,
   };
@@ -137,7 +137,7 @@
   }
 
   function caseLine(data) {
-    const number = data.case_number || (data.sag_id ? `#${data.sag_id}` : "");
+    const number = data.case_number || "";
     const title = data.case_title || "";
     return [number, title].filter(Boolean).join(" · ");
   }

@@ -2,7 +2,8 @@
 
 from fastapi import APIRouter
 
-from app.modules.sag.backend import cases_api, reminders_api
+from app.modules.sag.cases import api as cases_api
+from app.modules.sag.reminders import api as reminders_api
 
 router = APIRouter()
 # Routes at the mount point itself (path "", e.g. GET /api/v1/sag) cannot pass through a

@@ -2,7 +2,9 @@
 
 from fastapi import APIRouter
 
-from app.modules.sag.frontend import case_pages, reminder_actions, reminder_pages
+from app.modules.sag.cases import pages as case_pages
+from app.modules.sag.reminders import actions as reminder_actions
+from app.modules.sag.reminders import pages as reminder_pages
 
 router = APIRouter()
 router.include_router(reminder_actions.router)

@@ -1,0 +1,130 @@
+"""The signed-in user's live notifications: a Server-Sent-Events stream and the unread count.
+
+`GET /api/v1/notifications/stream` streams the user's own in-app notifications (see
+`app.core.realtime`; what an event carries comes from the feed of the module that sends it).
+Events:
+
+- `reminder` (with `id:` = the notification's id, so a reconnecting browser sends
+  `Last-Event-ID` and gets what it missed replayed): a new notification to show (the
+  name is older than the modules; kept so that tabs open during an upgrade keep working);
+- `update`: the state of one of the user's notifications changed (seen, dismissed, ...);
+- `hello`: sent on every (re)connect with the unread count;
+- comment lines as heart-beats so proxies keep the connection open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from app.core import realtime
+from app.core.deps import CurrentUser
+
+api = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
+
+# Proxies commonly drop connections idle for 30-60 s; a comment line well before that.
+HEARTBEAT_S = 15.0
+# How long a browser waits before reconnecting after the stream broke.
+RETRY_MS = 3000
+# Ids a stream remembers so a replayed event is not sent twice on the same stream.
+SENT_IDS_KEPT = 500
+
+
+def _frame(event: str, data: dict[str, Any], event_id: Any = None) -> str:
+    lines = [f"event: {event}"]
+    if event_id is not None:
+        lines.append(f"id: {int(event_id)}")
+    lines.append("data: " + json.dumps(data, default=str, separators=(",", ":")))
+    return "\n".join(lines) + "\n\n"
+
+
+def _parse_last_id(value: str | None) -> int | None:
+    if value is None:
+        return None
+    value = value.strip()
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
+# The event that shows a new notification (see the module docstring for the name).
+SHOW = "reminder"
+
+
+async def _events(request: Request, user_id: int, last_id: int | None):
+    hub = realtime.hub_of(request.app)
+    # Subscribe before reading the backlog so nothing falls between the two.
+    sub = hub.subscribe(user_id)
+    sent: dict[int, None] = {}
+
+    async def replay(after_id: int | None):
+        feed = realtime.get_feed()
+        if feed is None:
+            yield _frame("hello", {"unread": 0})
+            return
+        rows = await run_in_threadpool(feed.backlog, user_id, after_id)
+        unread = await run_in_threadpool(feed.unread_count, user_id)
+        for row in rows:
+            if row["id"] not in sent:
+                sent[row["id"]] = None
+                yield _frame(SHOW, {**row, "replayed": True}, row["id"])
+        yield _frame("hello", {"unread": unread})
+
+    def newest() -> int | None:
+        return max(sent) if sent else last_id
+
+    try:
+        yield f"retry: {RETRY_MS}\n\n"
+        async for frame in replay(last_id):
+            yield frame
+        while not hub.closing:
+            try:
+                item = await asyncio.wait_for(sub.queue.get(), HEARTBEAT_S)
+            except TimeoutError:
+                if await request.is_disconnected():
+                    break
+                yield ": keep-alive\n\n"
+                continue
+            if item == realtime.CLOSE:
+                break
+            if item == realtime.RESYNC:
+                async for frame in replay(newest()):
+                    yield frame
+                continue
+            kind = item.get("event", SHOW)
+            log_id = item.get("id", item.get("log_id"))
+            if kind == SHOW:
+                if log_id in sent:
+                    continue
+                sent[log_id] = None
+                if len(sent) > SENT_IDS_KEPT:
+                    sent.pop(next(iter(sent)))
+                yield _frame(SHOW, item, log_id)
+            else:
+                yield _frame("update", item)
+    finally:
+        hub.unsubscribe(sub)
+
+
+@api.get("/stream")
+async def read_notification_stream(
+    request: Request,
+    user: CurrentUser,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=40)] = None,
+    after: Annotated[str | None, Query(max_length=40, description="Same as Last-Event-ID")] = None,
+):
+    """The signed-in user's own notifications as Server-Sent Events (see module docstring)."""
+    last_id = _parse_last_id(last_event_id if last_event_id is not None else after)
+    headers = {"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no",
+               "Connection": "keep-alive"}
+    return StreamingResponse(_events(request, user.id, last_id), media_type="text/event-stream",
+                             headers=headers)
+
+
+@api.get("/unread_count")
+def read_unread_count(user: CurrentUser) -> dict:
+    feed = realtime.get_feed()
+    return {"unread": feed.unread_count(user.id) if feed is not None else 0}

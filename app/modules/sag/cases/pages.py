@@ -1,0 +1,260 @@
+"""Case pages under /sag: the list, a case, and the create/edit forms.
+
+Forms post back to the same address (CSRF field `csrf_token`) and redirect on success;
+on a validation error or a concurrent change the form is shown again with the messages
+and what the user typed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from app.core.auth import User
+from app.core.deps import AdminUser, CurrentUser
+from app.core.errors import Conflict, HubError, ValidationFailed
+from app.core.forms import form_data, validation_messages
+from app.core.templating import render
+from app.modules.sag.cases import store as cases
+from app.modules.sag.cases.listing import SORTS, CaseFilter, search_cases
+from app.modules.sag.cases.store import Assignment, CaseCreate, CaseUpdate, StatusChange
+
+router = APIRouter()
+
+LIST_PAGE_SIZE = 25
+FILTER_KEYS = ("q", "status", "state", "assignee", "customer_id", "priority", "overdue", "due", "sort")
+# The default view (no filters in the address): my open cases, soonest deadline first.
+DEFAULT_VIEW = {"state": "open", "assignee": "me", "sort": "deadline"}
+VIEWS = [
+    ("My open cases", {"state": "open", "assignee": "me", "sort": "deadline"}),
+    ("Unassigned", {"state": "open", "assignee": "none", "sort": "-created"}),
+    ("Overdue", {"state": "open", "assignee": "any", "overdue": "1", "sort": "deadline"}),
+    ("Due within 24 h", {"state": "open", "assignee": "any", "due": "24", "sort": "deadline"}),
+    ("All open", {"state": "open", "assignee": "any", "sort": "-updated"}),
+    ("All cases", {"state": "all", "assignee": "any", "sort": "-updated"}),
+]
+EDIT_FIELDS = ("title", "description", "customer_id", "priority", "assigned_to", "deadline")
+NULLABLE_FIELDS = ("customer_id", "assigned_to", "deadline")
+
+
+def _int_or_error(value: str, field: str) -> int | None:
+    value = value.strip()
+    if not value:
+        return None
+    if not value.isdigit() or not 0 < int(value) < 2**31:
+        raise ValidationFailed(f"{field} must be a positive whole number", field=field)
+    return int(value)
+
+
+def _filters_from(request: Request) -> dict[str, str]:
+    params = request.query_params
+    if not any(k in params for k in FILTER_KEYS):
+        return dict(DEFAULT_VIEW)
+    return {k: params.get(k, "")[:200] for k in FILTER_KEYS if params.get(k, "")}
+
+
+def _case_filter(values: dict[str, str]) -> CaseFilter:
+    due = _int_or_error(values.get("due", ""), "due")
+    return CaseFilter(
+        statuses=[values["status"]] if values.get("status") else [],
+        state=values.get("state") or "all",
+        assignee=values.get("assignee") or None,
+        customer_id=_int_or_error(values.get("customer_id", ""), "customer_id"),
+        priorities=[values["priority"]] if values.get("priority") else [],
+        overdue=True if values.get("overdue") in ("1", "true", "on") else None,
+        due_within_hours=due,
+        q=values.get("q") or None,
+    )
+
+
+def _form_choices(include_customer: int | None = None, include_user: int | None = None) -> dict[str, Any]:
+    return {"statuses": cases.statuses(), "users": cases.assignable_users(include_user),
+            "customers": cases.customer_choices(include_customer), "priorities": cases.PRIORITIES}
+
+
+@router.get("")
+def read_case_list(request: Request, user: CurrentUser, page: int = 1):
+    values = _filters_from(request)
+    sort = values.get("sort") or "-updated"
+    if sort not in SORTS:
+        raise ValidationFailed(f"Unknown sort {sort!r}", field="sort")
+    page = max(1, min(page, 100_000))
+    result = search_cases(_case_filter(values), user.id, page, LIST_PAGE_SIZE, sort)
+    views = [(label, urlencode(v), all(values.get(k, "") == x for k, x in v.items())
+              and set(values) <= set(v)) for label, v in VIEWS]
+    return render(request, "sag/case_list.html", {
+        "result": result, "filters": values, "views": views, "sort": sort, "sorts": list(SORTS),
+        "query": urlencode({k: v for k, v in values.items() if k != "sort"}),
+        "query_with_sort": urlencode(values),
+        **_form_choices(_int_or_error(values.get("customer_id", ""), "customer_id")),
+    })
+
+
+# --- create -------------------------------------------------------------------------------
+
+def _form_values(data: dict[str, Any]) -> dict[str, Any]:
+    """Form strings -> model input: blank optional fields mean "none"."""
+    values = {k: v for k, v in data.items() if k in (*EDIT_FIELDS, "status", "version")}
+    for key in NULLABLE_FIELDS:
+        if key in values and str(values[key]).strip() == "":
+            values[key] = None
+    return values
+
+
+@router.get("/new")
+def read_case_create(request: Request, user: CurrentUser):
+    preset: dict[str, Any] = {"priority": "normal", "status": "new", "assigned_to": user.id}
+    customer = request.query_params.get("customer_id", "")
+    if customer.isdigit():
+        preset["customer_id"] = int(customer)
+    return render(request, "sag/case_form.html",
+                  {"case": preset, "errors": {}, "is_new": True,
+                   **_form_choices(preset.get("customer_id"))})
+
+
+@router.post("/new")
+async def create_case_page(request: Request, user: CurrentUser):
+    data = await form_data(request)
+    try:
+        body = CaseCreate(**_form_values(data))
+        created = await run_in_threadpool(cases.create_case, body, user.id, user.timezone)
+    except (ValidationError, HubError) as exc:
+        errors, status = _errors(exc)
+        choices = await run_in_threadpool(_form_choices, _int_or_none(data.get("customer_id")))
+        return render(request, "sag/case_form.html",
+                      {"case": data, "errors": errors, "is_new": True, **choices}, status)
+    return RedirectResponse(f"/sag/{created['id']}?notice=created", status_code=303)
+
+
+def _errors(exc: Exception) -> tuple[dict[str, str], int]:
+    if isinstance(exc, ValidationError):
+        return validation_messages(exc), 422
+    assert isinstance(exc, HubError)
+    return {exc.field or "__all__": exc.message}, exc.status
+
+
+def _int_or_none(value: Any) -> int | None:
+    return int(value) if isinstance(value, str) and value.isdigit() and int(value) < 2**31 else None
+
+
+# --- one case -----------------------------------------------------------------------------
+
+def _case_page(request: Request, user: User, case_id: int, error: str | None = None,
+               status_code: int = 200):
+    case = cases.get_case_with_history(case_id)
+    statuses = cases.statuses()
+    keys = [s["key"] for s in statuses]
+    # The status control offers the next step in the usual order first.
+    at = keys.index(case["status"]) if case["status"] in keys else -1
+    later = keys[at + 1:] or [k for k in keys if k != case["status"]]
+    return render(request, "sag/case_detail.html", {
+        "case": case, "history": case["history"], "statuses": statuses,
+        "next_status": later[0] if later else None, "users": cases.assignable_users(case["assigned_to"]),
+        "error": error,
+    }, status_code)
+
+
+@router.get("/{case_id:int}")
+def read_case_page(request: Request, case_id: int, user: CurrentUser):
+    return _case_page(request, user, case_id)
+
+
+@router.post("/{case_id:int}/status")
+async def change_case_status_page(request: Request, case_id: int, user: CurrentUser):
+    data = await form_data(request)
+    try:
+        change = StatusChange(status=data.get("status", ""), note=data.get("note") or None,
+                              expected_status=data.get("expected_status") or None)
+        await run_in_threadpool(cases.change_status, case_id, change)
+    except (ValidationError, HubError) as exc:
+        errors, status = _errors(exc)
+        if status == 404:
+            raise
+        return await run_in_threadpool(_case_page, request, user, case_id, "; ".join(errors.values()), status)
+    return RedirectResponse(f"/sag/{case_id}?notice=saved", status_code=303)
+
+
+@router.post("/{case_id:int}/assign")
+async def assign_case_page(request: Request, case_id: int, user: CurrentUser):
+    data = await form_data(request)
+    raw = (data.get("user_id") or "").strip()
+    try:
+        target = user.id if raw == "me" else _int_or_error(raw, "user_id")
+        await run_in_threadpool(cases.assign_case, case_id, Assignment(user_id=target))
+    except (ValidationError, HubError) as exc:
+        errors, status = _errors(exc)
+        if status == 404:
+            raise
+        return await run_in_threadpool(_case_page, request, user, case_id, "; ".join(errors.values()), status)
+    return RedirectResponse(f"/sag/{case_id}?notice=saved", status_code=303)
+
+
+# --- edit ---------------------------------------------------------------------------------
+
+@router.get("/{case_id:int}/edit")
+def read_case_edit(request: Request, case_id: int, user: CurrentUser):
+    case = cases.get_case(case_id)
+    return render(request, "sag/case_form.html",
+                  {"case": case, "errors": {}, "is_new": False,
+                   **_form_choices(case["customer_id"], case["assigned_to"])})
+
+
+def _differences(mine: dict[str, Any], saved: dict[str, Any]) -> dict[str, Any]:
+    """Fields where the saved case differs from what the user submitted (for the conflict view)."""
+    diff: dict[str, Any] = {}
+    for key in ("title", "description", "customer_id", "priority", "assigned_to"):
+        theirs = saved.get(key)
+        ours = mine.get(key)
+        if str(ours if ours is not None else "").strip() != str(theirs if theirs is not None else "").strip():
+            diff[key] = theirs
+    return diff
+
+
+@router.post("/{case_id:int}/edit")
+async def update_case_page(request: Request, case_id: int, user: CurrentUser):
+    current = await run_in_threadpool(cases.get_case, case_id)
+    data = await form_data(request)
+    values = _form_values(data)
+    try:
+        body = CaseUpdate(**{k: v for k, v in values.items() if k in (*EDIT_FIELDS, "version")})
+        await run_in_threadpool(cases.update_case, case_id, body, None, user.timezone)
+    except (ValidationError, HubError) as exc:
+        errors, status = _errors(exc)
+        saved = await run_in_threadpool(cases.get_case, case_id)
+        choices = await run_in_threadpool(_form_choices, _int_or_none(data.get("customer_id")),
+                                          _int_or_none(data.get("assigned_to")))
+        conflict = isinstance(exc, Conflict)
+        shown = {**current, **data, "id": case_id}
+        if conflict:
+            # Saving again is a deliberate overwrite of the changes shown beside the fields.
+            shown["version"] = saved["version"]
+        return render(request, "sag/case_form.html", {
+            "case": shown, "errors": errors, "is_new": False,
+            "conflict": conflict, "current": _differences(data, saved) if conflict else {}, "saved": saved,
+            **choices,
+        }, status)
+    return RedirectResponse(f"/sag/{case_id}?notice=saved", status_code=303)
+
+
+# --- delete (administrators) ----------------------------------------------------------------
+
+@router.get("/{case_id:int}/delete")
+def read_case_delete(request: Request, case_id: int, user: AdminUser):
+    return render(request, "sag/case_delete.html", {"case": cases.get_case(case_id)})
+
+
+@router.post("/{case_id:int}/delete")
+async def delete_case_page(request: Request, case_id: int, user: AdminUser):
+    try:
+        await run_in_threadpool(cases.delete_case, case_id)
+    except HubError as exc:
+        if exc.status == 404:
+            raise
+        case = await run_in_threadpool(cases.get_case, case_id)
+        return render(request, "sag/case_delete.html", {"case": case, "error": exc.message}, exc.status)
+    return RedirectResponse("/sag?notice=deleted", status_code=303)

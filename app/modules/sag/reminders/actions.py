@@ -1,0 +1,107 @@
+"""The pages behind the links in reminder e-mails; they work without a session.
+
+- GET  /sag/reminder-links/open/{token}    marks the reminder clicked and redirects to the case
+- GET  /sag/reminder-links/action/{token}  a confirm page (acknowledge, snooze 1 hour / 1 day)
+- POST /sag/reminder-links/action/{token}  does it
+
+A token is signed, expires (7 days), and is bound to the recipient, the log row and the
+action. State changes need the POST: mail scanners that follow links must not acknowledge.
+A signed-in user other than the recipient is refused.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
+
+from app.core import database, signing
+from app.core.deps import OptionalUser, public
+from app.core.templating import render
+from app.modules.sag.reminders import mine as reminders_mine
+from app.modules.sag.reminders.email import ACTIONS, LINK_PURPOSE_ACTION, LINK_PURPOSE_OPEN
+
+router = APIRouter()
+TEMPLATE = "sag/reminder_action.html"
+ACTION_LABELS = {"acknowledge": "Acknowledge this reminder", "snooze_1h": "Snooze this reminder for 1 hour",
+                 "snooze_1d": "Snooze this reminder for 1 day"}
+DONE_LABELS = {"acknowledge": "Acknowledged. You will not be reminded of this again until the case changes status.",
+               "snooze_1h": "Snoozed. The reminder comes back in one hour.",
+               "snooze_1d": "Snoozed. The reminder comes back in one day."}
+
+
+class LinkRefused(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _log_for(purpose: str, token: str, viewer) -> tuple[dict, dict]:
+    """(token data, log row) for a valid link; raises LinkRefused."""
+    try:
+        data = signing.unsign(purpose, token)
+    except signing.ExpiredToken:
+        raise LinkRefused(410, "This link has expired. Open the hub to see your reminders.") from None
+    except signing.BadToken:
+        raise LinkRefused(400, "This link is not valid.") from None
+    if not isinstance(data, dict) or not isinstance(data.get("l"), int) or not isinstance(data.get("u"), int):
+        raise LinkRefused(400, "This link is not valid.")
+    if purpose == LINK_PURPOSE_ACTION and data.get("a") not in ACTIONS:
+        raise LinkRefused(400, "This link is not valid.")
+    if viewer is not None and viewer.id != data["u"]:
+        raise LinkRefused(403, "This link was sent to another user. Sign out, or use your own e-mail.")
+    rows = database.execute_query(reminders_mine.Q["read_link_target"], {"id": data["l"]})
+    if not rows or rows[0]["user_id"] != data["u"] or not rows[0]["active"]:
+        raise LinkRefused(404, "This reminder no longer exists.")
+    return data, rows[0]
+
+
+def _refused(request: Request, exc: LinkRefused):
+    return render(request, TEMPLATE, {"state": "refused", "message": exc.message}, status_code=exc.status)
+
+
+@public  # the signed, expiring token in the link is the proof
+@router.get("/reminder-links/open/{token}")
+async def open_reminder_link(token: str, request: Request, viewer: OptionalUser):
+    try:
+        data, log = await run_in_threadpool(_log_for, LINK_PURPOSE_OPEN, token, viewer)
+    except LinkRefused as exc:
+        return _refused(request, exc)
+    await run_in_threadpool(reminders_mine.mark, data["u"], [data["l"]], "clicked")
+    target = f"/sag/{log['sag_id']}" if log["sag_id"] else "/sag/reminders"
+    return RedirectResponse(target, status_code=303)
+
+
+@public  # the signed, expiring token in the link is the proof
+@router.get("/reminder-links/action/{token}")
+async def confirm_reminder_action(token: str, request: Request, viewer: OptionalUser):
+    try:
+        data, log = await run_in_threadpool(_log_for, LINK_PURPOSE_ACTION, token, viewer)
+    except LinkRefused as exc:
+        return _refused(request, exc)
+    return render(request, TEMPLATE, {"state": "confirm", "log": log, "action": data["a"],
+                                      "label": ACTION_LABELS[data["a"]], "token": token})
+
+
+def _perform(data: dict, log: dict) -> str:
+    user_id, log_id, action = data["u"], data["l"], data["a"]
+    if action == "acknowledge":
+        reminders_mine.mark(user_id, [log_id], "acknowledge")
+    else:
+        if log["rule_id"] is None or log["sag_id"] is None:
+            raise LinkRefused(409, "This notice is a summary and cannot be snoozed.")
+        until = reminders_mine.snooze_until(user_id, preset="1h" if action == "snooze_1h" else "1d")
+        reminders_mine.snooze(user_id, [log_id], until)
+    return DONE_LABELS[action]
+
+
+@public  # the signed, expiring token in the link is the proof
+@router.post("/reminder-links/action/{token}")
+async def perform_reminder_action(token: str, request: Request, viewer: OptionalUser):
+    try:
+        data, log = await run_in_threadpool(_log_for, LINK_PURPOSE_ACTION, token, viewer)
+        message = await run_in_threadpool(_perform, data, log)
+    except LinkRefused as exc:
+        return _refused(request, exc)
+    return render(request, TEMPLATE, {"state": "done", "log": log, "message": message})

@@ -1,0 +1,124 @@
+"""Reminder pages under /sag: my reminders, global rules and the queue (admins), plus the
+bell in the navigation and the JSON the case page's rule editor needs.
+
+Reading is done here with the module's own queries; every change (seen, snooze, acknowledge,
+rules ...) goes through the reminder API (`/api/v1/sag/reminders/...`) from the page's script,
+so pages and scripts share the API's validation and side effects.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from markupsafe import Markup
+
+from app.core import database
+from app.core.deps import AdminUser, CurrentUser
+from app.core.templating import render, templates
+from app.modules.sag.reminders import feed as reminder_feed
+from app.modules.sag.reminders import queue as reminders_queue
+from app.modules.sag.reminders.feed import Q
+
+router = APIRouter()
+
+PAGE_SIZE = 50
+HISTORY_LIMIT = 100
+FAILURES_LIMIT = 25
+FILTERS = {"all": "All", "unread": "Unread", "snoozed": "Snoozed", "held_back": "Held back", "open": "Not done"}
+CHANNELS = {"in_app": "In the browser", "email": "E-mail", "all": "All channels"}
+TRIGGER_TYPES = {
+    "status_change": "Status change",
+    "deadline": "Before the deadline",
+    "scheduled": "At a fixed time",
+    "recurring": "Recurring (cron)",
+    "inactivity": "No activity for N days",
+}
+
+
+def bell(request: Request, **_context) -> Markup:
+    """The navbar slot: a bell with the live unread count that opens my reminders."""
+    user = getattr(request.state, "user", None)
+    if user is None:
+        return Markup("")
+    html = templates.get_template("sag/reminders_bell.html").render(
+        request=request, user=user, api=reminder_feed.ACTIONS_API, list_url=reminder_feed.LIST_URL,
+        unread=reminder_feed.feed.unread_count(user.id))
+    return Markup(html)  # noqa: S704 - rendered by an autoescaping template
+
+
+@router.get("/reminders")
+def read_my_reminders(
+    request: Request,
+    user: CurrentUser,
+    filter: Annotated[Literal["all", "unread", "snoozed", "held_back", "open"], Query()] = "all",
+    channel: Annotated[Literal["in_app", "email", "all"], Query()] = "in_app",
+    case_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+):
+    params = {"user_id": user.id, "channel": None if channel == "all" else channel, "case_id": case_id,
+              "filter": filter, "limit": PAGE_SIZE + 1, "offset": (page - 1) * PAGE_SIZE}
+    rows = database.execute_query(Q["list_my_logs"], params)
+    counts = database.execute_query(Q["count_my_logs"], params)[0]
+    cases = database.execute_query(Q["my_log_cases"], {"user_id": user.id})
+    return render(request, "sag/reminders_mine.html", {
+        "rows": rows[:PAGE_SIZE],
+        "has_next": len(rows) > PAGE_SIZE, "page": page, "counts": counts, "filters": FILTERS,
+        "channels": CHANNELS, "cases": cases, "current": {"filter": filter, "channel": channel, "case_id": case_id},
+        "api": reminder_feed.ACTIONS_API,
+    })
+
+
+@router.get("/reminders/rules")
+def read_global_rules(request: Request, admin: AdminUser):
+    return render(request, "sag/reminders_rules.html", {"trigger_types": TRIGGER_TYPES})
+
+
+@router.get("/reminders/queue")
+def read_queue(request: Request, admin: AdminUser):
+    # The same summary as GET /api/v1/sag/reminders/queue, so page and API always agree.
+    summary = reminders_queue.queue_summary()
+    return render(request, "sag/reminders_queue.html", {
+        "counts": summary["counts"],
+        "overview": summary,
+        "failures": database.execute_query(Q["queue_failures"], {"limit": FAILURES_LIMIT}),
+        "failed_deliveries": database.execute_query(Q["queue_failed_deliveries"], {"limit": FAILURES_LIMIT}),
+    })
+
+
+@router.get("/reminders/editor.json")
+def read_editor_data(user: CurrentUser) -> dict:
+    """Choices for the rule editor's selects."""
+    return {
+        "statuses": database.execute_query(Q["editor_statuses"]),
+        "users": database.execute_query(Q["editor_users"]),
+        "roles": ["user", "admin"],
+        "trigger_types": TRIGGER_TYPES,
+        "timezone": user.timezone,
+        "is_admin": user.is_admin,
+        "user_id": user.id,
+    }
+
+
+@router.get("/{case_id:int}/reminders/history.json")
+def read_case_reminder_history(case_id: int, user: CurrentUser) -> list[dict]:
+    """Every reminder sent about this case (who, which channel, what happened)."""
+    rows = database.execute_query(Q["case_history"], {"case_id": case_id, "limit": HISTORY_LIMIT})
+    return [reminder_feed.shape(r) for r in rows]
+
+
+def user_menu(request: Request, **_context) -> Markup:
+    """Entries in the user's menu: my reminders and my notification preferences."""
+    return Markup(  # noqa: S704 - constant markup
+        '<li><a class="dropdown-item" href="/sag/reminders">My reminders</a></li>'
+        '<li><a class="dropdown-item" href="/me/notifications">Notification preferences</a></li>')
+
+
+def admin_menu(request: Request, **_context) -> Markup:
+    """Entries in the admin menu: global reminder rules and the reminder queue."""
+    user = getattr(request.state, "user", None)
+    if user is None or not user.is_admin:
+        return Markup("")
+    return Markup(  # noqa: S704 - constant markup
+        '<li><a class="dropdown-item" href="/sag/reminders/rules">Reminder rules</a></li>'
+        '<li><a class="dropdown-item" href="/sag/reminders/queue">Reminder queue</a></li>')

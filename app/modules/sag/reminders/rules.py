@@ -1,0 +1,269 @@
+"""Reminder rules: the request bodies, their validation, and the schedule they imply.
+
+Validation turns a body into the row the database stores (normalised trigger config,
+`next_run_at` for time-based rules). The database triggers then queue the events.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from croniter import croniter
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+
+from app.core import database
+from app.core.config import get_settings
+from app.core.errors import ValidationFailed
+from app.modules.sag.reminders.render import ReminderTemplateError, check_template
+
+TRIGGER_TYPES = ("status_change", "scheduled", "deadline", "recurring", "inactivity")
+TIME_TRIGGERS = ("scheduled", "recurring", "inactivity")
+MAX_OFFSET_MINUTES = 365 * 24 * 60
+MAX_INACTIVITY_DAYS = 365
+MAX_LISTED_USERS = 100
+MAX_EXTERNAL_EMAILS = 50
+EMAIL_RE = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,250})\.[A-Za-z]{2,}$")
+
+TriggerType = Literal["status_change", "scheduled", "deadline", "recurring", "inactivity"]
+Channel = Literal["in_app", "email"]
+Priority = Literal["low", "normal", "high", "urgent"]
+Role = Literal["admin", "user"]
+
+
+class Recipients(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    assignee: StrictBool = False
+    creator: StrictBool = False
+    users: list[StrictInt] = Field(default_factory=list, max_length=MAX_LISTED_USERS)
+    roles: list[Role] = Field(default_factory=list, max_length=2)
+    emails: list[str] = Field(default_factory=list, max_length=MAX_EXTERNAL_EMAILS)
+
+
+class RuleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    sag_id: StrictInt | None = None
+    trigger_type: TriggerType
+    trigger_config: dict[str, Any] = Field(default_factory=dict)
+    recipients: Recipients = Field(default_factory=lambda: Recipients(assignee=True))
+    channels: list[Channel] = Field(default_factory=lambda: ["in_app"], min_length=1, max_length=2)
+    title_template: str = Field(min_length=1, max_length=500)
+    message_template: str = Field(default="", max_length=5000)
+    priority: Priority = "normal"
+    active: StrictBool = True
+    repeat_every_hours: StrictInt | None = Field(default=None, ge=1, le=720)
+    escalate_after: StrictInt | None = Field(default=None, ge=1, le=100)
+    escalate_role: Role | None = None
+
+
+class RulePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    trigger_type: TriggerType | None = None
+    trigger_config: dict[str, Any] | None = None
+    recipients: Recipients | None = None
+    channels: list[Channel] | None = Field(default=None, min_length=1, max_length=2)
+    title_template: str | None = Field(default=None, min_length=1, max_length=500)
+    message_template: str | None = Field(default=None, max_length=5000)
+    priority: Priority | None = None
+    active: StrictBool | None = None
+    repeat_every_hours: StrictInt | None = Field(default=None, ge=1, le=720)
+    escalate_after: StrictInt | None = Field(default=None, ge=1, le=100)
+    escalate_role: Role | None = None
+
+
+def _fail(message: str, field: str) -> None:
+    raise ValidationFailed(message, field=field)
+
+
+def parse_when(value: Any, field: str, tz: str | None = None) -> datetime:
+    """An ISO datetime; a value without offset is read in `tz` (default: the hub's zone)."""
+    if not isinstance(value, str) or len(value) > 64:
+        _fail(f"{field} must be an ISO date-time such as 2026-05-01T08:00:00+02:00", field)
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        _fail(f"{field} is not a valid ISO date-time: {value!r}", field)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=zone(tz or get_settings().timezone, field))
+    return when.astimezone(UTC)
+
+
+def zone(name: Any, field: str = "timezone") -> ZoneInfo:
+    if not isinstance(name, str) or not name or len(name) > 64:
+        _fail("timezone must be an IANA zone name such as Europe/Copenhagen", field)
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        _fail(f"unknown time zone {name!r}", field)
+
+
+def next_cron_run(cron: str, tz: str, after: datetime, until: datetime | None = None) -> datetime | None:
+    """The first occurrence of `cron` in zone `tz` strictly after `after`, or None past `until`."""
+    local = after.astimezone(ZoneInfo(tz))
+    nxt = croniter(cron, local).get_next(datetime).astimezone(UTC)
+    if until is not None and nxt > until:
+        return None
+    return nxt
+
+
+def cron_runs(cron: str, tz: str, after: datetime, before: datetime, until: datetime | None,
+              limit: int) -> list[datetime]:
+    """Occurrences in (after, before], at most `limit`."""
+    it = croniter(cron, after.astimezone(ZoneInfo(tz)))
+    runs: list[datetime] = []
+    while len(runs) < limit:
+        nxt = it.get_next(datetime).astimezone(UTC)
+        if nxt > before or (until is not None and nxt > until):
+            break
+        runs.append(nxt)
+    return runs
+
+
+def _known_statuses() -> set[str]:
+    return {r["key"] for r in database.execute_query("SELECT key FROM sag_statuses")}
+
+
+def _int_field(cfg: dict, key: str, low: int, high: int, what: str) -> int:
+    value = cfg.get(key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        _fail(f"trigger_config.{key} must be a whole number ({what})", f"trigger_config.{key}")
+    if value < low or value > high:
+        _fail(f"trigger_config.{key} must be between {low} and {high} ({what})", f"trigger_config.{key}")
+    return value
+
+
+def normalise_trigger(trigger_type: str, cfg: dict[str, Any], now: datetime,
+                      tz: str | None = None) -> tuple[dict, datetime | None]:
+    """(stored trigger_config, next_run_at) for a trigger; raises ValidationFailed.
+
+    `tz` is the acting user's zone: a scheduled `at` without offset is read in it (as the
+    cases API reads a deadline), default the hub's zone.
+    """
+    if not isinstance(cfg, dict):
+        _fail("trigger_config must be an object", "trigger_config")
+    if trigger_type == "status_change":
+        unknown = set(cfg) - {"from", "to"}
+        if unknown:
+            _fail(f"unknown trigger_config keys for status_change: {', '.join(sorted(unknown))}", "trigger_config")
+        statuses = _known_statuses()
+        out = {}
+        for key in ("from", "to"):
+            value = cfg.get(key, "any")
+            if not isinstance(value, str) or (value != "any" and value not in statuses):
+                _fail(f"trigger_config.{key} must be 'any' or one of: {', '.join(sorted(statuses))}",
+                      f"trigger_config.{key}")
+            out[key] = value
+        if out["from"] != "any" and out["from"] == out["to"]:
+            _fail("trigger_config.from and .to are the same status; that change never happens", "trigger_config")
+        return out, None
+    if trigger_type == "scheduled":
+        if set(cfg) - {"at"}:
+            _fail("trigger_config for scheduled takes only 'at'", "trigger_config")
+        at = parse_when(cfg.get("at"), "trigger_config.at", tz)
+        if at <= now:
+            _fail("trigger_config.at must be in the future", "trigger_config.at")
+        return {"at": at.isoformat()}, at
+    if trigger_type == "deadline":
+        if set(cfg) - {"offset_minutes", "offset_hours"}:
+            _fail("trigger_config for deadline takes 'offset_minutes' or 'offset_hours'", "trigger_config")
+        if "offset_hours" in cfg and "offset_minutes" not in cfg:
+            minutes = _int_field(cfg, "offset_hours", 0, MAX_OFFSET_MINUTES // 60, "hours before the deadline") * 60
+        else:
+            minutes = _int_field(cfg, "offset_minutes", 0, MAX_OFFSET_MINUTES, "minutes before the deadline")
+        return {"offset_minutes": minutes}, None
+    if trigger_type == "recurring":
+        if set(cfg) - {"cron", "timezone", "until"}:
+            _fail("trigger_config for recurring takes 'cron', 'timezone' and 'until'", "trigger_config")
+        cron = cfg.get("cron")
+        if not isinstance(cron, str) or len(cron) > 120 or len(cron.split()) != 5 or not croniter.is_valid(cron):
+            _fail("trigger_config.cron must be a 5-field cron expression such as '0 8 * * 1-5'",
+                  "trigger_config.cron")
+        tz = cfg.get("timezone") or get_settings().timezone
+        zone(tz, "trigger_config.timezone")
+        until = None
+        if cfg.get("until") not in (None, ""):
+            until = parse_when(cfg["until"], "trigger_config.until", tz)
+        nxt = next_cron_run(cron, tz, now, until)
+        if nxt is None:
+            _fail("the cron expression has no occurrence before 'until'", "trigger_config.until")
+        return {"cron": " ".join(cron.split()), "timezone": tz,
+                "until": until.isoformat() if until else None}, nxt
+    if trigger_type == "inactivity":
+        if set(cfg) - {"days"}:
+            _fail("trigger_config for inactivity takes only 'days'", "trigger_config")
+        return {"days": _int_field(cfg, "days", 1, MAX_INACTIVITY_DAYS, "days without an update")}, now
+    _fail(f"unknown trigger_type {trigger_type!r}", "trigger_type")
+    raise AssertionError  # unreachable
+
+
+def validate_rule(data: dict[str, Any], now: datetime, old: dict[str, Any] | None = None,
+                  tz: str | None = None) -> dict[str, Any]:
+    """The row to store for a complete rule body (create, or an existing rule merged with a patch).
+
+    `tz`: the acting user's time zone, for a scheduled `at` without offset.
+    An edit that leaves the trigger alone keeps the running schedule (and a past `at`).
+    """
+    if old is not None and old["trigger_type"] == data["trigger_type"] \
+            and old["trigger_config"] == data.get("trigger_config"):
+        cfg, next_run = old["trigger_config"], old["next_run_at"]
+    else:
+        cfg, next_run = normalise_trigger(data["trigger_type"], data.get("trigger_config") or {}, now, tz)
+    rec = data["recipients"]
+    rec = rec.model_dump() if isinstance(rec, BaseModel) else dict(rec)
+    channels = list(dict.fromkeys(data["channels"]))
+    emails = []
+    for raw in rec.get("emails") or []:
+        addr = str(raw).strip().lower()
+        if not EMAIL_RE.match(addr) or len(addr) > 254:
+            _fail(f"not a valid e-mail address: {str(raw)[:80]!r}", "recipients.emails")
+        emails.append(addr)
+    rec["emails"] = list(dict.fromkeys(emails))
+    rec["users"] = list(dict.fromkeys(rec.get("users") or []))
+    rec["roles"] = list(dict.fromkeys(rec.get("roles") or []))
+    if rec["emails"] and "email" not in channels:
+        _fail("external e-mail recipients need the e-mail channel", "recipients.emails")
+    if not (rec.get("assignee") or rec.get("creator") or rec["users"] or rec["roles"] or rec["emails"]):
+        _fail("choose at least one recipient (assignee, creator, users, roles or e-mails)", "recipients")
+    if rec["users"]:
+        found = database.execute_query("SELECT id FROM users WHERE id = ANY(%s)", (rec["users"],))
+        missing = set(rec["users"]) - {r["id"] for r in found}
+        if missing:
+            _fail(f"unknown user id(s): {', '.join(map(str, sorted(missing)))}", "recipients.users")
+    if data.get("sag_id") is not None:
+        if not database.execute_query("SELECT 1 FROM sag_sager WHERE id = %s", (data["sag_id"],)):
+            _fail(f"case {data['sag_id']} does not exist", "sag_id")
+    if (data.get("escalate_after") is None) != (data.get("escalate_role") is None):
+        _fail("escalation needs both escalate_after and escalate_role", "escalate_after")
+    if data.get("escalate_after") is not None and data.get("repeat_every_hours") is None:
+        _fail("escalation happens on re-reminders: set repeat_every_hours too", "escalate_after")
+    for field in ("title_template", "message_template"):
+        try:
+            check_template(data.get(field) or "", field)
+        except ReminderTemplateError as exc:
+            _fail(f"template error in {exc}", field)
+    if not str(data["name"]).strip() or not str(data["title_template"]).strip():
+        _fail("name and title_template must not be blank", "name")
+    return {
+        "name": str(data["name"]).strip(),
+        "sag_id": data.get("sag_id"),
+        "trigger_type": data["trigger_type"],
+        "trigger_config": cfg,
+        "recipients": rec,
+        "channels": channels,
+        "title_template": data["title_template"],
+        "message_template": data.get("message_template") or "",
+        "priority": data.get("priority") or "normal",
+        "active": bool(data.get("active", True)),
+        "repeat_every_hours": data.get("repeat_every_hours"),
+        "escalate_after": data.get("escalate_after"),
+        "escalate_role": data.get("escalate_role"),
+        "next_run_at": next_run,
+    }
+
+
+def lookahead(now: datetime, days: int = 7) -> datetime:
+    return now + timedelta(days=days)

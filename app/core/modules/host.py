@@ -241,8 +241,8 @@ class Host:
         if problems:
             raise ModuleFailure("; ".join(problems))
         if migrate.pending_for(m, applied):
-            for name in migrate.apply_pending(m):
-                rec.logger.info("module %s: applied migration %s", rec.name, name)
+            # app.core.migrations logs each applied file; once is enough.
+            migrate.apply_pending(m)
         if not rec.loaded:
             self._load_code(rec)
         rec.state, rec.error, rec.sticky = ENABLED, None, False

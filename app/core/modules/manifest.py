@@ -38,7 +38,11 @@ RESERVED_NAMES = frozenset({
 REQUIRED_FIELDS = ("name", "version", "description", "author", "enabled", "table_prefix")
 KNOWN_FIELDS = frozenset(REQUIRED_FIELDS + (
     "dependencies", "navigation", "slots", "scripts", "jobs", "settings",
+    "feed", "notification_kinds", "extensions",
 ))
+KIND_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+KIND_LABEL_MAX = 80
+POINT_PATTERN = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
 
@@ -189,6 +193,49 @@ def validate(raw: dict[str, Any], folder_name: str) -> list[tuple[str, str]]:
     problems.extend(_script_problems(raw.get("scripts", [])))
     problems.extend(_job_problems(raw.get("jobs", [])))
     problems.extend(_setting_problems(raw.get("settings", {})))
+    if "feed" in raw and (not isinstance(raw["feed"], str) or not REF_PATTERN.match(raw["feed"])):
+        problems.append(("feed", f"must be \"package.module:object\" (e.g. \"reminders.feed:feed\"), "
+                                 f"got {json.dumps(raw['feed'])}"))
+    problems.extend(_kind_problems(raw.get("notification_kinds", [])))
+    problems.extend(_extension_problems(raw.get("extensions", {})))
+    return problems
+
+
+def _kind_problems(value: Any) -> list[tuple[str, str]]:
+    if not isinstance(value, list):
+        return [("notification_kinds", "must be a list of {\"key\", \"label\"} objects")]
+    problems, seen = [], set()
+    for i, kind in enumerate(value):
+        where = f"notification_kinds[{i}]"
+        if not isinstance(kind, dict):
+            problems.append((where, "must be an object with \"key\" and \"label\""))
+            continue
+        key, label = kind.get("key"), kind.get("label")
+        if not isinstance(key, str) or not KIND_KEY_PATTERN.match(key):
+            problems.append((f"{where}.key", f"must be a lower-case word like \"status_change\", got {json.dumps(key)}"))
+        elif key in seen:
+            problems.append((f"{where}.key", f"kind {key!r} is listed twice"))
+        seen.add(key)
+        if not _is_str(label) or len(label) > KIND_LABEL_MAX:
+            problems.append((f"{where}.label", f"must be a text of 1 to {KIND_LABEL_MAX} characters, "
+                                               f"got {json.dumps(label)}"))
+    return problems
+
+
+def _extension_problems(value: Any) -> list[tuple[str, str]]:
+    if not isinstance(value, dict):
+        return [("extensions", "must be an object like {\"sag.channels\": [\"channels.sms:channel\"]}")]
+    problems = []
+    for point, refs in value.items():
+        where = f"extensions.{point}"
+        if not POINT_PATTERN.match(str(point)):
+            problems.append((where, "extension point names are lower-case words and dots like \"sag.channels\""))
+        if not isinstance(refs, list) or not refs:
+            problems.append((where, "must be a non-empty list of \"package.module:object\""))
+            continue
+        for i, ref in enumerate(refs):
+            if not isinstance(ref, str) or not REF_PATTERN.match(ref):
+                problems.append((f"{where}[{i}]", f"must be \"package.module:object\", got {json.dumps(ref)}"))
     return problems
 
 

@@ -1,4 +1,5 @@
-"""The sag module's feed for the core's live notifications (`app.core.realtime`).
+"""The sag module's feed for the core's live notifications (`app.core.realtime`), named
+in module.json (`"feed"`): the host hands it to the core while the module is enabled.
 
 The reminder worker's log trigger sends `{"user_id", "log_id", "event"}`; this turns it into
 what the browser's toast needs (case number and title, texts, priority, state, link) with
@@ -10,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from app.core import database, realtime
+from app.core import database
 from app.core.queries import load_queries
 
 Q = load_queries(Path(__file__).parent / "queries" / "reminders_ui.sql")
@@ -66,4 +67,3 @@ class ReminderFeed:
 
 
 feed = ReminderFeed()
-realtime.register_feed(feed)

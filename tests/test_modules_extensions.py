@@ -74,8 +74,10 @@ def test_a_disabled_module_contributes_nothing(tmp_path):
 
 
 def test_a_reference_to_a_missing_object_fails_only_that_module(tmp_path):
-    good = write_module(tmp_path, "good", files={"ext.py": CHANNELS}, manifest={"extensions": {"metrics": ["ext:collect"]}})
-    bad = write_module(tmp_path, "bad", files={"ext.py": CHANNELS}, manifest={"extensions": {"metrics": ["ext:nothing"]}})
+    good = write_module(tmp_path, "good", files={"ext.py": CHANNELS},
+                        manifest={"extensions": {"metrics": ["ext:collect"]}})
+    bad = write_module(tmp_path, "bad", files={"ext.py": CHANNELS},
+                       manifest={"extensions": {"metrics": ["ext:nothing"]}})
     host = _app(tmp_path).state.modules
     assert host.records[bad].state == "failed"
     assert host.records[bad].error == "ext.py has no 'nothing' (module.json: 'ext:nothing')"

@@ -212,7 +212,8 @@ def _kind_problems(value: Any) -> list[tuple[str, str]]:
             continue
         key, label = kind.get("key"), kind.get("label")
         if not isinstance(key, str) or not KIND_KEY_PATTERN.match(key):
-            problems.append((f"{where}.key", f"must be a lower-case word like \"status_change\", got {json.dumps(key)}"))
+            problems.append((f"{where}.key",
+                             f"must be a lower-case word like \"status_change\", got {json.dumps(key)}"))
         elif key in seen:
             problems.append((f"{where}.key", f"kind {key!r} is listed twice"))
         seen.add(key)

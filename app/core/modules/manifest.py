@@ -1,25 +1,30 @@
-"""module.json: reading and validating a module's manifest.
+"""module.json: reading and validating a module's manifest (the pydantic model `ModuleJson`).
 
 Every problem is reported as one message naming the file and the field, e.g.
 `webshop/module.json: field "version": must be a version like 1.0.0, got "abc"`,
 and all problems of a file are reported together so an author fixes them in one go.
+The model's checks raise `ManifestError` with the author-facing text; `load_manifest`
+turns pydantic's error locations into field paths (`navigation[0].url`, `settings.KEY.type`).
+Unknown top-level keys are a warning, not an error (a newer module on an older hub loads).
 """
 
 from __future__ import annotations
 
 import json
 import keyword
-import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
-log = logging.getLogger("app.core.modules")
+from app.core.config import get_settings
 
 DEFAULT_MODULES_DIR = Path(__file__).resolve().parents[2] / "modules"
 
@@ -28,6 +33,9 @@ PREFIX_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}_$")
 SETTING_KEY_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 SLOT_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 REF_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$")
+KIND_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+KIND_LABEL_MAX = 80
+POINT_PATTERN = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
 SETTING_TYPES = ("string", "int", "float", "bool")
 # Names that would shadow the hub's own URLs or Python/SQL words; a module may not take them.
 RESERVED_NAMES = frozenset({
@@ -35,16 +43,195 @@ RESERVED_NAMES = frozenset({
     "core", "app", "modules", "module", "users", "customers", "notifications", "settings", "public",
     "template", "test", "tests", "select", "table", "user", "null", "true", "false",
 })
-REQUIRED_FIELDS = ("name", "version", "description", "author", "enabled", "table_prefix")
-KNOWN_FIELDS = frozenset(REQUIRED_FIELDS + (
-    "dependencies", "navigation", "slots", "scripts", "jobs", "settings",
-    "feed", "notification_kinds", "extensions",
-))
-KIND_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-KIND_LABEL_MAX = 80
-POINT_PATTERN = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
+
+
+def ManifestError(message: str) -> PydanticCustomError:  # noqa: N802 - raised like an exception class
+    """A check's message for the author, shown after `field "<path>": `."""
+    return PydanticCustomError("manifest", message)
+
+
+def _got(value: Any) -> str:
+    return json.dumps(value)
+
+
+def _check(test: Callable[[Any], bool], message: str, got: bool = True):
+    """A field type that accepts what `test` accepts, with `message` (plus ", got <value>") otherwise."""
+    def validate(value: Any) -> Any:
+        if not test(value):
+            raise ManifestError(f"{message}, got {_got(value)}" if got else message)
+        return value
+    return BeforeValidator(validate)
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and value.strip() != ""
+
+
+def _path(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("/") and not value.startswith("//")
+
+
+def _ref(value: Any) -> bool:
+    return isinstance(value, str) and REF_PATTERN.match(value) is not None
+
+
+def _boolean(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _kind_of(kind: type, message: str):
+    return _check(lambda v: isinstance(v, kind), message, got=False)
+
+
+Bool = Annotated[Any, _check(_boolean, "must be true or false", got=False)]
+Ref = Annotated[Any, _check(_ref, 'must be "package.module:function"')]
+
+
+class Item(BaseModel):
+    # Inside a list or object entry unknown keys are ignored, as before the model existed.
+    model_config = ConfigDict(extra="ignore", validate_default=True)
+
+
+class NavItem(Item):
+    label: Annotated[Any, _check(_text, "must be a non-empty string", got=False)] = None
+    url: Annotated[Any, _check(_path, "must be a path on the hub starting with /")] = None
+    order: Annotated[Any, _check(_whole, "must be a whole number")] = 100
+    admin_only: Bool = False
+
+
+class Job(Item):
+    name: Annotated[Any, _check(lambda v: isinstance(v, str) and SLOT_PATTERN.match(v),
+                                "must be a lower-case word")] = None
+    function: Annotated[Any, _check(_ref, 'must be "package.module:function" (e.g. "backend.worker:run")')] = None
+
+
+class Setting(Item):
+    type: Annotated[Any, _check(lambda v: v in SETTING_TYPES, f"must be one of {', '.join(SETTING_TYPES)}")] = "string"
+    default: Any = None
+    required: Bool = False
+    secret: Bool = False
+    description: Annotated[Any, _check(lambda v: isinstance(v, str), "must be a string", got=False)] = ""
+
+    @field_validator("default")
+    @classmethod
+    def _default_has_the_type(cls, value: Any, info: ValidationInfo) -> Any:
+        kind = info.data.get("type")
+        if value is not None and kind in SETTING_TYPES:
+            try:
+                coerce(value, kind)
+            except ValueError as exc:
+                raise ManifestError(str(exc)) from None
+        return value
+
+
+class Kind(Item):
+    key: Annotated[Any, _check(lambda v: isinstance(v, str) and KIND_KEY_PATTERN.match(v),
+                               'must be a lower-case word like "status_change"')] = None
+    label: Annotated[Any, _check(lambda v: _text(v) and len(v) <= KIND_LABEL_MAX,
+                                 f"must be a text of 1 to {KIND_LABEL_MAX} characters")] = None
+
+
+def _entries(model: type, message: str):
+    return Annotated[model, _kind_of(dict, message)]
+
+
+def _key(pattern: re.Pattern, message: str):
+    """An object key matching `pattern` (a bad key is reported at `<field>.<key>`)."""
+    return Annotated[str, _check(lambda k: pattern.match(k) is not None, message, got=False)]
+
+
+PointName = _key(POINT_PATTERN, 'extension point names are lower-case words and dots like "sag.channels"')
+Refs = Annotated[list[Annotated[Any, _check(_ref, 'must be "package.module:object"')]],
+                 _check(lambda v: isinstance(v, list) and v, 'must be a non-empty list of "package.module:object"',
+                        got=False)]
+
+
+class ModuleJson(BaseModel):
+    """The fields of module.json (all are documented in docs/modules.md)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: Annotated[Any, _check(_text, "must be a non-empty string")]
+    version: Annotated[Any, _check(_text, 'must be a version string like "1.0.0"')]
+    description: Annotated[Any, _check(_text, "must be a non-empty string")]
+    author: Annotated[Any, _check(_text, "must be a non-empty string")]
+    enabled: Annotated[Any, _check(_boolean, "must be true or false")]
+    table_prefix: Any
+    dependencies: Any = []
+    navigation: Annotated[list[_entries(NavItem, 'must be an object with "label" and "url"')],
+                          _kind_of(list, 'must be a list of {"label", "url", "order", "admin_only"} objects')] = []
+    slots: Annotated[dict[_key(SLOT_PATTERN, 'slot names are lower-case words like "dashboard"'), Ref],
+                     _kind_of(dict, 'must be an object like {"dashboard": "frontend.slots:dashboard"}')] = {}
+    scripts: Annotated[list[Annotated[Any, _check(_path, "must be a path on the hub starting with / (no external "
+                                                         "URLs: the hub works offline)")]],
+                       _kind_of(list, 'must be a list of URLs like ["/static/modules/webshop/app.js"]')] = []
+    jobs: Annotated[list[_entries(Job, 'must be an object with "name" and "function"')],
+                    _kind_of(list, 'must be a list of {"name", "function"} objects')] = []
+    settings: Annotated[dict[_key(SETTING_KEY_PATTERN, "setting names are letters, digits and _ (like API_KEY)"),
+                             _entries(Setting, 'must be an object with "type" and optional default/required/secret')],
+                        _kind_of(dict, 'must be an object like {"API_KEY": {"type": "string", "secret": true}}')] = {}
+    feed: Annotated[Any, _check(_ref, 'must be "package.module:object" (e.g. "reminders.feed:feed")')] = None
+    notification_kinds: Annotated[list[_entries(Kind, 'must be an object with "key" and "label"')],
+                                  _kind_of(list, 'must be a list of {"key", "label"} objects')] = []
+    extensions: Annotated[dict[PointName, Refs],
+                          _kind_of(dict, 'must be an object like {"sag.channels": ["channels.sms:channel"]}')] = {}
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_the_folder(cls, value: str, info: ValidationInfo) -> str:
+        folder = info.context["folder"]
+        if value != folder:
+            raise ManifestError(f"must match the folder name {folder!r}, got {value!r}")
+        if (why := name_problem(value, new=False)) is not None:
+            raise ManifestError(why)
+        return value
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        try:
+            Version(value)
+        except InvalidVersion:
+            raise ManifestError(f"must be a version like 1.0.0, got {value!r}") from None
+        return value
+
+    @field_validator("table_prefix")
+    @classmethod
+    def _prefix(cls, value: Any, info: ValidationInfo) -> str:
+        if not isinstance(value, str) or not PREFIX_PATTERN.match(value):
+            raise ManifestError("must be lower-case letters, digits and _, ending with _ "
+                                f"(e.g. \"{info.context['folder']}_\"), got {_got(value)}")
+        return value
+
+    @field_validator("dependencies")
+    @classmethod
+    def _dependencies(cls, value: Any, info: ValidationInfo) -> Any:
+        problems = _dependency_problems(value, info.context["folder"])
+        if problems:
+            raise ManifestError("; ".join(problems))
+        return value
+
+
+def _repeats(raw: dict[str, Any]) -> list[tuple[str, str]]:
+    """Names that must be unique across entries (checked on the raw lists, so they are reported
+    together with any other problem of the entries)."""
+    problems = []
+    for fld, key, what in (("jobs", "name", "job name {!r} is used twice"),
+                           ("notification_kinds", "key", "kind {!r} is listed twice")):
+        entries = raw.get(fld)
+        seen: set[str] = set()
+        for i, entry in enumerate(entries if isinstance(entries, list) else []):
+            value = entry.get(key) if isinstance(entry, dict) else None
+            if isinstance(value, str) and value in seen:
+                problems.append((f"{fld}[{i}].{key}", what.format(value)))
+            seen.add(value)
+    return problems
 
 
 @dataclass(frozen=True)
@@ -76,6 +263,7 @@ class Manifest:
     raw: dict[str, Any] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    model: ModuleJson | None = None  # set when valid
 
     @property
     def valid(self) -> bool:
@@ -98,17 +286,14 @@ class Manifest:
 
     @property
     def dependencies(self) -> list[Dependency]:
-        return parse_dependencies(self.raw.get("dependencies", [])) if self.valid else []
+        return parse_dependencies(self.model.dependencies) if self.model is not None else []
 
     @property
     def settings(self) -> list[SettingSpec]:
-        out = []
-        for key, spec in (self.raw.get("settings") or {}).items():
-            out.append(SettingSpec(key=key, type=spec.get("type", "string"), default=spec.get("default"),
-                                   required=bool(spec.get("required", False)),
-                                   secret=bool(spec.get("secret", False)),
-                                   description=str(spec.get("description", ""))))
-        return out
+        if self.model is None:
+            return []
+        return [SettingSpec(key=key, type=s.type, default=s.default, required=s.required, secret=s.secret,
+                            description=s.description) for key, s in self.model.settings.items()]
 
 
 def display_path(path: Path) -> str:
@@ -135,11 +320,29 @@ def load_manifest(folder: Path) -> Manifest:
         manifest.errors.append(f"{where}: must be a JSON object {{...}}, got {type(raw).__name__}")
         return manifest
     manifest.raw = raw
-    manifest.errors.extend(f"{where}: field \"{f}\": {msg}" for f, msg in validate(raw, folder.name))
+    try:
+        manifest.model = ModuleJson.model_validate(raw, context={"folder": folder.name})
+    except ValidationError as exc:
+        manifest.errors.extend(f"{where}: field \"{_field(e)}\": {_message(e)}" for e in exc.errors())
+    manifest.errors.extend(f"{where}: field \"{f}\": {message}" for f, message in _repeats(raw))
+    if manifest.errors:
+        manifest.model = None
+    known = ModuleJson.model_fields
     manifest.warnings.extend(
-        f"{where}: unknown field \"{k}\" is ignored (known: {', '.join(sorted(KNOWN_FIELDS))})"
-        for k in raw if k not in KNOWN_FIELDS)
+        f"{where}: unknown field \"{k}\" is ignored (known: {', '.join(sorted(known))})"
+        for k in raw if k not in known)
     return manifest
+
+
+def _field(error: dict) -> str:
+    """The error's location as an author writes it: `navigation[0].url`, `settings.KEY.type`."""
+    # pydantic marks a bad object key with a trailing "[key]"; the key itself names the place.
+    loc = [p for p in error["loc"] if p != "[key]"]
+    return str(loc[0]) + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc[1:])
+
+
+def _message(error: dict) -> str:
+    return "is required" if error["type"] == "missing" else error["msg"]
 
 
 def name_problem(name: str, new: bool = True) -> str | None:
@@ -154,100 +357,6 @@ def name_problem(name: str, new: bool = True) -> str | None:
     if keyword.iskeyword(name) or (new and name in RESERVED_NAMES):
         return f"{name!r} is a reserved word and cannot be a module name"
     return None
-
-
-def _is_str(value: Any, allow_empty: bool = False) -> bool:
-    return isinstance(value, str) and (allow_empty or value.strip() != "")
-
-
-def validate(raw: dict[str, Any], folder_name: str) -> list[tuple[str, str]]:
-    """(field, message) for every problem of a manifest."""
-    problems: list[tuple[str, str]] = []
-    for f in REQUIRED_FIELDS:
-        if f not in raw:
-            problems.append((f, "is required"))
-    name = raw.get("name")
-    if "name" in raw:
-        if not _is_str(name):
-            problems.append(("name", f"must be a non-empty string, got {json.dumps(name)}"))
-        elif name != folder_name:
-            problems.append(("name", f"must match the folder name {folder_name!r}, got {name!r}"))
-        elif (why := name_problem(name, new=False)) is not None:
-            problems.append(("name", why))
-    if "version" in raw:
-        problems.extend(("version", m) for m in _version_problems(raw["version"]))
-    for f in ("description", "author"):
-        if f in raw and not _is_str(raw[f]):
-            problems.append((f, f"must be a non-empty string, got {json.dumps(raw[f])}"))
-    if "enabled" in raw and not isinstance(raw["enabled"], bool):
-        problems.append(("enabled", f"must be true or false, got {json.dumps(raw['enabled'])}"))
-    if "table_prefix" in raw:
-        prefix = raw["table_prefix"]
-        if not isinstance(prefix, str) or not PREFIX_PATTERN.match(prefix):
-            problems.append(("table_prefix", "must be lower-case letters, digits and _, ending with _ "
-                             f"(e.g. \"{folder_name}_\"), got {json.dumps(prefix)}"))
-    if "dependencies" in raw:
-        problems.extend(("dependencies", m) for m in _dependency_problems(raw["dependencies"], folder_name))
-    problems.extend(_navigation_problems(raw.get("navigation", [])))
-    problems.extend(_slot_problems(raw.get("slots", {})))
-    problems.extend(_script_problems(raw.get("scripts", [])))
-    problems.extend(_job_problems(raw.get("jobs", [])))
-    problems.extend(_setting_problems(raw.get("settings", {})))
-    if "feed" in raw and (not isinstance(raw["feed"], str) or not REF_PATTERN.match(raw["feed"])):
-        problems.append(("feed", f"must be \"package.module:object\" (e.g. \"reminders.feed:feed\"), "
-                                 f"got {json.dumps(raw['feed'])}"))
-    problems.extend(_kind_problems(raw.get("notification_kinds", [])))
-    problems.extend(_extension_problems(raw.get("extensions", {})))
-    return problems
-
-
-def _kind_problems(value: Any) -> list[tuple[str, str]]:
-    if not isinstance(value, list):
-        return [("notification_kinds", "must be a list of {\"key\", \"label\"} objects")]
-    problems, seen = [], set()
-    for i, kind in enumerate(value):
-        where = f"notification_kinds[{i}]"
-        if not isinstance(kind, dict):
-            problems.append((where, "must be an object with \"key\" and \"label\""))
-            continue
-        key, label = kind.get("key"), kind.get("label")
-        if not isinstance(key, str) or not KIND_KEY_PATTERN.match(key):
-            problems.append((f"{where}.key",
-                             f"must be a lower-case word like \"status_change\", got {json.dumps(key)}"))
-        elif key in seen:
-            problems.append((f"{where}.key", f"kind {key!r} is listed twice"))
-        seen.add(key)
-        if not _is_str(label) or len(label) > KIND_LABEL_MAX:
-            problems.append((f"{where}.label", f"must be a text of 1 to {KIND_LABEL_MAX} characters, "
-                                               f"got {json.dumps(label)}"))
-    return problems
-
-
-def _extension_problems(value: Any) -> list[tuple[str, str]]:
-    if not isinstance(value, dict):
-        return [("extensions", "must be an object like {\"sag.channels\": [\"channels.sms:channel\"]}")]
-    problems = []
-    for point, refs in value.items():
-        where = f"extensions.{point}"
-        if not POINT_PATTERN.match(str(point)):
-            problems.append((where, "extension point names are lower-case words and dots like \"sag.channels\""))
-        if not isinstance(refs, list) or not refs:
-            problems.append((where, "must be a non-empty list of \"package.module:object\""))
-            continue
-        for i, ref in enumerate(refs):
-            if not isinstance(ref, str) or not REF_PATTERN.match(ref):
-                problems.append((f"{where}[{i}]", f"must be \"package.module:object\", got {json.dumps(ref)}"))
-    return problems
-
-
-def _version_problems(value: Any) -> list[str]:
-    if not _is_str(value):
-        return [f"must be a version string like \"1.0.0\", got {json.dumps(value)}"]
-    try:
-        Version(value)
-    except InvalidVersion:
-        return [f"must be a version like 1.0.0, got {value!r}"]
-    return []
 
 
 def parse_dependencies(value: Any) -> list[Dependency]:
@@ -272,7 +381,7 @@ def _dependency_problems(value: Any, own: str) -> list[str]:
     elif isinstance(value, list):
         items = value
     else:
-        return [f"must be a list of module names like [\"sag\", \"crm>=1.2,<2\"], got {json.dumps(value)}"]
+        return [f"must be a list of module names like [\"sag\", \"crm>=1.2,<2\"], got {_got(value)}"]
     problems = []
     for i, item in enumerate(items):
         try:
@@ -284,7 +393,7 @@ def _dependency_problems(value: Any, own: str) -> list[str]:
             elif isinstance(item, str):
                 name = Requirement(item).name
             else:
-                raise InvalidRequirement(f"got {json.dumps(item)}")
+                raise InvalidRequirement(f"got {_got(item)}")
         except (InvalidRequirement, ValueError) as exc:
             problems.append(f"entry {i + 1} is not a module name with an optional version range "
                             f"like \"sag>=1.0,<2\": {exc}")
@@ -296,105 +405,11 @@ def _dependency_problems(value: Any, own: str) -> list[str]:
     return problems
 
 
-def _navigation_problems(value: Any) -> list[tuple[str, str]]:
-    if not isinstance(value, list):
-        return [("navigation", "must be a list of {\"label\", \"url\", \"order\", \"admin_only\"} objects")]
-    problems = []
-    for i, item in enumerate(value):
-        where = f"navigation[{i}]"
-        if not isinstance(item, dict):
-            problems.append((where, "must be an object with \"label\" and \"url\""))
-            continue
-        if not _is_str(item.get("label")):
-            problems.append((f"{where}.label", "must be a non-empty string"))
-        url = item.get("url")
-        if not _is_str(url) or not url.startswith("/") or url.startswith("//"):
-            problems.append((f"{where}.url", f"must be a path on the hub starting with /, got {json.dumps(url)}"))
-        if "order" in item and (not isinstance(item["order"], int) or isinstance(item["order"], bool)):
-            problems.append((f"{where}.order", f"must be a whole number, got {json.dumps(item['order'])}"))
-        if "admin_only" in item and not isinstance(item["admin_only"], bool):
-            problems.append((f"{where}.admin_only", "must be true or false"))
-    return problems
-
-
-def _slot_problems(value: Any) -> list[tuple[str, str]]:
-    if not isinstance(value, dict):
-        return [("slots", "must be an object like {\"dashboard\": \"frontend.slots:dashboard\"}")]
-    problems = []
-    for slot, ref in value.items():
-        if not SLOT_PATTERN.match(str(slot)):
-            problems.append((f"slots.{slot}", "slot names are lower-case words like \"dashboard\""))
-        if not isinstance(ref, str) or not REF_PATTERN.match(ref):
-            problems.append((f"slots.{slot}", f"must be \"package.module:function\", got {json.dumps(ref)}"))
-    return problems
-
-
-def _script_problems(value: Any) -> list[tuple[str, str]]:
-    if not isinstance(value, list):
-        return [("scripts", "must be a list of URLs like [\"/static/modules/webshop/app.js\"]")]
-    problems = []
-    for i, url in enumerate(value):
-        if not isinstance(url, str) or not url.startswith("/") or url.startswith("//"):
-            problems.append((f"scripts[{i}]", "must be a path on the hub starting with / (no external URLs: "
-                             f"the hub works offline), got {json.dumps(url)}"))
-    return problems
-
-
-def _job_problems(value: Any) -> list[tuple[str, str]]:
-    if not isinstance(value, list):
-        return [("jobs", "must be a list of {\"name\", \"function\"} objects")]
-    problems, seen = [], set()
-    for i, job in enumerate(value):
-        where = f"jobs[{i}]"
-        if not isinstance(job, dict):
-            problems.append((where, "must be an object with \"name\" and \"function\""))
-            continue
-        name = job.get("name")
-        if not isinstance(name, str) or not SLOT_PATTERN.match(name):
-            problems.append((f"{where}.name", f"must be a lower-case word, got {json.dumps(name)}"))
-        elif name in seen:
-            problems.append((f"{where}.name", f"job name {name!r} is used twice"))
-        seen.add(name)
-        ref = job.get("function")
-        if not isinstance(ref, str) or not REF_PATTERN.match(ref):
-            problems.append((f"{where}.function", f"must be \"package.module:function\" "
-                             f"(e.g. \"backend.worker:run\"), got {json.dumps(ref)}"))
-    return problems
-
-
-def _setting_problems(value: Any) -> list[tuple[str, str]]:
-    if not isinstance(value, dict):
-        return [("settings", "must be an object like {\"API_KEY\": {\"type\": \"string\", \"secret\": true}}")]
-    problems = []
-    for key, spec in value.items():
-        where = f"settings.{key}"
-        if not SETTING_KEY_PATTERN.match(str(key)):
-            problems.append((where, "setting names are letters, digits and _ (like API_KEY)"))
-        if not isinstance(spec, dict):
-            problems.append((where, "must be an object with \"type\" and optional default/required/secret"))
-            continue
-        kind = spec.get("type", "string")
-        if kind not in SETTING_TYPES:
-            problems.append((f"{where}.type", f"must be one of {', '.join(SETTING_TYPES)}, got {json.dumps(kind)}"))
-            continue
-        for flag in ("required", "secret"):
-            if flag in spec and not isinstance(spec[flag], bool):
-                problems.append((f"{where}.{flag}", "must be true or false"))
-        if spec.get("default") is not None:
-            try:
-                coerce(spec["default"], kind)
-            except ValueError as exc:
-                problems.append((f"{where}.default", str(exc)))
-        if "description" in spec and not isinstance(spec["description"], str):
-            problems.append((f"{where}.description", "must be a string"))
-    return problems
-
-
 def coerce(value: Any, kind: str) -> Any:
     """`value` (from the environment: a string; from module.json: JSON) as `kind`."""
     if kind == "string":
         if isinstance(value, (dict, list)):
-            raise ValueError(f"must be a string, got {json.dumps(value)}")
+            raise ValueError(f"must be a string, got {_got(value)}")
         return str(value)
     if kind == "bool":
         if isinstance(value, bool):
@@ -422,8 +437,6 @@ def coerce(value: Any, kind: str) -> Any:
 
 def modules_dir() -> Path:
     """MODULES_DIR, or `app/modules`."""
-    from app.core.config import get_settings
-
     configured = get_settings().modules_dir
     return Path(configured).resolve() if configured else DEFAULT_MODULES_DIR
 

@@ -7,6 +7,12 @@ module.json, a dependency missing/disabled/failed/of the wrong version, a cycle,
 clashing prefix, a bad setting, or an error while migrating, importing or mounting) or
 enabled. It runs at start-up and whenever a `bmc_module_state` notification arrives, so
 every process converges on the state in the database.
+
+The host is also where the enabled modules' contributions are asked for (navigation and
+slots, template and static folders, jobs, feeds, notification kinds, extensions): each is
+resolved once when the module's code loads (`code.py`) and handed out only while the
+module is enabled, in load order. One host per app (`app.state.modules`); see
+`app.core.modules.current_host()` for code outside a request.
 """
 
 from __future__ import annotations

@@ -7,10 +7,18 @@ import signal
 import sys
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress
 
-from app.core.config import get_settings, secret_key
+from app.core import auth, database, users
+from app.core import demo as demo_mod
+from app.core import worker as worker_mod
+from app.core.bootstrap import prepare_database
+from app.core.config import get_settings
+from app.core.errors import HubError, NotFound
+from app.core.modules import cli as modules_cli
+from app.main import create_app
 
 cli = typer.Typer(help="BMC Hub: cases, customers and reminders.", no_args_is_help=True,
                   add_completion=False)
@@ -24,22 +32,8 @@ def _exit_on_sigterm(signum, frame):
     raise SystemExit(0)
 
 
-def _prepare_database() -> None:
-    """Start/attach the database and apply the core migrations."""
-    from app.core import database, migrations
-    from app.core.logs import setup_logging
-
-    setup_logging()
-    # Generate SECRET_KEY into the data directory now (once), not on the first signed link.
-    secret_key()
-    database.get_pool()
-    migrations.migrate_core()
-
-
 def ensure_admin() -> None:
     """Make sure an admin exists; print a generated password once when one is created."""
-    from app.core import auth, database
-
     if database.execute_query("SELECT 1 FROM users WHERE role = 'admin' AND active LIMIT 1"):
         return
     password = get_settings().bmc_hub_admin_password
@@ -69,15 +63,12 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on"),
           worker: bool = typer.Option(True, "--worker/--no-worker",
                                       help="Run the background worker in this process")) -> None:
     """Serve the hub (starting the embedded PostgreSQL when DATABASE_URL is not set)."""
-    import uvicorn
+    import uvicorn  # only `serve` needs the server; other commands start faster without it
 
-    from app.core import worker as worker_mod
-    from app.main import create_app
-
-    _prepare_database()
+    prepare_database()
     ensure_admin()
     app = create_app()
-    runner = worker_mod.start_in_thread() if worker else None
+    runner = worker_mod.start_in_thread(app.state.modules) if worker else None
     console.print(f"BMC Hub on http://{host}:{port}  (Ctrl-C stops it)")
     # uvicorn re-raises the signal it stopped on once it has shut down; turning SIGTERM into
     # SystemExit lets the embedded database be stopped cleanly (atexit) instead of orphaned.
@@ -94,20 +85,15 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on"),
 @cli.command("worker")
 def run_worker() -> None:
     """Run the modules' background jobs (reminders) until SIGTERM/Ctrl-C."""
-    from app.core import worker as worker_mod
-    from app.main import create_app
-
-    _prepare_database()
-    create_app()  # loads the modules (and their migrations) so their jobs are known
-    worker_mod.run_forever()
+    prepare_database()
+    app = create_app()  # loads the modules (and their migrations) so their jobs are known
+    worker_mod.run_forever(app.state.modules)
 
 
 @cli.command()
 def migrate() -> None:
     """Apply pending migrations of the core and of every enabled module."""
-    _prepare_database()
-    from app.main import create_app
-
+    prepare_database()
     create_app()
     console.print("Migrations are up to date.")
 
@@ -118,12 +104,7 @@ def create_user(username: str, email: str = typer.Option(..., prompt=True),
                 admin: bool = typer.Option(False, "--admin", help="Give the user the admin role"),
                 password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True)) -> None:
     """Create a user (asks for the password)."""
-    from pydantic import ValidationError
-
-    from app.core import users
-    from app.core.errors import HubError
-
-    _prepare_database()
+    prepare_database()
     try:
         user = users.create_user(users.UserCreate(username=username, email=email, full_name=full_name,
                                                   password=password, role="admin" if admin else "user"))
@@ -140,10 +121,7 @@ def create_user(username: str, email: str = typer.Option(..., prompt=True),
 @cli.command("create-token")
 def create_token(username: str, name: str = typer.Option("cli", help="A name to recognise the token by")) -> None:
     """Create a personal API token for USERNAME and print it (once)."""
-    from app.core import auth, users
-    from app.core.errors import NotFound
-
-    _prepare_database()
+    prepare_database()
     try:
         user = users.get_user_by_username(username)
     except NotFound as exc:
@@ -159,13 +137,8 @@ def create_token(username: str, name: str = typer.Option("cli", help="A name to 
 @cli.command()
 def demo(customers: int = typer.Option(40, help="How many demo customers")) -> None:
     """Fill the hub with realistic demo users and customers (and the modules' demo data)."""
-    from app.core import demo as demo_mod
-    from app.core.modules import loader
-
-    _prepare_database()
-    from app.main import create_app
-
-    create_app()
+    prepare_database()
+    app = create_app()
     ensure_admin()
     with Progress(console=console) as progress:
         task = progress.add_task("Users", total=1)
@@ -173,7 +146,7 @@ def demo(customers: int = typer.Option(40, help="How many demo customers")) -> N
         progress.advance(task)
         task = progress.add_task("Customers", total=customers)
         made_customers = demo_mod.demo_customers(customers, advance=lambda n=1: progress.advance(task, n))
-        for name, hook in loader.demo_hooks():
+        for name, hook in app.state.modules.demo_hooks():
             task = progress.add_task(name, total=None)
             hook(progress=progress, task=task)
             progress.update(task, completed=1, total=1)
@@ -181,15 +154,11 @@ def demo(customers: int = typer.Option(40, help="How many demo customers")) -> N
                   f"Demo users sign in with the password '{demo_mod.DEMO_PASSWORD}'.")
 
 
-from app.core.modules import cli as modules_cli  # noqa: E402 - the commands below extend `cli`
-
 cli.add_typer(modules_cli.app, name="modules")
 cli.command("create-module")(modules_cli.create_module_command)
 
 
 def main() -> None:
-    from app.core.errors import HubError
-
     try:
         cli()
     except KeyboardInterrupt:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 from pathlib import Path
+from urllib.parse import quote
 
 import psycopg
 from fastapi import FastAPI, Request
@@ -16,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.core import realtime
 from app.core.errors import HubError, NotAuthenticated
 from app.core.logs import setup_logging
+from app.core.modules import loader
 from app.core.routes import auth, customers, dashboard, docs, events, health, preferences, users
 from app.core.templating import render
 
@@ -52,8 +54,6 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _not_authenticated(request: Request, exc: NotAuthenticated):
         if _wants_html(request):
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            from urllib.parse import quote
-
             return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
         return JSONResponse({"detail": exc.message}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
 
@@ -125,7 +125,5 @@ def create_app(load_modules: bool = True) -> FastAPI:
     app.include_router(preferences.api)
     app.include_router(preferences.pages)
     if load_modules:
-        from app.core.modules import loader
-
         loader.install(app)
     return app

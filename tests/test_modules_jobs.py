@@ -32,7 +32,7 @@ def test_jobs_start_stop_with_their_module(tmp_path):
     runner = None
     try:
         host = create_app().state.modules
-        runner = worker.start_in_thread()
+        runner = worker.start_in_thread(host)
         events = importlib.import_module(f"app.modules.{name}.backend.worker").events
         # The job runs "as" its module, so the module's READ_ONLY / DRY_RUN apply to it.
         assert wait_until(lambda: events == [("start", name)])
@@ -49,8 +49,7 @@ def test_jobs_start_stop_with_their_module(tmp_path):
         set_env(**old)
 
 
-def test_loader_lists_jobs_of_enabled_modules_only(tmp_path):
-    from app.core.modules import loader
+def test_host_lists_jobs_of_enabled_modules_only(tmp_path):
     from app.main import create_app
 
     on = write_module(tmp_path, "jobs_on", manifest={"jobs": [{"name": "a", "function": "backend.worker:run"}]},
@@ -60,8 +59,8 @@ def test_loader_lists_jobs_of_enabled_modules_only(tmp_path):
                        files={"backend/worker.py": JOB})
     old = set_env(MODULES_DIR=str(tmp_path))
     try:
-        create_app()
-        assert [(m, j) for m, j, _f in loader.jobs()] == [(on, "a")]
-        assert off not in [m for m, _j, _f in loader.jobs()]
+        host = create_app().state.modules
+        assert [(m, j) for m, j, _f in host.jobs()] == [(on, "a")]
+        assert off not in [m for m, _j, _f in host.jobs()]
     finally:
         set_env(**old)

@@ -2,12 +2,14 @@
 
 A real uvicorn server runs the app (its lifespan starts the listener); real HTTP clients
 read the event stream; notifications are sent with `pg_notify` exactly as the reminder
-worker sends them. A small feed stands in for the reminder module here so the core is
-tested on its own (the reminder module's feed is tested with the browser tests).
+worker sends them. A small module with a feed over a plain list stands in for the reminder
+module here so the core is tested on its own (the reminder module's feed is tested with the
+browser tests).
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -21,8 +23,9 @@ from app.core import database, realtime
 from app.core.routes import events
 from tests.browser.live_server import LiveServer, SSEClient, free_port
 from tests.fixtures import make_user, token_for
+from tests.modules_fixtures import set_env, write_module
 
-
+LIST_FEED = '''
 class ListFeed:
     """A feed over a plain list: enough to test what the core does with a feed."""
 
@@ -42,18 +45,34 @@ class ListFeed:
         return len(self.rows.get(user_id, []))
 
 
-@pytest.fixture(scope="module")
-def feed():
-    previous = realtime.get_feed()
-    f = ListFeed()
-    realtime.register_feed(f)
-    yield f
-    realtime.register_feed(previous)
+feed = ListFeed()
+'''
 
 
 @pytest.fixture(scope="module")
-def server(app, feed):
-    s = LiveServer(app).start()
+def feed_app(db, tmp_path_factory):
+    """An app whose only module has the list feed (module.json `"feed": "feed:feed"`)."""
+    from app.main import create_app
+
+    root = tmp_path_factory.mktemp("modules")
+    name = write_module(root, "listfeed", manifest={"feed": "feed:feed"}, files={"feed.py": LIST_FEED},
+                        router=None, views=None)
+    old = set_env(MODULES_DIR=str(root))
+    try:
+        app = create_app()
+    finally:
+        set_env(**old)
+    return app, importlib.import_module(f"app.modules.{name}.feed").feed
+
+
+@pytest.fixture(scope="module")
+def feed(feed_app):
+    return feed_app[1]
+
+
+@pytest.fixture(scope="module")
+def server(feed_app):
+    s = LiveServer(feed_app[0]).start()
     yield s
     s.stop()
 

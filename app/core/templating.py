@@ -1,6 +1,9 @@
 """Jinja2 templates: the core's own plus one folder per module (`<module>/<file>.html`).
 
-Autoescaping is on for every template; text that must be HTML is marked so explicitly.
+`<module>/...` is looked up in the templates folder of that module as the current module
+host knows it (`app.core.host_context`: the request's app, the running job's host), so one
+environment serves every app in the process. Autoescaping is on for every template; text
+that must be HTML is marked so explicitly.
 """
 
 from __future__ import annotations
@@ -11,14 +14,12 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
+from jinja2 import BaseLoader, ChoiceLoader, Environment, FileSystemLoader, TemplateNotFound, select_autoescape
 
-from app.core import ui
+from app.core import host_context, ui
 from app.core.config import get_settings
 
 CORE_TEMPLATES = Path(__file__).parent / "templates"
-
-_module_loaders: dict[str, FileSystemLoader] = {}
 
 NOTICES = {
     "saved": "Saved.",
@@ -29,13 +30,23 @@ NOTICES = {
 }
 
 
-def register_module_templates(module: str, directory: Path) -> None:
-    """Make `directory` available as `<module>/...` in every template lookup."""
-    _module_loaders[module] = FileSystemLoader(str(directory))
+class ModuleTemplates(BaseLoader):
+    """`<module>/<file>` from the module's templates/ folder, asked of the current host."""
 
+    def get_source(self, environment: Environment, template: str):
+        module, _, rest = template.partition("/")
+        host = host_context.active_host()
+        folder = host.template_folder(module) if host is not None and rest else None
+        if folder is None:
+            raise TemplateNotFound(template)
+        source, filename, file_uptodate = FileSystemLoader(str(folder)).get_source(environment, rest)
 
-def unregister_module_templates(module: str) -> None:
-    _module_loaders.pop(module, None)
+        def uptodate() -> bool:
+            # Cached per name: stale when the file changed or the current host has another folder.
+            now = host_context.active_host()
+            return file_uptodate() and now is not None and now.template_folder(module) == folder
+
+        return source, filename, uptodate
 
 
 def _localtime(value, request: Request | None = None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -83,7 +94,7 @@ def _base_context(request: Request) -> dict[str, Any]:
 
 def _make_env() -> Environment:
     env = Environment(
-        loader=ChoiceLoader([FileSystemLoader(str(CORE_TEMPLATES)), PrefixLoader(_module_loaders)]),
+        loader=ChoiceLoader([FileSystemLoader(str(CORE_TEMPLATES)), ModuleTemplates()]),
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
@@ -98,4 +109,6 @@ templates = Jinja2Templates(env=env, context_processors=[_base_context])
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200):
-    return templates.TemplateResponse(request, name, context or {}, status_code=status_code)
+    # The app's host also outside its middleware (an error page rendered by the outermost handler).
+    with host_context.use_host(getattr(request.app.state, "modules", None) or host_context.active_host()):
+        return templates.TemplateResponse(request, name, context or {}, status_code=status_code)

@@ -1,7 +1,8 @@
 """UI contribution points: navigation items, layout slots and scripts.
 
-The core renders these places in its templates without knowing who fills them; the
-module framework registers a provider per module (only while the module is enabled).
+The core renders these places in its templates without knowing who fills them; each
+enabled module of the app is a `Contributor`, held by the app's module host
+(`request.app.state.modules.contributors()`).
 Slots used by the core: `head`, `body_end`, `dashboard`, `customer_detail`, `navbar_right`.
 """
 
@@ -38,8 +39,6 @@ class Contributor:
     active: Callable[[], bool] = lambda: True
 
 
-_contributors: dict[str, Contributor] = {}
-
 CORE_NAV = [
     NavItem("Dashboard", "/", order=0),
     NavItem("Customers", "/customers", order=10),
@@ -48,12 +47,9 @@ ADMIN_NAV = [NavItem("Users", "/admin/users", order=900, admin_only=True),
              NavItem("Modules", "/admin/modules", order=910, admin_only=True)]
 
 
-def register(contributor: Contributor) -> None:
-    _contributors[contributor.name] = contributor
-
-
-def unregister(name: str) -> None:
-    _contributors.pop(name, None)
+def _contributors(request: Request) -> list[Contributor]:
+    host = getattr(request.app.state, "modules", None)  # None: an app built without modules
+    return host.contributors() if host is not None else []
 
 
 def _is_admin(request: Request) -> bool:
@@ -63,7 +59,7 @@ def _is_admin(request: Request) -> bool:
 
 def nav_items(request: Request) -> list[NavItem]:
     items = list(CORE_NAV)
-    for c in list(_contributors.values()):
+    for c in _contributors(request):
         if not c.active():
             continue
         try:
@@ -80,7 +76,7 @@ def admin_nav_items(request: Request) -> list[NavItem]:
 
 def slot(request: Request, name: str, **context: Any) -> Markup:
     parts: list[str] = []
-    for c in list(_contributors.values()):
+    for c in _contributors(request):
         fn = c.slots.get(name)
         if fn is None or not c.active():
             continue
@@ -93,7 +89,7 @@ def slot(request: Request, name: str, **context: Any) -> Markup:
 
 def scripts(request: Request) -> list[str]:
     urls: list[str] = []
-    for c in list(_contributors.values()):
+    for c in _contributors(request):
         if c.active():
             try:
                 urls.extend(c.scripts(request))

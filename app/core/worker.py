@@ -12,14 +12,19 @@ import logging
 import signal
 import threading
 
+from app.core import database, host_context
+from app.core.modules import current_host
+from app.core.modules.host import Host
+
 log = logging.getLogger("app.core.worker")
 JOIN_TIMEOUT_S = 30.0
 
 
 class Runner:
-    """Runs the jobs of the enabled modules; follows live enable/disable (LISTEN via the loader)."""
+    """Runs the jobs of the enabled modules of `host`; follows live enable/disable (its LISTEN)."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: Host | None = None) -> None:
+        self.host = host or current_host()
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
         # module -> (its own stop event, its job threads): disabling a module stops only its jobs.
@@ -28,12 +33,10 @@ class Runner:
         self._listening = False
 
     def start(self) -> Runner:
-        from app.core.modules import loader
-
-        host = loader.current()
-        self._sync(loader.jobs())
-        host.subscribers.append(lambda _host: self._sync(loader.jobs()))
-        loader.start_listener()
+        host = self.host
+        self._sync(host.jobs())
+        host.subscribers.append(lambda changed: self._sync(changed.jobs()))
+        host.start_listener()
         self._listening = True
         log.info("worker started %d job(s)", len(self.threads))
         return self
@@ -64,13 +67,12 @@ class Runner:
                 self._modules[module] = (event, threads)
 
     def _run(self, module: str, name: str, func, module_stop: threading.Event) -> None:
-        from app.core import database
-
         logger = logging.getLogger(f"app.modules.{module}")
         while not self.stop_event.is_set() and not module_stop.is_set():
             try:
-                # The job's writes count as the module's (READ_ONLY / DRY_RUN apply).
-                with database.acting_module(module):
+                # The job's writes count as the module's (READ_ONLY / DRY_RUN apply), and
+                # current_host() in the job is the worker's host.
+                with database.acting_module(module), host_context.use_host(self.host):
                     func(module_stop)
                 return
             except Exception:  # noqa: BLE001 - a crashing job restarts after a pause
@@ -85,18 +87,17 @@ class Runner:
         for t in self.threads:
             t.join(JOIN_TIMEOUT_S)
         if self._listening:
-            from app.core.modules import loader
-
-            loader.stop_listener()
+            self.host.stop_listener()
             self._listening = False
 
 
-def start_in_thread() -> Runner:
-    return Runner().start()
+def start_in_thread(host: Host | None = None) -> Runner:
+    """Run the jobs of `host` (default: the current one) in threads of this process."""
+    return Runner(host).start()
 
 
-def run_forever() -> None:
-    runner = Runner()
+def run_forever(host: Host | None = None) -> None:
+    runner = Runner(host)
 
     def _stop(signum, frame):
         log.info("worker stopping (signal %s)", signum)

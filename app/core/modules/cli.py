@@ -5,15 +5,17 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
+from app.core import database
+from app.core.bootstrap import prepare_database
+from app.core.errors import HubError
+from app.core.modules import manifest as mf
+from app.core.modules import purge, service
+from app.core.modules.host import Host
+from app.core.modules.scaffold import create_module
+
 app = typer.Typer(help="List, enable, disable or purge modules.", no_args_is_help=True)
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
-
-
-def _prepare():
-    from app.cli import _prepare_database
-
-    _prepare_database()
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -25,24 +27,17 @@ def create_module_command(
         name: str = typer.Argument(..., help="Module name: lower-case letters, digits and _ (e.g. webshop)"),
         description: str = typer.Argument(..., help="One line saying what the module does")) -> None:
     """Create app/modules/NAME from the module template (like scripts/create_module.py)."""
-    from app.core.errors import HubError
-    from app.core.modules.manifest import display_path
-    from app.core.modules.scaffold import create_module
-
     try:
         folder = create_module(name, description)
     except HubError as exc:
         _fail(exc.message)
-    console.print(f"Created module {name} in {display_path(folder)}", highlight=False)
+    console.print(f"Created module {name} in {mf.display_path(folder)}", highlight=False)
     console.print(f"Restart the hub (or run `bmc-hub migrate`), then open /{name}. "
-                  f"Tests: python -m pytest {display_path(folder)}/tests -q", highlight=False)
+                  f"Tests: python -m pytest {mf.display_path(folder)}/tests -q", highlight=False)
 
 
 def _inspecting_host():
     """The modules as the database and the folders say, without migrating or importing anything."""
-    from app.core.modules import manifest as mf
-    from app.core.modules.host import Host
-
     host = Host(None, mf.modules_dir())
     host.refresh(activate=False)
     return host
@@ -51,9 +46,7 @@ def _inspecting_host():
 @app.command("list")
 def list_modules() -> None:
     """Show every module: version, state, dependencies, migrations and problems."""
-    from app.core.modules import service
-
-    _prepare()
+    prepare_database()
     rows = service.describe_all(_inspecting_host())
     if not rows:
         console.print("No modules.")
@@ -73,12 +66,7 @@ def list_modules() -> None:
 @app.command("enable")
 def enable_module(name: str) -> None:
     """Enable NAME in every process (runs its pending migrations first)."""
-    from app.core.errors import HubError
-    from app.core.modules import manifest as mf
-    from app.core.modules import service
-    from app.core.modules.host import Host
-
-    _prepare()
+    prepare_database()
     host = Host(None, mf.modules_dir())
     host.refresh()
     try:
@@ -91,10 +79,7 @@ def enable_module(name: str) -> None:
 @app.command("disable")
 def disable_module(name: str) -> None:
     """Disable NAME in every process (its data stays; see `purge`)."""
-    from app.core.errors import HubError
-    from app.core.modules import service
-
-    _prepare()
+    prepare_database()
     try:
         info = service.disable(_inspecting_host(), name, None)
     except HubError as exc:
@@ -111,11 +96,7 @@ def purge_module(name: str,
     Prints the SQL first. Refused while an enabled module depends on NAME. Works when the
     module's folder is already gone.
     """
-    from app.core import database
-    from app.core.errors import HubError
-    from app.core.modules import purge, service
-
-    _prepare()
+    prepare_database()
     host = _inspecting_host()
     try:
         plan = purge.plan(name, service.dependents(host, name))

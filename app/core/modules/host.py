@@ -7,13 +7,17 @@ module.json, a dependency missing/disabled/failed/of the wrong version, a cycle,
 clashing prefix, a bad setting, or an error while migrating, importing or mounting) or
 enabled. It runs at start-up and whenever a `bmc_module_state` notification arrives, so
 every process converges on the state in the database.
+
+The host is also where the enabled modules' contributions are asked for (navigation and
+slots, template and static folders, jobs, feeds, notification kinds, extensions): each is
+resolved once when the module's code loads (`code.py`) and handed out only while the
+module is enabled, in load order. One host per app (`app.state.modules`); see
+`app.core.modules.current_host()` for code outside a request.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-import sys
 import threading
 import traceback
 from collections.abc import Callable
@@ -22,21 +26,21 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 
-from app.core import database, realtime, templating, ui
+from app.core import database, host_context, ui
 from app.core.errors import HubError
+from app.core.modules import code, migrate, mounting, order
 from app.core.modules import manifest as mf
-from app.core.modules import migrate, mounting
 from app.core.modules import settings as msettings
+from app.core.modules.code import ModuleFailure
+from app.core.modules.listener import Listener
 
 log = logging.getLogger("app.core.modules")
 
 ENABLED, DISABLED, FAILED = "enabled", "disabled", "failed"
-
-
-class ModuleFailure(Exception):
-    pass
+# How long starting the LISTEN thread may take before the caller goes on without it.
+LISTENER_READY_S = 5.0
 
 
 @dataclass
@@ -53,45 +57,14 @@ class ModuleRecord:
     jobs: list[tuple[str, Callable]] = field(default_factory=list)
     settings: list[dict[str, Any]] = field(default_factory=list)
     static_dir: Path | None = None
-    # module.json "feed": the object serving its live notifications (host branch replaces this).
+    templates_dir: Path | None = None
+    contributor: ui.Contributor | None = None
     feed: Any = None
+    extensions: dict[str, list[Any]] = field(default_factory=dict)
 
     @property
     def logger(self) -> logging.Logger:
         return logging.getLogger(f"app.modules.{self.name}")
-
-
-def ensure_importable(directory: Path) -> None:
-    """Modules import as `app.modules.<name>` wherever MODULES_DIR points."""
-    import app.modules as pkg
-
-    path = str(directory)
-    # Forget folders that no longer exist (a test's temporary modules directory).
-    for stale in [p for p in pkg.__path__ if p != path and not Path(p).is_dir()]:
-        pkg.__path__.remove(stale)  # type: ignore[attr-defined]
-    if path not in pkg.__path__:
-        pkg.__path__.insert(0, path)  # type: ignore[attr-defined]
-
-
-def _forget_imports(name: str) -> None:
-    prefix = f"app.modules.{name}"
-    for key in [k for k in sys.modules if k == prefix or k.startswith(prefix + ".")]:
-        del sys.modules[key]
-
-
-def _drop_feed(rec: ModuleRecord) -> None:
-    # host branch replaces this: a disabled or failed module's feed stops serving the streams.
-    if rec.feed is not None and realtime.get_feed() is rec.feed:
-        realtime.register_feed(None)
-
-
-def _resolve(name: str, ref: str) -> Any:
-    module_path, _, attr = ref.partition(":")
-    module = importlib.import_module(f"app.modules.{name}.{module_path}")
-    try:
-        return getattr(module, attr)
-    except AttributeError:
-        raise ModuleFailure(f"{module_path.replace('.', '/')}.py has no {attr!r} (module.json: {ref!r})") from None
 
 
 def read_wanted() -> dict[str, bool]:
@@ -102,14 +75,21 @@ def read_wanted() -> dict[str, bool]:
 
 
 class Host:
+    """The modules of one app (or of a script, `app=None`): their state and contributions."""
+
     def __init__(self, app: FastAPI | None, directory: Path) -> None:
         self.app = app
         self.directory = directory
         self.records: dict[str, ModuleRecord] = {}
+        # Module names dependencies-first, as of the last refresh.
+        self.order: list[str] = []
         self.lock = threading.RLock()
         self.activate = True
         self._warned: set[str] = set()
         self.subscribers: list[Callable[[Host], None]] = []
+        self._listener: Listener | None = None
+        self._listener_users = 0
+        self._listener_lock = threading.Lock()
         # URL segments the core uses: a module of that name would clash, so it is never gated.
         self.core_segments: set[str] = set()
         self.core_api_segments: set[str] = set()
@@ -142,6 +122,68 @@ class Host:
         rec = self.records.get(name)
         return rec.static_dir if rec is not None and self.is_active(name) else None
 
+    def template_folder(self, name: str) -> Path | None:
+        """Where `<name>/...` templates come from: the module's templates/ once its code is loaded."""
+        rec = self.records.get(name)
+        return rec.templates_dir if rec is not None and rec.loaded else None
+
+    def manifest_of(self, name: str) -> mf.Manifest | None:
+        rec = self.records.get(name)
+        return rec.manifest if rec is not None else None
+
+    # --- what the enabled modules contribute, in load order ------------------------------
+
+    def enabled(self) -> list[ModuleRecord]:
+        """The enabled modules, dependencies first."""
+        return [self.records[n] for n in self.order if n in self.records and self.is_active(n)]
+
+    def contributors(self) -> list[ui.Contributor]:
+        return [r.contributor for r in self.enabled() if r.contributor is not None]
+
+    def feeds(self) -> list[tuple[str, Any]]:
+        """(module, feed) of each enabled module with a `"feed"` (see app.core.realtime.Feed)."""
+        return [(r.name, r.feed) for r in self.enabled() if r.feed is not None]
+
+    def notification_kinds(self) -> list[dict[str, str]]:
+        """{"module", "key", "label"} of every kind of notification the enabled modules send."""
+        return [{"module": r.name, "key": k["key"], "label": k["label"]}
+                for r in self.enabled() for k in r.manifest.get("notification_kinds", [])]
+
+    def extensions(self, point: str) -> list[tuple[str, Any]]:
+        """(module, object) for every reference the enabled modules declare under `point`."""
+        return [(r.name, obj) for r in self.enabled() for obj in r.extensions.get(point, [])]
+
+    def jobs(self) -> list[tuple[str, str, Callable]]:
+        """(module, job name, function) for every background job of the enabled modules."""
+        return [(r.name, job, fn) for r in self.enabled() for job, fn in r.jobs]
+
+    def demo_hooks(self) -> list[tuple[str, Callable]]:
+        """(module, run) for every enabled module with `backend/demo.py` defining `run(progress, task)`."""
+        hooks = []
+        for rec in self.enabled():
+            if (rec.manifest.folder / "backend" / "demo.py").is_file():
+                run = code.resolve(rec.name, "backend.demo:run")
+                hooks.append((rec.name, _as_module(rec.name, run)))
+        return hooks
+
+    # --- following changes made by other processes ---------------------------------------
+
+    def start_listener(self) -> None:
+        """Follow enable/disable from every process (LISTEN thread; counted, so the app and
+        a worker in the same process share one)."""
+        with self._listener_lock:
+            self._listener_users += 1
+            if self._listener is None:
+                self._listener = Listener(lambda names: self.refresh(retry=names)).start()
+                self._listener.ready.wait(LISTENER_READY_S)
+
+    def stop_listener(self) -> None:
+        with self._listener_lock:
+            self._listener_users = max(0, self._listener_users - 1)
+            if self._listener_users == 0 and self._listener is not None:
+                self._listener.stop()
+                self._listener = None
+
     # --- bringing the modules in line with the database ----------------------------------
 
     def refresh(self, retry: set[str] | frozenset[str] = frozenset(),
@@ -149,10 +191,10 @@ class Host:
         """Apply the wanted state; return the modules that failed. `retry`: names whose
         earlier failure is retried; `want`: overrides of the stored choice (enable-in-progress);
         `activate=False` only evaluates from then on (no migrations, no imports: the CLI)."""
-        with self.lock:
+        with self.lock, host_context.use_host(self):
             if activate is not None:
                 self.activate = activate
-            ensure_importable(self.directory)
+            code.ensure_importable(self.directory)
             manifests = mf.discover(self.directory)
             wanted = read_wanted()
             wanted.update(want or {})
@@ -168,9 +210,9 @@ class Host:
                     if warning not in self._warned:
                         self._warned.add(warning)
                         rec.logger.warning("%s", warning)
-            order, cycles = _dependency_order(manifests)
-            prefix_problems = _prefix_problems(manifests)
-            for name in order:
+            self.order, cycles = order.dependency_order(manifests)
+            prefix_problems = order.prefix_problems(manifests)
+            for name in self.order:
                 rec = self.records[name]
                 rec.wanted = wanted.get(name, rec.manifest.enabled_default if rec.manifest.valid else False)
                 self._settle(rec, retry, applied.get(name, {}), cycles.get(name) or prefix_problems.get(name))
@@ -233,14 +275,12 @@ class Host:
         return None
 
     def _fail(self, rec: ModuleRecord, message: str, sticky: bool) -> None:
-        _drop_feed(rec)
         if rec.state == FAILED and rec.error == message:
             return
         rec.state, rec.error, rec.sticky = FAILED, message, sticky
         rec.logger.error("module %s failed: %s", rec.name, message)
 
     def _deactivate(self, rec: ModuleRecord) -> None:
-        _drop_feed(rec)
         if rec.state == ENABLED:
             rec.logger.info("module %s disabled", rec.name)
         rec.state = DISABLED
@@ -251,105 +291,38 @@ class Host:
         if problems:
             raise ModuleFailure("; ".join(problems))
         if migrate.pending_for(m, applied):
-            for name in migrate.apply_pending(m):
-                rec.logger.info("module %s: applied migration %s", rec.name, name)
+            # app.core.migrations logs each applied file; once is enough.
+            migrate.apply_pending(m)
         if not rec.loaded:
             self._load_code(rec)
-        if rec.feed is not None:  # host branch replaces this
-            realtime.register_feed(rec.feed)
         rec.state, rec.error, rec.sticky = ENABLED, None, False
         rec.logger.info("module %s %s enabled", rec.name, m.version)
 
     def _load_code(self, rec: ModuleRecord) -> None:
-        name, folder, m = rec.name, rec.manifest.folder, rec.manifest
-        try:
-            routers: list[tuple[str, APIRouter]] = []
-            for rel, prefix in (("backend/router.py", f"{mounting.API_PREFIX}/{name}"),
-                                ("frontend/views.py", f"/{name}")):
-                if not (folder / rel).is_file():
-                    continue
-                try:
-                    module = importlib.import_module(f"app.modules.{name}.{rel[:-3].replace('/', '.')}")
-                except BaseException as exc:  # noqa: BLE001 - SystemExit from a module is a failure too
-                    if isinstance(exc, KeyboardInterrupt):
-                        raise
-                    rec.logger.error("module %s: importing %s raised:\n%s", name, rel, traceback.format_exc())
-                    raise ModuleFailure(f"importing {rel} raised {type(exc).__name__}: {exc}") from None
-                router = getattr(module, "router", None)
-                if not isinstance(router, APIRouter):
-                    raise ModuleFailure(f"{rel} must define `router = APIRouter()`")
-                routers.append((prefix, router))
-            slots = {slot: _resolve(name, ref) for slot, ref in m.get("slots", {}).items()}
-            rec.jobs = [(job["name"], _resolve(name, job["function"])) for job in m.get("jobs", [])]
-            # host branch replaces this: module.json "feed" resolved like a slot.
-            feed = _resolve(name, m.get("feed")) if m.get("feed") else None
-            if self.app is not None:
-                try:
-                    mounting.check_clash(self.app, name, routers)
-                except mounting.RouteClash as exc:
-                    raise ModuleFailure(f"route clash: {exc}") from None
-                mounting.mount(self.app, name, routers)
-        except BaseException:
-            _forget_imports(name)
-            raise
-        if (folder / "templates").is_dir():
-            templating.register_module_templates(name, folder / "templates")
+        loaded = code.load(self.app, rec.manifest, rec.logger)
+        folder = rec.manifest.folder
+        rec.jobs, rec.feed, rec.extensions = loaded.jobs, loaded.feed, loaded.extensions
+        rec.templates_dir = folder / "templates" if (folder / "templates").is_dir() else None
         rec.static_dir = folder / "static" if (folder / "static").is_dir() else None
-        self._register_ui(rec, slots)
-        rec.feed = feed
+        rec.contributor = self._contributor(rec, loaded.slots)
         rec.loaded = True
 
-    def _register_ui(self, rec: ModuleRecord, slots: dict[str, Callable]) -> None:
+    def _contributor(self, rec: ModuleRecord, slots: dict[str, Callable]) -> ui.Contributor:
         name, m = rec.name, rec.manifest
         nav = [ui.NavItem(label=n["label"], url=n["url"], order=n.get("order", 100),
                           admin_only=n.get("admin_only", False), owner=name) for n in m.get("navigation", [])]
         scripts = list(m.get("scripts", []))
-
-        def as_module(fn: Callable) -> Callable:
-            def call(request, **context):
-                with database.acting_module(name):
-                    return fn(request, **context)
-            return call
-
-        ui.register(ui.Contributor(name=name, nav=lambda request: nav,
-                                   slots={k: as_module(f) for k, f in slots.items()},
-                                   scripts=lambda request: scripts,
-                                   active=lambda: self.is_active(name)))
+        return ui.Contributor(name=name, nav=lambda request: nav,
+                              slots={k: _as_module(name, f) for k, f in slots.items()},
+                              scripts=lambda request: scripts,
+                              active=lambda: self.is_active(name))
 
 
-def _dependency_order(manifests: dict[str, mf.Manifest]) -> tuple[list[str], dict[str, str]]:
-    """Names dependencies-first (alphabetical among equals), and the cycle message per module."""
-    deps = {n: [d.name for d in m.dependencies if d.name in manifests] for n, m in manifests.items()}
-    order: list[str] = []
-    cycles: dict[str, str] = {}
-    state: dict[str, int] = {}  # 1 = visiting, 2 = done
+def _as_module(name: str, fn: Callable) -> Callable:
+    """`fn` run on behalf of module `name` (its READ_ONLY / DRY_RUN apply)."""
 
-    def visit(n: str, path: list[str]) -> None:
-        if state.get(n) == 2:
-            return
-        if state.get(n) == 1:
-            loop = path[path.index(n):] + [n]
-            for member in loop[:-1]:
-                cycles[member] = "dependency cycle: " + " -> ".join(loop)
-            return
-        state[n] = 1
-        for d in sorted(deps[n]):
-            visit(d, path + [n])
-        state[n] = 2
-        order.append(n)
+    def call(*args, **kwargs):
+        with database.acting_module(name):
+            return fn(*args, **kwargs)
 
-    for n in sorted(manifests):
-        visit(n, [])
-    return order, cycles
-
-
-def _prefix_problems(manifests: dict[str, mf.Manifest]) -> dict[str, str]:
-    """A table_prefix inside another module's prefix would let one module claim the other's tables."""
-    problems: dict[str, str] = {}
-    valid = sorted((m for m in manifests.values() if m.valid), key=lambda m: (len(m.table_prefix), m.name))
-    for i, a in enumerate(valid):
-        for b in valid[i + 1:]:
-            if b.table_prefix.startswith(a.table_prefix):
-                problems.setdefault(b.name, f"table_prefix \"{b.table_prefix}\" overlaps \"{a.table_prefix}\" "
-                                            f"of module {a.name}; choose a prefix no other module's starts with")
-    return problems
+    return call

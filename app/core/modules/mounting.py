@@ -18,12 +18,14 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from starlette._utils import get_route_path
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.core import database
+from app.core import auth, database
+from app.core.templating import render
 
 log = logging.getLogger("app.core.modules")
 
@@ -110,8 +112,6 @@ def error_response(request: Request, status: int, message: str):
     if path.startswith("/api/") or "text/html" not in request.headers.get("accept", "") \
             and request.method != "GET":
         return JSONResponse({"detail": message}, status_code=status)
-    from app.core.templating import render
-
     return render(request, "error.html", {"status": status, "message": message}, status)
 
 
@@ -119,10 +119,6 @@ async def _error_page(scope: Scope, receive: Receive, status: int, message: str)
     """The error answer, with the signed-in user's navigation on an HTML page."""
     request = Request(scope, receive)
     if not request.url.path.startswith("/api/"):
-        from starlette.concurrency import run_in_threadpool
-
-        from app.core import auth
-
         try:
             await run_in_threadpool(auth.user_from_request, request)
         except Exception:  # noqa: BLE001 - a bad token just means no navigation on the error page

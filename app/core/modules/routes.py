@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.core.deps import AdminUser
 from app.core.errors import HubError, NotFound
-from app.core.modules import loader, service
+from app.core.modules import service
 from app.core.modules.host import Host
 from app.core.templating import render
 
@@ -22,7 +22,7 @@ ModuleName = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z
 
 def _host(request: Request) -> Host:
     # The app's own host (several apps can live in one process, e.g. in tests).
-    return getattr(request.app.state, "modules", None) or loader.current()
+    return request.app.state.modules
 
 
 def _one(host: Host, name: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from app.core.errors import Conflict, NotFound
 from app.core.modules import manifest as mf
 from app.core.modules import migrate
 from app.core.modules import settings as msettings
-from app.core.modules.host import DISABLED, ENABLED, FAILED, Host, ModuleRecord
+from app.core.modules.host import DISABLED, ENABLED, FAILED, Host, ModuleRecord, read_wanted
 
 STORE_STATE = """
 INSERT INTO module_state (name, enabled, changed_by) VALUES (%s, %s, %s)
@@ -122,7 +122,7 @@ def describe_all(host: Host) -> list[dict[str, Any]]:
 def orphans(host: Host, applied: dict[str, dict[str, dict]] | None = None) -> list[dict[str, Any]]:
     """Modules whose folder is gone but whose data (migrations, state) is still in the database."""
     applied = migrate.applied_by_owner() if applied is None else applied
-    names = {o for o in applied if o != "core"} | set(_stored_states())
+    names = {o for o in applied if o != "core"} | set(read_wanted())
     out = []
     for name in sorted(names - set(host.records)):
         out.append({
@@ -136,12 +136,6 @@ def orphans(host: Host, applied: dict[str, dict[str, dict]] | None = None) -> li
             "pending_migrations": [], "settings": [], "navigation": [], "jobs": [], "folder": None,
         })
     return out
-
-
-def _stored_states() -> dict[str, bool]:
-    from app.core.modules.host import read_wanted
-
-    return read_wanted()
 
 
 __all__ = ["enable", "disable", "describe", "describe_all", "dependents", "orphans", "FAILED"]

@@ -14,7 +14,9 @@ behalf of the module (see `app.core.database.acting_module`).
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from app.core import database
@@ -90,14 +92,13 @@ def switch(module: str, key: str, manifest: Manifest | None) -> bool:
         return False
 
 
-def write_guard(sql: str, params: Any) -> bool:
-    """`app.core.database.write_guards` hook: READ_ONLY raises, DRY_RUN skips (returns True)."""
+def write_guard(sql: str, params: Any, manifest_of: Callable[[str], Manifest | None]) -> bool:
+    """`app.core.database.write_guards` hook: READ_ONLY raises, DRY_RUN skips (returns True).
+    `manifest_of` gives the module.json defaults of the switches (the current host's)."""
     module = database.current_module()
     if module is None:
         return False
-    from app.core.modules import loader
-
-    manifest = loader.manifest_of(module)
+    manifest = manifest_of(module)
     preview = " ".join(sql.split())[:SQL_PREVIEW_CHARS]
     if switch(module, "READ_ONLY", manifest):
         raise ReadOnlyViolation(
@@ -109,6 +110,7 @@ def write_guard(sql: str, params: Any) -> bool:
     return False
 
 
-def install_guard() -> None:
-    if write_guard not in database.write_guards:
-        database.write_guards.append(write_guard)
+def install_guard(manifest_of: Callable[[str], Manifest | None]) -> None:
+    """Add the guard once per process (the lookup is context-aware, so one serves every app)."""
+    if not any(getattr(g, "func", None) is write_guard for g in database.write_guards):
+        database.write_guards.append(functools.partial(write_guard, manifest_of=manifest_of))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import swagger_ui_bundle
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
@@ -25,8 +26,6 @@ BEARER_SCHEME = {"bearerToken": {"type": "http", "scheme": "bearer",
 
 def swagger_dist() -> Path:
     """Where the `swagger-ui-bundle-v2` wheel keeps Swagger UI's dist files."""
-    import swagger_ui_bundle
-
     return Path(swagger_ui_bundle.swagger_ui_path)
 
 

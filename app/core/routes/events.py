@@ -61,12 +61,8 @@ async def _events(request: Request, user_id: int, last_id: int | None):
     sent: dict[int, None] = {}
 
     async def replay(after_id: int | None):
-        feed = realtime.get_feed()
-        if feed is None:
-            yield _frame("hello", {"unread": 0})
-            return
-        rows = await run_in_threadpool(feed.backlog, user_id, after_id)
-        unread = await run_in_threadpool(feed.unread_count, user_id)
+        # Asked afresh each time: a module enabled or disabled meanwhile counts (or not) at once.
+        rows, unread = await run_in_threadpool(_backlog, realtime.feeds_of(request.app), user_id, after_id)
         for row in rows:
             if row["id"] not in sent:
                 sent[row["id"]] = None
@@ -124,7 +120,16 @@ async def read_notification_stream(
                              headers=headers)
 
 
+def _backlog(feeds, user_id: int, after_id: int | None) -> tuple[list[dict[str, Any]], int]:
+    """What the user's stream should (re)play from every feed, and the unread total."""
+    rows = [row for _module, feed in feeds for row in feed.backlog(user_id, after_id)]
+    return rows, _unread(feeds, user_id)
+
+
+def _unread(feeds, user_id: int) -> int:
+    return sum(feed.unread_count(user_id) for _module, feed in feeds)
+
+
 @api.get("/unread_count")
-def read_unread_count(user: CurrentUser) -> dict:
-    feed = realtime.get_feed()
-    return {"unread": feed.unread_count(user.id) if feed is not None else 0}
+def read_unread_count(request: Request, user: CurrentUser) -> dict:
+    return {"unread": _unread(realtime.feeds_of(request.app), user.id)}

@@ -47,16 +47,9 @@ KindKey = Annotated[str, Field(pattern=KIND_PATTERN)]
 
 def notification_kinds(request: Request) -> dict[str, str]:
     """key -> label of the notification kinds of the enabled modules, in load order."""
-    # The one place that reads the kinds off the module host (the host branch gives the host
-    # a method for this; swap the body for it).
-    host = request.app.state.modules
     kinds: dict[str, str] = {}
-    for rec in host.records.values():
-        if rec.state != "enabled":
-            continue
-        for kind in rec.manifest.get("notification_kinds", None) or []:
-            if isinstance(kind, dict) and isinstance(kind.get("key"), str):
-                kinds.setdefault(kind["key"], str(kind.get("label") or kind["key"]))
+    for kind in request.app.state.modules.notification_kinds():
+        kinds.setdefault(kind["key"], kind["label"])
     return kinds
 
 

@@ -1,4 +1,5 @@
-"""The sag module's feed for the core's live notifications (`app.core.realtime`, module.json "feed").
+"""The sag module's feed for the core's live notifications (`app.core.realtime`), named
+in module.json (`"feed"`): the host hands it to the core while the module is enabled.
 
 The reminder worker's log trigger sends `{"user_id", "log_id", "event"}`; this turns it into
 what the browser's toast needs (case number and title, texts, priority, state, link) with

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core import realtime
+from app.core import database, realtime
 from app.core.errors import HubError, NotAuthenticated
 from app.core.logs import setup_logging
 from app.core.routes import auth, customers, dashboard, docs, health, notifications, users
@@ -94,6 +94,15 @@ def install_error_handlers(app: FastAPI) -> None:
         log.warning("integrity error on %s %s: %s", request.method, request.url.path,
                     exc.diag.message_primary or exc)
         return _error_response(request, 409, "This conflicts with existing data")
+
+    @app.exception_handler(psycopg.errors.ReadOnlySqlTransaction)
+    async def _read_only(request: Request, exc: psycopg.errors.ReadOnlySqlTransaction):
+        # A module under READ_ONLY (or DRY_RUN on its own connection) tried to write: PostgreSQL refused.
+        refused = database.refusal(exc)
+        if refused is None:
+            log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+            return _error_response(request, 500, "Internal error; it has been logged.")
+        return _error_response(request, refused.status, refused.message)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

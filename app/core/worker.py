@@ -64,13 +64,13 @@ class Runner:
                 self._modules[module] = (event, threads)
 
     def _run(self, module: str, name: str, func, module_stop: threading.Event) -> None:
-        from app.core import database
+        from app.core.modules import loader
 
         logger = logging.getLogger(f"app.modules.{module}")
         while not self.stop_event.is_set() and not module_stop.is_set():
             try:
                 # The job's writes count as the module's (READ_ONLY / DRY_RUN apply).
-                with database.acting_module(module):
+                with loader.current().acting(module):
                     func(module_stop)
                 return
             except Exception:  # noqa: BLE001 - a crashing job restarts after a pause

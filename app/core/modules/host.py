@@ -130,6 +130,11 @@ class Host:
         name = parts[1] if len(parts) > 1 else ""
         return name if name in self.records and name not in self.core_segments else None
 
+    def acting(self, name: str):
+        """Run a block as module `name`, with its READ_ONLY / DRY_RUN switches (a context manager)."""
+        rec = self.records.get(name)
+        return msettings.acting(name, rec.manifest if rec is not None else None)
+
     def static_folder(self, name: str) -> Path | None:
         rec = self.records.get(name)
         return rec.static_dir if rec is not None and self.is_active(name) else None
@@ -292,7 +297,7 @@ class Host:
 
         def as_module(fn: Callable) -> Callable:
             def call(request, **context):
-                with database.acting_module(name):
+                with self.acting(name):
                     return fn(request, **context)
             return call
 

@@ -23,7 +23,6 @@ from app.core import templating, ui
 from app.core.config import get_settings
 from app.core.modules import manifest as mf
 from app.core.modules import mounting
-from app.core.modules import settings as msettings
 from app.core.modules.host import ENABLED, Host
 from app.core.modules.listener import Listener
 
@@ -52,12 +51,12 @@ def install(app: FastAPI) -> Host:
         for name in list(previous.records):
             ui.unregister(name)
             templating.unregister_module_templates(name)
-    msettings.install_guard()
     app.include_router(routes.api)
     app.include_router(routes.pages)
     host = Host(app, mf.modules_dir())
     mounting.install_static(app, host.static_folder)
-    app.add_middleware(mounting.ModuleGate, owner_of=host.owner_of, is_active=host.is_active)
+    app.add_middleware(mounting.ModuleGate, owner_of=host.owner_of, is_active=host.is_active,
+                       acting=host.acting)
     _host = host
     app.state.modules = host
     failures = host.refresh()
@@ -91,7 +90,6 @@ def current() -> Host:
     """The Host of the app in this process; a headless one (no routes) when there is no app."""
     global _host
     if _host is None:
-        msettings.install_guard()
         _host = Host(None, mf.modules_dir())
         _host.refresh()
     return _host
@@ -150,10 +148,9 @@ def demo_hooks() -> list[tuple[str, Callable]]:
 
 def _as_module(name: str, fn: Callable) -> Callable:
     """`fn` run on behalf of module `name` (its READ_ONLY / DRY_RUN apply)."""
-    from app.core.database import acting_module
 
     def call(*args, **kwargs):
-        with acting_module(name):
+        with current().acting(name):
             return fn(*args, **kwargs)
 
     return call

@@ -8,30 +8,27 @@
 Values are checked when the module loads: a missing required value or one of the wrong
 type keeps only that module out, with a message naming the environment variable.
 `READ_ONLY` and `DRY_RUN` are the safety switches every module has (declared or not):
-the database helpers refuse (READ_ONLY) or skip and log (DRY_RUN) the writes made on
-behalf of the module (see `app.core.database.acting_module`).
+while the module's code runs, its transactions are READ ONLY (PostgreSQL refuses every
+write) or rolled back at the end (DRY_RUN); see `app.core.database.acting_module`.
 """
 
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager
 from typing import Any
 
 from app.core import database
 from app.core.config import get_module_config
-from app.core.errors import ReadOnlyViolation
 from app.core.modules.manifest import Manifest, SettingSpec, coerce
 
 log = logging.getLogger("app.core.modules")
 
 SECRET_MASK = "********"
 SAFETY_SWITCHES = ("READ_ONLY", "DRY_RUN")
-# How much of a refused or skipped statement goes into the log / error message.
-SQL_PREVIEW_CHARS = 300
 
 
-def env_name(module: str, key: str) -> str:
-    return f"MODULES__{module.upper().replace('-', '_')}__{key.upper()}"
+env_name = database.env_name
 
 
 def _specs(manifest: Manifest) -> list[SettingSpec]:
@@ -90,25 +87,7 @@ def switch(module: str, key: str, manifest: Manifest | None) -> bool:
         return False
 
 
-def write_guard(sql: str, params: Any) -> bool:
-    """`app.core.database.write_guards` hook: READ_ONLY raises, DRY_RUN skips (returns True)."""
-    module = database.current_module()
-    if module is None:
-        return False
-    from app.core.modules import loader
-
-    manifest = loader.manifest_of(module)
-    preview = " ".join(sql.split())[:SQL_PREVIEW_CHARS]
-    if switch(module, "READ_ONLY", manifest):
-        raise ReadOnlyViolation(
-            f"Module {module} is read-only ({env_name(module, 'READ_ONLY')}=true): the write was refused: {preview}")
-    if switch(module, "DRY_RUN", manifest):
-        logging.getLogger(f"app.modules.{module}").info(
-            "DRY_RUN: would run: %s with parameters %s", preview, repr(params)[:SQL_PREVIEW_CHARS])
-        return True
-    return False
-
-
-def install_guard() -> None:
-    if write_guard not in database.write_guards:
-        database.write_guards.append(write_guard)
+def acting(module: str, manifest: Manifest | None) -> AbstractContextManager[None]:
+    """`database.acting_module` for `module` with its switches (environment, then module.json)."""
+    return database.acting_module(module, read_only=switch(module, "READ_ONLY", manifest),
+                                  dry_run=switch(module, "DRY_RUN", manifest))

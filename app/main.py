@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core import database, realtime
-from app.core.errors import HubError, NotAuthenticated
+from app.core.errors import FormError, HubError, NotAuthenticated
 from app.core.logs import setup_logging
 from app.core.routes import auth, customers, dashboard, docs, health, notifications, users
 from app.core.templating import render
@@ -56,6 +56,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
             return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
         return JSONResponse({"detail": exc.message}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(FormError)
+    async def _form_error(request: Request, exc: FormError):
+        return render(request, exc.template, exc.context | {"errors": exc.errors}, exc.status)
 
     @app.exception_handler(HubError)
     async def _hub_error(request: Request, exc: HubError):

@@ -29,7 +29,6 @@ from pydantic import (
     Field,
     StrictBool,
     StrictInt,
-    ValidationError,
     field_validator,
     model_validator,
 )
@@ -38,7 +37,7 @@ from starlette.concurrency import run_in_threadpool
 from app.core import database, realtime
 from app.core.config import get_settings
 from app.core.deps import CurrentUser
-from app.core.forms import form_data, validation_messages
+from app.core.forms import PostedForm, parse_form
 from app.core.queries import load_queries
 from app.core.templating import render
 
@@ -288,32 +287,24 @@ def _hhmm(value: Any) -> str:
     return str(value or "")[:5]
 
 
-def _page(request: Request, prefs: dict, errors: dict[str, str], status: int = 200):
+PREFERENCES_PAGE = "notifications/preferences.html"
+
+
+def _context(prefs: dict) -> dict[str, Any]:
     prefs = {**prefs, "quiet_hours_start": _hhmm(prefs.get("quiet_hours_start")),
              "quiet_hours_end": _hhmm(prefs.get("quiet_hours_end"))}
     prefs.setdefault("quiet_hours_enabled", bool(prefs["quiet_hours_start"]))
-    return render(request, "notifications/preferences.html", {
-        "prefs": prefs, "errors": errors, "timezones": timezones(), "trigger_labels": TRIGGER_LABELS,
-    }, status)
+    return {"prefs": prefs, "timezones": timezones(), "trigger_labels": TRIGGER_LABELS}
 
 
 @pages.get("/me/notifications")
 def read_preferences_page(request: Request, user: CurrentUser):
-    return _page(request, read_preferences_for(user.id), {})
+    return render(request, PREFERENCES_PAGE, _context(read_preferences_for(user.id)) | {"errors": {}})
 
 
 @pages.post("/me/notifications")
-async def update_preferences_page(request: Request, user: CurrentUser):
-    data = await form_data(request)
+def update_preferences_page(request: Request, user: CurrentUser, data: PostedForm):
     shaped = _form_to_preferences(data)
-    try:
-        prefs = Preferences.model_validate(shaped)
-    except ValidationError as exc:
-        errors = validation_messages(exc)
-        for err in exc.errors():
-            if not err["loc"]:
-                errors["__all__"] = err["msg"].removeprefix("Value error, ")
-        return _page(request, {**shaped, "quiet_hours_enabled": bool(data.get("quiet_hours_enabled"))},
-                     errors, 422)
-    await run_in_threadpool(save_preferences, user.id, prefs)
+    context = _context({**shaped, "quiet_hours_enabled": bool(data.get("quiet_hours_enabled"))})
+    save_preferences(user.id, parse_form(Preferences, shaped, PREFERENCES_PAGE, context))
     return RedirectResponse("/me/notifications?notice=saved", status_code=303)

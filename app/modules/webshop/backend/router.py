@@ -1,4 +1,4 @@
-"""The webshop module's API, mounted under /api/v1/webshop.
+"""The webshop module's API, mounted under /api/v1/webshop (the page reads through the same functions).
 
 Requests to these routes run "as" the module, so its safety switches apply to their writes:
 READ_ONLY=true makes them fail with 403; DRY_RUN=true runs them and rolls them back (see README.md).
@@ -59,9 +59,23 @@ def create_item(body: ItemIn, user: CurrentUser) -> dict:
     return {"id": new_id, "name": body.name, "dry_run": is_dry_run()}
 
 
+def list_customers(limit: int) -> list[dict]:
+    """The module's customers with the hub customer each is linked to (the API and the page)."""
+    return execute_query(Q["read_customers"], {"limit": limit})
+
+
+def add_customer(body: CustomerIn) -> dict:
+    """Store a customer; the auto-link trigger links it to the hub customer of the same name."""
+    # One transaction: under DRY_RUN the answer still shows the hub customer it would be linked to.
+    with transaction():
+        new_id = execute_insert(Q["create_customer"], {"name": body.name, "external_id": body.external_id})
+        row = execute_query(Q["read_customer"], {"id": new_id})[0]
+    return row | {"dry_run": is_dry_run()}
+
+
 @router.get("/customers")
 def read_customers(user: CurrentUser, limit: Annotated[int, Query(ge=1, le=MAX_LIST)] = 100) -> list[dict]:
-    return execute_query(Q["read_customers"], {"limit": limit})
+    return list_customers(limit)
 
 
 @router.get("/customers/{customer_id}")
@@ -74,8 +88,4 @@ def read_customer(customer_id: int, user: CurrentUser) -> dict:
 
 @router.post("/customers", status_code=201)
 def create_customer(body: CustomerIn, user: CurrentUser) -> dict:
-    # One transaction: under DRY_RUN the answer still shows the hub customer it would be linked to.
-    with transaction():
-        new_id = execute_insert(Q["create_customer"], {"name": body.name, "external_id": body.external_id})
-        row = execute_query(Q["read_customer"], {"id": new_id})[0]
-    return row | {"dry_run": is_dry_run()}
+    return add_customer(body)

@@ -10,7 +10,9 @@ data directory, so the same code works in the server, a worker, a test or a scri
 
 `transaction()` makes several helper calls share one transaction. The acting user
 (set by the auth layer with `acting_user`) is passed to the database as the
-transaction-local setting `bmc.user_id`, so triggers can record who did what.
+transaction-local setting `bmc.user_id`, so triggers can record who did what. The acting
+module (`acting_module`) decides the kind of transaction: a module's READ_ONLY switch makes
+it READ ONLY in PostgreSQL, its DRY_RUN switch rolls it back at the end.
 """
 
 from __future__ import annotations
@@ -266,8 +268,10 @@ def transaction() -> Iterator[psycopg.Connection]:
     read_only = acting is not None and acting.read_only
     dry_run = acting is not None and acting.dry_run and not read_only
     tx = _current_tx.get()
+    # Only a module's code can meet a refusal to translate (the core never runs read-only).
+    translated = _refusals_translated if acting is not None else contextlib.nullcontext
     if tx is not None and (tx.read_only, tx.dry_run) == (read_only, dry_run):
-        with _refusals_translated():
+        with translated():
             yield tx.conn
         return
     guarded = read_only or dry_run
@@ -275,7 +279,7 @@ def transaction() -> Iterator[psycopg.Connection]:
         tx = _Transaction(conn, read_only, dry_run)
         token = _current_tx.set(tx)
         try:
-            with _refusals_translated(), conn.transaction(force_rollback=guarded):
+            with translated(), conn.transaction(force_rollback=guarded):
                 _begin(conn, read_only, dry_run)
                 yield conn
                 if guarded:

@@ -13,12 +13,14 @@ A page handler stays a plain `def` with no error handling of its own:
 `parse_form` turns a pydantic `ValidationError` into `FormError` (422, one message per field);
 `form_errors` does the same for a `HubError` from the domain code (its status, its message on
 its field). `app.main` renders a `FormError` once: the form template again, with the messages.
+`context` may be a function, called only when the form is refused (a list the page shows
+around the form need not be read on every successful post).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
@@ -29,6 +31,8 @@ from app.core.errors import FormError, HubError
 
 MAX_FIELD_LENGTH = 20_000
 M = TypeVar("M", bound=BaseModel)
+# The template's context, or a function building it only when the form is refused.
+Context = dict[str, Any] | Callable[[], dict[str, Any]]
 
 
 async def form_data(request: Request, bool_fields: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -59,16 +63,16 @@ def posted_form(*bool_fields: str) -> Any:
 PostedForm = posted_form()
 
 
-def parse_form(model: type[M], data: dict[str, Any], template: str, context: dict[str, Any]) -> M:
+def parse_form(model: type[M], data: dict[str, Any], template: str, context: Context) -> M:
     """`data` validated as `model`; invalid input raises FormError (422) re-rendering `template`."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise FormError(template, context, validation_messages(exc)) from None
+        raise _refused(template, context, validation_messages(exc), 422, False) from None
 
 
 @contextlib.contextmanager
-def form_errors(template: str, context: dict[str, Any], *, one_message: bool = False,
+def form_errors(template: str, context: Context, *, one_message: bool = False,
                 status: int | None = None) -> Iterator[None]:
     """Inside this block a HubError (or ValidationError) becomes a FormError re-rendering `template`.
 
@@ -86,11 +90,11 @@ def form_errors(template: str, context: dict[str, Any], *, one_message: bool = F
                        one_message) from exc
 
 
-def _refused(template: str, context: dict[str, Any], errors: dict[str, str], status: int,
+def _refused(template: str, context: Context, errors: dict[str, str], status: int,
              one_message: bool) -> FormError:
     if one_message:
         errors = {"__all__": " ".join(errors.values())}
-    return FormError(template, context, errors, status)
+    return FormError(template, context() if callable(context) else context, errors, status)
 
 
 def validation_messages(exc: ValidationError) -> dict[str, str]:

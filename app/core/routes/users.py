@@ -49,7 +49,11 @@ def create_user_page(request: Request, admin: AdminUser, posted: PostedForm):
     data["role"] = data.get("role") or "user"
     data = {k: v for k, v in data.items() if v != "" or k in ("username", "email", "password")}
     # The form comes back filled in (the password excepted) above the list of users.
-    context = {"users": users.list_users(), "form": {k: v for k, v in data.items() if k != "password"}}
+    form = {k: v for k, v in data.items() if k != "password"}
+
+    def context() -> dict:
+        return {"users": users.list_users(), "form": form}
+
     body = parse_form(UserCreate, data, LIST, context)
     with form_errors(LIST, context, status=422):
         users.create_user(body)
@@ -76,7 +80,7 @@ def update_user_page(request: Request, user_id: int, admin: AdminUser, posted: P
         refused = form_errors(EDIT, {"user": {**users.get_user(user_id), **shown}})
     else:
         # The list's buttons have no fields of their own: one message above the list.
-        refused = form_errors(LIST, {"users": users.list_users(), "form": {}}, one_message=True)
+        refused = form_errors(LIST, lambda: {"users": users.list_users(), "form": {}}, one_message=True)
     with refused:
         users.update_user(user_id, UserUpdate(**changes))
     return RedirectResponse("/admin/users?notice=saved", status_code=303)

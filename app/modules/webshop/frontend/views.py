@@ -28,7 +28,9 @@ def read_index(request: Request, user: CurrentUser):
 @router.post("/customers")
 def create_customer_page(request: Request, user: CurrentUser, posted: PostedForm):
     data = {"name": posted.get("name", ""), "external_id": posted.get("external_id") or None}
-    context = _context(data)
+    def context() -> dict:
+        return _context(data)
+
     body = parse_form(CustomerIn, data, PAGE, context)
     with form_errors(PAGE, context):
         add_customer(body)

@@ -99,12 +99,6 @@ def refresh(retry: set[str] | None = None) -> None:
     current().refresh(retry=retry or set())
 
 
-def manifest_of(name: str) -> mf.Manifest | None:
-    host = _host
-    rec = host.records.get(name) if host is not None else None
-    return rec.manifest if rec is not None else None
-
-
 def start_listener() -> None:
     """Start this process's LISTEN thread (shared; counted, so nested users are fine)."""
     global _listener, _listener_users

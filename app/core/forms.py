@@ -27,7 +27,7 @@ from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 
 from app.core.auth import CSRF_FIELD
-from app.core.errors import FormError, HubError
+from app.core.errors import FormError, HubError, NotFound
 
 MAX_FIELD_LENGTH = 20_000
 M = TypeVar("M", bound=BaseModel)
@@ -78,10 +78,11 @@ def form_errors(template: str, context: Context, *, one_message: bool = False,
 
     The answer has the error's status (422 for a ValidationError) unless `status` is given;
     `one_message` puts every message under "__all__" (a page whose fields are not the form's).
+    `NotFound` passes through: what the URL names is gone, there is no form to show again.
     """
     try:
         yield
-    except FormError:
+    except (FormError, NotFound):
         raise
     except ValidationError as exc:
         raise _refused(template, context, validation_messages(exc), status or 422, one_message) from None

@@ -14,8 +14,8 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core import realtime
-from app.core.errors import HubError, NotAuthenticated
+from app.core import database, realtime
+from app.core.errors import FormError, HubError, NotAuthenticated
 from app.core.logs import setup_logging
 from app.core.modules import loader
 from app.core.routes import auth, customers, dashboard, docs, events, health, preferences, users
@@ -57,6 +57,10 @@ def install_error_handlers(app: FastAPI) -> None:
             return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
         return JSONResponse({"detail": exc.message}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
 
+    @app.exception_handler(FormError)
+    async def _form_error(request: Request, exc: FormError):
+        return render(request, exc.template, exc.context | {"errors": exc.errors}, exc.status)
+
     @app.exception_handler(HubError)
     async def _hub_error(request: Request, exc: HubError):
         headers = {"Retry-After": str(exc.retry_after_s)} if hasattr(exc, "retry_after_s") else None
@@ -94,6 +98,15 @@ def install_error_handlers(app: FastAPI) -> None:
         log.warning("integrity error on %s %s: %s", request.method, request.url.path,
                     exc.diag.message_primary or exc)
         return _error_response(request, 409, "This conflicts with existing data")
+
+    @app.exception_handler(psycopg.errors.ReadOnlySqlTransaction)
+    async def _read_only(request: Request, exc: psycopg.errors.ReadOnlySqlTransaction):
+        # A module under READ_ONLY (or DRY_RUN on its own connection) tried to write: PostgreSQL refused.
+        refused = database.refusal(exc)
+        if refused is None:
+            log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+            return _error_response(request, 500, "Internal error; it has been logged.")
+        return _error_response(request, refused.status, refused.message)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

@@ -113,6 +113,17 @@ def modules_dir(tmp_path):
     set_env(**old)
 
 
+def enable_module(name: str):
+    """Switch a shipped module on in this test's database as an admin would: stored as enabled,
+    then loaded (its migrations run). Returns the app that loaded it."""
+    from app.core import database
+    from app.main import create_app
+
+    database.execute_update("INSERT INTO module_state (name, enabled) VALUES (%s, true) "
+                            "ON CONFLICT (name) DO UPDATE SET enabled = true", (name,))
+    return create_app()
+
+
 def log_text() -> str:
     path = Path(os.environ["LOG_FILE"])
     return path.read_text(encoding="utf-8") if path.exists() else ""

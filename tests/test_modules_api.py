@@ -201,7 +201,8 @@ def test_dry_run_logs_instead_of_writing(api, hub, caplog):
     try:
         with caplog.at_level("INFO", logger=f"app.modules.{n['base']}"):
             r = api.post(f"/api/v1/{n['base']}/notes")
-        assert r.status_code == 201 and r.json() == {"id": None}
+        # The statement ran (RETURNING gave an id) and was rolled back.
+        assert r.status_code == 201 and isinstance(r.json()["id"], int)
         assert any("DRY_RUN: would run: INSERT INTO" in rec.getMessage() for rec in caplog.records)
     finally:
         set_env(**old)

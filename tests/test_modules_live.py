@@ -1,9 +1,9 @@
 """Live enable/disable across two real `bmc-hub serve --no-worker` processes on one database.
 
-An admin switches the webshop module off in one process; the other process stops serving
-it (API 404, page 404, navigation gone) within a second or two, through LISTEN/NOTIFY,
-without a restart. The README's `curl -X POST .../api/v1/modules/webshop/enable` (with an
-admin's token) switches it back on everywhere.
+The webshop example ships disabled. The README's `curl -X POST .../api/v1/modules/webshop/enable`
+(with an admin's token) sent to one process switches it on everywhere; an admin switching it
+off in one process makes the other stop serving it (API 404, page 404, navigation gone)
+within a second or two, through LISTEN/NOTIFY, without a restart.
 """
 
 from __future__ import annotations
@@ -46,9 +46,25 @@ def _nav_has_webshop(hub: HubProcess, token: str) -> bool:
     return 'href="/webshop"' in page.text
 
 
-def test_both_processes_serve_the_webshop(hubs, admin_token):
+def test_the_webshop_ships_disabled(hubs, admin_token):
     for hub in hubs:
-        assert _status(hub, "/api/v1/webshop/items", admin_token) == 200
+        assert _status(hub, "/api/v1/webshop/items", admin_token) == 404
+        assert _status(hub, "/webshop", admin_token) == 404
+        assert not _nav_has_webshop(hub, admin_token)
+
+
+def test_readme_curl_enable_with_an_admin_token_reaches_every_process(hubs, admin_token):
+    a, b = hubs
+    # README: curl -X POST http://localhost:8000/api/v1/modules/webshop/enable (+ an admin's token)
+    out = subprocess.run(
+        ["curl", "-sS", "-X", "POST", f"http://localhost:{b.port}/api/v1/modules/webshop/enable",
+         "-H", f"Authorization: Bearer {admin_token}", "-w", "\n%{http_code}"],
+        capture_output=True, text=True, timeout=60, check=True)
+    body, code = out.stdout.rsplit("\n", 1)
+    assert code == "200", body
+    assert '"state":"enabled"' in body
+    assert wait_until(lambda: _status(a, "/api/v1/webshop/items", admin_token) == 200, PROPAGATION_TIMEOUT_S)
+    for hub in hubs:
         assert _status(hub, "/webshop", admin_token) == 200
         assert _nav_has_webshop(hub, admin_token)
 
@@ -67,21 +83,6 @@ def test_disable_in_one_process_reaches_the_other(hubs, admin_token):
     assert state["state"] == "disabled"
     # The core of both processes is unaffected.
     assert _status(b, "/api/v1/customers", admin_token) == 200
-
-
-def test_readme_curl_enable_with_an_admin_token_reaches_every_process(hubs, admin_token):
-    a, b = hubs
-    # README: curl -X POST http://localhost:8000/api/v1/modules/webshop/enable (+ an admin's token)
-    out = subprocess.run(
-        ["curl", "-sS", "-X", "POST", f"http://localhost:{b.port}/api/v1/modules/webshop/enable",
-         "-H", f"Authorization: Bearer {admin_token}", "-w", "\n%{http_code}"],
-        capture_output=True, text=True, timeout=60, check=True)
-    body, code = out.stdout.rsplit("\n", 1)
-    assert code == "200", body
-    assert '"state":"enabled"' in body
-    assert wait_until(lambda: _status(a, "/api/v1/webshop/items", admin_token) == 200, PROPAGATION_TIMEOUT_S)
-    assert _nav_has_webshop(a, admin_token)
-    assert _status(a, "/webshop", admin_token) == 200
 
 
 def test_curl_without_a_token_is_refused(hubs):

@@ -7,7 +7,13 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from tests.modules_fixtures import set_env, write_module
+from tests.modules_fixtures import enable_module, set_env, write_module
+
+
+@pytest.fixture(scope="module", autouse=True)
+def webshop_enabled(db):
+    """These tests purge the webshop's tables; it ships disabled, so switch it on first."""
+    enable_module("webshop")
 
 
 def run(*args: str, input: str | None = None):

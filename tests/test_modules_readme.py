@@ -15,9 +15,15 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from tests.modules_fixtures import ROOT, set_env, write_module
+from tests.modules_fixtures import ROOT, enable_module, set_env, write_module
 
 WEBSHOP = ROOT / "app" / "modules" / "webshop"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def webshop_enabled(db):
+    """The samples use the webshop's tables; the webshop ships disabled."""
+    enable_module("webshop")
 
 ITEMS_SAMPLE = """
 -- Hvis table_prefix = "webshop_"

@@ -201,6 +201,15 @@ def user_from_request(request: Request) -> User | None:
     cached = getattr(request.state, "user", False)
     if cached is not False:
         return cached
+    # Signing in is the core's work even on a module's route: the module's switches do not
+    # apply to it (the session lookup refreshes last_seen_at).
+    with database.acting_module(None):
+        user = _resolve_user(request)
+    request.state.user = user
+    return user
+
+
+def _resolve_user(request: Request) -> User | None:
     user = None
     header = request.headers.get("authorization", "")
     if header[:7].lower() == "bearer ":
@@ -211,7 +220,6 @@ def user_from_request(request: Request) -> User | None:
         cookie = request.cookies.get(SESSION_COOKIE)
         if cookie:
             user = _user_from_cookie(cookie)
-    request.state.user = user
     return user
 
 

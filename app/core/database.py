@@ -10,7 +10,9 @@ data directory, so the same code works in the server, a worker, a test or a scri
 
 `transaction()` makes several helper calls share one transaction. The acting user
 (set by the auth layer with `acting_user`) is passed to the database as the
-transaction-local setting `bmc.user_id`, so triggers can record who did what.
+transaction-local setting `bmc.user_id`, so triggers can record who did what. The acting
+module (`acting_module`) decides the kind of transaction: a module's READ_ONLY switch makes
+it READ ONLY in PostgreSQL, its DRY_RUN switch rolls it back at the end.
 """
 
 from __future__ import annotations
@@ -21,16 +23,20 @@ import logging
 import re
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from app.core.config import database_url, get_settings
-from app.core.errors import DatabaseUnavailable
+from app.core.config import database_url, get_module_config, get_settings
+from app.core.errors import DatabaseUnavailable, ReadOnlyViolation
+from app.core.queries import load_queries
 
 log = logging.getLogger("app.core.database")
+Q = load_queries(Path(__file__).parent / "queries" / "database.sql")
 
 Params = Sequence[Any] | dict[str, Any] | None
 
@@ -38,18 +44,13 @@ _pool: ConnectionPool | None = None
 _pool_url: str | None = None
 _pool_lock = threading.Lock()
 
-_current_conn: contextvars.ContextVar[psycopg.Connection | None] = contextvars.ContextVar(
-    "bmc_current_conn", default=None
-)
 _acting_user: contextvars.ContextVar[int | None] = contextvars.ContextVar("bmc_acting_user", default=None)
 
-# Hooks the module framework installs: called with (sql, params) before a write; may raise
-# (READ_ONLY) or return True to skip the statement (DRY_RUN).
-write_guards: list[Any] = []
-
 _RETURNING = re.compile(r"\breturning\b", re.IGNORECASE)
-_WRITE = re.compile(r"^\s*(with\b.*?\)\s*)?(insert|update|delete|merge|truncate|create|alter|drop)\b",
-                    re.IGNORECASE | re.DOTALL)
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+# How much of a statement and of its parameters the DRY_RUN log line shows (characters).
+SQL_PREVIEW_CHARS = 300
+PARAMS_PREVIEW_CHARS = 200
 POOL_TIMEOUT_S = 30.0
 # A health check answers "unreachable" after this long instead of hanging the prober.
 HEALTH_TIMEOUT_S = 3.0
@@ -102,7 +103,16 @@ def current_url() -> str:
 
 
 def connect(autocommit: bool = False, **kwargs: Any) -> psycopg.Connection:
-    """A dedicated (non-pooled) connection, for LISTEN, advisory locks and long work."""
+    """A dedicated (non-pooled) connection, for LISTEN, advisory locks and long work.
+
+    Opened for a module running with READ_ONLY or DRY_RUN, every transaction on it is read-only
+    (autocommit statements too): the hub cannot roll back what the module commits itself, so
+    under DRY_RUN writes there are refused rather than made.
+    """
+    acting = _acting.get()
+    if acting is not None and (acting.read_only or acting.dry_run):
+        options = kwargs.pop("options", "")
+        kwargs["options"] = f"{options} -c default_transaction_read_only=on".strip()
     return psycopg.connect(current_url(), autocommit=autocommit, row_factory=dict_row, **kwargs)
 
 
@@ -120,32 +130,116 @@ def set_acting_user(user_id: int | None) -> None:
     _acting_user.set(user_id)
 
 
-_acting_module: contextvars.ContextVar[str | None] = contextvars.ContextVar("bmc_acting_module", default=None)
+@dataclass(frozen=True)
+class Acting:
+    """The module the current code acts for and the safety switches that hold for it."""
+
+    module: str
+    read_only: bool = False
+    dry_run: bool = False
+
+
+_acting: contextvars.ContextVar[Acting | None] = contextvars.ContextVar("bmc_acting_module", default=None)
+
+
+def env_name(module: str, key: str) -> str:
+    """The environment variable of a module setting: `MODULES__<MODULE>__<KEY>`."""
+    return f"MODULES__{module.upper().replace('-', '_')}__{key.upper()}"
+
+
+def _env_switch(module: str, key: str) -> bool:
+    return str(get_module_config(module, key, default="")).strip().lower() in TRUE_WORDS
 
 
 @contextlib.contextmanager
-def acting_module(name: str | None) -> Iterator[None]:
-    """Make the helper calls inside this block count as module `name`'s writes.
+def acting_module(name: str | None, *, read_only: bool | None = None,
+                  dry_run: bool | None = None) -> Iterator[None]:
+    """Make the database work inside this block count as module `name`'s (None: the core's).
 
-    The module's READ_ONLY / DRY_RUN switches apply to them. Requests to a module's routes,
-    its slots and its background jobs already run this way; use it in other module code
-    (a script, a thread the module starts itself).
+    The module's safety switches hold for every transaction the helpers open inside the block:
+    READ_ONLY makes it a READ ONLY transaction (PostgreSQL refuses any write; the helpers raise
+    `ReadOnlyViolation`, HTTP 403), DRY_RUN rolls it back at the end instead of committing and
+    logs what it would have written. A switch left as None is read from the environment
+    (`MODULES__<NAME>__READ_ONLY`); the module framework passes both, with module.json's defaults.
+    Requests to a module's routes, its slots and its background jobs already run this way; use
+    it in other module code (a script, a thread the module starts itself).
     """
-    token = _acting_module.set(name)
+    acting = None
+    if name is not None:
+        acting = Acting(name,
+                        _env_switch(name, "READ_ONLY") if read_only is None else read_only,
+                        _env_switch(name, "DRY_RUN") if dry_run is None else dry_run)
+    token = _acting.set(acting)
     try:
         yield
     finally:
-        _acting_module.reset(token)
+        _acting.reset(token)
 
 
 def current_module() -> str | None:
     """The module the current code acts for (see `acting_module`), or None for the core."""
-    return _acting_module.get()
+    acting = _acting.get()
+    return acting.module if acting is not None else None
 
 
-def _begin(conn: psycopg.Connection) -> None:
+def current_acting() -> Acting | None:
+    """The module the current code acts for with its switches, or None for the core."""
+    return _acting.get()
+
+
+def is_dry_run() -> bool:
+    """True when the current code acts for a module running with DRY_RUN (its writes are rolled back)."""
+    acting = _acting.get()
+    return acting is not None and acting.dry_run and not acting.read_only
+
+
+def refusal(exc: BaseException) -> ReadOnlyViolation | None:
+    """The 403 for a write PostgreSQL refused under a module's switch, or None if `exc` is not one."""
+    acting = _acting.get()
+    if not isinstance(exc, psycopg.errors.ReadOnlySqlTransaction) or acting is None:
+        return None
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "write refused"
+    if acting.read_only:
+        return ReadOnlyViolation(f"Module {acting.module} is read-only "
+                                 f"({env_name(acting.module, 'READ_ONLY')}=true): the write was refused ({reason})")
+    if acting.dry_run:
+        return ReadOnlyViolation(f"Module {acting.module} runs with DRY_RUN ({env_name(acting.module, 'DRY_RUN')}"
+                                 f"=true): a write on its own connection was refused ({reason}); "
+                                 "the helpers' transactions are rolled back instead")
+    return None
+
+
+@contextlib.contextmanager
+def _refusals_translated() -> Iterator[None]:
+    try:
+        yield
+    except psycopg.errors.ReadOnlySqlTransaction as exc:
+        translated = refusal(exc)
+        if translated is None:
+            raise
+        raise translated from exc
+
+
+@dataclass
+class _Transaction:
+    conn: psycopg.Connection
+    read_only: bool
+    dry_run: bool
+    # (module, statement preview) of every helper statement, kept for the DRY_RUN log line.
+    statements: list[tuple[str, str]] = field(default_factory=list)
+
+
+_current_tx: contextvars.ContextVar[_Transaction | None] = contextvars.ContextVar("bmc_current_tx", default=None)
+
+
+def _begin(conn: psycopg.Connection, read_only: bool, dry_run: bool) -> None:
     user_id = _acting_user.get()
-    if user_id is not None:
+    if read_only or dry_run:
+        # One round trip (no parameters: a multi-statement string); user_id is an int.
+        query = Q["begin_read_only" if read_only else "begin_dry_run"]
+        conn.execute(psycopg.sql.SQL(query).format(
+            user_id=psycopg.sql.Literal("" if user_id is None else str(int(user_id)))))
+    elif user_id is not None:
         conn.execute("SELECT set_config('bmc.user_id', %s, true)", (str(user_id),))
 
 
@@ -153,42 +247,73 @@ def _begin(conn: psycopg.Connection) -> None:
 def transaction() -> Iterator[psycopg.Connection]:
     """Run the helper calls inside this block in one transaction (nested blocks share it).
 
-    Commits at the end of the outermost block, rolls back if it raises.
+    Commits at the end of the outermost block, rolls back if it raises. The acting module's
+    switches (see `acting_module`) decide the kind of transaction: READ ONLY (PostgreSQL
+    refuses every write), or rolled back at the end with a log line (DRY_RUN); neither has
+    anything to commit. A nested block acting under other switches than the enclosing one (a
+    read-only module's code inside a core transaction) gets a transaction of its own, so a
+    switch never loosens or tightens someone else's transaction.
     """
-    conn = _current_conn.get()
-    if conn is not None:
-        yield conn
+    acting = _acting.get()
+    read_only = acting is not None and acting.read_only
+    dry_run = acting is not None and acting.dry_run and not read_only
+    tx = _current_tx.get()
+    # Only a module's code can meet a refusal to translate (the core never runs read-only).
+    translated = _refusals_translated if acting is not None else contextlib.nullcontext
+    if tx is not None and (tx.read_only, tx.dry_run) == (read_only, dry_run):
+        with translated():
+            yield tx.conn
         return
+    guarded = read_only or dry_run
     with get_pool().connection() as conn:
-        token = _current_conn.set(conn)
+        tx = _Transaction(conn, read_only, dry_run)
+        token = _current_tx.set(tx)
         try:
-            with conn.transaction():
-                _begin(conn)
+            with translated(), conn.transaction(force_rollback=guarded):
+                _begin(conn, read_only, dry_run)
                 yield conn
+                if guarded:
+                    _end_guarded(conn, tx, acting)
         finally:
-            _current_conn.reset(token)
+            _current_tx.reset(token)
+            # Module SQL that committed left the session read-only by default (PostgreSQL reports
+            # the setting): the pool replaces a closed connection.
+            if guarded and conn.info.parameter_status("default_transaction_read_only") != b"off":
+                conn.close()
 
 
-def _guard(sql: str, params: Params) -> bool:
-    """Return True when the statement must be skipped (a DRY_RUN module)."""
-    if not write_guards or not _WRITE.match(sql):
-        return False
-    skip = False
-    for guard in write_guards:
-        if guard(sql, params):
-            skip = True
-    return skip
+def _end_guarded(conn: psycopg.Connection, tx: _Transaction, acting: Acting | None) -> None:
+    """Check the guarded transaction is still the helpers' and log what a DRY_RUN one wrote."""
+    row = conn.execute(Q["end_guarded"]).fetchone()
+    module = acting.module if acting is not None else "?"
+    if not row["ours"]:
+        raise ReadOnlyViolation(f"Module {module} ended the hub's transaction itself (COMMIT or ROLLBACK in "
+                                "its SQL), refused under READ_ONLY and DRY_RUN: leave transaction control "
+                                "to the helpers")
+    if tx.dry_run and row["wrote"]:
+        by_module: dict[str, list[str]] = {}
+        for name, statement in tx.statements:
+            by_module.setdefault(name, []).append(statement)
+        for name, statements in (by_module or {module: ["(statements run on the connection directly)"]}).items():
+            logging.getLogger(f"app.modules.{name}").info(
+                "DRY_RUN: would run: %s; rolled back, nothing was written", " | ".join(statements))
+
+
+def _preview(sql: str | psycopg.sql.Composable, params: Params) -> str:
+    text = " ".join(_statement_text(sql).split())[:SQL_PREVIEW_CHARS]
+    return f"{text} with parameters {repr(params)[:PARAMS_PREVIEW_CHARS]}" if params else text
 
 
 def _statement_text(sql: str | psycopg.sql.Composable) -> str:
-    # Composed statements (psycopg.sql) are guarded too, or READ_ONLY could be bypassed with them.
     return sql if isinstance(sql, str) else sql.as_string(None)
 
 
 def _run(sql: str | psycopg.sql.Composable, params: Params, fetch: str) -> Any:
-    if write_guards and _guard(_statement_text(sql), params):
-        return [] if fetch == "all" else (None if fetch == "id" else 0)
     with transaction() as conn, conn.cursor() as cur:
+        tx = _current_tx.get()
+        if tx is not None and tx.dry_run:
+            acting = _acting.get()
+            tx.statements.append((acting.module if acting else "core", _preview(sql, params)))
         cur.execute(sql, params)
         if fetch == "all":
             return cur.fetchall() if cur.description else []
@@ -225,10 +350,7 @@ def execute_update(sql: str | psycopg.sql.Composable, params: Params = None) -> 
 
 def execute_script(sql: str) -> None:
     """Run several statements without parameters (migrations, fixtures)."""
-    if _guard(sql, None):
-        return
-    with transaction() as conn:
-        conn.execute(sql)
+    _run(sql, None, "none")
 
 
 def check_database() -> tuple[bool, str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class HubError(Exception):
     """Base class: `status` is the HTTP status the edge answers with."""
@@ -12,6 +14,18 @@ class HubError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class FormError(HubError):
+    """A posted HTML form was refused: the edge re-renders `template` with
+    `context | {"errors": errors}` ({field: message}, "__all__" for the form as a whole)."""
+
+    def __init__(self, template: str, context: dict[str, Any], errors: dict[str, str], status: int = 422):
+        super().__init__(" ".join(errors.values()) or "The form has errors")
+        self.template = template
+        self.context = context
+        self.errors = errors
+        self.status = status
 
 
 class ValidationFailed(HubError):

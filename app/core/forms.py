@@ -1,15 +1,38 @@
-"""HTML form helpers: read a posted form into a dict, turn validation errors into messages."""
+"""HTML form helpers: read a posted form, validate it, and refuse it as a re-rendered form.
+
+A page handler stays a plain `def` with no error handling of its own:
+
+    @pages.post("/new")
+    def create_customer_page(request: Request, user: CurrentUser, data: CustomerForm):
+        context = {"customer": data, "is_new": True}
+        body = parse_form(CustomerCreate, data, "customers/form.html", context)
+        with form_errors("customers/form.html", context):
+            created = customers.create_customer(body)
+        return RedirectResponse(...)
+
+`parse_form` turns a pydantic `ValidationError` into `FormError` (422, one message per field);
+`form_errors` does the same for a `HubError` from the domain code (its status, its message on
+its field). `app.main` renders a `FormError` once: the form template again, with the messages.
+`context` may be a function, called only when the form is refused (a list the page shows
+around the form need not be read on every successful post).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Request
-from pydantic import ValidationError
+from fastapi import Depends, Request
+from pydantic import BaseModel, ValidationError
 
 from app.core.auth import CSRF_FIELD
+from app.core.errors import FormError, HubError, NotFound
 
 MAX_FIELD_LENGTH = 20_000
+M = TypeVar("M", bound=BaseModel)
+# The template's context, or a function building it only when the form is refused.
+Context = dict[str, Any] | Callable[[], dict[str, Any]]
 
 
 async def form_data(request: Request, bool_fields: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -23,6 +46,56 @@ async def form_data(request: Request, bool_fields: tuple[str, ...] = ()) -> dict
     for name in bool_fields:
         data[name] = name in form
     return data
+
+
+def posted_form(*bool_fields: str) -> Any:
+    """A dependency type for the posted form (see `form_data`), so the handler can be a plain `def`.
+
+        CustomerForm = posted_form("active")
+        def handler(request: Request, data: CustomerForm): ...
+    """
+    async def read(request: Request) -> dict[str, Any]:
+        return await form_data(request, bool_fields)
+
+    return Annotated[dict[str, Any], Depends(read)]
+
+
+PostedForm = posted_form()
+
+
+def parse_form(model: type[M], data: dict[str, Any], template: str, context: Context) -> M:
+    """`data` validated as `model`; invalid input raises FormError (422) re-rendering `template`."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise _refused(template, context, validation_messages(exc), 422, False) from None
+
+
+@contextlib.contextmanager
+def form_errors(template: str, context: Context, *, one_message: bool = False,
+                status: int | None = None) -> Iterator[None]:
+    """Inside this block a HubError (or ValidationError) becomes a FormError re-rendering `template`.
+
+    The answer has the error's status (422 for a ValidationError) unless `status` is given;
+    `one_message` puts every message under "__all__" (a page whose fields are not the form's).
+    `NotFound` passes through: what the URL names is gone, there is no form to show again.
+    """
+    try:
+        yield
+    except (FormError, NotFound):
+        raise
+    except ValidationError as exc:
+        raise _refused(template, context, validation_messages(exc), status or 422, one_message) from None
+    except HubError as exc:
+        raise _refused(template, context, {exc.field or "__all__": exc.message}, status or exc.status,
+                       one_message) from exc
+
+
+def _refused(template: str, context: Context, errors: dict[str, str], status: int,
+             one_message: bool) -> FormError:
+    if one_message:
+        errors = {"__all__": " ".join(errors.values())}
+    return FormError(template, context() if callable(context) else context, errors, status)
 
 
 def validation_messages(exc: ValidationError) -> dict[str, str]:

@@ -12,7 +12,7 @@ import logging
 import signal
 import threading
 
-from app.core import database, host_context
+from app.core import host_context
 from app.core.modules import current_host
 from app.core.modules.host import Host
 
@@ -72,7 +72,7 @@ class Runner:
             try:
                 # The job's writes count as the module's (READ_ONLY / DRY_RUN apply), and
                 # current_host() in the job is the worker's host.
-                with database.acting_module(module), host_context.use_host(self.host):
+                with self.host.acting(module), host_context.use_host(self.host):
                     func(module_stop)
                 return
             except Exception:  # noqa: BLE001 - a crashing job restarts after a pause

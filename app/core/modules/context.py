@@ -12,7 +12,6 @@ from pathlib import Path
 
 from app.core import host_context
 from app.core.modules import manifest as mf
-from app.core.modules import settings as msettings
 from app.core.modules.host import Host
 
 # The one piece of module framework state outside a host: the fallback for code that runs
@@ -32,7 +31,6 @@ def current_host() -> Host:
     with _headless_lock:
         host = _headless.get(directory)
         if host is None:
-            install_guard()
             host = _headless[directory] = Host(None, directory)
             host.refresh()
     return host
@@ -41,8 +39,3 @@ def current_host() -> Host:
 def manifest_of(name: str) -> mf.Manifest | None:
     """The manifest of module `name` as the current host knows it."""
     return current_host().manifest_of(name)
-
-
-def install_guard() -> None:
-    """READ_ONLY / DRY_RUN for module writes, with module.json defaults from the current host."""
-    msettings.install_guard(manifest_of)

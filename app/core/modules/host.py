@@ -118,6 +118,20 @@ class Host:
         name = parts[1] if len(parts) > 1 else ""
         return name if name in self.records and name not in self.core_segments else None
 
+    def acting(self, name: str):
+        """Run a block as module `name`, with its READ_ONLY / DRY_RUN switches (a context manager)."""
+        rec = self.records.get(name)
+        return msettings.acting(name, rec.manifest if rec is not None else None)
+
+    def _as_module(self, name: str, fn: Callable) -> Callable:
+        """`fn` run on behalf of module `name` (its READ_ONLY / DRY_RUN apply)."""
+
+        def call(*args, **kwargs):
+            with self.acting(name):
+                return fn(*args, **kwargs)
+
+        return call
+
     def static_folder(self, name: str) -> Path | None:
         rec = self.records.get(name)
         return rec.static_dir if rec is not None and self.is_active(name) else None
@@ -163,7 +177,7 @@ class Host:
         for rec in self.enabled():
             if (rec.manifest.folder / "backend" / "demo.py").is_file():
                 run = code.resolve(rec.name, "backend.demo:run")
-                hooks.append((rec.name, _as_module(rec.name, run)))
+                hooks.append((rec.name, self._as_module(rec.name, run)))
         return hooks
 
     # --- following changes made by other processes ---------------------------------------
@@ -313,16 +327,9 @@ class Host:
                           admin_only=n.get("admin_only", False), owner=name) for n in m.get("navigation", [])]
         scripts = list(m.get("scripts", []))
         return ui.Contributor(name=name, nav=lambda request: nav,
-                              slots={k: _as_module(name, f) for k, f in slots.items()},
+                              slots={k: self._as_module(name, f) for k, f in slots.items()},
                               scripts=lambda request: scripts,
                               active=lambda: self.is_active(name))
 
 
-def _as_module(name: str, fn: Callable) -> Callable:
-    """`fn` run on behalf of module `name` (its READ_ONLY / DRY_RUN apply)."""
 
-    def call(*args, **kwargs):
-        with database.acting_module(name):
-            return fn(*args, **kwargs)
-
-    return call

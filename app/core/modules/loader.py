@@ -17,8 +17,8 @@ from fastapi import FastAPI
 
 from app.core import host_context
 from app.core.config import get_settings
-from app.core.modules import context, mounting, routes
 from app.core.modules import manifest as mf
+from app.core.modules import mounting, routes
 from app.core.modules.host import ENABLED, Host
 
 log = logging.getLogger("app.core.modules")
@@ -30,12 +30,12 @@ class ModuleStartupError(RuntimeError):
 
 def install(app: FastAPI) -> Host:
     """Load the modules into `app` (called once by `create_app`)."""
-    context.install_guard()
     app.include_router(routes.api)
     app.include_router(routes.pages)
     host = Host(app, mf.modules_dir())
     mounting.install_static(app, host.static_folder)
-    app.add_middleware(mounting.ModuleGate, owner_of=host.owner_of, is_active=host.is_active)
+    app.add_middleware(mounting.ModuleGate, owner_of=host.owner_of, is_active=host.is_active,
+                       acting=host.acting)
     # Outermost: everything of a request, the gate included, runs with this app's host.
     app.add_middleware(host_context.HostContext, host=host)
     app.state.modules = host

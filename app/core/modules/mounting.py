@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -130,10 +131,12 @@ class ModuleGate:
     """ASGI middleware: 404 for disabled modules, acting module, per-module 500s."""
 
     def __init__(self, app: ASGIApp, owner_of: Callable[[str], str | None],
-                 is_active: Callable[[str], bool]) -> None:
+                 is_active: Callable[[str], bool],
+                 acting: Callable[[str], AbstractContextManager[None]] = database.acting_module) -> None:
         self.app = app
         self.owner_of = owner_of
         self.is_active = is_active
+        self.acting = acting
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -154,7 +157,7 @@ class ModuleGate:
                 started = True
             await send(message)
 
-        with database.acting_module(name):
+        with self.acting(name):
             try:
                 await self.app(scope, receive, tracking_send)
             except Exception as exc:  # noqa: BLE001 - one request fails, the hub goes on

@@ -50,13 +50,16 @@ def enable(host: Host, name: str, user_id: int | None) -> dict[str, Any]:
             missing.append(f"{dep} (installed: {other.manifest.version})")
     if missing:
         raise Conflict(f"Module {name} needs these modules enabled first: {', '.join(missing)}")
-    host.refresh(retry={name}, want={name: True})
-    if rec.state != ENABLED:
-        message = rec.error
-        host.refresh()  # back to the stored choice; the error stays visible below
-        rec.error = rec.error or message
-        raise Conflict(f"Module {name} could not be enabled: {message}")
-    database.execute_update(STORE_STATE, (name, True, user_id))
+    # Held until the choice is stored: the LISTEN thread's refresh (for an earlier change) reads
+    # the stored choices, and between our refresh and our store it would undo the enable.
+    with host.lock:
+        host.refresh(retry={name}, want={name: True})
+        if rec.state != ENABLED:
+            message = rec.error
+            host.refresh()  # back to the stored choice; the error stays visible below
+            rec.error = rec.error or message
+            raise Conflict(f"Module {name} could not be enabled: {message}")
+        database.execute_update(STORE_STATE, (name, True, user_id))
     return describe(host, rec)
 
 
@@ -66,8 +69,9 @@ def disable(host: Host, name: str, user_id: int | None) -> dict[str, Any]:
     if blockers:
         raise Conflict(f"Module {name} cannot be disabled: enabled modules depend on it: "
                        f"{', '.join(blockers)}. Disable them first.")
-    database.execute_update(STORE_STATE, (name, False, user_id))
-    host.refresh(retry={name})
+    with host.lock:
+        database.execute_update(STORE_STATE, (name, False, user_id))
+        host.refresh(retry={name})
     return describe(host, rec)
 
 

@@ -8,32 +8,27 @@
 Values are checked when the module loads: a missing required value or one of the wrong
 type keeps only that module out, with a message naming the environment variable.
 `READ_ONLY` and `DRY_RUN` are the safety switches every module has (declared or not):
-the database helpers refuse (READ_ONLY) or skip and log (DRY_RUN) the writes made on
-behalf of the module (see `app.core.database.acting_module`).
+while the module's code runs, its transactions are READ ONLY (PostgreSQL refuses every
+write) or rolled back at the end (DRY_RUN); see `app.core.database.acting_module`.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from app.core import database
 from app.core.config import get_module_config
-from app.core.errors import ReadOnlyViolation
 from app.core.modules.manifest import Manifest, SettingSpec, coerce
 
 log = logging.getLogger("app.core.modules")
 
 SECRET_MASK = "********"
 SAFETY_SWITCHES = ("READ_ONLY", "DRY_RUN")
-# How much of a refused or skipped statement goes into the log / error message.
-SQL_PREVIEW_CHARS = 300
 
 
-def env_name(module: str, key: str) -> str:
-    return f"MODULES__{module.upper().replace('-', '_')}__{key.upper()}"
+env_name = database.env_name
 
 
 def _specs(manifest: Manifest) -> list[SettingSpec]:
@@ -92,25 +87,7 @@ def switch(module: str, key: str, manifest: Manifest | None) -> bool:
         return False
 
 
-def write_guard(sql: str, params: Any, manifest_of: Callable[[str], Manifest | None]) -> bool:
-    """`app.core.database.write_guards` hook: READ_ONLY raises, DRY_RUN skips (returns True).
-    `manifest_of` gives the module.json defaults of the switches (the current host's)."""
-    module = database.current_module()
-    if module is None:
-        return False
-    manifest = manifest_of(module)
-    preview = " ".join(sql.split())[:SQL_PREVIEW_CHARS]
-    if switch(module, "READ_ONLY", manifest):
-        raise ReadOnlyViolation(
-            f"Module {module} is read-only ({env_name(module, 'READ_ONLY')}=true): the write was refused: {preview}")
-    if switch(module, "DRY_RUN", manifest):
-        logging.getLogger(f"app.modules.{module}").info(
-            "DRY_RUN: would run: %s with parameters %s", preview, repr(params)[:SQL_PREVIEW_CHARS])
-        return True
-    return False
-
-
-def install_guard(manifest_of: Callable[[str], Manifest | None]) -> None:
-    """Add the guard once per process (the lookup is context-aware, so one serves every app)."""
-    if not any(getattr(g, "func", None) is write_guard for g in database.write_guards):
-        database.write_guards.append(functools.partial(write_guard, manifest_of=manifest_of))
+def acting(module: str, manifest: Manifest | None) -> AbstractContextManager[None]:
+    """`database.acting_module` for `module` with its switches (environment, then module.json)."""
+    return database.acting_module(module, read_only=switch(module, "READ_ONLY", manifest),
+                                  dry_run=switch(module, "DRY_RUN", manifest))

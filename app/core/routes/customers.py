@@ -6,14 +6,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
-from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 
 from app.core import customers
 from app.core.customers import Customer, CustomerCreate, CustomerUpdate
 from app.core.deps import AdminUser, CurrentUser
-from app.core.errors import HubError
-from app.core.forms import form_data, validation_messages
+from app.core.forms import form_errors, parse_form, posted_form
 from app.core.templating import render
 
 api = APIRouter(prefix="/api/v1/customers", tags=["customers"])
@@ -22,6 +19,8 @@ pages = APIRouter(prefix="/customers", include_in_schema=False)
 PageNo = Annotated[int, Query(ge=1, le=100_000)]
 PageSize = Annotated[int, Query(ge=1, le=customers.MAX_PAGE_SIZE)]
 Sort = Literal["name", "-name", "created", "-created", "city"]
+FORM = "customers/form.html"
+CustomerForm = posted_form("active")
 
 
 @api.get("")
@@ -65,7 +64,7 @@ def read_customer_list(request: Request, user: CurrentUser,
 
 @pages.get("/new")
 def read_customer_create(request: Request, user: CurrentUser):
-    return render(request, "customers/form.html", {"customer": {}, "errors": {}, "is_new": True})
+    return render(request, FORM, {"customer": {}, "errors": {}, "is_new": True})
 
 
 def _blank_as_none(data: dict) -> dict:
@@ -74,18 +73,12 @@ def _blank_as_none(data: dict) -> dict:
 
 
 @pages.post("/new")
-async def create_customer_page(request: Request, user: CurrentUser):
-    data = _blank_as_none(await form_data(request, bool_fields=("active",)))
-    try:
-        body = CustomerCreate(**data)
-        created = await run_in_threadpool(customers.create_customer, body)
-    except ValidationError as exc:
-        return render(request, "customers/form.html",
-                      {"customer": data, "errors": validation_messages(exc), "is_new": True}, 422)
-    except HubError as exc:
-        return render(request, "customers/form.html",
-                      {"customer": data, "errors": {exc.field or "__all__": exc.message}, "is_new": True},
-                      exc.status)
+def create_customer_page(request: Request, user: CurrentUser, posted: CustomerForm):
+    data = _blank_as_none(posted)
+    context = {"customer": data, "is_new": True}
+    body = parse_form(CustomerCreate, data, FORM, context)
+    with form_errors(FORM, context):
+        created = customers.create_customer(body)
     return RedirectResponse(f"/customers/{created['id']}?notice=created", status_code=303)
 
 
@@ -96,22 +89,14 @@ def read_customer_page(request: Request, customer_id: int, user: CurrentUser):
 
 @pages.get("/{customer_id}/edit")
 def read_customer_edit(request: Request, customer_id: int, user: CurrentUser):
-    return render(request, "customers/form.html",
-                  {"customer": customers.get_customer(customer_id), "errors": {}, "is_new": False})
+    return render(request, FORM, {"customer": customers.get_customer(customer_id), "errors": {}, "is_new": False})
 
 
 @pages.post("/{customer_id}/edit")
-async def update_customer_page(request: Request, customer_id: int, user: CurrentUser):
-    current = await run_in_threadpool(customers.get_customer, customer_id)
-    data = _blank_as_none(await form_data(request, bool_fields=("active",)))
-    try:
-        body = CustomerUpdate(**data)
-        await run_in_threadpool(customers.update_customer, customer_id, body)
-    except ValidationError as exc:
-        return render(request, "customers/form.html",
-                      {"customer": {**current, **data}, "errors": validation_messages(exc), "is_new": False}, 422)
-    except HubError as exc:
-        return render(request, "customers/form.html",
-                      {"customer": {**current, **data}, "errors": {exc.field or "__all__": exc.message},
-                       "is_new": False}, exc.status)
+def update_customer_page(request: Request, customer_id: int, user: CurrentUser, posted: CustomerForm):
+    data = _blank_as_none(posted)
+    context = {"customer": {**customers.get_customer(customer_id), **data}, "is_new": False}
+    body = parse_form(CustomerUpdate, data, FORM, context)
+    with form_errors(FORM, context):
+        customers.update_customer(customer_id, body)
     return RedirectResponse(f"/customers/{customer_id}?notice=saved", status_code=303)

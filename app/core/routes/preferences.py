@@ -22,16 +22,14 @@ from pydantic import (
     Field,
     StrictBool,
     StrictInt,
-    ValidationError,
     field_validator,
     model_validator,
 )
-from starlette.concurrency import run_in_threadpool
 
 from app.core import database
 from app.core.deps import CurrentUser
 from app.core.errors import ValidationFailed
-from app.core.forms import form_data, validation_messages
+from app.core.forms import PostedForm, form_errors, parse_form
 from app.core.queries import load_queries
 from app.core.templating import render
 
@@ -198,34 +196,31 @@ def _hhmm(value: Any) -> str:
     return str(value or "")[:5]
 
 
-def _page(request: Request, prefs: dict, errors: dict[str, str], kinds: dict[str, str], status: int = 200):
+PREFERENCES_PAGE = "notifications/preferences.html"
+
+
+def _context(prefs: dict, kinds: dict[str, str]) -> dict[str, Any]:
     prefs = {**prefs, "quiet_hours_start": _hhmm(prefs.get("quiet_hours_start")),
              "quiet_hours_end": _hhmm(prefs.get("quiet_hours_end"))}
     prefs.setdefault("quiet_hours_enabled", bool(prefs["quiet_hours_start"]))
-    return render(request, "notifications/preferences.html", {
-        "prefs": prefs, "errors": errors, "timezones": timezones(), "trigger_labels": kinds,
-    }, status)
+    return {"prefs": prefs, "timezones": timezones(), "trigger_labels": kinds}
 
 
 @pages.get("/me/notifications")
 def read_preferences_page(request: Request, user: CurrentUser):
     kinds = notification_kinds(request)
-    return _page(request, read_preferences_for(user.id, kinds), {}, kinds)
+    return render(request, PREFERENCES_PAGE, _context(read_preferences_for(user.id, kinds), kinds) | {"errors": {}})
 
 
 @pages.post("/me/notifications")
-async def update_preferences_page(request: Request, user: CurrentUser):
-    data = await form_data(request)
+def update_preferences_page(request: Request, user: CurrentUser, data: PostedForm):
     kinds = notification_kinds(request)
     shaped = _form_to_preferences(data, kinds)
-    try:
-        prefs = Preferences.model_validate(shaped)
-    except ValidationError as exc:
-        errors = validation_messages(exc)
-        for err in exc.errors():
-            if not err["loc"]:
-                errors["__all__"] = err["msg"].removeprefix("Value error, ")
-        return _page(request, {**shaped, "quiet_hours_enabled": bool(data.get("quiet_hours_enabled"))},
-                     errors, kinds, 422)
-    await run_in_threadpool(save_preferences, user.id, prefs, kinds)
+
+    def context() -> dict[str, Any]:
+        return _context({**shaped, "quiet_hours_enabled": bool(data.get("quiet_hours_enabled"))}, kinds)
+
+    prefs = parse_form(Preferences, shaped, PREFERENCES_PAGE, context)
+    with form_errors(PREFERENCES_PAGE, context):
+        save_preferences(user.id, prefs, kinds)
     return RedirectResponse("/me/notifications?notice=saved", status_code=303)

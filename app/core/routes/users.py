@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
-from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 
 from app.core import users
 from app.core.deps import AdminUser
-from app.core.errors import HubError
-from app.core.forms import form_data, validation_messages
+from app.core.forms import PostedForm, form_errors, parse_form
 from app.core.templating import render
 from app.core.users import UserCreate, UserOut, UserUpdate
 
 api = APIRouter(prefix="/api/v1/users", tags=["users"])
 pages = APIRouter(prefix="/admin/users", include_in_schema=False)
+LIST, EDIT = "admin/users.html", "admin/user_edit.html"
 
 
 @api.get("", response_model=list[UserOut])
@@ -42,25 +40,24 @@ def update_user(user_id: int, body: UserUpdate, admin: AdminUser) -> dict:
 
 @pages.get("")
 def read_user_list(request: Request, admin: AdminUser):
-    return render(request, "admin/users.html", {"users": users.list_users(), "errors": {}, "form": {}})
+    return render(request, LIST, {"users": users.list_users(), "errors": {}, "form": {}})
 
 
 @pages.post("")
-async def create_user_page(request: Request, admin: AdminUser):
-    data = await form_data(request)
+def create_user_page(request: Request, admin: AdminUser, posted: PostedForm):
+    data = dict(posted)
     data["role"] = data.get("role") or "user"
     data = {k: v for k, v in data.items() if v != "" or k in ("username", "email", "password")}
-    try:
-        await run_in_threadpool(users.create_user, UserCreate(**data))
-    except ValidationError as exc:
-        errors = validation_messages(exc)
-    except HubError as exc:
-        errors = {exc.field or "__all__": exc.message}
-    else:
-        return RedirectResponse("/admin/users?notice=created", status_code=303)
-    rows = await run_in_threadpool(users.list_users)
-    data.pop("password", None)
-    return render(request, "admin/users.html", {"users": rows, "errors": errors, "form": data}, 422)
+    # The form comes back filled in (the password excepted) above the list of users.
+    form = {k: v for k, v in data.items() if k != "password"}
+
+    def context() -> dict:
+        return {"users": users.list_users(), "form": form}
+
+    body = parse_form(UserCreate, data, LIST, context)
+    with form_errors(LIST, context, status=422):
+        users.create_user(body)
+    return RedirectResponse("/admin/users?notice=created", status_code=303)
 
 
 EDITABLE = ("role", "active", "password", "full_name", "email", "timezone")
@@ -68,30 +65,22 @@ EDITABLE = ("role", "active", "password", "full_name", "email", "timezone")
 
 @pages.get("/{user_id}")
 def read_user_edit(request: Request, user_id: int, admin: AdminUser):
-    return render(request, "admin/user_edit.html", {"user": users.get_user(user_id), "errors": {}})
+    return render(request, EDIT, {"user": users.get_user(user_id), "errors": {}})
 
 
 @pages.post("/{user_id}")
-async def update_user_page(request: Request, user_id: int, admin: AdminUser):
+def update_user_page(request: Request, user_id: int, admin: AdminUser, posted: PostedForm):
     """The list's quick buttons (role, active) and the edit form both post here."""
-    data = await form_data(request)
-    from_edit_form = data.get("form") == "edit"
     # A blank password field means "keep it"; a blank full name is allowed.
-    changes = {k: v for k, v in data.items() if k in EDITABLE and (v != "" or k == "full_name")}
+    changes = {k: v for k, v in posted.items() if k in EDITABLE and (v != "" or k == "full_name")}
     if "active" in changes:
         changes["active"] = changes["active"] == "true"
-    try:
-        await run_in_threadpool(users.update_user, user_id, UserUpdate(**changes))
-    except ValidationError as exc:
-        errors, status = validation_messages(exc), 422
-    except HubError as exc:
-        errors, status = {exc.field or "__all__": exc.message}, exc.status
+    if posted.get("form") == "edit":
+        shown = {k: v for k, v in changes.items() if k != "password"}
+        refused = form_errors(EDIT, {"user": {**users.get_user(user_id), **shown}})
     else:
-        return RedirectResponse("/admin/users?notice=saved", status_code=303)
-    if from_edit_form:
-        current = await run_in_threadpool(users.get_user, user_id)
-        changes.pop("password", None)
-        return render(request, "admin/user_edit.html", {"user": {**current, **changes}, "errors": errors}, status)
-    rows = await run_in_threadpool(users.list_users)
-    return render(request, "admin/users.html", {"users": rows, "errors": {"__all__": " ".join(errors.values())},
-                                                "form": {}}, status)
+        # The list's buttons have no fields of their own: one message above the list.
+        refused = form_errors(LIST, lambda: {"users": users.list_users(), "form": {}}, one_message=True)
+    with refused:
+        users.update_user(user_id, UserUpdate(**changes))
+    return RedirectResponse("/admin/users?notice=saved", status_code=303)

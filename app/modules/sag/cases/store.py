@@ -18,7 +18,7 @@ from psycopg import sql
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from app.core import database
-from app.core.config import get_module_config, get_settings
+from app.core.config import get_settings
 from app.core.errors import Conflict, HubError, NotFound, ValidationFailed
 from app.core.queries import load_queries
 
@@ -60,13 +60,13 @@ class PreconditionRequired(HubError):
 
 
 class NotWritten(HubError):
-    """The module runs with DRY_RUN: the database helpers logged the write and skipped it."""
+    """The module runs with DRY_RUN: the write ran, was logged and rolled back."""
 
     status = 409
 
 
 def _dry_run() -> bool:
-    return str(get_module_config(MODULE, "DRY_RUN", default="false")).strip().lower() in ("1", "true", "yes", "on")
+    return database.is_dry_run()
 
 
 def _not_written() -> NotWritten:
@@ -227,7 +227,7 @@ def create_case(data: CaseCreate, created_by: int | None, timezone: str | None =
             new_id = database.execute_insert(Q["create_case"], values)
     except (psycopg.errors.IntegrityError, psycopg.errors.DataError) as exc:
         raise _database_error(exc) from exc
-    if new_id is None and _dry_run():
+    if _dry_run():
         raise _not_written()
     return get_case(new_id)
 
@@ -276,7 +276,9 @@ def update_case(case_id: int, data: CaseUpdate, version: int | None = None,
     except (psycopg.errors.IntegrityError, psycopg.errors.DataError) as exc:
         raise _database_error(exc) from exc
     if not rows:
-        raise _not_written() if _dry_run() else _stale_or_missing(case_id, version)
+        raise _stale_or_missing(case_id, version)
+    if _dry_run():
+        raise _not_written()
     return get_case(case_id)
 
 
@@ -290,6 +292,8 @@ def change_status(case_id: int, change: StatusChange) -> dict[str, Any]:
             "expected_status": change.expected_status,
         })
         if rows:
+            if _dry_run():
+                raise _not_written()
             entry = get_history(case_id)[-1]  # the row the status trigger just wrote
             database.execute_query(Q["set_status_note"], {"note": ""})
             entry["case"] = rows[0]
@@ -297,8 +301,6 @@ def change_status(case_id: int, change: StatusChange) -> dict[str, Any]:
     current = database.execute_query(Q["read_case_version"], {"id": case_id})
     if not current:
         raise NotFound(f"Case {case_id} not found")
-    if _dry_run():
-        raise _not_written()
     now = current[0]
     if change.version is not None and now["version"] != change.version:
         raise _stale_or_missing(case_id, change.version)
@@ -316,7 +318,9 @@ def assign_case(case_id: int, assignment: Assignment) -> dict[str, Any]:
     except psycopg.errors.ForeignKeyViolation as exc:
         raise ValidationFailed("The user does not exist (any more)", field="user_id") from exc
     if not rows:
-        raise _not_written() if _dry_run() else _stale_or_missing(case_id, assignment.version)
+        raise _stale_or_missing(case_id, assignment.version)
+    if _dry_run():
+        raise _not_written()
     return get_case(case_id)
 
 
@@ -326,7 +330,7 @@ def delete_case(case_id: int) -> None:
         deleted = database.execute_update(Q["delete_case"], {"id": case_id})
     except psycopg.errors.ForeignKeyViolation as exc:
         raise Conflict(f"Case {case_id} is still referenced and cannot be deleted; close it instead") from exc
-    if not deleted and _dry_run():
+    if deleted and _dry_run():
         raise _not_written()
 
 

@@ -1,7 +1,7 @@
-"""The webshop module's API, mounted under /api/v1/webshop.
+"""The webshop module's API, mounted under /api/v1/webshop (the page reads through the same functions).
 
 Requests to these routes run "as" the module, so its safety switches apply to their writes:
-READ_ONLY=true makes them fail with 403, DRY_RUN=true logs them instead (see README.md).
+READ_ONLY=true makes them fail with 403; DRY_RUN=true runs them and rolls them back (see README.md).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field, field_validator
 
 from app.core.config import get_module_config
-from app.core.database import execute_insert, execute_query
+from app.core.database import current_acting, execute_insert, execute_query, is_dry_run, transaction
 from app.core.deps import CurrentUser
 from app.core.errors import NotFound
 from app.core.queries import load_queries
@@ -39,14 +39,11 @@ class CustomerIn(ItemIn):
     external_id: str | None = Field(default=None, max_length=100)
 
 
-def _flag(key: str) -> bool:
-    return str(get_module_config(MODULE, key, default="false")).lower() in ("1", "true", "yes", "on")
-
-
 @router.get("/status")
 def read_status(user: CurrentUser) -> dict:
     """The module's switches, as the module sees them (the API key itself is never shown)."""
-    return {"module": MODULE, "read_only": _flag("READ_ONLY"), "dry_run": _flag("DRY_RUN"),
+    acting = current_acting()
+    return {"module": MODULE, "read_only": bool(acting and acting.read_only), "dry_run": is_dry_run(),
             "api_key_set": get_module_config(MODULE, "API_KEY") is not None}
 
 
@@ -58,13 +55,27 @@ def read_items(user: CurrentUser, limit: Annotated[int, Query(ge=1, le=MAX_LIST)
 @router.post("/items", status_code=201)
 def create_item(body: ItemIn, user: CurrentUser) -> dict:
     new_id = execute_insert(Q["create_item"], {"name": body.name})
-    # None: DRY_RUN is on and the insert was only logged.
-    return {"id": new_id, "name": body.name, "dry_run": new_id is None}
+    # Under DRY_RUN the insert ran and was rolled back: the id is the one it would have had.
+    return {"id": new_id, "name": body.name, "dry_run": is_dry_run()}
+
+
+def list_customers(limit: int) -> list[dict]:
+    """The module's customers with the hub customer each is linked to (the API and the page)."""
+    return execute_query(Q["read_customers"], {"limit": limit})
+
+
+def add_customer(body: CustomerIn) -> dict:
+    """Store a customer; the auto-link trigger links it to the hub customer of the same name."""
+    # One transaction: under DRY_RUN the answer still shows the hub customer it would be linked to.
+    with transaction():
+        new_id = execute_insert(Q["create_customer"], {"name": body.name, "external_id": body.external_id})
+        row = execute_query(Q["read_customer"], {"id": new_id})[0]
+    return row | {"dry_run": is_dry_run()}
 
 
 @router.get("/customers")
 def read_customers(user: CurrentUser, limit: Annotated[int, Query(ge=1, le=MAX_LIST)] = 100) -> list[dict]:
-    return execute_query(Q["read_customers"], {"limit": limit})
+    return list_customers(limit)
 
 
 @router.get("/customers/{customer_id}")
@@ -77,7 +88,4 @@ def read_customer(customer_id: int, user: CurrentUser) -> dict:
 
 @router.post("/customers", status_code=201)
 def create_customer(body: CustomerIn, user: CurrentUser) -> dict:
-    new_id = execute_insert(Q["create_customer"], {"name": body.name, "external_id": body.external_id})
-    if new_id is None:
-        return {"id": None, "name": body.name, "dry_run": True}
-    return execute_query(Q["read_customer"], {"id": new_id})[0] | {"dry_run": False}
+    return add_customer(body)

@@ -1,8 +1,12 @@
-"""webshop: the hub starts with the module, its migrations ran, its routes answer.
+"""webshop: once enabled, its migrations ran, its routes answer, its page shows its customers.
 
-The shared fixtures (tests/fixtures.py) start the hub against a test database with every
-module's migrations applied; `admin_api` is a client signed in with an admin's API token.
+The shared fixtures (tests/fixtures.py) start the hub against a test database; conftest.py
+switches the webshop on (it ships disabled). `admin_api` is a client signed in with an
+admin's API token.
 """
+
+import json
+from pathlib import Path
 
 import pytest
 
@@ -48,8 +52,39 @@ def test_bad_input_is_a_clear_422(admin_api, body):
     assert admin_api.post("/api/v1/webshop/items", json=body).status_code == 422
 
 
-def test_page_shows_the_module(client):
+def test_ships_disabled_with_a_real_description():
+    meta = json.loads((Path(__file__).parents[1] / "module.json").read_text())
+    assert meta["enabled"] is False
+    assert "linked automatically to the hub customer" in meta["description"]
+
+
+def test_page_shows_the_customers_with_their_hub_customer(client, admin_api):
+    hub = admin_api.post("/api/v1/customers", json={"name": "Page Link Test ApS"}).json()
+    admin_api.post("/api/v1/webshop/customers", json={"name": "page link test aps", "external_id": "shop-17"})
+    admin_api.post("/api/v1/webshop/customers", json={"name": "Nobody In The Hub Yet"})
     login(client, make_user())
     r = client.get("/webshop")
     assert r.status_code == 200
-    assert "Webshop" in r.text
+    assert "linked automatically to the hub customer" in r.text
+    assert f'<a href="/customers/{hub["id"]}">Page Link Test ApS</a>' in r.text
+    assert "shop-17" in r.text and "Nobody In The Hub Yet" in r.text and "not linked" in r.text
+
+
+def test_page_form_adds_a_linked_customer(client, admin_api):
+    hub = admin_api.post("/api/v1/customers", json={"name": "Form Link Test A/S"}).json()
+    csrf = login(client, make_user())
+    r = client.post("/webshop/customers", data={"name": " form link test a/s ", "external_id": "",
+                                                "csrf_token": csrf}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/webshop?notice=created"
+    row = execute_query("SELECT hub_customer_id, external_id FROM webshop_customers WHERE name = %s",
+                        ("form link test a/s",))
+    assert row == [{"hub_customer_id": hub["id"], "external_id": None}]
+
+
+def test_page_form_with_a_blank_name_comes_back_with_the_message(client):
+    before = execute_query("SELECT count(*) AS n FROM webshop_customers")[0]["n"]
+    csrf = login(client, make_user())
+    r = client.post("/webshop/customers", data={"name": "   ", "external_id": "kept-17", "csrf_token": csrf})
+    assert r.status_code == 422
+    assert "must not be blank" in r.text and 'value="kept-17"' in r.text
+    assert execute_query("SELECT count(*) AS n FROM webshop_customers")[0]["n"] == before

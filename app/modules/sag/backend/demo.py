@@ -1,5 +1,10 @@
-"""The `bmc-hub demo` hook (the module loader looks for backend/demo.py): see cases/demo.py."""
+"""The `bmc-hub demo` hook (the module loader looks for backend/demo.py): the demo calendar
+(sla/demo.py), then the demo cases and reminders (cases/demo.py)."""
 
-from app.modules.sag.cases.demo import run
+from app.modules.sag.cases import demo as cases_demo
+from app.modules.sag.sla import demo as sla_demo
 
-__all__ = ["run"]
+
+def run(progress, task) -> None:
+    sla_demo.run(progress, task)
+    cases_demo.run(progress, task)

@@ -17,7 +17,7 @@ import functools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import holidays as holidays_lib
 
@@ -66,6 +66,11 @@ def normalise(intervals: Sequence[Interval]) -> tuple[Interval, ...]:
     return tuple((s, e) for s, e in out)
 
 
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
 @functools.lru_cache(maxsize=256)
 def _holidays_of_year(country: str, subdivision: str | None, year: int) -> dict[date, str]:
     found = holidays_lib.country_holidays(country, subdiv=subdivision, years=year, language=HOLIDAY_LANGUAGE)
@@ -86,8 +91,10 @@ class Calendar:
 
     def __post_init__(self) -> None:
         try:
+            if self.tz not in _zone_names():  # ZoneInfo itself would open any file under the zone folder
+                raise ZoneInfoNotFoundError(self.tz)
             zone = ZoneInfo(self.tz)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             raise ValueError(f"unknown time zone {self.tz!r}") from None
         if len(self.weekly) != 7:
             raise ValueError("weekly hours need one entry per weekday, Monday first")

@@ -262,3 +262,9 @@ def test_clock_texts_and_overlapping_intervals():
         with pytest.raises(ValueError):
             parse_clock(bad)
     assert normalise([(600, 700), (480, 620), (700, 720)]) == ((480, 720),)
+
+
+@pytest.mark.parametrize("zone", ["Europe", "Etc", "zone1970.tab", "/etc/localtime", "posixrules", "Nowhere/City"])
+def test_zone_names_that_are_not_time_zones_are_refused(zone):
+    with pytest.raises(ValueError, match="unknown time zone"):
+        Calendar(tz=zone)

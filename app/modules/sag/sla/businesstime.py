@@ -8,13 +8,15 @@ holiday of `country`/`subdivision` (closed), the weekly hours of its weekday.
 Because openness follows the wall clock, DST is handled by construction: on the night
 Europe/Copenhagen springs forward, 00:00-24:00 holds 23 hours; when it falls back, 02:00-03:00
 is open twice. The arithmetic never walks minute by minute: a date becomes at most a few
-spans of UTC instants (cached per calendar and date) that are added up or cut.
+spans of UTC instants, and a local year's spans are kept with their running total of open
+time (`Calendar.timeline`), so adding or counting working time is a bisection.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -22,9 +24,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import holidays as holidays_lib
 
 MINUTES_PER_DAY = 24 * 60
-# How far add/next_open look for an opening before giving up (days); a calendar without any
+# How far add/next_open look for an opening before giving up (years); a calendar without any
 # opening hours in this window answers NoOpeningHours instead of searching forever.
-SEARCH_HORIZON_DAYS = 3 * 366
+SEARCH_HORIZON_YEARS = 3
+# Instants outside these years are refused (holiday rules and zone data make little sense there).
+MIN_YEAR, MAX_YEAR = 1901, 2199
+ONE_DAY = timedelta(days=1)
 # Holiday names as the (English) pages show them; a country without English names keeps its own.
 HOLIDAY_LANGUAGE = "en_US"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -34,7 +39,7 @@ Span = tuple[datetime, datetime]  # UTC instants, [start, end)
 
 
 class NoOpeningHours(ValueError):
-    """The calendar has no opening hours within SEARCH_HORIZON_DAYS of the instant."""
+    """The calendar has no opening hours within SEARCH_HORIZON_YEARS of the instant."""
 
 
 def parse_clock(text: str) -> int:
@@ -77,6 +82,30 @@ def _holidays_of_year(country: str, subdivision: str | None, year: int) -> dict[
     return dict(found.items())
 
 
+@dataclass(frozen=True)
+class _Timeline:
+    """A year's open spans: starts[i]-ends[i], with `before[i]` open time in the year before
+    span i and `through[i]` up to its end, so positions are found by bisection."""
+
+    starts: list[datetime]
+    ends: list[datetime]
+    before: list[timedelta]
+    through: list[timedelta]
+
+    @property
+    def total(self) -> timedelta:
+        return self.through[-1] if self.through else timedelta()
+
+    @classmethod
+    def of(cls, spans: list[Span]) -> _Timeline:
+        before, through, running = [], [], timedelta()
+        for a, b in spans:
+            before.append(running)
+            running += b - a
+            through.append(running)
+        return cls([a for a, _ in spans], [b for _, b in spans], before, through)
+
+
 @dataclass(frozen=True, eq=False)
 class Calendar:
     """A business-hours calendar. `weekly[0]` is Monday; all intervals in local wall time."""
@@ -87,7 +116,7 @@ class Calendar:
     country: str | None = "DK"
     subdivision: str | None = None
     _zone: ZoneInfo = field(init=False, repr=False)
-    _spans: dict[date, tuple[Span, ...]] = field(init=False, repr=False, default_factory=dict)
+    _years: dict[int, _Timeline] = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         try:
@@ -137,10 +166,21 @@ class Calendar:
 
     def spans_on(self, day: date) -> tuple[Span, ...]:
         """The open UTC spans of a local date, sorted and disjoint."""
-        cached = self._spans.get(day)
-        if cached is None:
-            cached = self._spans[day] = _spans(self._zone, day, self.hours_on(day))
-        return cached
+        return _spans(self._zone, day, self.hours_on(day))
+
+    def timeline(self, year: int) -> _Timeline:
+        """The open spans of a local year with their running total (built once per year)."""
+        found = self._years.get(year)
+        if found is None:
+            if not MIN_YEAR - 1 <= year <= MAX_YEAR + 1:
+                raise NoOpeningHours(f"business time is computed for the years {MIN_YEAR}-{MAX_YEAR} only")
+            spans: list[Span] = []
+            day, end = date(year, 1, 1), date(year + 1, 1, 1)
+            while day < end:
+                spans += self.spans_on(day)
+                day += ONE_DAY
+            found = self._years[year] = _Timeline.of(spans)
+        return found
 
     def is_open(self, at: datetime) -> bool:
         local = at.astimezone(self._zone)
@@ -188,33 +228,36 @@ def _spans(zone: ZoneInfo, day: date, intervals: tuple[Interval, ...]) -> tuple[
 def _aware(at: datetime) -> datetime:
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError("business-time arithmetic needs an instant with a time zone")
+    if not MIN_YEAR <= at.year <= MAX_YEAR:
+        raise ValueError(f"business time is computed for the years {MIN_YEAR}-{MAX_YEAR} only")
     return at.astimezone(UTC)
 
 
-def _spans_from(cal: Calendar, at: datetime) -> Iterator[Span]:
-    """Open spans (cut to start at `at`) that end after `at`, in time order."""
-    day = at.astimezone(cal.zone).date() - timedelta(days=1)
-    for i in range(SEARCH_HORIZON_DAYS):
-        for a, b in cal.spans_on(day + timedelta(days=i)):
-            if b > at:
-                yield max(a, at), b
-    raise NoOpeningHours(f"no opening hours within {SEARCH_HORIZON_DAYS} days after {at.isoformat()}")
+def _position(tl: _Timeline, at: datetime) -> timedelta:
+    """Open time in the timeline's year before `at`."""
+    i = bisect.bisect_right(tl.starts, at) - 1
+    if i < 0:
+        return timedelta()
+    return tl.before[i] + min(at, tl.ends[i]) - tl.starts[i]
 
 
-def _spans_before(cal: Calendar, at: datetime) -> Iterator[Span]:
-    """Open spans (cut to end at `at`) that start before `at`, latest first."""
-    day = at.astimezone(cal.zone).date() + timedelta(days=1)
-    for i in range(SEARCH_HORIZON_DAYS):
-        for a, b in reversed(cal.spans_on(day - timedelta(days=i))):
-            if a < at:
-                yield a, min(b, at)
-    raise NoOpeningHours(f"no opening hours within {SEARCH_HORIZON_DAYS} days before {at.isoformat()}")
+def _instant(tl: _Timeline, position: timedelta, forward: bool) -> datetime:
+    """The instant with `position` open time of the year before it; on a boundary between two
+    spans, the end of the earlier one going forward and the start of the later one going back."""
+    i = (bisect.bisect_left if forward else bisect.bisect_right)(tl.through, position)
+    return tl.starts[i] + (position - tl.before[i])
 
 
 def next_open(cal: Calendar, at: datetime) -> datetime:
     """The first open instant at or after `at` (`at` itself when the calendar is open then)."""
-    start, _end = next(_spans_from(cal, _aware(at)))
-    return start
+    at = _aware(at)
+    year = at.astimezone(cal.zone).year
+    for y in range(year, year + SEARCH_HORIZON_YEARS + 1):
+        tl = cal.timeline(y)
+        i = bisect.bisect_right(tl.ends, at)
+        if i < len(tl.ends):
+            return max(tl.starts[i], at)
+    raise NoOpeningHours(f"no opening hours within {SEARCH_HORIZON_YEARS} years after {at.isoformat()}")
 
 
 def add_working_minutes(cal: Calendar, at: datetime, minutes: float) -> datetime:
@@ -224,19 +267,26 @@ def add_working_minutes(cal: Calendar, at: datetime, minutes: float) -> datetime
     15:00 with closing at 16:00 is 16:00, not the next morning. 0 minutes is `at` itself.
     """
     at = _aware(at)
-    remaining = timedelta(minutes=abs(minutes))
-    if not remaining:
+    if minutes == 0:
         return at
-    if minutes > 0:
-        for a, b in _spans_from(cal, at):
-            if remaining <= b - a:
-                return a + remaining
-            remaining -= b - a
-    for a, b in _spans_before(cal, at):
-        if remaining <= b - a:
-            return b - remaining
-        remaining -= b - a
-    raise AssertionError("unreachable: the span iterators end by raising")
+    forward = minutes > 0
+    year = at.astimezone(cal.zone).year
+    tl = cal.timeline(year)
+    target = _position(tl, at) + timedelta(minutes=minutes)
+    for _ in range(SEARCH_HORIZON_YEARS):
+        if timedelta() < target <= tl.total if forward else timedelta() <= target < tl.total:
+            return _instant(tl, target, forward)
+        # Beyond this year: carry the rest into the next (or previous) year's count.
+        if forward:
+            target -= tl.total
+            year += 1
+            tl = cal.timeline(year)
+        else:
+            year -= 1
+            tl = cal.timeline(year)
+            target += tl.total
+    direction = "after" if forward else "before"
+    raise NoOpeningHours(f"no opening hours within {SEARCH_HORIZON_YEARS} years {direction} {at.isoformat()}")
 
 
 def working_time_between(cal: Calendar, start: datetime, end: datetime) -> timedelta:
@@ -244,14 +294,10 @@ def working_time_between(cal: Calendar, start: datetime, end: datetime) -> timed
     start, end = _aware(start), _aware(end)
     if end < start:
         return -working_time_between(cal, end, start)
-    total = timedelta()
-    day = start.astimezone(cal.zone).date() - timedelta(days=1)
-    last = end.astimezone(cal.zone).date() + timedelta(days=1)
-    while day <= last:
-        for a, b in cal.spans_on(day):
-            if a < end and b > start:
-                total += min(b, end) - max(a, start)
-        day += timedelta(days=1)
+    first, last = start.astimezone(cal.zone).year, end.astimezone(cal.zone).year
+    total = _position(cal.timeline(last), end) - _position(cal.timeline(first), start)
+    for year in range(first, last):
+        total += cal.timeline(year).total
     return total
 
 

@@ -72,9 +72,11 @@ def ref_next_open(cal: Calendar, start: datetime, limit: int) -> datetime | None
 # --- strategies -----------------------------------------------------------------------
 
 ZONES = ["Europe/Copenhagen", "America/New_York", "Australia/Lord_Howe", "UTC", "Asia/Kolkata"]
-# Around Danish holidays and both DST changes of 2023 and 2024.
+# Around Danish holidays, both DST changes of 2023 and 2024, and a new year (the arithmetic
+# keeps one running total per local year).
 WINDOWS = [datetime(2023, 3, 24, tzinfo=UTC), datetime(2023, 4, 3, tzinfo=UTC), datetime(2023, 10, 25, tzinfo=UTC),
-           datetime(2024, 3, 27, tzinfo=UTC), datetime(2024, 5, 1, tzinfo=UTC), datetime(2023, 11, 1, tzinfo=UTC)]
+           datetime(2024, 3, 27, tzinfo=UTC), datetime(2024, 5, 1, tzinfo=UTC), datetime(2023, 11, 1, tzinfo=UTC),
+           datetime(2023, 12, 26, tzinfo=UTC)]
 SPAN_DAYS = 10
 
 # Quarter hours (the usual) and any minute; drawn as start + length so none is discarded.
@@ -232,6 +234,16 @@ def test_a_calendar_without_opening_hours_says_so_instead_of_searching_forever()
     with pytest.raises(NoOpeningHours):
         next_open(cal, cph(2024, 1, 1))
     assert working_minutes_between(cal, cph(2024, 1, 1), cph(2024, 2, 1)) == 0
+
+
+def test_working_time_carries_across_new_year_both_ways():
+    cal = office()
+    # Friday 29 Dec 2023 15:00 + 120 min: 60 that day, New Year's Day closed, 60 on Tuesday.
+    assert add_working_minutes(cal, cph(2023, 12, 29, 15), 120) == cph(2024, 1, 2, 9)
+    assert add_working_minutes(cal, cph(2024, 1, 2, 9), -120) == cph(2023, 12, 29, 15)
+    assert working_minutes_between(cal, cph(2022, 12, 30, 15), cph(2025, 1, 2, 9)) == \
+        working_minutes_between(cal, cph(2022, 12, 30, 15), cph(2024, 6, 1)) + \
+        working_minutes_between(cal, cph(2024, 6, 1), cph(2025, 1, 2, 9))
 
 
 def test_a_year_of_working_minutes_is_computed_by_jumping_intervals():

@@ -69,8 +69,11 @@ def _name_taken(exc: psycopg.errors.UniqueViolation, name: str) -> Conflict:
 
 
 def create_calendar(body: CalendarIn) -> dict[str, Any]:
+    """Store a new calendar; the first one becomes the default whatever `is_default` says."""
     try:
         with database.transaction():
+            if not body.is_default and default_calendar_id() is None:
+                body = body.model_copy(update={"is_default": True})
             if body.is_default:
                 database.execute_update(Q["unset_default"], {"id": 0})
             calendar_id = database.execute_insert(Q["insert_calendar"], _fields(body))

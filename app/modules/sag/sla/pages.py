@@ -88,7 +88,8 @@ def _editor(request: Request, cal: dict[str, Any]):
 
 @router.get("/calendars/new")
 def read_new_calendar_page(request: Request, admin: AdminUser):
-    return _editor(request, dict(NEW_CALENDAR))
+    # The first calendar becomes the default in any case; the form says so.
+    return _editor(request, dict(NEW_CALENDAR) | {"is_default": store.default_calendar_id() is None})
 
 
 @router.get("/calendars/{calendar_id}")

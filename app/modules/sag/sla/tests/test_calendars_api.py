@@ -34,7 +34,7 @@ def customer_id(admin_api) -> int:
 def test_create_calendar_returns_it_with_every_weekday_and_its_dates(admin_api):
     cal = _create(admin_api, closed_dates=[{"date": "2026-12-24", "note": "Christmas Eve"}],
                   special_days=[{"date": "2026-12-23", "hours": [{"start": "08:00", "end": "12:00"}]}])
-    assert cal["timezone"] == "Europe/Copenhagen" and cal["country"] == "DK" and cal["is_default"] is False
+    assert cal["timezone"] == "Europe/Copenhagen" and cal["country"] == "DK"
     assert cal["weekly_hours"]["mon"] == OFFICE and cal["weekly_hours"]["sat"] == []
     assert cal["closed_dates"] == [{"date": "2026-12-24", "note": "Christmas Eve"}]
     assert cal["special_days"][0]["hours"] == [{"start": "08:00", "end": "12:00"}]
@@ -71,6 +71,15 @@ def test_one_default_calendar_making_another_default_moves_the_mark(admin_api):
     r = admin_api.patch(f"/api/v1/sag/calendars/{first['id']}", json={"is_default": False})
     assert r.status_code == 409 and "another calendar the default" in r.json()["detail"]
     assert admin_api.delete(f"/api/v1/sag/calendars/{first['id']}").status_code == 409
+
+
+def test_the_first_calendar_becomes_the_default_later_ones_do_not(admin_api):
+    database.execute_update("DELETE FROM sag_customer_calendars")
+    database.execute_update("DELETE FROM sag_calendars")
+    first = _create(admin_api)
+    second = _create(admin_api)
+    assert first["is_default"] is True and second["is_default"] is False
+    assert calendars.default_calendar_id() == first["id"]
 
 
 def test_the_database_refuses_a_second_default_calendar(admin_api):

@@ -55,9 +55,10 @@ def test_editor_shows_the_next_14_days_and_upcoming_holidays(admin_client, demo_
     assert 'src="/static/modules/sag/calendar_editor.js"' in r.text
 
 
-def test_new_calendar_page_starts_from_office_hours(admin_client):
+def test_new_calendar_page_starts_from_office_hours(admin_client, demo_calendar_id):
     r = admin_client.get("/sag/calendars/new")
     assert r.status_code == 200 and "Create calendar" in r.text
+    assert 'id="calDefault" name="is_default" >' in r.text  # a default exists: not ticked
     assert 'id="hours_fri" data-weekday="fri" value="08:00-12:00, 12:30-16:00"' in r.text
     assert 'id="hours_sun" data-weekday="sun" value=""' in r.text
 

@@ -16,7 +16,7 @@ from app.core import database
 from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.queries import load_queries
 from app.modules.sag.sla import businesstime
-from app.modules.sag.sla.models import CalendarIn, CalendarPatch, WeeklyHours
+from app.modules.sag.sla.models import CalendarIn, CalendarPatch
 
 Q = load_queries(Path(__file__).parent / "queries" / "calendars.sql")
 
@@ -42,7 +42,9 @@ def get_calendar(calendar_id: int) -> dict[str, Any]:
         raise NotFound(f"Calendar {calendar_id} not found")
     cal = rows[0]
     # Every weekday present (empty = closed), so clients need not know which keys may be missing.
-    cal["weekly_hours"] = WeeklyHours(**cal["weekly_hours"]).model_dump()
+    # Not re-validated: the database checked the shape, and a row written by hand with
+    # overlapping intervals must still be readable (the arithmetic merges them).
+    cal["weekly_hours"] = {d: cal["weekly_hours"].get(d, []) for d in businesstime.WEEKDAYS}
     cal["closed_dates"], cal["special_days"] = _days(calendar_id)
     cal["customers"] = database.execute_query(Q["read_customers"], {"id": calendar_id})
     return cal
@@ -143,10 +145,14 @@ def load(calendar_id: int) -> businesstime.Calendar:
     cal = get_calendar(calendar_id)
     overrides: dict[date, tuple[businesstime.Interval, ...]] = {c["date"]: () for c in cal["closed_dates"]}
     for s in cal["special_days"]:
-        overrides[s["date"]] = tuple((businesstime.parse_clock(iv["start"]), businesstime.parse_clock(iv["end"]))
-                                     for iv in s["hours"])
-    return businesstime.Calendar(tz=cal["timezone"], weekly=WeeklyHours(**cal["weekly_hours"]).minutes(),
-                                 overrides=overrides, country=cal["country"], subdivision=cal["subdivision"])
+        overrides[s["date"]] = _minutes(s["hours"])
+    weekly = tuple(_minutes(cal["weekly_hours"][d]) for d in businesstime.WEEKDAYS)
+    return businesstime.Calendar(tz=cal["timezone"], weekly=weekly, overrides=overrides, country=cal["country"],
+                                 subdivision=cal["subdivision"])
+
+
+def _minutes(hours: list[dict[str, str]]) -> tuple[businesstime.Interval, ...]:
+    return tuple((businesstime.parse_clock(iv["start"]), businesstime.parse_clock(iv["end"])) for iv in hours)
 
 
 # --- customers ------------------------------------------------------------------------------

@@ -82,6 +82,23 @@ def test_the_first_calendar_becomes_the_default_later_ones_do_not(admin_api):
     assert calendars.default_calendar_id() == first["id"]
 
 
+def test_a_calendar_written_by_hand_with_overlapping_hours_still_reads_and_computes(admin_api):
+    cal_id = database.execute_insert(
+        "INSERT INTO sag_calendars (name, weekly_hours) VALUES (%s, %s::jsonb) RETURNING id",
+        (_name(), '{"tue": [{"start": "08:00", "end": "12:00"}, {"start": "10:00", "end": "14:00"}]}'))
+    r = admin_api.get(f"/api/v1/sag/calendars/{cal_id}/schedule", params={"from": "2026-06-02", "days": 1})
+    assert r.status_code == 200 and r.json()["days"][0]["hours_text"] == "08:00-14:00"
+    assert admin_api.get(f"/api/v1/sag/calendars/{cal_id}").json()["weekly_hours"]["mon"] == []
+
+
+def test_the_database_refuses_bad_hours_written_by_hand(db):
+    for week in ('{"monday": []}', '{"mon": [{"start": "8:00", "end": "12:00"}]}',
+                 '{"mon": [{"start": "12:00", "end": "08:00"}]}', '{"mon": [{"start": "08:00"}]}', '[]'):
+        with pytest.raises(Exception, match="sag_calendars_weekly_hours_check"):
+            database.execute_insert("INSERT INTO sag_calendars (name, weekly_hours) VALUES (%s, %s::jsonb)",
+                                    (_name(), week))
+
+
 def test_the_database_refuses_a_second_default_calendar(admin_api):
     _create(admin_api, is_default=True)
     with pytest.raises(Exception, match="one_default"):

@@ -472,6 +472,34 @@ END;
 $$;
 
 --
+-- Name: sag_valid_hours(jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_valid_hours(hours jsonb) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    AS $_$
+    SELECT jsonb_typeof(hours) = 'array' AND NOT EXISTS (
+        SELECT 1 FROM jsonb_array_elements(hours) AS iv
+        WHERE jsonb_typeof(iv) <> 'object'
+           OR (iv - 'start' - 'end') <> '{}'::jsonb
+           OR NOT coalesce(iv->>'start' ~ '^([01][0-9]|2[0-3]):[0-5][0-9]$', false)
+           OR NOT coalesce(iv->>'end' ~ '^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$', false)
+           OR iv->>'start' >= iv->>'end')
+$_$;
+
+--
+-- Name: sag_valid_week(jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_valid_week(week jsonb) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT jsonb_typeof(week) = 'object'
+       AND (week - ARRAY['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']) = '{}'::jsonb
+       AND NOT EXISTS (SELECT 1 FROM jsonb_each(week) AS d WHERE NOT sag_valid_hours(d.value))
+$$;
+
+--
 -- Name: set_updated_at(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -638,6 +666,67 @@ CREATE TABLE public.module_state (
     changed_by integer,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: sag_calendar_days; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sag_calendar_days (
+    calendar_id integer NOT NULL,
+    day date NOT NULL,
+    hours jsonb DEFAULT '[]'::jsonb NOT NULL,
+    note character varying(120) DEFAULT ''::character varying NOT NULL,
+    CONSTRAINT sag_calendar_days_hours_check CHECK (public.sag_valid_hours(hours))
+);
+
+--
+-- Name: sag_calendars; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sag_calendars (
+    id integer NOT NULL,
+    name character varying(80) NOT NULL,
+    timezone character varying(64) DEFAULT 'Europe/Copenhagen'::character varying NOT NULL,
+    weekly_hours jsonb DEFAULT '{}'::jsonb NOT NULL,
+    country character varying(3),
+    subdivision character varying(10),
+    is_default boolean DEFAULT false NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT sag_calendars_check CHECK (((subdivision IS NULL) OR (country IS NOT NULL))),
+    CONSTRAINT sag_calendars_country_check CHECK (((country)::text ~ '^[A-Z]{2,3}$'::text)),
+    CONSTRAINT sag_calendars_name_check CHECK (((btrim((name)::text) <> ''::text) AND ((name)::text = btrim((name)::text)))),
+    CONSTRAINT sag_calendars_subdivision_check CHECK (((subdivision)::text ~ '^[A-Za-z0-9]{1,10}$'::text)),
+    CONSTRAINT sag_calendars_weekly_hours_check CHECK (public.sag_valid_week(weekly_hours))
+);
+
+--
+-- Name: sag_calendars_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.sag_calendars_id_seq
+    AS integer
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+--
+-- Name: sag_calendars_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.sag_calendars_id_seq OWNED BY public.sag_calendars.id;
+
+--
+-- Name: sag_customer_calendars; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sag_customer_calendars (
+    customer_id integer NOT NULL,
+    calendar_id integer NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 --
@@ -1101,6 +1190,12 @@ ALTER TABLE ONLY public.customers ALTER COLUMN id SET DEFAULT nextval('public.cu
 ALTER TABLE ONLY public.login_attempts ALTER COLUMN id SET DEFAULT nextval('public.login_attempts_id_seq'::regclass);
 
 --
+-- Name: sag_calendars id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_calendars ALTER COLUMN id SET DEFAULT nextval('public.sag_calendars_id_seq'::regclass);
+
+--
 -- Name: sag_reminder_inbox id; Type: DEFAULT; Schema: public; Owner: -
 --
 
@@ -1201,6 +1296,27 @@ ALTER TABLE ONLY public.module_objects
 
 ALTER TABLE ONLY public.module_state
     ADD CONSTRAINT module_state_pkey PRIMARY KEY (name);
+
+--
+-- Name: sag_calendar_days sag_calendar_days_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_calendar_days
+    ADD CONSTRAINT sag_calendar_days_pkey PRIMARY KEY (calendar_id, day);
+
+--
+-- Name: sag_calendars sag_calendars_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_calendars
+    ADD CONSTRAINT sag_calendars_pkey PRIMARY KEY (id);
+
+--
+-- Name: sag_customer_calendars sag_customer_calendars_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_customer_calendars
+    ADD CONSTRAINT sag_customer_calendars_pkey PRIMARY KEY (customer_id);
 
 --
 -- Name: sag_reminder_logs sag_reminder_logs_delivery_key; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1355,6 +1471,24 @@ CREATE INDEX login_attempts_ip_idx ON public.login_attempts USING btree (ip, cre
 --
 
 CREATE INDEX login_attempts_username_idx ON public.login_attempts USING btree (lower((username)::text), created_at);
+
+--
+-- Name: sag_calendars_name_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX sag_calendars_name_idx ON public.sag_calendars USING btree (lower((name)::text));
+
+--
+-- Name: sag_calendars_one_default_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX sag_calendars_one_default_idx ON public.sag_calendars USING btree (is_default) WHERE is_default;
+
+--
+-- Name: sag_customer_calendars_calendar_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sag_customer_calendars_calendar_idx ON public.sag_customer_calendars USING btree (calendar_id);
 
 --
 -- Name: sag_reminder_logs_ack_idx; Type: INDEX; Schema: public; Owner: -
@@ -1555,6 +1689,12 @@ CREATE TRIGGER module_state_notify AFTER INSERT OR DELETE OR UPDATE ON public.mo
 CREATE TRIGGER module_state_set_updated_at BEFORE UPDATE ON public.module_state FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 
 --
+-- Name: sag_calendars sag_calendars_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sag_calendars_set_updated_at BEFORE UPDATE ON public.sag_calendars FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+--
 -- Name: sag_reminder_logs sag_reminder_logs_notify_insert; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -1669,6 +1809,27 @@ ALTER TABLE ONLY public.api_tokens
 
 ALTER TABLE ONLY public.module_state
     ADD CONSTRAINT module_state_changed_by_fkey FOREIGN KEY (changed_by) REFERENCES public.users(id) ON DELETE SET NULL;
+
+--
+-- Name: sag_calendar_days sag_calendar_days_calendar_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_calendar_days
+    ADD CONSTRAINT sag_calendar_days_calendar_id_fkey FOREIGN KEY (calendar_id) REFERENCES public.sag_calendars(id) ON DELETE CASCADE;
+
+--
+-- Name: sag_customer_calendars sag_customer_calendars_calendar_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_customer_calendars
+    ADD CONSTRAINT sag_customer_calendars_calendar_id_fkey FOREIGN KEY (calendar_id) REFERENCES public.sag_calendars(id) ON DELETE RESTRICT;
+
+--
+-- Name: sag_customer_calendars sag_customer_calendars_customer_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_customer_calendars
+    ADD CONSTRAINT sag_customer_calendars_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES public.customers(id) ON DELETE CASCADE;
 
 --
 -- Name: sag_reminder_logs sag_reminder_logs_event_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -

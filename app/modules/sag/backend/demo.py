@@ -1,4 +1,5 @@
-"""The `bmc-hub demo` hook (the module loader looks for backend/demo.py): demo cases, then reminder rules."""
+"""The `bmc-hub demo` hook (the module loader looks for backend/demo.py): the demo calendar,
+demo cases, then reminder rules."""
 
 from __future__ import annotations
 
@@ -6,12 +7,15 @@ import logging
 
 from app.modules.sag.cases import demo as cases_demo
 from app.modules.sag.reminders import demo as reminders_demo
+from app.modules.sag.sla import demo as sla_demo
 
 log = logging.getLogger("app.modules.sag")
 
 
 def run(progress, task) -> None:
-    """The demo cases (cases/demo.py), then the demo reminder rules on them (reminders/demo.py)."""
+    """The demo calendar (sla/demo.py), the demo cases (cases/demo.py), then the demo reminder
+    rules on them (reminders/demo.py)."""
+    sla_demo.run(progress, task)
     progress.update(task, total=cases_demo.DEMO_CASES, description="Cases")
     created = cases_demo.demo_cases(advance=lambda n=1: progress.advance(task, n))
     log.info("demo: %d cases created", created)

@@ -1,12 +1,14 @@
-"""The sag module's API, mounted under /api/v1/sag: cases and reminders."""
+"""The sag module's API, mounted under /api/v1/sag: cases, reminders and calendars."""
 
 from fastapi import APIRouter
 
 from app.modules.sag.cases import api as cases_api
 from app.modules.sag.reminders import api as reminders_api
+from app.modules.sag.sla import api as sla_api
 
 router = APIRouter()
 # Routes at the mount point itself (path "", e.g. GET /api/v1/sag) cannot pass through a
 # second include_router, so the case routes are taken over as they are.
 router.routes.extend(cases_api.router.routes)
 router.include_router(reminders_api.router)
+router.include_router(sla_api.router)

@@ -15,7 +15,7 @@ from app.core.queries import load_queries
 
 Q = load_queries(Path(__file__).parent / "queries" / "customers.sql")
 
-EMAIL_PATTERN = r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$"
+EMAIL_PATTERN = r"^[^@\s<>\x00]+@[^@\s<>\x00]+\.[^@\s<>\x00]+$"
 SORTS = {
     "name": "lower(name), id",
     "-name": "lower(name) DESC, id DESC",

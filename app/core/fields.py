@@ -1,0 +1,42 @@
+"""Field types for request models whose JSON schema says exactly what they accept.
+
+`/openapi.json` is the API's contract (docs/api.md): a value the schema allows must not be
+refused for a reason the schema could have stated. These are the types several models share.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+from zoneinfo import available_timezones
+
+from pydantic import BeforeValidator, Field, ValidationError, WrapValidator
+
+# The zones a user can pick: the region/city names (and UTC), as the preferences page lists them.
+TIME_ZONES = tuple(sorted(z for z in available_timezones() if "/" in z or z == "UTC"))
+
+ZoneName = StrEnum("TimeZone", {z: z for z in TIME_ZONES})  # type: ignore[misc]
+
+
+def _zone(value: Any, handler) -> str:
+    # The enum's own message would list every zone; one line naming the bad value is enough.
+    try:
+        return handler(value).value
+    except ValidationError:
+        shown = str(value)[:64]
+        raise ValueError(f"unknown time zone {shown!r} (use an IANA name such as Europe/Copenhagen)") from None
+
+
+def _json_number(value: Any) -> Any:
+    # JSON true/false are not numbers although Python counts them as 1 and 0; "3" is a string.
+    if isinstance(value, bool | str):
+        raise ValueError("must be a whole number")
+    return value
+
+
+# An IANA time zone name; the schema lists them (component `TimeZone`), the value is a plain str.
+TimeZoneName = Annotated[ZoneName, WrapValidator(_zone)]
+# A JSON integer: 3 and 3.0 (both integers to JSON Schema), never 3.5, "3" or true.
+WholeNumber = Annotated[int, Field(strict=False), BeforeValidator(_json_number)]
+# Text PostgreSQL can store: anything but the NUL character.
+NO_NUL = r"^[^\x00]*$"

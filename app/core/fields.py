@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 from zoneinfo import available_timezones
 
-from pydantic import BeforeValidator, Field, ValidationError, WrapValidator
+from pydantic import BeforeValidator, Field, PlainSerializer, ValidationError, WrapValidator
 
 # The zones a user can pick: the region/city names (and UTC), as the preferences page lists them.
 TIME_ZONES = tuple(sorted(z for z in available_timezones() if "/" in z or z == "UTC"))
@@ -35,8 +35,11 @@ def _json_number(value: Any) -> Any:
 
 
 # An IANA time zone name; the schema lists them (component `TimeZone`), the value is a plain str.
-TimeZoneName = Annotated[ZoneName, WrapValidator(_zone)]
+TimeZoneName = Annotated[ZoneName, WrapValidator(_zone), PlainSerializer(str, return_type=str)]
 # A JSON integer: 3 and 3.0 (both integers to JSON Schema), never 3.5, "3" or true.
 WholeNumber = Annotated[int, Field(strict=False), BeforeValidator(_json_number)]
 # Text PostgreSQL can store: anything but the NUL character.
 NO_NUL = r"^[^\x00]*$"
+# Text with something visible in it (what is left after stripping whitespace is not empty).
+# \x1c-\x1f: Python's str.strip removes them, though regex \s does not name them.
+VISIBLE_TEXT = r"^[^\x00]*[^\s\x00\x1c-\x1f][^\x00]*$"

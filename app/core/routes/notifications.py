@@ -28,9 +28,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
-    StrictInt,
     ValidationError,
-    field_validator,
     model_validator,
 )
 from starlette.concurrency import run_in_threadpool
@@ -38,6 +36,7 @@ from starlette.concurrency import run_in_threadpool
 from app.core import database, realtime
 from app.core.config import get_settings
 from app.core.deps import CurrentUser
+from app.core.fields import TimeZoneName, WholeNumber
 from app.core.forms import form_data, validation_messages
 from app.core.queries import load_queries
 from app.core.templating import render
@@ -173,17 +172,20 @@ class TriggerOverride(BaseModel):
 class Preferences(BaseModel):
     """A user's notification preferences (quiet hours and times in the user's time zone)."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Quiet hours: both times or neither (and two different times, checked below).
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"anyOf": [
+        {"properties": {"quiet_hours_start": {"type": "null"}, "quiet_hours_end": {"type": "null"}}},
+        {"required": ["quiet_hours_start", "quiet_hours_end"],
+         "properties": {"quiet_hours_start": {"type": "string"}, "quiet_hours_end": {"type": "string"}}}]})
     in_app_enabled: StrictBool = True
     email_enabled: StrictBool = True
     quiet_hours_start: time | None = None
     quiet_hours_end: time | None = None
-    max_per_hour: StrictInt | None = Field(None, ge=1, le=1000,
-                                           description="At most this many per hour; null = hub default")
+    max_per_hour: Annotated[WholeNumber, Field(ge=1, le=1000)] | None = Field(
+        None, description="At most this many per hour; null = hub default")
     trigger_overrides: dict[TriggerType, TriggerOverride] = Field(default_factory=dict)
     # None (left out of a PUT) keeps the user's current zone rather than resetting it.
-    timezone: str | None = Field(None, min_length=1, max_length=64,
-                                 description="IANA zone; left out = keep the current one")
+    timezone: TimeZoneName | None = Field(None, description="IANA zone; left out = keep the current one")
 
     @model_validator(mode="after")
     def _check(self):
@@ -193,16 +195,10 @@ class Preferences(BaseModel):
             raise ValueError("Quiet hours must start and end at different times")
         return self
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str | None) -> str | None:
-        if value is not None and value not in timezones():
-            raise ValueError(f"Unknown time zone {value!r}; pick one from the list")
-        return value
-
 
 class PreferencesOut(Preferences):
     model_config = ConfigDict(extra="ignore")
+    timezone: str | None = None  # as stored, even a zone no longer offered
     hub_default_max_per_hour: int | None = None
     updated_at: datetime | None = None
 

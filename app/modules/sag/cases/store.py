@@ -21,7 +21,7 @@ from pydantic.json_schema import SkipJsonSchema
 from app.core import database
 from app.core.config import get_module_config, get_settings
 from app.core.errors import Conflict, HubError, NotFound, ValidationFailed
-from app.core.fields import NO_NUL, WholeNumber
+from app.core.fields import NO_NUL, VISIBLE_TEXT, WholeNumber
 from app.core.queries import load_queries
 
 Q = load_queries(Path(__file__).parent / "queries" / "cases.sql")
@@ -53,7 +53,7 @@ def no_nul(value: str) -> str:
 Priority = Literal["low", "normal", "high", "urgent"]
 # The schema states NUL as a pattern; no_nul keeps the readable message for the pages' forms.
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX),
-                  AfterValidator(no_nul), Field(pattern=NO_NUL)]
+                  AfterValidator(no_nul), Field(pattern=VISIBLE_TEXT)]
 Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX), AfterValidator(no_nul),
                         Field(pattern=NO_NUL)]
 StatusKey = Annotated[str, StringConstraints(strip_whitespace=True, pattern=STATUS_KEY_PATTERN),

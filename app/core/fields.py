@@ -6,6 +6,7 @@ refused for a reason the schema could have stated. These are the types several m
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Any
 from zoneinfo import available_timezones
@@ -36,10 +37,50 @@ def _json_number(value: Any) -> Any:
 
 # An IANA time zone name; the schema lists them (component `TimeZone`), the value is a plain str.
 TimeZoneName = Annotated[ZoneName, WrapValidator(_zone), PlainSerializer(str, return_type=str)]
-# A JSON integer: 3 and 3.0 (both integers to JSON Schema), never 3.5, "3" or true.
-WholeNumber = Annotated[int, Field(strict=False), BeforeValidator(_json_number)]
+
+
+def whole_number(**bounds: int) -> Any:
+    """A JSON integer within `bounds` (ge/gt/le/lt): 3 and 3.0 (both integers to JSON Schema),
+    never 3.5, "3" or true. The bounds precede the validator so the schema states them."""
+    return Annotated[int, Field(strict=False, **bounds), BeforeValidator(_json_number)]
 # Text PostgreSQL can store: anything but the NUL character.
 NO_NUL = r"^[^\x00]*$"
 # Text with something visible in it (what is left after stripping whitespace is not empty).
 # \x1c-\x1f: Python's str.strip removes them, though regex \s does not name them.
 VISIBLE_TEXT = r"^[^\x00]*[^\s\x00\x1c-\x1f][^\x00]*$"
+
+
+def one_of_shapes(*alternatives: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
+    """A model's `json_schema_extra` for a rule across fields: the body matches one of the
+    `alternatives`, each {field: extra keywords}. A field given keywords is required ("name?":
+    optional) and keeps its own constraints, so a generator honours them; None = null or left out."""
+
+    def extend(schema: dict[str, Any]) -> None:
+        props = schema["properties"]
+
+        def own(name: str) -> dict[str, Any]:
+            spec = props[name]
+            return next((s for s in spec.get("anyOf", [spec]) if s.get("type") != "null"), spec)
+
+        branches = []
+        for alternative in alternatives:
+            branch: dict[str, Any] = {"properties": {}}
+            for key, extra in alternative.items():
+                name = key.rstrip("?")
+                branch["properties"][name] = {"type": "null"} if extra is None else {**own(name), **extra}
+                if extra is not None and not key.endswith("?"):
+                    branch.setdefault("required", []).append(name)
+            branches.append(branch)
+        schema.setdefault("allOf", []).append({"anyOf": branches})
+
+    return extend
+
+
+def all_of(*extensions: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    """Several `one_of_shapes` rules on one model."""
+
+    def extend(schema: dict[str, Any]) -> None:
+        for extension in extensions:
+            extension(schema)
+
+    return extend

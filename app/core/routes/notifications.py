@@ -36,7 +36,7 @@ from starlette.concurrency import run_in_threadpool
 from app.core import database, realtime
 from app.core.config import get_settings
 from app.core.deps import CurrentUser
-from app.core.fields import TimeZoneName, WholeNumber
+from app.core.fields import TimeZoneName, one_of_shapes, whole_number
 from app.core.forms import form_data, validation_messages
 from app.core.queries import load_queries
 from app.core.templating import render
@@ -173,15 +173,13 @@ class Preferences(BaseModel):
     """A user's notification preferences (quiet hours and times in the user's time zone)."""
 
     # Quiet hours: both times or neither (and two different times, checked below).
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"anyOf": [
-        {"properties": {"quiet_hours_start": {"type": "null"}, "quiet_hours_end": {"type": "null"}}},
-        {"required": ["quiet_hours_start", "quiet_hours_end"],
-         "properties": {"quiet_hours_start": {"type": "string"}, "quiet_hours_end": {"type": "string"}}}]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra=one_of_shapes(
+        {"quiet_hours_start": None, "quiet_hours_end": None}, {"quiet_hours_start": {}, "quiet_hours_end": {}}))
     in_app_enabled: StrictBool = True
     email_enabled: StrictBool = True
     quiet_hours_start: time | None = None
     quiet_hours_end: time | None = None
-    max_per_hour: Annotated[WholeNumber, Field(ge=1, le=1000)] | None = Field(
+    max_per_hour: whole_number(ge=1, le=1000) | None = Field(
         None, description="At most this many per hour; null = hub default")
     trigger_overrides: dict[TriggerType, TriggerOverride] = Field(default_factory=dict)
     # None (left out of a PUT) keeps the user's current zone rather than resetting it.

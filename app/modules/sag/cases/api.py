@@ -30,8 +30,9 @@ from app.modules.sag.cases.store import Assignment, CaseCreate, CaseUpdate, Stat
 
 router = APIRouter(tags=["sag"])
 
-_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,10})"?\s*$')
-IfMatch = Annotated[str | None, Header(max_length=40, pattern=r'^\s*(\*|(W/)?"?[0-9]{1,10}"?)\s*$',
+# Nine digits at most: a version fits PostgreSQL's integer.
+_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+IfMatch = Annotated[str, Header(max_length=40, pattern=r'^\s*(\*|(W/)?"?[0-9]{1,9}"?)\s*$',
                                        description='The case version as sent in ETag, e.g. "3"')]
 CaseId = int
 SortKey = Literal[tuple(SORTS)]  # type: ignore[valid-type]

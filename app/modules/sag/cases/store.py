@@ -21,7 +21,7 @@ from pydantic.json_schema import SkipJsonSchema
 from app.core import database
 from app.core.config import get_module_config, get_settings
 from app.core.errors import Conflict, HubError, NotFound, ValidationFailed
-from app.core.fields import NO_NUL, VISIBLE_TEXT, WholeNumber
+from app.core.fields import NO_NUL, VISIBLE_TEXT, whole_number
 from app.core.queries import load_queries
 
 Q = load_queries(Path(__file__).parent / "queries" / "cases.sql")
@@ -51,17 +51,17 @@ def no_nul(value: str) -> str:
 
 
 Priority = Literal["low", "normal", "high", "urgent"]
-# The schema states NUL as a pattern; no_nul keeps the readable message for the pages' forms.
+# The schema states these as patterns; the validators keep readable messages for the forms.
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX),
-                  AfterValidator(no_nul), Field(pattern=VISIBLE_TEXT)]
+                  AfterValidator(no_nul), Field(json_schema_extra={"pattern": VISIBLE_TEXT})]
 Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX), AfterValidator(no_nul),
-                        Field(pattern=NO_NUL)]
+                        Field(json_schema_extra={"pattern": NO_NUL})]
 StatusKey = Annotated[str, StringConstraints(strip_whitespace=True, pattern=STATUS_KEY_PATTERN),
                       Field(description="A key of GET /api/v1/sag/statuses", examples=SEEDED_STATUSES)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=NOTE_MAX), AfterValidator(no_nul),
-                 Field(pattern=NO_NUL)]
-Id = Annotated[WholeNumber, Field(gt=0, lt=2**31)]
-Version = Annotated[WholeNumber, Field(ge=1, lt=2**31)]
+                 Field(json_schema_extra={"pattern": NO_NUL})]
+Id = whole_number(gt=0, lt=2**31)
+Version = whole_number(ge=1, lt=2**31)
 
 
 class PreconditionRequired(HubError):
@@ -265,7 +265,8 @@ def update_case(case_id: int, data: CaseUpdate, version: int | None = None,
                                "(it records the history entry)", field="status")
     body_version = changes.pop("version", None)
     if version is not None and body_version is not None and version != body_version:
-        raise ValidationFailed("If-Match and version name different versions", field="version")
+        raise Conflict("If-Match and version name different versions; the case cannot be at both",
+                       field="version")
     version = version if version is not None else body_version
     if version is None:
         raise PreconditionRequired(

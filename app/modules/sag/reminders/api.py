@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from app.core import database
 from app.core.deps import AdminUser, CurrentUser
 from app.core.errors import Conflict, Forbidden, NotFound
-from app.core.fields import WholeNumber
+from app.core.fields import whole_number
 from app.core.queries import load_queries
 from app.modules.sag.reminders import mine as reminders_mine
 from app.modules.sag.reminders import queue as reminders_queue
@@ -138,7 +138,7 @@ def read_my_unread_count(user: CurrentUser) -> dict[str, int]:
     return {"unread": reminders_mine.unread_count(user.id)}
 
 
-LogIds = Annotated[list[Annotated[WholeNumber, Field(ge=1, lt=2**63)]],
+LogIds = Annotated[list[whole_number(ge=1, lt=2**63)],
                    Field(min_length=1, max_length=reminders_mine.MAX_BULK_IDS)]
 Preset = Literal["1h", "1d", "tomorrow_08"]
 

@@ -27,7 +27,7 @@ from pydantic import (
 from app.core import database
 from app.core.config import get_settings
 from app.core.errors import ValidationFailed
-from app.core.fields import NO_NUL, VISIBLE_TEXT, TimeZoneName, WholeNumber
+from app.core.fields import NO_NUL, VISIBLE_TEXT, TimeZoneName, all_of, one_of_shapes, whole_number
 from app.modules.sag.reminders.render import ReminderTemplateError, check_template
 
 TRIGGER_TYPES = ("status_change", "scheduled", "deadline", "recurring", "inactivity")
@@ -56,7 +56,7 @@ TriggerType = Literal["status_change", "scheduled", "deadline", "recurring", "in
 Channel = Literal["in_app", "email"]
 Priority = Literal["low", "normal", "high", "urgent"]
 Role = Literal["admin", "user"]
-UserId = Annotated[WholeNumber, Field(ge=1, lt=2**31)]
+UserId = whole_number(ge=1, lt=2**31)
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=VISIBLE_TEXT)]
 TitleTemplate = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=VISIBLE_TEXT)]
 MessageTemplate = Annotated[str, StringConstraints(max_length=5000, pattern=NO_NUL)]
@@ -83,20 +83,12 @@ def _not_null(value: Any, info) -> Any:
     return value
 
 
-def _at_least_one(*alternatives: dict) -> dict:
-    return {"anyOf": list(alternatives)}
-
-
 class Recipients(BaseModel):
     """Who gets the reminder; at least one kind. External e-mails need the e-mail channel."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_at_least_one(
-        {"required": ["assignee"], "properties": {"assignee": {"const": True}}},
-        {"required": ["creator"], "properties": {"creator": {"const": True}}},
-        {"required": ["users"], "properties": {"users": {"minItems": 1}}},
-        {"required": ["roles"], "properties": {"roles": {"minItems": 1}}},
-        {"required": ["emails"], "properties": {"emails": {"minItems": 1}}},
-    ))
+    model_config = ConfigDict(extra="forbid", json_schema_extra=one_of_shapes(
+        {"assignee": {"const": True}}, {"creator": {"const": True}}, {"users": {"minItems": 1}},
+        {"roles": {"minItems": 1}}, {"emails": {"minItems": 1}}))
     assignee: StrictBool = False
     creator: StrictBool = False
     users: list[UserId] = Field(default_factory=list, max_length=MAX_LISTED_USERS,
@@ -133,10 +125,9 @@ class ScheduledConfig(_Config):
 class DeadlineConfig(_Config):
     """Fires this long before each case's deadline (offset_minutes wins when both are sent)."""
 
-    model_config = ConfigDict(json_schema_extra=_at_least_one(
-        {"required": ["offset_minutes"]}, {"required": ["offset_hours"]}))
-    offset_minutes: Annotated[WholeNumber, Field(ge=0, le=MAX_OFFSET_MINUTES)] = None
-    offset_hours: Annotated[WholeNumber, Field(ge=0, le=MAX_OFFSET_MINUTES // 60)] = None
+    model_config = ConfigDict(json_schema_extra=one_of_shapes({"offset_minutes": {}}, {"offset_hours": {}}))
+    offset_minutes: whole_number(ge=0, le=MAX_OFFSET_MINUTES) = None
+    offset_hours: whole_number(ge=0, le=MAX_OFFSET_MINUTES // 60) = None
 
     @model_validator(mode="after")
     def _one_offset(self):
@@ -157,29 +148,24 @@ class RecurringConfig(_Config):
 class InactivityConfig(_Config):
     """Fires for a case without an update for `days` days."""
 
-    days: Annotated[WholeNumber, Field(ge=1, le=MAX_INACTIVITY_DAYS)]
+    days: whole_number(ge=1, le=MAX_INACTIVITY_DAYS)
 
 
 TriggerConfig = StatusChangeConfig | ScheduledConfig | DeadlineConfig | RecurringConfig | InactivityConfig
 
 # Rule-level rules the schema states too: external e-mails need the e-mail channel;
 # escalation needs escalate_after, escalate_role and repeat_every_hours together.
-_RULE_SCHEMA = {"allOf": [
-    _at_least_one(
-        {"properties": {"recipients": {"properties": {"emails": {"maxItems": 0}}}}},
-        {"required": ["channels"], "properties": {"channels": {"contains": {"const": "email"}}}}),
-    _at_least_one(
-        {"properties": {"escalate_after": {"type": "null"}, "escalate_role": {"type": "null"}}},
-        {"required": ["escalate_after", "escalate_role", "repeat_every_hours"],
-         "properties": {"escalate_after": {"type": "integer"}, "escalate_role": {"type": "string"},
-                        "repeat_every_hours": {"type": "integer"}}}),
-]}
+_RULE_SCHEMA = all_of(
+    one_of_shapes({"recipients?": {"properties": {"emails": {"maxItems": 0}}}},
+                  {"channels": {"contains": {"const": "email"}}}),
+    one_of_shapes({"escalate_after": None, "escalate_role": None},
+                  {"escalate_after": {}, "escalate_role": {}, "repeat_every_hours": {}}))
 
 
 class _RuleBase(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra=_RULE_SCHEMA)
     name: Name
-    sag_id: Annotated[WholeNumber, Field(ge=1, lt=2**31)] | None = Field(
+    sag_id: whole_number(ge=1, lt=2**31) | None = Field(
         None, description="The case (it must exist); null = every case (administrators only)")
     recipients: Recipients = Field(default_factory=lambda: Recipients(assignee=True))
     channels: list[Channel] = Field(default_factory=lambda: ["in_app"], min_length=1, max_length=2)
@@ -187,8 +173,8 @@ class _RuleBase(BaseModel):
     message_template: MessageTemplate = ""
     priority: Priority = "normal"
     active: StrictBool = True
-    repeat_every_hours: Annotated[WholeNumber, Field(ge=1, le=720)] | None = None
-    escalate_after: Annotated[WholeNumber, Field(ge=1, le=100)] | None = None
+    repeat_every_hours: whole_number(ge=1, le=720) | None = None
+    escalate_after: whole_number(ge=1, le=100) | None = None
     escalate_role: Role | None = None
 
     @model_validator(mode="after")
@@ -247,8 +233,8 @@ class RulePatch(BaseModel):
     message_template: MessageTemplate | None = None
     priority: Priority = None
     active: StrictBool = None
-    repeat_every_hours: Annotated[WholeNumber, Field(ge=1, le=720)] | None = None
-    escalate_after: Annotated[WholeNumber, Field(ge=1, le=100)] | None = None
+    repeat_every_hours: whole_number(ge=1, le=720) | None = None
+    escalate_after: whole_number(ge=1, le=100) | None = None
     escalate_role: Role | None = None
 
     _not_null = field_validator("name", "trigger_type", "trigger_config", "recipients", "channels",

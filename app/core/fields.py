@@ -29,8 +29,8 @@ def _zone(value: Any, handler) -> str:
 
 
 def _json_number(value: Any) -> Any:
-    # JSON true/false are not numbers although Python counts them as 1 and 0; "3" is a string.
-    if isinstance(value, bool | str):
+    # JSON true/false are not numbers, although Python counts them as 1 and 0.
+    if isinstance(value, bool):
         raise ValueError("must be a whole number")
     return value
 
@@ -41,7 +41,8 @@ TimeZoneName = Annotated[ZoneName, WrapValidator(_zone), PlainSerializer(str, re
 
 def whole_number(**bounds: int) -> Any:
     """A JSON integer within `bounds` (ge/gt/le/lt): 3 and 3.0 (both integers to JSON Schema),
-    never 3.5, "3" or true. The bounds precede the validator so the schema states them."""
+    never 3.5 or true; "3" too, for the pages' forms. The bounds precede the validator so the
+    schema states them."""
     return Annotated[int, Field(strict=False, **bounds), BeforeValidator(_json_number)]
 # Text PostgreSQL can store: anything but the NUL character.
 NO_NUL = r"^[^\x00]*$"

@@ -6,12 +6,13 @@ refused for a reason the schema could have stated. These are the types several m
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Any
 from zoneinfo import available_timezones
 
-from pydantic import BeforeValidator, Field, PlainSerializer, ValidationError, WrapValidator
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, ValidationError, WrapValidator
 
 # The zones a user can pick: the region/city names (and UTC), as the preferences page lists them.
 TIME_ZONES = tuple(sorted(z for z in available_timezones() if "/" in z or z == "UTC"))
@@ -85,3 +86,21 @@ def all_of(*extensions: Callable[[dict[str, Any]], None]) -> Callable[[dict[str,
             extension(schema)
 
     return extend
+
+
+def checked(pattern: str, message: str) -> tuple[Any, ...]:
+    """Annotated metadata: the schema states `pattern`; a value that misses it is refused with
+    `message` (pydantic's own names the regular expression)."""
+    # `$` in Python also matches before a final newline; JSON Schema's does not.
+    compiled = re.compile(pattern[:-1] + r"\Z" if pattern.endswith("$") else pattern)
+
+    def check(value: str) -> str:
+        if not compiled.search(value):
+            raise ValueError(message)
+        return value
+
+    return AfterValidator(check), Field(json_schema_extra={"pattern": pattern})
+
+
+NOT_NUL = checked(NO_NUL, "must not contain NUL (\\0) characters")
+VISIBLE = checked(VISIBLE_TEXT, "must not be blank (nor contain NUL characters)")

@@ -13,7 +13,7 @@ from app.core import auth, database
 from app.core.config import get_settings
 from app.core.customers import EMAIL_PATTERN
 from app.core.errors import Conflict, NotFound
-from app.core.fields import NO_NUL, TimeZoneName
+from app.core.fields import NOT_NUL, TimeZoneName
 from app.core.queries import load_queries
 
 Q = load_queries(Path(__file__).parent / "queries" / "users.sql")
@@ -22,7 +22,7 @@ MIN_PASSWORD_LENGTH = 8
 Username = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9._@-]{2,64}$")]
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=EMAIL_PATTERN)]
 Password = Annotated[str, StringConstraints(min_length=MIN_PASSWORD_LENGTH, max_length=200)]
-FullName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200, pattern=NO_NUL)]
+FullName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), *NOT_NUL]
 Role = Literal["admin", "user"]
 
 

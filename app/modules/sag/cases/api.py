@@ -32,8 +32,8 @@ router = APIRouter(tags=["sag"])
 
 # Nine digits at most: a version fits PostgreSQL's integer.
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
-IfMatch = Annotated[str, Header(max_length=40, pattern=r'^\s*(\*|(W/)?"?[0-9]{1,9}"?)\s*$',
-                                       description='The case version as sent in ETag, e.g. "3"')]
+IfMatch = Annotated[str, Header(max_length=40, json_schema_extra={"pattern": r'^\s*(\*|(W/)?"?[0-9]{1,9}"?)\s*$'},
+                                 description='The case version as sent in ETag, e.g. "3"')]
 CaseId = int
 SortKey = Literal[tuple(SORTS)]  # type: ignore[valid-type]
 UserRef = Annotated[str | None, Query(max_length=12, pattern=r"^(me|none|any|[0-9]{1,10})?$",
@@ -56,7 +56,7 @@ def _if_match(value: str | None) -> int | None:
 @router.get("")
 def read_cases(
     user: CurrentUser,
-    status: Annotated[list[Annotated[str, Query(pattern=cases.STATUS_KEY_PATTERN)]] | None,
+    status: Annotated[list[cases.StatusKey] | None,
                       Query(max_length=20, description="Status key(s) of GET /api/v1/sag/statuses",
                             examples=[cases.SEEDED_STATUSES[:2]])] = None,
     state: Literal["open", "closed", "all"] = "all",

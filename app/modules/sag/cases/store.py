@@ -21,7 +21,7 @@ from pydantic.json_schema import SkipJsonSchema
 from app.core import database
 from app.core.config import get_module_config, get_settings
 from app.core.errors import Conflict, HubError, NotFound, ValidationFailed
-from app.core.fields import NO_NUL, VISIBLE_TEXT, whole_number
+from app.core.fields import NO_NUL, VISIBLE_TEXT, checked, whole_number
 from app.core.queries import load_queries
 
 Q = load_queries(Path(__file__).parent / "queries" / "cases.sql")
@@ -56,8 +56,9 @@ Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
                   AfterValidator(no_nul), Field(json_schema_extra={"pattern": VISIBLE_TEXT})]
 Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX), AfterValidator(no_nul),
                         Field(json_schema_extra={"pattern": NO_NUL})]
-StatusKey = Annotated[str, StringConstraints(strip_whitespace=True, pattern=STATUS_KEY_PATTERN),
-                      Field(description="A key of GET /api/v1/sag/statuses", examples=SEEDED_STATUSES)]
+StatusKey = Annotated[str, StringConstraints(strip_whitespace=True), *checked(
+    STATUS_KEY_PATTERN, "must be a status key such as 'new' (see GET /api/v1/sag/statuses)"),
+    Field(description="A key of GET /api/v1/sag/statuses", examples=SEEDED_STATUSES)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=NOTE_MAX), AfterValidator(no_nul),
                  Field(json_schema_extra={"pattern": NO_NUL})]
 Id = whole_number(gt=0, lt=2**31)

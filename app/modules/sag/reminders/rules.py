@@ -27,7 +27,7 @@ from pydantic import (
 from app.core import database
 from app.core.config import get_settings
 from app.core.errors import ValidationFailed
-from app.core.fields import NO_NUL, VISIBLE_TEXT, TimeZoneName, all_of, one_of_shapes, whole_number
+from app.core.fields import NOT_NUL, VISIBLE, TimeZoneName, all_of, checked, one_of_shapes, whole_number
 from app.modules.sag.reminders.render import ReminderTemplateError, check_template
 
 TRIGGER_TYPES = ("status_change", "scheduled", "deadline", "recurring", "inactivity")
@@ -57,9 +57,9 @@ Channel = Literal["in_app", "email"]
 Priority = Literal["low", "normal", "high", "urgent"]
 Role = Literal["admin", "user"]
 UserId = whole_number(ge=1, lt=2**31)
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=VISIBLE_TEXT)]
-TitleTemplate = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=VISIBLE_TEXT)]
-MessageTemplate = Annotated[str, StringConstraints(max_length=5000, pattern=NO_NUL)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), *VISIBLE]
+TitleTemplate = Annotated[str, StringConstraints(min_length=1, max_length=500), *VISIBLE]
+MessageTemplate = Annotated[str, StringConstraints(max_length=5000), *NOT_NUL]
 DateTimeText = Annotated[str, StringConstraints(max_length=WHEN_MAX), WithJsonSchema(
     {"type": "string", "format": "date-time", "maxLength": WHEN_MAX,
      "description": "ISO date-time; without an offset: the acting user's time zone"})]
@@ -73,7 +73,8 @@ def _email(value: str) -> str:
 
 Email = Annotated[str, AfterValidator(_email), WithJsonSchema(
     {"type": "string", "maxLength": EMAIL_MAX, "pattern": EMAIL_RE.pattern})]
-StatusRef = Annotated[str, StringConstraints(pattern=r"^(any|[a-z][a-z0-9_]{0,31})$"), Field(
+StatusRef = Annotated[str, *checked(r"^(any|[a-z][a-z0-9_]{0,31})$", "must be 'any' or a status key such as "
+                                    "'waiting_customer' (see GET /api/v1/sag/statuses)"), Field(
     description="'any' or a key of GET /api/v1/sag/statuses", examples=["any", "waiting_customer"])]
 
 
@@ -139,7 +140,8 @@ class DeadlineConfig(_Config):
 class RecurringConfig(_Config):
     """Fires on a 5-field cron schedule in `timezone` (default the hub's), until `until`."""
 
-    cron: Annotated[str, StringConstraints(max_length=CRON_MAX, pattern=CRON_PATTERN)] = Field(
+    cron: Annotated[str, StringConstraints(max_length=CRON_MAX), *checked(
+        CRON_PATTERN, "must be a 5-field cron expression such as '0 8 * * 1-5'")] = Field(
         examples=["0 8 * * 1-5"])
     timezone: TimeZoneName | None = None
     until: DateTimeText | None = None

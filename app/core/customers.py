@@ -11,11 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core import database
 from app.core.errors import Conflict, NotFound
+from app.core.fields import NOT_NUL, VISIBLE
 from app.core.queries import load_queries
 
 Q = load_queries(Path(__file__).parent / "queries" / "customers.sql")
 
-EMAIL_PATTERN = r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$"
+EMAIL_PATTERN = r"^[^@\s<>\x00]+@[^@\s<>\x00]+\.[^@\s<>\x00]+$"
 SORTS = {
     "name": "lower(name), id",
     "-name": "lower(name) DESC, id DESC",
@@ -25,7 +26,7 @@ SORTS = {
 }
 MAX_PAGE_SIZE = 200
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), *VISIBLE]
 OptStr = Annotated[str, StringConstraints(strip_whitespace=True)]
 
 
@@ -39,13 +40,13 @@ class CustomerFields(BaseModel):
     cvr_number: Annotated[str, StringConstraints(pattern=r"^[0-9]{8}$")] | None = Field(
         None, description="Danish CVR number, 8 digits")
     email: Annotated[str, StringConstraints(max_length=254, pattern=EMAIL_PATTERN)] | None = None
-    phone: Annotated[str, StringConstraints(max_length=40)] | None = None
-    address: Annotated[str, StringConstraints(max_length=255)] | None = None
-    postal_code: Annotated[str, StringConstraints(max_length=16)] | None = None
-    city: Annotated[str, StringConstraints(max_length=100)] | None = None
+    phone: Annotated[str, StringConstraints(max_length=40), *NOT_NUL] | None = None
+    address: Annotated[str, StringConstraints(max_length=255), *NOT_NUL] | None = None
+    postal_code: Annotated[str, StringConstraints(max_length=16), *NOT_NUL] | None = None
+    city: Annotated[str, StringConstraints(max_length=100), *NOT_NUL] | None = None
     economic_customer_number: Annotated[int, Field(gt=0, lt=2**31)] | None = Field(
         None, description="Customer number in e-conomic")
-    notes: Annotated[str, StringConstraints(max_length=5000)] | None = None
+    notes: Annotated[str, StringConstraints(max_length=5000), *NOT_NUL] | None = None
 
 
 class CustomerCreate(CustomerFields):

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import psycopg
 from psycopg import sql
-from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core import auth, database
 from app.core.config import get_settings
 from app.core.customers import EMAIL_PATTERN
 from app.core.errors import Conflict, NotFound
+from app.core.fields import NOT_NUL, TimeZoneName
 from app.core.queries import load_queries
 
 Q = load_queries(Path(__file__).parent / "queries" / "users.sql")
@@ -22,16 +22,8 @@ MIN_PASSWORD_LENGTH = 8
 Username = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9._@-]{2,64}$")]
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=EMAIL_PATTERN)]
 Password = Annotated[str, StringConstraints(min_length=MIN_PASSWORD_LENGTH, max_length=200)]
-FullName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+FullName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), *NOT_NUL]
 Role = Literal["admin", "user"]
-
-
-def valid_timezone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {value[:64]!r} (use e.g. Europe/Copenhagen)") from exc
-    return value
 
 
 class UserCreate(BaseModel):
@@ -42,21 +34,19 @@ class UserCreate(BaseModel):
     password: Password
     role: Role = "user"
     active: bool = True
-    timezone: Annotated[str, StringConstraints(max_length=64)] | None = None
-
-    _tz = field_validator("timezone")(lambda cls, v: v if v is None else valid_timezone(v))
+    timezone: TimeZoneName | None = Field(None, description="IANA zone; null = the hub's zone")
 
 
 class UserUpdate(BaseModel):
+    """Changed fields; a field sent as null is left as it is."""
+
     model_config = ConfigDict(extra="forbid")
     email: Email | None = None
     full_name: FullName | None = None
     password: Password | None = None
     role: Role | None = None
     active: bool | None = None
-    timezone: Annotated[str, StringConstraints(max_length=64)] | None = None
-
-    _tz = field_validator("timezone")(lambda cls, v: v if v is None else valid_timezone(v))
+    timezone: TimeZoneName | None = None
 
 
 class UserOut(BaseModel):

@@ -13,6 +13,7 @@ from app.core import auth
 from app.core.config import get_settings
 from app.core.deps import CurrentUser, OptionalUser, public
 from app.core.errors import NotFound, TooManyRequests
+from app.core.fields import VISIBLE
 from app.core.templating import render
 
 router = APIRouter()
@@ -102,7 +103,7 @@ def read_me(user: CurrentUser) -> Me:
 
 
 class TokenCreate(BaseModel):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), *VISIBLE]
 
 
 @api.get("/tokens")

@@ -21,14 +21,13 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
-    StrictInt,
-    field_validator,
     model_validator,
 )
 
 from app.core import database
 from app.core.deps import CurrentUser
 from app.core.errors import ValidationFailed
+from app.core.fields import TimeZoneName, one_of_shapes, whole_number
 from app.core.forms import PostedForm, form_errors, parse_form
 from app.core.queries import load_queries
 from app.core.templating import render
@@ -67,19 +66,19 @@ class TriggerOverride(BaseModel):
 class Preferences(BaseModel):
     """A user's notification preferences (quiet hours and times in the user's time zone)."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Quiet hours: both times or neither (and two different times, checked below).
+    model_config = ConfigDict(extra="forbid", json_schema_extra=one_of_shapes(
+        {"quiet_hours_start": None, "quiet_hours_end": None}, {"quiet_hours_start": {}, "quiet_hours_end": {}}))
     in_app_enabled: StrictBool = True
     email_enabled: StrictBool = True
     quiet_hours_start: time | None = None
     quiet_hours_end: time | None = None
-    max_per_hour: StrictInt | None = Field(None, ge=1, le=1000,
-                                           description="At most this many per hour; null = the default of "
-                                                       "the module that sends")
+    max_per_hour: whole_number(ge=1, le=1000) | None = Field(
+        None, description="At most this many per hour; null = the default of the module that sends")
     trigger_overrides: dict[KindKey, TriggerOverride] = Field(
         default_factory=dict, description="Per notification kind (GET /api/v1/notifications/kinds)")
     # None (left out of a PUT) keeps the user's current zone rather than resetting it.
-    timezone: str | None = Field(None, min_length=1, max_length=64,
-                                 description="IANA zone; left out = keep the current one")
+    timezone: TimeZoneName | None = Field(None, description="IANA zone; left out = keep the current one")
 
     @model_validator(mode="after")
     def _check(self):
@@ -89,16 +88,10 @@ class Preferences(BaseModel):
             raise ValueError("Quiet hours must start and end at different times")
         return self
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str | None) -> str | None:
-        if value is not None and value not in timezones():
-            raise ValueError(f"Unknown time zone {value!r}; pick one from the list")
-        return value
-
 
 class PreferencesOut(Preferences):
     model_config = ConfigDict(extra="ignore")
+    timezone: str | None = None  # as stored, even a zone no longer offered
     updated_at: datetime | None = None
 
 

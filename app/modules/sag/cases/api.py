@@ -30,7 +30,10 @@ from app.modules.sag.cases.store import Assignment, CaseCreate, CaseUpdate, Stat
 
 router = APIRouter(tags=["sag"])
 
-_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,10})"?\s*$')
+# Nine digits at most: a version fits PostgreSQL's integer.
+_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+IfMatch = Annotated[str, Header(max_length=40, json_schema_extra={"pattern": r'^\s*(\*|(W/)?"?[0-9]{1,9}"?)\s*$'},
+                                 description='The case version as sent in ETag, e.g. "3"')]
 CaseId = int
 SortKey = Literal[tuple(SORTS)]  # type: ignore[valid-type]
 UserRef = Annotated[str | None, Query(max_length=12, pattern=r"^(me|none|any|[0-9]{1,10})?$",
@@ -53,12 +56,14 @@ def _if_match(value: str | None) -> int | None:
 @router.get("")
 def read_cases(
     user: CurrentUser,
-    status: Annotated[list[str] | None, Query(max_length=20, description="Status key(s)")] = None,
+    status: Annotated[list[cases.StatusKey] | None,
+                      Query(max_length=20, description="Status key(s) of GET /api/v1/sag/statuses",
+                            examples=[cases.SEEDED_STATUSES[:2]])] = None,
     state: Literal["open", "closed", "all"] = "all",
     assignee: UserRef = None,
     created_by: UserRef = None,
     customer_id: Annotated[int | None, Query(gt=0, lt=2**31)] = None,
-    priority: Annotated[list[str] | None, Query(max_length=4)] = None,
+    priority: Annotated[list[cases.Priority] | None, Query(max_length=4)] = None,
     overdue: bool | None = None,
     due_within_hours: Annotated[int | None, Query(ge=1, le=24 * 366)] = None,
     q: Annotated[str | None, Query(max_length=SEARCH_MAX, description="Text in title/description, or #id")] = None,
@@ -102,7 +107,7 @@ def read_case_history(case_id: CaseId, user: CurrentUser) -> list[dict]:
 
 @router.patch("/{case_id:int}")
 def update_case(case_id: CaseId, body: CaseUpdate, user: CurrentUser, response: Response,
-                if_match: Annotated[str | None, Header(max_length=40)] = None) -> dict:
+                if_match: IfMatch = None) -> dict:
     """Change fields (not the status: use POST /{id}/status). Needs `version` or If-Match."""
     case = cases.update_case(case_id, body, _if_match(if_match), user.timezone)
     response.headers["ETag"] = _etag(case["version"])
@@ -111,7 +116,7 @@ def update_case(case_id: CaseId, body: CaseUpdate, user: CurrentUser, response: 
 
 @router.post("/{case_id:int}/status")
 def change_case_status(case_id: CaseId, body: StatusChange, user: CurrentUser,
-                       if_match: Annotated[str | None, Header(max_length=40)] = None) -> dict:
+                       if_match: IfMatch = None) -> dict:
     """Move the case to another status; answers the history entry (with the case's new version)."""
     version = _if_match(if_match)
     if version is not None:

@@ -15,11 +15,13 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg import sql
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from app.core import database
 from app.core.config import get_settings
 from app.core.errors import Conflict, HubError, NotFound, ValidationFailed
+from app.core.fields import NO_NUL, VISIBLE_TEXT, checked, whole_number
 from app.core.queries import load_queries
 
 Q = load_queries(Path(__file__).parent / "queries" / "cases.sql")
@@ -33,6 +35,11 @@ NOTE_MAX = 500
 DUE_SOON_HOURS = 24
 # Deadlines outside these years are typing mistakes, not plans.
 DEADLINE_MIN_YEAR, DEADLINE_MAX_YEAR = 2000, 2100
+# The same bound as the schema states it (a date-time that starts with a year 2000-2100).
+DEADLINE_PATTERN = r"^(20[0-9]{2}|2100)-"
+# A status key as sag_statuses holds them; which keys exist is the database's to say.
+STATUS_KEY_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
+SEEDED_STATUSES = ["new", "in_progress", "waiting_customer", "on_hold", "resolved", "closed"]
 
 
 
@@ -44,13 +51,18 @@ def no_nul(value: str) -> str:
 
 
 Priority = Literal["low", "normal", "high", "urgent"]
+# The schema states these as patterns; the validators keep readable messages for the forms.
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX),
-                  AfterValidator(no_nul)]
-Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX), AfterValidator(no_nul)]
-StatusKey = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=NOTE_MAX), AfterValidator(no_nul)]
-Id = Annotated[int, Field(gt=0, lt=2**31)]
-Version = Annotated[int, Field(ge=1, lt=2**31)]
+                  AfterValidator(no_nul), Field(json_schema_extra={"pattern": VISIBLE_TEXT})]
+Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX), AfterValidator(no_nul),
+                        Field(json_schema_extra={"pattern": NO_NUL})]
+StatusKey = Annotated[str, StringConstraints(strip_whitespace=True), *checked(
+    STATUS_KEY_PATTERN, "must be a status key such as 'new' (see GET /api/v1/sag/statuses)"),
+    Field(description="A key of GET /api/v1/sag/statuses", examples=SEEDED_STATUSES)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=NOTE_MAX), AfterValidator(no_nul),
+                 Field(json_schema_extra={"pattern": NO_NUL})]
+Id = whole_number(gt=0, lt=2**31)
+Version = whole_number(ge=1, lt=2**31)
 
 
 class PreconditionRequired(HubError):
@@ -74,10 +86,15 @@ def _not_written() -> NotWritten:
                       "the change was logged, not written")
 
 
-def _check_deadline(value: datetime | None) -> datetime | None:
-    if value is not None and not DEADLINE_MIN_YEAR <= value.year <= DEADLINE_MAX_YEAR:
+def _check_deadline(value: datetime) -> datetime:
+    if not DEADLINE_MIN_YEAR <= value.year <= DEADLINE_MAX_YEAR:
         raise ValueError(f"deadline must be between {DEADLINE_MIN_YEAR} and {DEADLINE_MAX_YEAR}")
     return value
+
+
+Deadline = Annotated[datetime, AfterValidator(_check_deadline), WithJsonSchema({
+    "type": "string", "format": "date-time", "pattern": DEADLINE_PATTERN,
+    "description": f"Years {DEADLINE_MIN_YEAR}-{DEADLINE_MAX_YEAR}; without an offset: the user's time zone"})]
 
 
 class CaseCreate(BaseModel):
@@ -91,27 +108,35 @@ class CaseCreate(BaseModel):
     status: StatusKey = "new"
     priority: Priority = "normal"
     assigned_to: Id | None = None
-    deadline: datetime | None = None
-
-    _deadline = field_validator("deadline")(_check_deadline)
+    deadline: Deadline | None = None
 
 
 class CaseUpdate(BaseModel):
-    """Changed fields of a case; `version` is the version the change was based on."""
+    """Changed fields of a case; `version` is the version the change was based on.
+
+    Send `version` or the If-Match header (428 without either). Fields left out stay as they
+    are; title and priority cannot be cleared, a null description clears it.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    title: Title | None = None
+    title: Title = None
     description: Description | None = None
     customer_id: Id | None = None
-    priority: Priority | None = None
+    priority: Priority = None
     assigned_to: Id | None = None
-    deadline: datetime | None = None
+    deadline: Deadline | None = None
     version: Version | None = Field(None, description="Version the change is based on (or send If-Match)")
-    # Accepted only to answer with a pointer to the status endpoint instead of "unknown field".
-    status: Any = Field(None, description="Not changed here: use POST /api/v1/sag/{id}/status")
+    # Not in the schema (the status changes through POST /{id}/status); accepted here only to
+    # answer with a pointer to that endpoint instead of "unknown field".
+    status: SkipJsonSchema[Any] = None
 
-    _deadline = field_validator("deadline")(_check_deadline)
+    @field_validator("title", "priority", mode="before")
+    @classmethod
+    def _not_cleared(cls, value: Any, info) -> Any:
+        if value is None:
+            raise ValueError(f"{info.field_name} cannot be empty")
+        return value
 
 
 class StatusChange(BaseModel):
@@ -241,19 +266,15 @@ def update_case(case_id: int, data: CaseUpdate, version: int | None = None,
                                "(it records the history entry)", field="status")
     body_version = changes.pop("version", None)
     if version is not None and body_version is not None and version != body_version:
-        raise ValidationFailed("If-Match and version name different versions", field="version")
+        raise Conflict("If-Match and version name different versions; the case cannot be at both",
+                       field="version")
     version = version if version is not None else body_version
     if version is None:
         raise PreconditionRequired(
             "Send the version your change is based on (field 'version' or header If-Match), "
             "so a concurrent change is not overwritten", field="version")
-    for required in ("title",):
-        if required in changes and changes[required] is None:
-            raise ValidationFailed(f"{required} cannot be empty", field=required)
     if "description" in changes and changes["description"] is None:
         changes["description"] = ""
-    if "priority" in changes and changes["priority"] is None:
-        raise ValidationFailed("priority cannot be empty", field="priority")
     if "customer_id" in changes:
         _check_customer(changes["customer_id"])
     if "assigned_to" in changes:

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi import Path as PathParam
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.core import database
 from app.core.deps import AdminUser, CurrentUser
 from app.core.errors import Conflict, Forbidden, NotFound
+from app.core.fields import whole_number
 from app.core.queries import load_queries
 from app.modules.sag.reminders import mine as reminders_mine
 from app.modules.sag.reminders import queue as reminders_queue
 from app.modules.sag.reminders import store as reminders_store
 from app.modules.sag.reminders.preview import preview_rule
-from app.modules.sag.reminders.rules import TRIGGER_TYPES, RuleIn, RulePatch
+from app.modules.sag.reminders.rules import TRIGGER_TYPES, DateTimeText, RuleIn, RulePatch, rule_data
 
 router = APIRouter()
 QA = load_queries(Path(__file__).parent / "queries" / "admin.sql")
@@ -56,8 +56,9 @@ def read_reminder_rules(user: CurrentUser, case_id: Annotated[int | None, Query(
 def create_reminder_rule(body: RuleIn, user: CurrentUser) -> dict[str, Any]:
     if body.sag_id is None and not user.is_admin:
         raise Forbidden("Only administrators may create global reminder rules (rules for every case)")
-    reminders_store.check_may_address(body.model_dump(), user)
-    return reminders_store.create_rule(body.model_dump(), user.id, user.timezone)
+    data = rule_data(body)
+    reminders_store.check_may_address(data, user)
+    return reminders_store.create_rule(data, user.id, user.timezone)
 
 
 @router.get("/reminders/rules/{rule_id}")
@@ -69,7 +70,7 @@ def read_reminder_rule(rule_id: Id, user: CurrentUser) -> dict[str, Any]:
 
 @router.patch("/reminders/rules/{rule_id}")
 def update_reminder_rule(rule_id: Id, body: RulePatch, user: CurrentUser) -> dict[str, Any]:
-    return reminders_store.update_rule(rule_id, body.model_dump(exclude_unset=True), user)
+    return reminders_store.update_rule(rule_id, rule_data(body, patch=True), user)
 
 
 @router.delete("/reminders/rules/{rule_id}", status_code=204)
@@ -108,8 +109,9 @@ def read_case_reminder_history(case_id: Id, user: CurrentUser, limit: Limit = 50
 def preview_reminder_rule(body: RuleIn, user: CurrentUser) -> dict[str, Any]:
     if body.sag_id is None and not user.is_admin:
         raise Forbidden("Only administrators may create global reminder rules (rules for every case)")
-    reminders_store.check_may_address(body.model_dump(), user)
-    return preview_rule(body.model_dump(), user.timezone)
+    data = rule_data(body)
+    reminders_store.check_may_address(data, user)
+    return preview_rule(data, user.timezone)
 
 
 # --- my reminders ----------------------------------------------------------------------------
@@ -136,26 +138,45 @@ def read_my_unread_count(user: CurrentUser) -> dict[str, int]:
     return {"unread": reminders_mine.unread_count(user.id)}
 
 
-class BulkBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    ids: list[StrictInt] = Field(min_length=1, max_length=reminders_mine.MAX_BULK_IDS)
-    action: Literal["seen", "clicked", "dismiss", "acknowledge", "snooze"]
-    until: datetime | str | None = None
-    preset: Literal["1h", "1d", "tomorrow_08"] | None = None
+LogIds = Annotated[list[whole_number(ge=1, lt=2**63)],
+                   Field(min_length=1, max_length=reminders_mine.MAX_BULK_IDS)]
+Preset = Literal["1h", "1d", "tomorrow_08"]
 
 
 class SnoozeBody(BaseModel):
+    """Snooze until a time (at least a minute and at most 30 days ahead) or by a preset."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "oneOf": [{"required": ["until"]}, {"required": ["preset"]}]})
+    until: DateTimeText = None
+    preset: Preset = None
+
+    @model_validator(mode="after")
+    def _one(self):
+        if (self.until is None) == (self.preset is None):
+            raise ValueError("give either 'until' (ISO date-time) or 'preset'")
+        return self
+
+
+class BulkMark(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    until: str | None = Field(default=None, max_length=64)
-    preset: Literal["1h", "1d", "tomorrow_08"] | None = None
+    ids: LogIds
+    action: Literal["seen", "clicked", "dismiss", "acknowledge"]
+
+
+class BulkSnooze(SnoozeBody):
+    ids: LogIds
+    action: Literal["snooze"]
+
+
+BulkBody = Annotated[BulkMark | BulkSnooze, Field(discriminator="action")]
 
 
 @router.post("/reminders/mine/bulk")
 def update_my_reminders_bulk(body: BulkBody, user: CurrentUser) -> dict[str, Any]:
-    ids = [i for i in dict.fromkeys(body.ids) if 0 < i < 2**63]
-    if body.action == "snooze":
-        until = reminders_mine.snooze_until(user.id, until=body.until if isinstance(body.until, str) else
-                                            (body.until.isoformat() if body.until else None), preset=body.preset)
+    ids = list(dict.fromkeys(body.ids))
+    if isinstance(body, BulkSnooze):
+        until = reminders_mine.snooze_until(user.id, until=body.until, preset=body.preset)
         changed = reminders_mine.snooze(user.id, ids, until)
     else:
         changed = reminders_mine.mark(user.id, ids, body.action)

@@ -8,15 +8,26 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from croniter import CroniterBadDateError, croniter
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from app.core import database
 from app.core.config import get_settings
 from app.core.errors import ValidationFailed
+from app.core.fields import NOT_NUL, VISIBLE, TimeZoneName, all_of, checked, one_of_shapes, whole_number
 from app.modules.sag.reminders.render import ReminderTemplateError, check_template
 
 TRIGGER_TYPES = ("status_change", "scheduled", "deadline", "recurring", "inactivity")
@@ -26,53 +37,218 @@ MAX_INACTIVITY_DAYS = 365
 MAX_LISTED_USERS = 100
 MAX_EXTERNAL_EMAILS = 50
 EMAIL_RE = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,250})\.[A-Za-z]{2,}$")
+EMAIL_MAX = 254
+CRON_MAX = 120
+WHEN_MAX = 64
+
+
+def _cron_field(number: str) -> str:
+    item = rf"(\*|({number})(-({number}))?)(/[1-9][0-9]?)?"
+    return rf"{item}(,{item}){{0,9}}"
+
+
+# Five cron fields, each `*`, a number, a range or a list, with an optional step: what croniter
+# reads. (An expression that never fires, such as 31 February, is refused in code.)
+CRON_PATTERN = r"^\s*" + r"\s+".join(_cron_field(n) for n in (
+    "[0-5]?[0-9]", "[01]?[0-9]|2[0-3]", "0?[1-9]|[12][0-9]|3[01]", "0?[1-9]|1[0-2]", "[0-7]")) + r"\s*$"
 
 TriggerType = Literal["status_change", "scheduled", "deadline", "recurring", "inactivity"]
 Channel = Literal["in_app", "email"]
 Priority = Literal["low", "normal", "high", "urgent"]
 Role = Literal["admin", "user"]
+UserId = whole_number(ge=1, lt=2**31)
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), *VISIBLE]
+TitleTemplate = Annotated[str, StringConstraints(min_length=1, max_length=500), *VISIBLE]
+MessageTemplate = Annotated[str, StringConstraints(max_length=5000), *NOT_NUL]
+DateTimeText = Annotated[str, StringConstraints(max_length=WHEN_MAX), WithJsonSchema(
+    {"type": "string", "format": "date-time", "maxLength": WHEN_MAX,
+     "description": "ISO date-time; without an offset: the acting user's time zone"})]
+
+
+def _email(value: str) -> str:
+    if len(value) > EMAIL_MAX or not EMAIL_RE.match(value.strip().lower()):
+        raise ValueError(f"not a valid e-mail address: {value[:80]!r}")
+    return value
+
+
+Email = Annotated[str, AfterValidator(_email), WithJsonSchema(
+    {"type": "string", "maxLength": EMAIL_MAX, "pattern": EMAIL_RE.pattern})]
+StatusRef = Annotated[str, *checked(r"^(any|[a-z][a-z0-9_]{0,31})$", "must be 'any' or a status key such as "
+                                    "'waiting_customer' (see GET /api/v1/sag/statuses)"), Field(
+    description="'any' or a key of GET /api/v1/sag/statuses", examples=["any", "waiting_customer"])]
+
+
+def _not_null(value: Any, info) -> Any:
+    if value is None:
+        raise ValueError(f"{info.field_name} cannot be null; leave it out to keep it")
+    return value
 
 
 class Recipients(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Who gets the reminder; at least one kind. External e-mails need the e-mail channel."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=one_of_shapes(
+        {"assignee": {"const": True}}, {"creator": {"const": True}}, {"users": {"minItems": 1}},
+        {"roles": {"minItems": 1}}, {"emails": {"minItems": 1}}))
     assignee: StrictBool = False
     creator: StrictBool = False
-    users: list[StrictInt] = Field(default_factory=list, max_length=MAX_LISTED_USERS)
+    users: list[UserId] = Field(default_factory=list, max_length=MAX_LISTED_USERS,
+                                description="User ids (they must exist)")
     roles: list[Role] = Field(default_factory=list, max_length=2)
-    emails: list[str] = Field(default_factory=list, max_length=MAX_EXTERNAL_EMAILS)
+    emails: list[Email] = Field(default_factory=list, max_length=MAX_EXTERNAL_EMAILS)
+
+    @model_validator(mode="after")
+    def _someone(self):
+        if not (self.assignee or self.creator or self.users or self.roles or self.emails):
+            raise ValueError("choose at least one recipient (assignee, creator, users, roles or e-mails)")
+        return self
 
 
-class RuleIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
-    sag_id: StrictInt | None = None
-    trigger_type: TriggerType
-    trigger_config: dict[str, Any] = Field(default_factory=dict)
+# --- trigger configs: one shape per trigger_type ---------------------------------------------
+
+class _Config(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class StatusChangeConfig(_Config):
+    """Fires when a case moves from `from` to `to` (either may be 'any'; not both the same status)."""
+
+    from_: StatusRef = Field("any", alias="from")
+    to: StatusRef = "any"
+
+
+class ScheduledConfig(_Config):
+    """Fires once at `at` (in the future)."""
+
+    at: DateTimeText
+
+
+class DeadlineConfig(_Config):
+    """Fires this long before each case's deadline (offset_minutes wins when both are sent)."""
+
+    model_config = ConfigDict(json_schema_extra=one_of_shapes({"offset_minutes": {}}, {"offset_hours": {}}))
+    offset_minutes: whole_number(ge=0, le=MAX_OFFSET_MINUTES) = None
+    offset_hours: whole_number(ge=0, le=MAX_OFFSET_MINUTES // 60) = None
+
+    @model_validator(mode="after")
+    def _one_offset(self):
+        if self.offset_minutes is None and self.offset_hours is None:
+            raise ValueError("trigger_config for deadline needs offset_minutes or offset_hours")
+        return self
+
+
+class RecurringConfig(_Config):
+    """Fires on a 5-field cron schedule in `timezone` (default the hub's), until `until`."""
+
+    cron: Annotated[str, StringConstraints(max_length=CRON_MAX), *checked(
+        CRON_PATTERN, "must be a 5-field cron expression such as '0 8 * * 1-5'")] = Field(
+        examples=["0 8 * * 1-5"])
+    timezone: TimeZoneName | None = None
+    until: DateTimeText | None = None
+
+
+class InactivityConfig(_Config):
+    """Fires for a case without an update for `days` days."""
+
+    days: whole_number(ge=1, le=MAX_INACTIVITY_DAYS)
+
+
+TriggerConfig = StatusChangeConfig | ScheduledConfig | DeadlineConfig | RecurringConfig | InactivityConfig
+
+# Rule-level rules the schema states too: external e-mails need the e-mail channel;
+# escalation needs escalate_after, escalate_role and repeat_every_hours together.
+_RULE_SCHEMA = all_of(
+    one_of_shapes({"recipients?": {"properties": {"emails": {"maxItems": 0}}}},
+                  {"channels": {"contains": {"const": "email"}}}),
+    one_of_shapes({"escalate_after": None, "escalate_role": None},
+                  {"escalate_after": {}, "escalate_role": {}, "repeat_every_hours": {}}))
+
+
+class _RuleBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_RULE_SCHEMA)
+    name: Name
+    sag_id: whole_number(ge=1, lt=2**31) | None = Field(
+        None, description="The case (it must exist); null = every case (administrators only)")
     recipients: Recipients = Field(default_factory=lambda: Recipients(assignee=True))
     channels: list[Channel] = Field(default_factory=lambda: ["in_app"], min_length=1, max_length=2)
-    title_template: str = Field(min_length=1, max_length=500)
-    message_template: str = Field(default="", max_length=5000)
+    title_template: TitleTemplate
+    message_template: MessageTemplate = ""
     priority: Priority = "normal"
     active: StrictBool = True
-    repeat_every_hours: StrictInt | None = Field(default=None, ge=1, le=720)
-    escalate_after: StrictInt | None = Field(default=None, ge=1, le=100)
+    repeat_every_hours: whole_number(ge=1, le=720) | None = None
+    escalate_after: whole_number(ge=1, le=100) | None = None
     escalate_role: Role | None = None
+
+    @model_validator(mode="after")
+    def _combinations(self):
+        if self.recipients.emails and "email" not in self.channels:
+            raise ValueError("external e-mail recipients need the e-mail channel")
+        if (self.escalate_after is None) != (self.escalate_role is None):
+            raise ValueError("escalation needs both escalate_after and escalate_role")
+        if self.escalate_after is not None and self.repeat_every_hours is None:
+            raise ValueError("escalation happens on re-reminders: set repeat_every_hours too")
+        return self
+
+
+class StatusChangeRule(_RuleBase):
+    trigger_type: Literal["status_change"]
+    trigger_config: StatusChangeConfig = Field(default_factory=StatusChangeConfig)
+
+
+class ScheduledRule(_RuleBase):
+    trigger_type: Literal["scheduled"]
+    trigger_config: ScheduledConfig
+
+
+class DeadlineRule(_RuleBase):
+    trigger_type: Literal["deadline"]
+    trigger_config: DeadlineConfig
+
+
+class RecurringRule(_RuleBase):
+    trigger_type: Literal["recurring"]
+    trigger_config: RecurringConfig
+
+
+class InactivityRule(_RuleBase):
+    trigger_type: Literal["inactivity"]
+    trigger_config: InactivityConfig
+
+
+# A new rule: its trigger_config has the shape of its trigger_type.
+RuleIn = Annotated[StatusChangeRule | ScheduledRule | DeadlineRule | RecurringRule | InactivityRule,
+                   Field(discriminator="trigger_type")]
 
 
 class RulePatch(BaseModel):
+    """Changed fields of a rule. Left out = unchanged; null clears only the optional settings
+    (message_template, repeat_every_hours, escalate_after, escalate_role). A trigger_config
+    must fit the rule's (new) trigger_type."""
+
     model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    trigger_type: TriggerType | None = None
-    trigger_config: dict[str, Any] | None = None
-    recipients: Recipients | None = None
-    channels: list[Channel] | None = Field(default=None, min_length=1, max_length=2)
-    title_template: str | None = Field(default=None, min_length=1, max_length=500)
-    message_template: str | None = Field(default=None, max_length=5000)
-    priority: Priority | None = None
-    active: StrictBool | None = None
-    repeat_every_hours: StrictInt | None = Field(default=None, ge=1, le=720)
-    escalate_after: StrictInt | None = Field(default=None, ge=1, le=100)
+    name: Name = None
+    trigger_type: TriggerType = None
+    trigger_config: TriggerConfig = None
+    recipients: Recipients = None
+    channels: list[Channel] = Field(default=None, min_length=1, max_length=2)
+    title_template: TitleTemplate = None
+    message_template: MessageTemplate | None = None
+    priority: Priority = None
+    active: StrictBool = None
+    repeat_every_hours: whole_number(ge=1, le=720) | None = None
+    escalate_after: whole_number(ge=1, le=100) | None = None
     escalate_role: Role | None = None
+
+    _not_null = field_validator("name", "trigger_type", "trigger_config", "recipients", "channels",
+                                "title_template", "priority", "active", mode="before")(_not_null)
+
+
+def rule_data(body: BaseModel, *, patch: bool = False) -> dict[str, Any]:
+    """A validated body as the plain dict `validate_rule` works on (a patch: the fields sent)."""
+    data = body.model_dump(exclude_unset=patch, by_alias=True)
+    if data.get("trigger_config") is not None:
+        data["trigger_config"] = {k: v for k, v in data["trigger_config"].items() if v is not None}
+    return data
 
 
 def _fail(message: str, field: str) -> None:
@@ -187,7 +363,10 @@ def normalise_trigger(trigger_type: str, cfg: dict[str, Any], now: datetime,
         until = None
         if cfg.get("until") not in (None, ""):
             until = parse_when(cfg["until"], "trigger_config.until", tz)
-        nxt = next_cron_run(cron, tz, now, until)
+        try:
+            nxt = next_cron_run(cron, tz, now, until)
+        except CroniterBadDateError:
+            _fail("the cron expression never fires (e.g. 31 February)", "trigger_config.cron")
         if nxt is None:
             _fail("the cron expression has no occurrence before 'until'", "trigger_config.until")
         return {"cron": " ".join(cron.split()), "timezone": tz,

@@ -348,7 +348,10 @@
       const list = Array.isArray(body.errors) && body.errors.length ? body.errors
         : [{ field: body.field || "", message: body.detail || `Not saved (HTTP ${status}).` }];
       for (const e of list) {
-        const field = String(e.field || "").replace(/^body\./, "");
+        // A new rule has one shape per trigger type, and the API names the shape first
+        // ("recurring.trigger_config.cron"); the form has one slot per field.
+        const field = String(e.field || "").replace(/^body\./, "")
+          .replace(/^(status_change|scheduled|deadline|recurring|inactivity)\./, "");
         let slot = this.form.querySelector(`[data-error="${CSS.escape(field)}"]`);
         let prefix = field;
         while (!slot && prefix.includes(".")) {

@@ -186,6 +186,11 @@ from app.core.modules import cli as modules_cli  # noqa: E402 - the commands bel
 cli.add_typer(modules_cli.app, name="modules")
 cli.command("create-module")(modules_cli.create_module_command)
 
+from app.core import backup_cli  # noqa: E402
+
+cli.command("backup")(backup_cli.backup_command)
+cli.command("restore")(backup_cli.restore_command)
+
 
 def main() -> None:
     from app.core.errors import HubError
@@ -197,7 +202,7 @@ def main() -> None:
     except HubError as exc:
         # A refused migration, an unreachable database...: the message says what to do;
         # a traceback would only bury it.
-        err.print(f"[red]bmc-hub: {exc.message}[/red]", highlight=False)
+        err.print(f"[red]bmc-hub: {exc.message}[/red]", highlight=False, soft_wrap=True)
         sys.exit(1)
 
 

@@ -17,6 +17,7 @@ from app.core import realtime
 from app.core.errors import HubError, NotAuthenticated
 from app.core.logs import setup_logging
 from app.core.routes import auth, customers, dashboard, docs, health, notifications, users
+from app.core.routes import metrics as metrics_route
 from app.core.templating import render
 
 log = logging.getLogger("app")
@@ -123,8 +124,13 @@ def create_app(load_modules: bool = True) -> FastAPI:
     app.include_router(users.pages)
     app.include_router(notifications.api)
     app.include_router(notifications.pages)
+    app.include_router(metrics_route.router)
     if load_modules:
         from app.core.modules import loader
 
         loader.install(app)
+    # Outermost, after the modules' middleware: every request is counted, gated ones too.
+    from app.core import metrics
+
+    metrics.install(app)
     return app

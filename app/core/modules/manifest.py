@@ -37,7 +37,7 @@ RESERVED_NAMES = frozenset({
 })
 REQUIRED_FIELDS = ("name", "version", "description", "author", "enabled", "table_prefix")
 KNOWN_FIELDS = frozenset(REQUIRED_FIELDS + (
-    "dependencies", "navigation", "slots", "scripts", "jobs", "settings",
+    "dependencies", "navigation", "slots", "scripts", "jobs", "settings", "extensions",
 ))
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})

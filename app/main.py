@@ -17,6 +17,7 @@ from app.core import realtime
 from app.core.errors import HubError, NotAuthenticated
 from app.core.logs import setup_logging
 from app.core.routes import auth, customers, dashboard, docs, health, notifications, users
+from app.core.routes import backups as backups_route
 from app.core.routes import metrics as metrics_route
 from app.core.templating import render
 
@@ -125,6 +126,8 @@ def create_app(load_modules: bool = True) -> FastAPI:
     app.include_router(notifications.api)
     app.include_router(notifications.pages)
     app.include_router(metrics_route.router)
+    app.include_router(backups_route.api)
+    app.include_router(backups_route.pages)
     if load_modules:
         from app.core.modules import loader
 

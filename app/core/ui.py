@@ -45,7 +45,8 @@ CORE_NAV = [
     NavItem("Customers", "/customers", order=10),
 ]
 ADMIN_NAV = [NavItem("Users", "/admin/users", order=900, admin_only=True),
-             NavItem("Modules", "/admin/modules", order=910, admin_only=True)]
+             NavItem("Modules", "/admin/modules", order=910, admin_only=True),
+             NavItem("Backups", "/admin/backups", order=920, admin_only=True)]
 
 
 def register(contributor: Contributor) -> None:

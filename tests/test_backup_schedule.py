@@ -83,3 +83,13 @@ def test_a_failed_scheduled_backup_shows_on_the_admin_page(scheduled, client):
     assert page.status_code == 200
     assert "1 backup failed since the last good one" in page.text and row["error"][:40] in page.text
     assert client.get("/api/v1/backups").json()["failed_since_ok"] == 1
+
+
+def test_an_invalid_backup_schedule_is_refused_with_a_clear_message():
+    from pydantic import ValidationError
+
+    from app.core.config import Settings
+
+    with pytest.raises(ValidationError, match="not a cron expression: 'every night'"):
+        Settings(backup_schedule="every night")
+    assert Settings(backup_schedule="  ").backup_schedule is None

@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import psycopg
@@ -77,7 +78,9 @@ def test_backup_then_restore_into_a_fresh_data_directory_gives_the_same_hub(demo
     source = table_fingerprints(db)
 
     # The fresh data directory still holds the cluster of an older PostgreSQL: kept aside, not touched.
-    fresh = tmp_path / "restored"
+    # Outside pytest's temporary root: a pytest session starting meanwhile (a parallel run) resets that
+    # root to mode 0700, which the embedded server's own system user (when run as root) cannot enter.
+    fresh = Path(tempfile.mkdtemp(prefix="bmc-restore-")) / "var"
     (fresh / "pgdata").mkdir(parents=True)
     (fresh / "pgdata" / "PG_VERSION").write_text(f"{embedded_major() - 1}\n")
     restore_env = {k: v for k, v in env.items() if k != "DATABASE_URL"}
@@ -99,6 +102,7 @@ def test_backup_then_restore_into_a_fresh_data_directory_gives_the_same_hub(demo
     finally:
         embedded.release(pgdata)
         embedded.stop(fresh)
+        shutil.rmtree(fresh.parent, ignore_errors=True)
         os.environ["DATABASE_URL"] = db
         database.close_pool()
         reset_settings()

@@ -196,3 +196,24 @@ def test_an_older_pg_dump_on_path_is_passed_over(monkeypatch, tmp_path):
     finally:
         monkeypatch.delenv("PG_DUMP")
         reset_settings()
+
+
+def test_restore_yes_replaces_the_contents_all_or_nothing(db, tmp_path):
+    """--yes into a non-empty database: a dump that breaks midway changes nothing; a good one
+    replaces everything written since (here: a user added after the backup)."""
+    good = backup.backup(tmp_path / "self.dump")
+    before = table_fingerprints(db)
+    cut = tmp_path / "cut.dump"
+    cut.write_bytes(good.path.read_bytes()[: good.path.stat().st_size * 2 // 3])
+    backup.manifest_path(cut).write_text(json.dumps(dict(good.manifest, sha256=backup._sha256(cut))))
+    with pytest.raises(backup.BackupError, match="reading the dump failed"):
+        backup.restore(cut, yes=True)
+    assert table_fingerprints(db) == before
+
+    make_user()
+    with pytest.raises(backup.BackupError, match="not empty"):
+        backup.restore(good.path)
+    backup.restore(good.path, yes=True)
+    after = table_fingerprints(db)
+    assert {t: v for t, v in after.items() if t not in NOT_COMPARED} == \
+           {t: v for t, v in before.items() if t not in NOT_COMPARED}

@@ -9,7 +9,7 @@ Tools: the embedded database uses the `pg_dump`/`pg_restore`/`psql` of the embed
 wheel; with DATABASE_URL, `PG_DUMP`/`PG_RESTORE` when set, else the first of PATH and the
 wheel whose major version is at least the server's (an older pg_dump refuses a newer server).
 
-Restoring pipes `pg_restore`'s SQL into `psql --single-transaction`: either all of the backup
+Restoring runs `pg_restore`'s SQL with `psql --single-transaction`: either all of the backup
 is in the database afterwards or nothing changed (with --yes, the old contents are dropped in
 that same transaction).
 """
@@ -23,6 +23,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -327,19 +328,16 @@ def restore(dump: Path, *, yes: bool = False) -> RestoreResult:
     pg_restore = find_tool("pg_restore", major_of(str(manifest.get("pg_dump") or manifest["postgresql"])))
     psql = str(Path(pg_restore).with_name("psql"))
     conn_url, env = _split_password(url)
-    sql_stream = subprocess.Popen([pg_restore, "--no-owner", "--no-privileges", "--file=-", str(dump)],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    try:
+    # The dump becomes SQL in a file first, and only a complete one is run: streaming it into psql,
+    # a pg_restore failing midway would end psql's input early and psql would commit what it had
+    # (with --yes: the dropped contents and half a restore).
+    with tempfile.TemporaryDirectory(prefix="bmc-hub-restore-") as tmp:
+        script = Path(tmp) / "restore.sql"
+        _run([pg_restore, "--no-owner", "--no-privileges", f"--file={script}", str(dump)], "reading the dump",
+             env=env, stdin=subprocess.DEVNULL)
         cmd = [psql, "-X", "-q", "--single-transaction", "-v", "ON_ERROR_STOP=1", f"--dbname={conn_url}"]
         if existing:
             cmd += ["-c", Q["drop_user_schemas"]]
-        _run(cmd + ["-f", "-"], "restoring with psql", stdin=sql_stream.stdout, env=env,
-             stdout=subprocess.DEVNULL, capture=False, stderr=subprocess.PIPE)
-    finally:
-        sql_stream.stdout.close()
-        err = sql_stream.stderr.read()
-        sql_stream.wait(TOOL_TIMEOUT_S)
-    if sql_stream.returncode != 0:
-        raise BackupError(f"pg_restore failed (exit {sql_stream.returncode}): {err.decode(errors='replace')[-2000:]}")
+        _run(cmd + ["-f", str(script)], "restoring with psql", env=env, stdin=subprocess.DEVNULL)
     log.info("restored %s (hub %s, %s)", dump, manifest.get("hub_version"), manifest.get("created_at"))
     return RestoreResult(manifest, warnings, moved)

@@ -136,3 +136,17 @@ def test_reminder_figures_follow_a_status_change_through_a_worker(scraper):
     assert value(after, "bmc_reminder_held_back_total") >= 0
     assert value(after, "bmc_reminder_suppressed_total") >= 0
     assert value(after, "bmc_reminder_email_retries_total") >= 0
+
+
+def test_a_failing_collector_is_reported_and_the_others_still_answer(scraper, monkeypatch):
+    from app.modules.sag.reminders import metrics as sag_metrics
+
+    def broken(conn):
+        conn.execute("SELECT * FROM no_such_table_here")
+
+    monkeypatch.setattr(metrics, "metric_extensions", lambda host: [("broken", broken), ("sag", sag_metrics.collect)])
+    samples = scrape(scraper)
+    assert value(samples, "bmc_metrics_collector_up", collector="module:broken") == 0
+    # The failure rolled back to its savepoint: the collector after it still read the database.
+    assert value(samples, "bmc_metrics_collector_up", collector="module:sag") == 1
+    assert value(samples, "bmc_reminder_oldest_due_age_seconds") >= 0

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import signal
 import sys
+from pathlib import Path
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress
 
-from app.core import auth, database, users
+from app.core import auth, backup, database, users
 from app.core import demo as demo_mod
 from app.core import worker as worker_mod
 from app.core.bootstrap import prepare_database
-from app.core.config import get_settings
+from app.core.config import get_settings, reset_settings
 from app.core.errors import HubError, NotFound
+from app.core.logs import setup_logging
 from app.core.modules import cli as modules_cli
 from app.main import create_app
 
@@ -158,6 +161,50 @@ cli.add_typer(modules_cli.app, name="modules")
 cli.command("create-module")(modules_cli.create_module_command)
 
 
+@cli.command("backup")
+def backup_command(to: Path | None = typer.Option(
+        None, "--to", help="Backup file (default BACKUP_DIR/bmc-hub-YYYYmmdd-HHMMSS.dump)")) -> None:
+    """Back up the database (custom-format pg_dump + manifest) while the hub runs."""
+    prepare_database()
+    result = backup.backup(to)
+    m = result.manifest
+    console.print(f"Backup written: {result.path} ({m['size_bytes']} bytes, PostgreSQL {m['postgresql']}, "
+                  f"hub {m['hub_version']})\nManifest: {result.manifest_path} (keep the two files together)",
+                  soft_wrap=True)
+
+
+@cli.command("restore")
+def restore_command(file: Path = typer.Argument(..., help="A .dump written by `bmc-hub backup`"),
+                    yes: bool = typer.Option(False, "--yes", help="Replace the contents of a non-empty database"),
+                    data_dir: Path | None = typer.Option(
+                        None, "--data-dir", help="Restore into the embedded database of this data directory"),
+                    database_url: str | None = typer.Option(
+                        None, "--database-url", help="Restore into this database (created when missing)")) -> None:
+    """Restore a backup into an empty (or new) database, then apply pending migrations."""
+    if data_dir is not None and database_url is not None:
+        err.print("[red]Give --data-dir or --database-url, not both[/red]")
+        raise typer.Exit(2)
+    if data_dir is not None:
+        os.environ.pop("DATABASE_URL", None)
+        os.environ["DATA_DIR"] = str(data_dir)
+    if database_url is not None:
+        os.environ["DATABASE_URL"] = database_url
+    reset_settings()
+    setup_logging()
+    result = backup.restore(file, yes=yes)
+    if result.moved_aside is not None:
+        console.print(f"The data directory of the previous PostgreSQL version is kept as {result.moved_aside}; "
+                      "remove it once the hub runs well.", soft_wrap=True)
+    for warning in result.warnings:
+        err.print(f"[yellow]{warning}[/yellow]", soft_wrap=True)
+    # The code may be newer than the backup: bring the schema up to date like `bmc-hub migrate`.
+    prepare_database()
+    create_app()
+    m = result.manifest
+    console.print(f"Restored {file} (hub {m['hub_version']}, made {m['created_at']}); migrations are up to date.",
+                  soft_wrap=True)
+
+
 def main() -> None:
     try:
         cli()
@@ -166,7 +213,7 @@ def main() -> None:
     except HubError as exc:
         # A refused migration, an unreachable database...: the message says what to do;
         # a traceback would only bury it.
-        err.print(f"[red]bmc-hub: {exc.message}[/red]", highlight=False)
+        err.print(f"[red]bmc-hub: {exc.message}[/red]", highlight=False, soft_wrap=True)
         sys.exit(1)
 
 

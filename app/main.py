@@ -19,6 +19,8 @@ from app.core.errors import FormError, HubError, NotAuthenticated
 from app.core.logs import setup_logging
 from app.core.modules import loader
 from app.core.routes import auth, customers, dashboard, docs, events, health, preferences, users
+from app.core.routes import backups as backups_route
+from app.core.routes import metrics as metrics_route
 from app.core.templating import render
 
 log = logging.getLogger("app")
@@ -137,6 +139,13 @@ def create_app(load_modules: bool = True) -> FastAPI:
     app.include_router(events.api)
     app.include_router(preferences.api)
     app.include_router(preferences.pages)
+    app.include_router(metrics_route.router)
+    app.include_router(backups_route.api)
+    app.include_router(backups_route.pages)
     if load_modules:
         loader.install(app)
+    # Outermost, after the modules' middleware: every request is counted, gated ones too.
+    from app.core import metrics
+
+    metrics.install(app)
     return app

@@ -17,7 +17,7 @@ runner = CliRunner()
 def test_help_lists_every_command():
     result = runner.invoke(cli, ["--help"])
     assert result.exit_code == 0
-    for command in ("serve", "worker", "migrate", "create-user", "create-token", "demo"):
+    for command in ("serve", "worker", "migrate", "create-user", "create-token", "demo", "backup", "restore"):
         assert command in result.output
     serve_help = runner.invoke(cli, ["serve", "--help"]).output
     for option in ("--host", "--port", "--no-worker"):

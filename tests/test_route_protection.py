@@ -14,7 +14,8 @@ from starlette.routing import Mount
 from app.core.deps import get_admin_user
 from tests.fixtures import login, make_user
 
-PUBLIC_EXPECTED = {("/login", "GET"), ("/login", "POST"), ("/health", "GET")}
+# /metrics needs no user but its own bearer token (METRICS_TOKEN): tests/test_metrics.py.
+PUBLIC_EXPECTED = {("/login", "GET"), ("/login", "POST"), ("/health", "GET"), ("/metrics", "GET")}
 
 
 def _concrete(path: str) -> str:
@@ -52,7 +53,7 @@ def test_the_walk_sees_core_and_module_routes(app):
     assert len(paths) > 15
 
 
-def test_only_login_and_health_are_public_in_the_core(app):
+def test_only_login_health_and_metrics_are_public_in_the_core(app):
     public = {(p, m) for p, m, r in _routes(app) if _is_public(r)}
     assert PUBLIC_EXPECTED <= public
     core_public = {(p, m) for p, m in public if not p.startswith(("/api/v1/sag", "/sag"))}

@@ -58,6 +58,14 @@ class Settings(BaseSettings):
 
     bmc_hub_admin_password: str | None = None
 
+    # Operations (docs/operations.md): backups and the /metrics endpoint.
+    backup_dir: Path = Path("backups")
+    backup_schedule: str | None = None  # cron in TIMEZONE, e.g. "30 2 * * *"; unset = no scheduled backups
+    backup_keep: int = Field(default=14, ge=1)  # scheduled backup files kept
+    pg_dump: str | None = None  # for DATABASE_URL; default: pg_dump on PATH, then the embedded wheel's
+    pg_restore: str | None = None
+    metrics_token: str | None = None  # GET /metrics wants "Authorization: Bearer <it>"; unset = no /metrics
+
     modules: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @field_validator("timezone")
@@ -67,6 +75,16 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r} (use e.g. Europe/Copenhagen)") from exc
+        return value
+
+    @field_validator("backup_schedule")
+    @classmethod
+    def _valid_cron(cls, value: str | None) -> str | None:
+        from croniter import croniter
+
+        value = (value or "").strip() or None
+        if value is not None and not croniter.is_valid(value):
+            raise ValueError(f"not a cron expression: {value!r} (e.g. \"30 2 * * *\" for 02:30 every day)")
         return value
 
     @field_validator("modules", mode="before")

@@ -32,7 +32,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from app.core.config import database_url, get_module_config, get_settings
-from app.core.errors import DatabaseUnavailable, ReadOnlyViolation
+from app.core.errors import DatabaseUnavailable, HubError, ReadOnlyViolation
 from app.core.queries import load_queries
 
 log = logging.getLogger("app.core.database")
@@ -71,6 +71,8 @@ def get_pool() -> ConnectionPool:
             settings = get_settings()
             try:
                 url = database_url()
+            except HubError:
+                raise  # already says what to do (e.g. a data directory of another PostgreSQL version)
             except Exception as exc:  # noqa: BLE001
                 raise DatabaseUnavailable(f"database not reachable: {exc}") from exc
             pool = ConnectionPool(

@@ -182,6 +182,10 @@ def ensure_running(data_dir: Path, *, fast: bool = False) -> str:
     pgdata = data_dir / "pgdata"
     with _lock(pgdata):
         pgdata.mkdir(exist_ok=True)
+        # A data directory of another PostgreSQL major version: one clear line, not a start-up error.
+        from app.core import embedded_upgrade
+
+        embedded_upgrade.check(pgdata)
         if _run_as():
             _prepare_root_user(pgdata)
         if not (pgdata / "PG_VERSION").exists():

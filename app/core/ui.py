@@ -44,7 +44,8 @@ CORE_NAV = [
     NavItem("Customers", "/customers", order=10),
 ]
 ADMIN_NAV = [NavItem("Users", "/admin/users", order=900, admin_only=True),
-             NavItem("Modules", "/admin/modules", order=910, admin_only=True)]
+             NavItem("Modules", "/admin/modules", order=910, admin_only=True),
+             NavItem("Backups", "/admin/backups", order=920, admin_only=True)]
 
 
 def _contributors(request: Request) -> list[Contributor]:

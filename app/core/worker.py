@@ -38,6 +38,11 @@ class Runner:
         host.subscribers.append(lambda changed: self._sync(changed.jobs()))
         host.start_listener()
         self._listening = True
+        # Scheduled backups (BACKUP_SCHEDULE) are a core job: one backup per slot across all workers.
+        from app.core import backup_schedule
+
+        if (thread := backup_schedule.start(self.stop_event)) is not None:
+            self.threads.append(thread)
         log.info("worker started %d job(s)", len(self.threads))
         return self
 

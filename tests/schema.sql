@@ -493,6 +493,7 @@ $_$;
 
 CREATE FUNCTION public.sag_valid_week(week jsonb) RETURNS boolean
     LANGUAGE sql IMMUTABLE
+    SET search_path TO 'public'
     AS $$
     SELECT jsonb_typeof(week) = 'object'
        AND (week - ARRAY['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']) = '{}'::jsonb
@@ -574,6 +575,45 @@ CREATE SEQUENCE public.api_tokens_id_seq
 --
 
 ALTER SEQUENCE public.api_tokens_id_seq OWNED BY public.api_tokens.id;
+
+--
+-- Name: backup_runs; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.backup_runs (
+    id bigint NOT NULL,
+    slot timestamp with time zone,
+    status character varying(8) DEFAULT 'running'::character varying NOT NULL,
+    file text,
+    size_bytes bigint,
+    error text,
+    process text NOT NULL,
+    pruned_at timestamp with time zone,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT backup_runs_check CHECK ((((status)::text = 'running'::text) = (finished_at IS NULL))),
+    CONSTRAINT backup_runs_size_bytes_check CHECK ((size_bytes >= 0)),
+    CONSTRAINT backup_runs_status_check CHECK (((status)::text = ANY ((ARRAY['running'::character varying, 'ok'::character varying, 'failed'::character varying])::text[])))
+);
+
+--
+-- Name: backup_runs_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.backup_runs_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+--
+-- Name: backup_runs_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.backup_runs_id_seq OWNED BY public.backup_runs.id;
 
 --
 -- Name: customers; Type: TABLE; Schema: public; Owner: -
@@ -1178,6 +1218,12 @@ ALTER SEQUENCE public.webshop_orders_id_seq OWNED BY public.webshop_orders.id;
 ALTER TABLE ONLY public.api_tokens ALTER COLUMN id SET DEFAULT nextval('public.api_tokens_id_seq'::regclass);
 
 --
+-- Name: backup_runs id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.backup_runs ALTER COLUMN id SET DEFAULT nextval('public.backup_runs_id_seq'::regclass);
+
+--
 -- Name: customers id; Type: DEFAULT; Schema: public; Owner: -
 --
 
@@ -1268,6 +1314,20 @@ ALTER TABLE ONLY public.api_tokens
 
 ALTER TABLE ONLY public.api_tokens
     ADD CONSTRAINT api_tokens_token_hash_key UNIQUE (token_hash);
+
+--
+-- Name: backup_runs backup_runs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.backup_runs
+    ADD CONSTRAINT backup_runs_pkey PRIMARY KEY (id);
+
+--
+-- Name: backup_runs backup_runs_slot_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.backup_runs
+    ADD CONSTRAINT backup_runs_slot_key UNIQUE (slot);
 
 --
 -- Name: customers customers_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1435,6 +1495,12 @@ ALTER TABLE ONLY public.webshop_orders
 --
 
 CREATE INDEX api_tokens_user_idx ON public.api_tokens USING btree (user_id);
+
+--
+-- Name: backup_runs_started_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX backup_runs_started_idx ON public.backup_runs USING btree (started_at DESC);
 
 --
 -- Name: customers_cvr_key; Type: INDEX; Schema: public; Owner: -
@@ -1669,6 +1735,12 @@ CREATE INDEX webshop_customers_unlinked_idx ON public.webshop_customers USING bt
 --
 
 CREATE TRIGGER api_tokens_set_updated_at BEFORE UPDATE ON public.api_tokens FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+--
+-- Name: backup_runs backup_runs_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER backup_runs_set_updated_at BEFORE UPDATE ON public.backup_runs FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 
 --
 -- Name: customers customers_set_updated_at; Type: TRIGGER; Schema: public; Owner: -

@@ -34,9 +34,12 @@ import psycopg
 from packaging.version import Version
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from app.core import database
+from app.core import database, embedded_upgrade, pg_binaries
+from app.core import migrations as migration_runner
 from app.core.config import get_settings
+from app.core.embedded_upgrade import major_of
 from app.core.errors import HubError
+from app.core.modules import manifest as mf
 from app.core.queries import load_queries
 
 log = logging.getLogger("app.core.backup")
@@ -84,15 +87,12 @@ def manifest_path(dump: Path) -> Path:
 
 def _wheel_bin() -> Path | None:
     try:
-        from app.core.embedded import POSTGRES_BIN_PATH
+        return pg_binaries.bin_path()
     except RuntimeError:
         return None
-    return POSTGRES_BIN_PATH
 
 
 def tool_major(path: str) -> int:
-    from app.core.embedded_upgrade import major_of
-
     out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=VERSION_TIMEOUT_S)
     return major_of(out.stdout)
 
@@ -151,7 +151,6 @@ def _sha256(path: Path) -> str:
 
 def _describe(conn: psycopg.Connection) -> dict[str, Any]:
     """Manifest facts, read in the dump's snapshot."""
-    from app.core.modules import manifest as mf
 
     migrations: dict[str, list[str]] = {}
     for row in conn.execute("SELECT owner, name FROM schema_migrations ORDER BY owner, version NULLS LAST, name"):
@@ -201,8 +200,6 @@ def _dump(path: Path) -> BackupResult:
         with conn.transaction():
             snapshot = conn.execute("SELECT pg_export_snapshot() AS s").fetchone()["s"]
             facts = _describe(conn)
-            from app.core.embedded_upgrade import major_of
-
             pg_dump = find_tool("pg_dump", major_of(facts["postgresql"]))
             try:
                 _run([pg_dump, "--format=custom", f"--snapshot={snapshot}", "--no-owner", "--no-privileges",
@@ -244,10 +241,8 @@ def read_manifest(dump: Path) -> dict[str, Any]:
 
 def known_migrations() -> dict[str, set[str]]:
     """The migration files this code has, per owner (core and every module folder)."""
-    from app.core import migrations
-    from app.core.modules import manifest as mf
 
-    known = {"core": {m.name for m in migrations.discover(migrations.CORE_DIR)}}
+    known = {"core": {m.name for m in migration_runner.discover(migration_runner.CORE_DIR)}}
     for name, m in mf.discover().items():
         known[name] = {p.name for p in (m.folder / "migrations").glob("*.sql")}
     return known
@@ -312,7 +307,6 @@ def restore(dump: Path, *, yes: bool = False) -> RestoreResult:
     if settings.database_url:
         _ensure_database(settings.database_url)
     else:
-        from app.core import embedded_upgrade
 
         # After a major-version upgrade: the old cluster is kept beside, a fresh one made.
         moved = embedded_upgrade.move_aside(settings.data_dir.expanduser().resolve() / "pgdata")
@@ -323,8 +317,6 @@ def restore(dump: Path, *, yes: bool = False) -> RestoreResult:
     if existing and not yes:
         raise BackupError(f"the target database is not empty ({existing} tables): restore into an empty or new "
                           "database or data directory, or pass --yes to replace its contents")
-    from app.core.embedded_upgrade import major_of
-
     pg_restore = find_tool("pg_restore", major_of(str(manifest.get("pg_dump") or manifest["postgresql"])))
     psql = str(Path(pg_restore).with_name("psql"))
     conn_url, env = _split_password(url)

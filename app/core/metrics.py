@@ -26,6 +26,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.routing import Mount
 
+from app.core import database
+from app.core.config import get_settings
 from app.core.queries import load_queries
 
 log = logging.getLogger("app.core.metrics")
@@ -118,8 +120,6 @@ class HTTPMetrics:
 
 def install(app) -> None:
     """Count the app's requests when /metrics is on (METRICS_TOKEN set); called by create_app."""
-    from app.core.config import get_settings
-
     if get_settings().metrics_token:
         app.add_middleware(HTTPMetrics, templates=RouteTemplates(app))
 
@@ -134,8 +134,6 @@ def _gauge(name: str, doc: str, labels: list[str], rows: list[tuple[list[str], f
 
 
 def process_families(app) -> list[Metric]:
-    from app.core import database
-
     out: list[Metric] = []
     hub = getattr(app.state, "realtime", None)
     streams = hub.subscriber_count() if hub is not None else 0
@@ -182,8 +180,6 @@ def metric_extensions(host) -> list[tuple[str, Callable]]:
 
 def database_families(host) -> list[Metric]:
     """Figures every replica reads alike from the database; a failing collector is reported, not fatal."""
-    from app.core import database
-
     out: list[Metric] = []
     up = GaugeMetricFamily("bmc_metrics_collector_up", "1 when the collector's figures could be read",
                            labels=["collector"])

@@ -12,7 +12,7 @@ import logging
 import signal
 import threading
 
-from app.core import host_context
+from app.core import backup_schedule, host_context
 from app.core.modules import current_host
 from app.core.modules.host import Host
 
@@ -39,7 +39,6 @@ class Runner:
         host.start_listener()
         self._listening = True
         # Scheduled backups (BACKUP_SCHEDULE) are a core job: one backup per slot across all workers.
-        from app.core import backup_schedule
 
         if (thread := backup_schedule.start(self.stop_event)) is not None:
             self.threads.append(thread)

@@ -14,8 +14,10 @@ $$;
 
 -- Whether a JSON value is a week of opening hours: an object whose keys are weekdays
 -- (mon .. sun; a missing day is closed) and whose values are interval lists.
+-- It calls sag_valid_hours from a CHECK constraint: pg_dump's restore loads the rows with an
+-- empty search_path, so the function keeps the search_path it was created with.
 CREATE OR REPLACE FUNCTION sag_valid_week(week jsonb) RETURNS boolean
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql IMMUTABLE SET search_path FROM CURRENT AS $$
     SELECT jsonb_typeof(week) = 'object'
        AND (week - ARRAY['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']) = '{}'::jsonb
        AND NOT EXISTS (SELECT 1 FROM jsonb_each(week) AS d WHERE NOT sag_valid_hours(d.value))

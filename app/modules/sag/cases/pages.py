@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from app.core.auth import User
 from app.core.deps import AdminUser, CurrentUser
 from app.core.errors import ValidationFailed
 from app.core.forms import PostedForm, form_errors, parse_form
@@ -136,7 +135,7 @@ def _int_or_none(value: Any) -> int | None:
 
 # --- one case -----------------------------------------------------------------------------
 
-def _case_context(user: User, case_id: int) -> dict[str, Any]:
+def _case_context(case_id: int) -> dict[str, Any]:
     case = cases.get_case_with_history(case_id)
     statuses = cases.statuses()
     keys = [s["key"] for s in statuses]
@@ -150,20 +149,20 @@ def _case_context(user: User, case_id: int) -> dict[str, Any]:
     }
 
 
-def _case_actions_refused(user: User, case_id: int):
+def _case_actions_refused(case_id: int):
     """The status and assign controls have no fields of their own: a refusal is one message
     above the case page."""
-    return form_errors(DETAIL, lambda: _case_context(user, case_id), one_message=True)
+    return form_errors(DETAIL, lambda: _case_context(case_id), one_message=True)
 
 
 @router.get("/{case_id:int}")
 def read_case_page(request: Request, case_id: int, user: CurrentUser):
-    return render(request, DETAIL, _case_context(user, case_id))
+    return render(request, DETAIL, _case_context(case_id))
 
 
 @router.post("/{case_id:int}/status")
 def change_case_status_page(request: Request, case_id: int, user: CurrentUser, data: PostedForm):
-    with _case_actions_refused(user, case_id):
+    with _case_actions_refused(case_id):
         change = StatusChange(status=data.get("status", ""), note=data.get("note") or None,
                               expected_status=data.get("expected_status") or None)
         cases.change_status(case_id, change)
@@ -173,7 +172,7 @@ def change_case_status_page(request: Request, case_id: int, user: CurrentUser, d
 @router.post("/{case_id:int}/assign")
 def assign_case_page(request: Request, case_id: int, user: CurrentUser, data: PostedForm):
     raw = (data.get("user_id") or "").strip()
-    with _case_actions_refused(user, case_id):
+    with _case_actions_refused(case_id):
         target = user.id if raw == "me" else _int_or_error(raw, "user_id")
         cases.assign_case(case_id, Assignment(user_id=target))
     return RedirectResponse(f"/sag/{case_id}?notice=saved", status_code=303)
@@ -207,8 +206,9 @@ def update_case_page(request: Request, case_id: int, user: CurrentUser, data: Po
 
     def context(posted_version: int | None = None) -> dict[str, Any]:
         saved = cases.get_case(case_id)
-        # A refusal by the case's newer version shows what changed; saving again from there is
-        # a deliberate overwrite of those changes.
+        # The form was based on an older version than the saved one: show what changed beside
+        # the fields; saving again from there is a deliberate overwrite of those changes.
+        # (Validation refusals pass no version: they come before the case is compared.)
         conflict = posted_version is not None and posted_version != saved["version"]
         shown = {**current, **data, "id": case_id}
         if conflict:

@@ -12,19 +12,20 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
-from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 
-from app.core.auth import User
 from app.core.deps import AdminUser, CurrentUser
-from app.core.errors import Conflict, HubError, ValidationFailed
-from app.core.forms import form_data, validation_messages
+from app.core.errors import ValidationFailed
+from app.core.forms import PostedForm, form_errors, parse_form
 from app.core.templating import render
 from app.modules.sag.cases import store as cases
 from app.modules.sag.cases.listing import SORTS, CaseFilter, search_cases
 from app.modules.sag.cases.store import Assignment, CaseCreate, CaseUpdate, StatusChange
 
 router = APIRouter()
+
+FORM = "sag/case_form.html"
+DETAIL = "sag/case_detail.html"
+DELETE = "sag/case_delete.html"
 
 LIST_PAGE_SIZE = 25
 FILTER_KEYS = ("q", "status", "state", "assignee", "customer_id", "priority", "overdue", "due", "sort")
@@ -112,30 +113,20 @@ def read_case_create(request: Request, user: CurrentUser):
     customer = request.query_params.get("customer_id", "")
     if customer.isdigit():
         preset["customer_id"] = int(customer)
-    return render(request, "sag/case_form.html",
+    return render(request, FORM,
                   {"case": preset, "errors": {}, "is_new": True,
                    **_form_choices(preset.get("customer_id"))})
 
 
 @router.post("/new")
-async def create_case_page(request: Request, user: CurrentUser):
-    data = await form_data(request)
-    try:
-        body = CaseCreate(**_form_values(data))
-        created = await run_in_threadpool(cases.create_case, body, user.id, user.timezone)
-    except (ValidationError, HubError) as exc:
-        errors, status = _errors(exc)
-        choices = await run_in_threadpool(_form_choices, _int_or_none(data.get("customer_id")))
-        return render(request, "sag/case_form.html",
-                      {"case": data, "errors": errors, "is_new": True, **choices}, status)
+def create_case_page(request: Request, user: CurrentUser, data: PostedForm):
+    def context() -> dict[str, Any]:
+        return {"case": data, "is_new": True, **_form_choices(_int_or_none(data.get("customer_id")))}
+
+    body = parse_form(CaseCreate, _form_values(data), FORM, context)
+    with form_errors(FORM, context):
+        created = cases.create_case(body, user.id, user.timezone)
     return RedirectResponse(f"/sag/{created['id']}?notice=created", status_code=303)
-
-
-def _errors(exc: Exception) -> tuple[dict[str, str], int]:
-    if isinstance(exc, ValidationError):
-        return validation_messages(exc), 422
-    assert isinstance(exc, HubError)
-    return {exc.field or "__all__": exc.message}, exc.status
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -144,53 +135,46 @@ def _int_or_none(value: Any) -> int | None:
 
 # --- one case -----------------------------------------------------------------------------
 
-def _case_page(request: Request, user: User, case_id: int, error: str | None = None,
-               status_code: int = 200):
+def _case_context(case_id: int) -> dict[str, Any]:
     case = cases.get_case_with_history(case_id)
     statuses = cases.statuses()
     keys = [s["key"] for s in statuses]
     # The status control offers the next step in the usual order first.
     at = keys.index(case["status"]) if case["status"] in keys else -1
     later = keys[at + 1:] or [k for k in keys if k != case["status"]]
-    return render(request, "sag/case_detail.html", {
+    return {
         "case": case, "history": case["history"], "statuses": statuses,
         "next_status": later[0] if later else None, "users": cases.assignable_users(case["assigned_to"]),
-        "error": error,
-    }, status_code)
+        "errors": {},
+    }
+
+
+def _case_actions_refused(case_id: int):
+    """The status and assign controls have no fields of their own: a refusal is one message
+    above the case page."""
+    return form_errors(DETAIL, lambda: _case_context(case_id), one_message=True)
 
 
 @router.get("/{case_id:int}")
 def read_case_page(request: Request, case_id: int, user: CurrentUser):
-    return _case_page(request, user, case_id)
+    return render(request, DETAIL, _case_context(case_id))
 
 
 @router.post("/{case_id:int}/status")
-async def change_case_status_page(request: Request, case_id: int, user: CurrentUser):
-    data = await form_data(request)
-    try:
+def change_case_status_page(request: Request, case_id: int, user: CurrentUser, data: PostedForm):
+    with _case_actions_refused(case_id):
         change = StatusChange(status=data.get("status", ""), note=data.get("note") or None,
                               expected_status=data.get("expected_status") or None)
-        await run_in_threadpool(cases.change_status, case_id, change)
-    except (ValidationError, HubError) as exc:
-        errors, status = _errors(exc)
-        if status == 404:
-            raise
-        return await run_in_threadpool(_case_page, request, user, case_id, "; ".join(errors.values()), status)
+        cases.change_status(case_id, change)
     return RedirectResponse(f"/sag/{case_id}?notice=saved", status_code=303)
 
 
 @router.post("/{case_id:int}/assign")
-async def assign_case_page(request: Request, case_id: int, user: CurrentUser):
-    data = await form_data(request)
+def assign_case_page(request: Request, case_id: int, user: CurrentUser, data: PostedForm):
     raw = (data.get("user_id") or "").strip()
-    try:
+    with _case_actions_refused(case_id):
         target = user.id if raw == "me" else _int_or_error(raw, "user_id")
-        await run_in_threadpool(cases.assign_case, case_id, Assignment(user_id=target))
-    except (ValidationError, HubError) as exc:
-        errors, status = _errors(exc)
-        if status == 404:
-            raise
-        return await run_in_threadpool(_case_page, request, user, case_id, "; ".join(errors.values()), status)
+        cases.assign_case(case_id, Assignment(user_id=target))
     return RedirectResponse(f"/sag/{case_id}?notice=saved", status_code=303)
 
 
@@ -199,7 +183,7 @@ async def assign_case_page(request: Request, case_id: int, user: CurrentUser):
 @router.get("/{case_id:int}/edit")
 def read_case_edit(request: Request, case_id: int, user: CurrentUser):
     case = cases.get_case(case_id)
-    return render(request, "sag/case_form.html",
+    return render(request, FORM,
                   {"case": case, "errors": {}, "is_new": False,
                    **_form_choices(case["customer_id"], case["assigned_to"])})
 
@@ -216,28 +200,27 @@ def _differences(mine: dict[str, Any], saved: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.post("/{case_id:int}/edit")
-async def update_case_page(request: Request, case_id: int, user: CurrentUser):
-    current = await run_in_threadpool(cases.get_case, case_id)
-    data = await form_data(request)
+def update_case_page(request: Request, case_id: int, user: CurrentUser, data: PostedForm):
+    current = cases.get_case(case_id)
     values = _form_values(data)
-    try:
-        body = CaseUpdate(**{k: v for k, v in values.items() if k in (*EDIT_FIELDS, "version")})
-        await run_in_threadpool(cases.update_case, case_id, body, None, user.timezone)
-    except (ValidationError, HubError) as exc:
-        errors, status = _errors(exc)
-        saved = await run_in_threadpool(cases.get_case, case_id)
-        choices = await run_in_threadpool(_form_choices, _int_or_none(data.get("customer_id")),
-                                          _int_or_none(data.get("assigned_to")))
-        conflict = isinstance(exc, Conflict)
+
+    def context(posted_version: int | None = None) -> dict[str, Any]:
+        saved = cases.get_case(case_id)
+        # The form was based on an older version than the saved one: show what changed beside
+        # the fields; saving again from there is a deliberate overwrite of those changes.
+        # (Validation refusals pass no version: they come before the case is compared.)
+        conflict = posted_version is not None and posted_version != saved["version"]
         shown = {**current, **data, "id": case_id}
         if conflict:
-            # Saving again is a deliberate overwrite of the changes shown beside the fields.
             shown["version"] = saved["version"]
-        return render(request, "sag/case_form.html", {
-            "case": shown, "errors": errors, "is_new": False,
-            "conflict": conflict, "current": _differences(data, saved) if conflict else {}, "saved": saved,
-            **choices,
-        }, status)
+        return {"case": shown, "is_new": False, "conflict": conflict,
+                "current": _differences(data, saved) if conflict else {}, "saved": saved,
+                **_form_choices(_int_or_none(data.get("customer_id")), _int_or_none(data.get("assigned_to")))}
+
+    body = parse_form(CaseUpdate, {k: v for k, v in values.items() if k in (*EDIT_FIELDS, "version")},
+                      FORM, context)
+    with form_errors(FORM, lambda: context(body.version)):
+        cases.update_case(case_id, body, None, user.timezone)
     return RedirectResponse(f"/sag/{case_id}?notice=saved", status_code=303)
 
 
@@ -245,16 +228,11 @@ async def update_case_page(request: Request, case_id: int, user: CurrentUser):
 
 @router.get("/{case_id:int}/delete")
 def read_case_delete(request: Request, case_id: int, user: AdminUser):
-    return render(request, "sag/case_delete.html", {"case": cases.get_case(case_id)})
+    return render(request, DELETE, {"case": cases.get_case(case_id), "errors": {}})
 
 
 @router.post("/{case_id:int}/delete")
-async def delete_case_page(request: Request, case_id: int, user: AdminUser):
-    try:
-        await run_in_threadpool(cases.delete_case, case_id)
-    except HubError as exc:
-        if exc.status == 404:
-            raise
-        case = await run_in_threadpool(cases.get_case, case_id)
-        return render(request, "sag/case_delete.html", {"case": case, "error": exc.message}, exc.status)
+def delete_case_page(request: Request, case_id: int, user: AdminUser):
+    with form_errors(DELETE, lambda: {"case": cases.get_case(case_id)}, one_message=True):
+        cases.delete_case(case_id)
     return RedirectResponse("/sag?notice=deleted", status_code=303)

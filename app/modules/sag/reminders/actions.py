@@ -7,16 +7,19 @@
 A token is signed, expires (7 days), and is bound to the recipient, the log row and the
 action. State changes need the POST: mail scanners that follow links must not acknowledge.
 A signed-in user other than the recipient is refused.
+
+A refused link is answered once, at the edge: `LinkRefused` is a `FormError` for this page, so
+`app.main` renders it with its status and message and the handlers need no error handling.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
-from starlette.concurrency import run_in_threadpool
 
 from app.core import database, signing
 from app.core.deps import OptionalUser, public
+from app.core.errors import FormError
 from app.core.templating import render
 from app.modules.sag.reminders import mine as reminders_mine
 from app.modules.sag.reminders.email import ACTIONS, LINK_PURPOSE_ACTION, LINK_PURPOSE_OPEN
@@ -30,11 +33,11 @@ DONE_LABELS = {"acknowledge": "Acknowledged. You will not be reminded of this ag
                "snooze_1d": "Snoozed. The reminder comes back in one day."}
 
 
-class LinkRefused(Exception):
+class LinkRefused(FormError):
+    """This link cannot be used: the page says why, with `status`."""
+
     def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
+        super().__init__(TEMPLATE, {"state": "refused"}, {"__all__": message}, status)
 
 
 def _log_for(purpose: str, token: str, viewer) -> tuple[dict, dict]:
@@ -57,29 +60,19 @@ def _log_for(purpose: str, token: str, viewer) -> tuple[dict, dict]:
     return data, rows[0]
 
 
-def _refused(request: Request, exc: LinkRefused):
-    return render(request, TEMPLATE, {"state": "refused", "message": exc.message}, status_code=exc.status)
-
-
 @public  # the signed, expiring token in the link is the proof
 @router.get("/reminder-links/open/{token}")
-async def open_reminder_link(token: str, request: Request, viewer: OptionalUser):
-    try:
-        data, log = await run_in_threadpool(_log_for, LINK_PURPOSE_OPEN, token, viewer)
-    except LinkRefused as exc:
-        return _refused(request, exc)
-    await run_in_threadpool(reminders_mine.mark, data["u"], [data["l"]], "clicked")
+def open_reminder_link(token: str, viewer: OptionalUser):
+    data, log = _log_for(LINK_PURPOSE_OPEN, token, viewer)
+    reminders_mine.mark(data["u"], [data["l"]], "clicked")
     target = f"/sag/{log['sag_id']}" if log["sag_id"] else "/sag/reminders"
     return RedirectResponse(target, status_code=303)
 
 
 @public  # the signed, expiring token in the link is the proof
 @router.get("/reminder-links/action/{token}")
-async def confirm_reminder_action(token: str, request: Request, viewer: OptionalUser):
-    try:
-        data, log = await run_in_threadpool(_log_for, LINK_PURPOSE_ACTION, token, viewer)
-    except LinkRefused as exc:
-        return _refused(request, exc)
+def confirm_reminder_action(token: str, request: Request, viewer: OptionalUser):
+    data, log = _log_for(LINK_PURPOSE_ACTION, token, viewer)
     return render(request, TEMPLATE, {"state": "confirm", "log": log, "action": data["a"],
                                       "label": ACTION_LABELS[data["a"]], "token": token})
 
@@ -98,10 +91,6 @@ def _perform(data: dict, log: dict) -> str:
 
 @public  # the signed, expiring token in the link is the proof
 @router.post("/reminder-links/action/{token}")
-async def perform_reminder_action(token: str, request: Request, viewer: OptionalUser):
-    try:
-        data, log = await run_in_threadpool(_log_for, LINK_PURPOSE_ACTION, token, viewer)
-        message = await run_in_threadpool(_perform, data, log)
-    except LinkRefused as exc:
-        return _refused(request, exc)
-    return render(request, TEMPLATE, {"state": "done", "log": log, "message": message})
+def perform_reminder_action(token: str, request: Request, viewer: OptionalUser):
+    data, log = _log_for(LINK_PURPOSE_ACTION, token, viewer)
+    return render(request, TEMPLATE, {"state": "done", "log": log, "message": _perform(data, log)})

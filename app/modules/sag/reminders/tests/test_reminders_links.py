@@ -6,7 +6,7 @@ import time
 
 from fastapi.testclient import TestClient
 
-from app.core import signing
+from app.core import database, signing
 from app.modules.sag.reminders.email import LINK_PURPOSE_ACTION, action_link, open_link
 from app.modules.sag.reminders.tests.reminders_helpers import (
     clear_queue,
@@ -109,3 +109,21 @@ def test_other_users_link_is_refused(app):
         assert anon.post(f"/sag/reminder-links/action/{token}").status_code == 404
     [after] = logs(id=row["id"])
     assert after["acknowledged_at"] is None and after["clicked_at"] is None
+
+
+def test_refused_link_page_says_why(app):
+    with TestClient(app) as anon:
+        r = anon.get("/sag/reminder-links/action/not-a-token")
+    assert r.status_code == 400
+    assert "This link cannot be used" in r.text and '<p id="actionResult">This link is not valid.</p>' in r.text
+
+
+def test_a_summary_cannot_be_snoozed_from_its_link(app):
+    u = make_user()
+    row = _delivered(u)
+    # A summary's log row belongs to no rule.
+    database.execute_update("UPDATE sag_reminder_logs SET rule_id = NULL WHERE id = %s", (row["id"],))
+    with TestClient(app) as anon:
+        r = anon.post(_path(action_link(row["id"], u["id"], "snooze_1h")))
+    assert r.status_code == 409 and "This notice is a summary and cannot be snoozed." in r.text
+    assert logs(id=row["id"])[0]["snoozed_until"] is None

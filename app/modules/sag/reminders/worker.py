@@ -21,7 +21,7 @@ from datetime import timedelta
 import psycopg
 
 from app.core import database
-from app.modules.sag.reminders.processing import Options, Outcome, Q, process_batch
+from app.modules.sag.reminders.engine import Options, Outcome, Q, process_batch
 
 log = logging.getLogger("app.modules.sag")
 CHANNEL = "sag_reminder_queue"

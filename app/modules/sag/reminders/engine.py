@@ -1,34 +1,40 @@
-"""Processing one claimed batch of reminder events, set-based.
+"""The reminder engine: what happens to a batch of queued events, step by step.
 
-Per batch: one statement claims the events (with rule and case), Python renders titles
-and messages, one statement resolves recipients, applies acknowledgements, preferences,
-quiet hours and the rate limit and writes every log row; then e-mails go out over one
-SMTP connection and one statement per outcome closes the events. Ticks, digests and
-held-back summaries are rare and handled one by one.
+    process_batch
+      claim        one statement claims due (and lease-expired) events with their rule and case
+      sort_out     per event, from the kinds table (kinds.py): give up after too many attempts,
+                   fail an unknown kind, skip (rule or case gone ...), set aside kinds with a
+                   handler of their own, render the rest (title, message)
+      write_logs   resolve recipients, reserve the hourly limit, write one log row per recipient
+                   and channel (preferences, quiet hours, the limit, per the channels' flags;
+                   channels/__init__.py); an event with nothing left to hand over is done here
+      hand_over    each channel whose rows are `pending` (e-mail) gets them in chunks, the
+                   lease renewed before each; a failed row keeps its event for a retry
+      close        finish, skip, fail or retry the events, in one transaction
+      own kinds    ticks, digests, held-back notices, one by one (kinds.py, summaries.py)
+
+Nothing here knows a channel or a kind by name: both come from their tables.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import psycopg
 
-from app.core import mail
 from app.core.config import get_settings
-from app.core.queries import load_queries
-from app.modules.sag.reminders import email as reminders_email
-from app.modules.sag.reminders.render import ReminderTemplateError, render_event
-from app.modules.sag.reminders.rules import next_cron_run, parse_when
+from app.modules.sag.reminders import channels, kinds
+from app.modules.sag.reminders.events import Q, Outcome, close, error_text, finish, retry
+from app.modules.sag.reminders.render import ReminderTemplateError
+
+__all__ = ["Options", "Outcome", "Q", "process_batch"]
 
 log = logging.getLogger("app.modules.sag")
-Q = load_queries(Path(__file__).parent / "queries" / "worker.sql")
 DEADLOCK_RETRIES = 3
-EMAIL_CHUNK = 50  # e-mails sent between two lease renewals
-ERROR_MAX_CHARS = 1000
+NO_OUTCOME = "the channel reported no outcome for this row"
 
 
 @dataclass
@@ -53,119 +59,98 @@ class Options:
 
 
 @dataclass
-class Outcome:
-    """What one batch did (returned for logs, tests and benchmarks)."""
+class Firing:
+    """A rendered event on the batch path."""
 
-    claimed: int = 0
-    delivered: int = 0
-    written: int = 0
-    skipped: int = 0
-    failed: int = 0
-    retried: int = 0
-    emails: int = 0
-    closed: list[tuple[int, str, str]] = field(default_factory=list)
-
-
-def _skip_reason(row: dict[str, Any]) -> str | None:
-    if row["reminder_id"] is None or row["rule_active"] is None:
-        return "rule deleted"
-    if not row["rule_active"]:
-        return "rule inactive"
-    if row["sag_id"] is None or row["case_title"] is None:
-        return "case deleted"
-    status_event = row["trigger_type"] == "status_change" and row["kind"] in ("rule", "snooze")
-    if row["closed_at"] is not None and not status_event:
-        return "case closed"
-    if row["kind"] == "rule" and row["trigger_type"] == "deadline":
-        planned = (row["event_data"] or {}).get("deadline")
-        if planned and (row["deadline"] is None or parse_when(planned, "deadline") != row["deadline"]):
-            return "deadline changed"
-    return None
-
-
-def _escalates(row: dict[str, Any]) -> bool:
-    occurrence = int((row["event_data"] or {}).get("occurrence", 1))
-    return row["kind"] == "repeat" and row["escalate_after"] is not None and occurrence > row["escalate_after"]
+    event_id: int
+    title: str
+    message: str
+    escalate: bool
+    waits: bool  # has a channel whose rows are handed over after the write
 
 
 def process_batch(conn: psycopg.Connection, opts: Options) -> Outcome:
     """Claim and process one batch on `conn` (a dedicated connection). Returns what happened."""
-    with conn.transaction():
-        rows = conn.execute(Q["claim_batch"], {"worker": opts.worker_id, "limit": opts.batch_size,
-                                               "lease_s": opts.lease_s, "offset": opts.offset}).fetchall()
+    rows = claim(conn, opts)
     out = Outcome(claimed=len(rows))
     if not rows:
         return out
     now: datetime = rows[0]["now"]
-    items: list[dict[str, Any]] = []
-    email_events: list[int] = []
-    special: list[dict[str, Any]] = []
-    for row in rows:
-        if row["attempts"] > opts.max_attempts:
-            out.closed.append((row["id"], "failed",
-                               f"gave up after {opts.max_attempts} attempts (worker crashed or timed out)"))
-            continue
-        if row["kind"] in ("tick", "digest", "held_back"):
-            special.append(row)
-            continue
-        reason = _skip_reason(row)
-        if reason:
-            out.closed.append((row["id"], "skipped", reason))
-            continue
-        try:
-            title, message = render_event(row)
-        except ReminderTemplateError as exc:
-            out.closed.append((row["id"], "failed", f"template error: {exc}"[:ERROR_MAX_CHARS]))
-            continue
-        items.append({"e": row["id"], "t": title, "m": message, "x": _escalates(row)})
-        if "email" in (row["channels"] or ()):
-            email_events.append(row["id"])
-
+    registry = channels.registry()
+    firings, own = sort_out(rows, registry, opts, out)
     try:
-        if items:
-            with_email = set(email_events)
-            no_email = [i["e"] for i in items if i["e"] not in with_email]
-            result = _deliver(conn, items, no_email, now, opts)
-            out.written, out.delivered = result["written"], result["delivered"]
-        failed_events = _send_emails(conn, email_events, now, opts, out) if email_events else {}
-        done = [e for e in email_events if e not in failed_events]
+        waiting = write_logs(conn, firings, registry, now, opts, out) if firings else []
+        failed = hand_over(conn, waiting, registry, now, opts, out) if waiting else {}
         with conn.transaction():
-            if done:
-                conn.execute(Q["finish_events"], {"ids": done, "now": now})
-            if out.closed:
-                _close(conn, out.closed, now)
-            if failed_events:
-                _retry(conn, failed_events, now, opts, out)
+            finish(conn, [e for e in waiting if e not in failed], now)
+            close(conn, out.closed, now)
+            retry(conn, failed, now, opts, out)
     except Exception as exc:  # noqa: BLE001 - a batch-wide failure goes back to the queue with its error
         log.exception("reminder batch failed")
         conn.rollback()
-        ids = [r["id"] for r in rows if r not in special]
+        own_ids = {row["id"] for _kind, row in own}
         with conn.transaction():
-            _retry(conn, {i: f"{type(exc).__name__}: {exc}"[:ERROR_MAX_CHARS] for i in ids}, now, opts, out)
+            retry(conn, {r["id"]: error_text(exc) for r in rows if r["id"] not in own_ids}, now, opts, out)
     out.skipped = sum(1 for c in out.closed if c[1] == "skipped")
     out.failed += sum(1 for c in out.closed if c[1] == "failed")
-    for row in special:
-        try:
-            _process_special(conn, row, now, opts, out)
-        except Exception as exc:  # noqa: BLE001 - one bad summary or tick must not stop the worker
-            log.exception("reminder event %s (%s) failed", row["id"], row["kind"])
-            conn.rollback()
-            with conn.transaction():
-                _retry(conn, {row["id"]: f"{type(exc).__name__}: {exc}"[:ERROR_MAX_CHARS]}, now, opts, out)
+    for kind, row in own:
+        run_handler(conn, kind, row, now, opts, out)
     return out
 
 
-def _deliver(conn: psycopg.Connection, items: list[dict], finish_ids: list[int], now: datetime,
-             opts: Options) -> dict[str, int]:
+def claim(conn: psycopg.Connection, opts: Options) -> list[dict[str, Any]]:
+    with conn.transaction():
+        return conn.execute(Q["claim_batch"], {"worker": opts.worker_id, "limit": opts.batch_size,
+                                               "lease_s": opts.lease_s, "offset": opts.offset}).fetchall()
+
+
+def sort_out(rows: list[dict[str, Any]], registry: dict[str, channels.Channel], opts: Options,
+             out: Outcome) -> tuple[list[Firing], list[tuple[kinds.Kind, dict[str, Any]]]]:
+    """Decide each event's path; closed ones go to `out.closed` as (id, status, reason)."""
+    firings: list[Firing] = []
+    own: list[tuple[kinds.Kind, dict[str, Any]]] = []
+    for row in rows:
+        kind = kinds.kind_of(row)
+        if row["attempts"] > opts.max_attempts:
+            out.closed.append((row["id"], "failed",
+                               f"gave up after {opts.max_attempts} attempts (worker crashed or timed out)"))
+        elif kind is None:
+            out.closed.append((row["id"], "failed", f"unknown event kind {kinds.key_of(row)!r}: "
+                                                    "it has no entry in the kinds table (reminders/kinds.py)"))
+        elif reason := kind.skip(row):
+            out.closed.append((row["id"], "skipped", reason))
+        elif kind.handler is not None:
+            own.append((kind, row))
+        else:
+            try:
+                title, message = kind.render(row)
+            except ReminderTemplateError as exc:
+                out.closed.append((row["id"], "failed", error_text(f"template error: {exc}")))
+                continue
+            except Exception as exc:  # noqa: BLE001 - one event that cannot be rendered fails alone
+                out.closed.append((row["id"], "failed", error_text(f"could not render: {type(exc).__name__}: {exc}")))
+                continue
+            names = row["channels"] or ()
+            if any(n not in registry for n in names):
+                log.warning("reminder event %s: rule %s names channel(s) %s that are not available", row["id"],
+                            row["reminder_id"], ", ".join(n for n in names if n not in registry))
+            firings.append(Firing(row["id"], title, message, kind.escalates(row),
+                                  any(registry[n].pending for n in names if n in registry)))
+    return firings, own
+
+
+def write_logs(conn: psycopg.Connection, firings: list[Firing], registry: dict[str, channels.Channel],
+               now: datetime, opts: Options, out: Outcome) -> list[int]:
     """Reserve the rate limit (short transaction), then write every log row (second transaction).
 
     Reserving on its own keeps the per-user counter rows locked for milliseconds, so workers
     do not queue behind each other's log writes. The grants are recorded on the events, so a
     batch taken over after a crash between the two neither counts twice nor pushes more.
+    Returns the events whose rows still wait for a transport; the others are finished here.
     """
-    params = {"ids": [i["e"] for i in items], "titles": [i["t"] for i in items],
-              "messages": [i["m"] for i in items], "escalate": [i["x"] for i in items],
-              "now": now, "default_max": opts.default_max_per_hour}
+    params = {"ids": [f.event_id for f in firings], "titles": [f.title for f in firings],
+              "messages": [f.message for f in firings], "escalate": [f.escalate for f in firings],
+              "now": now, "default_max": opts.default_max_per_hour, "channels": channels.sql_param(registry)}
     for attempt in range(DEADLOCK_RETRIES):
         try:
             with conn.transaction():
@@ -175,201 +160,67 @@ def _deliver(conn: psycopg.Connection, items: list[dict], finish_ids: list[int],
             if attempt == DEADLOCK_RETRIES - 1:
                 raise
     with conn.transaction():
-        return conn.execute(Q["deliver_batch"], dict(params, finish_ids=finish_ids)).fetchone()
+        result = conn.execute(Q["deliver_batch"], dict(
+            params, finish_ids=[f.event_id for f in firings if not f.waits])).fetchone()
+    out.written, out.delivered = result["written"], result["delivered"]
+    return [f.event_id for f in firings if f.waits]
 
 
-def _close(conn: psycopg.Connection, closed: list[tuple[int, str, str]], now: datetime) -> None:
-    conn.execute(Q["close_events"], {"ids": [c[0] for c in closed], "statuses": [c[1] for c in closed],
-                                     "reasons": [c[2] for c in closed], "now": now})
+def hand_over(conn: psycopg.Connection, event_ids: list[int], registry: dict[str, channels.Channel],
+              now: datetime, opts: Options, out: Outcome) -> dict[int, str]:
+    """Give each channel whose rows wait its pending rows; returns {event id: error} for events to retry.
 
-
-def _retry(conn: psycopg.Connection, errors: dict[int, str], now: datetime, opts: Options, out: Outcome) -> None:
-    if not errors:
-        return
-    rows = conn.execute(Q["retry_events"], {
-        "ids": list(errors), "errors": list(errors.values()), "now": now, "max_attempts": opts.max_attempts,
-        "base_backoff_s": opts.retry_base_s, "max_backoff_s": opts.retry_max_s}).fetchall()
-    gave_up = [r["id"] for r in rows if r["status"] == "failed"]
-    out.retried += len(rows) - len(gave_up)
-    out.failed += len(gave_up)
-    if gave_up:
-        conn.execute(Q["fail_pending_emails"], {"event_ids": gave_up, "now": now,
-                                                "error": "gave up after the last attempt"})
-
-
-def _send_emails(conn: psycopg.Connection, event_ids: list[int], now: datetime, opts: Options,
-                 out: Outcome) -> dict[int, str]:
-    """Send the batch's pending e-mails; returns {event id: error} for events to retry."""
-    with conn.transaction():
-        rows = conn.execute(Q["read_pending_emails"], {"event_ids": event_ids}).fetchall()
-    if not rows:
-        return {}
-    errors: dict[int, str] = {}
-    # In chunks, renewing the lease before each: a slow mail server must not let another
-    # worker take the batch over and send the same e-mails again.
-    for start in range(0, len(rows), EMAIL_CHUNK):
-        with conn.transaction():
-            owned = {r["id"] for r in conn.execute(Q["renew_lease"], {
-                "ids": sorted({r["event_id"] for r in rows[start:]}), "offset": opts.offset,
-                "lease_s": opts.lease_s, "worker": opts.worker_id}).fetchall()}
-        # An event another worker took over (our lease ran out) is now its job, not ours.
-        chunk = [r for r in rows[start:start + EMAIL_CHUNK] if r["event_id"] in owned]
-        if not chunk:
-            continue
-        messages, built = [], []
-        for row in chunk:
-            try:
-                messages.append(reminders_email.reminder_message(row))
-                built.append(row)
-            except Exception as exc:  # noqa: BLE001 - one unbuildable e-mail is recorded, the rest go out
-                errors[row["id"]] = f"could not build e-mail: {type(exc).__name__}: {exc}"[:ERROR_MAX_CHARS]
-        for row, err in zip(built, mail.send_messages(messages), strict=True):
-            if err:
-                errors[row["id"]] = err[:ERROR_MAX_CHARS]
-        with conn.transaction():
-            conn.execute(Q["record_email_results"], {"ids": [r["id"] for r in chunk],
-                                                     "errors": [errors.get(r["id"]) for r in chunk],
-                                                     "now": now, "final": False})
-    out.emails += sum(1 for r in rows if r["id"] not in errors)
+    Rows go in chunks, the lease renewed before each: a slow transport must not let another
+    worker take the batch over and send the same rows again. A chunk's outcome is recorded
+    before the next, so a retry hands over only what did not go out.
+    """
+    ctx = channels.DeliveryContext(now=now, worker_id=opts.worker_id)
     failed: dict[int, str] = {}
-    for row in rows:
-        if row["id"] in errors:
-            failed.setdefault(row["event_id"], errors[row["id"]])
+    for channel in registry.values():
+        if not channel.pending:
+            continue
+        with conn.transaction():
+            rows = conn.execute(Q["read_pending_rows"], {"event_ids": event_ids, "channel": channel.name}).fetchall()
+        step = max(1, channel.chunk_size)
+        for start in range(0, len(rows), step):
+            with conn.transaction():
+                owned = {r["id"] for r in conn.execute(Q["renew_lease"], {
+                    "ids": sorted({r["event_id"] for r in rows[start:]}), "offset": opts.offset,
+                    "lease_s": opts.lease_s, "worker": opts.worker_id}).fetchall()}
+            # An event another worker took over (our lease ran out) is now its job, not ours.
+            chunk = [r for r in rows[start:start + step] if r["event_id"] in owned]
+            if chunk:
+                errors = deliver_chunk(conn, channel, chunk, ctx)
+                out.handed_over[channel.name] += sum(1 for e in errors.values() if e is None)
+                for row in chunk:
+                    if errors[row["id"]] is not None:
+                        failed.setdefault(row["event_id"], errors[row["id"]])
     return failed
 
 
-# --- rare kinds ----------------------------------------------------------------------------
+def deliver_chunk(conn: psycopg.Connection, channel: channels.Channel, chunk: list[dict[str, Any]],
+                  ctx: channels.DeliveryContext) -> dict[int, str | None]:
+    """One channel.deliver() call and its recorded outcome per row (None = sent)."""
+    try:
+        results = channel.deliver(conn, chunk, ctx)
+    except Exception as exc:  # noqa: BLE001 - a failing channel fails its rows, not the batch
+        log.exception("reminder channel %s failed", channel.name)
+        results = dict.fromkeys((r["id"] for r in chunk), f"{type(exc).__name__}: {exc}")
+    errors = {r["id"]: None if (e := results.get(r["id"], NO_OUTCOME)) is None else error_text(str(e))
+              for r in chunk}
+    with conn.transaction():
+        conn.execute(Q["record_results"], {"ids": list(errors), "errors": list(errors.values()),
+                                           "now": ctx.now, "final": False})
+    return errors
 
-def _process_special(conn: psycopg.Connection, row: dict[str, Any], now: datetime, opts: Options,
-                     out: Outcome) -> None:
-    if row["kind"] == "tick":
-        _process_tick(conn, row, now, out)
-    elif row["kind"] == "digest":
-        _process_digest(conn, row, now, opts, out)
-    else:
-        _process_held_back(conn, row, now, out)
 
-
-def _finish(conn: psycopg.Connection, event_id: int, now: datetime) -> None:
-    conn.execute(Q["finish_events"], {"ids": [event_id], "now": now})
-
-
-def _process_tick(conn: psycopg.Connection, row: dict[str, Any], now: datetime, out: Outcome) -> None:
-    """Fan a time-based rule out to its cases, then set its next tick."""
-    reason = None
-    if row["reminder_id"] is None or row["rule_active"] is None:
-        reason = "rule deleted"
-    elif not row["rule_active"]:
-        reason = "rule inactive"
-    if reason:
+def run_handler(conn: psycopg.Connection, kind: kinds.Kind, row: dict[str, Any], now: datetime, opts: Options,
+                out: Outcome) -> None:
+    """A kind with a handler of its own (tick, digest, held back), one event at a time."""
+    try:
+        kind.handler(conn, row, now, opts, out)
+    except Exception as exc:  # noqa: BLE001 - one bad summary or tick must not stop the worker
+        log.exception("reminder event %s (%s) failed", row["id"], kind.key)
+        conn.rollback()
         with conn.transaction():
-            _close(conn, [(row["id"], "skipped", reason)], now)
-        out.skipped += 1
-        return
-    cfg = row["trigger_config"] or {}
-    with conn.transaction():
-        prev = (row["event_data"] or {}).get("prev")
-        conn.execute(Q["expand_tick"], {"tick_id": row["id"], "rule_id": row["reminder_id"], "now": now,
-                                        "prev": prev})
-        if row["trigger_type"] == "recurring":
-            until = parse_when(cfg["until"], "until") if cfg.get("until") else None
-            after = max(now, row["scheduled_for"])
-            next_run = next_cron_run(cfg["cron"], cfg.get("timezone") or get_settings().timezone, after, until)
-        elif row["trigger_type"] == "inactivity":
-            next_run = conn.execute(Q["next_inactivity_run"],
-                                    {"rule_id": row["reminder_id"], "now": now}).fetchone()["next_run_at"]
-        else:
-            next_run = None
-        conn.execute(Q["advance_rule"], {"rule_id": row["reminder_id"], "now": now, "next_run_at": next_run})
-        _finish(conn, row["id"], now)
-
-
-def _summary_user(conn: psycopg.Connection, user_id: int | None, now: datetime) -> dict[str, Any] | None:
-    if user_id is None:
-        return None
-    return conn.execute(Q["read_user_for_summary"], {"user_id": user_id, "now": now}).fetchone()
-
-
-def _process_digest(conn: psycopg.Connection, row: dict[str, Any], now: datetime, opts: Options,
-                    out: Outcome) -> None:
-    """Quiet hours are over: what they deferred goes out as one e-mail.
-
-    Preferences are read again now: an e-mail the user switched off meanwhile (the channel,
-    or the trigger's override) is suppressed rather than sent.
-    """
-    with conn.transaction():
-        user = _summary_user(conn, row["target_user_id"], now)
-        rows = conn.execute(Q["read_deferred"], {"user_id": row["target_user_id"], "now": now}).fetchall()
-    active = user is not None and user["active"]
-    deferred = [d for d in rows if d["email_wanted"]] if active else []
-    dropped = sorted({d["id"] for d in rows} - {d["id"] for d in deferred})
-    if dropped:
-        with conn.transaction():
-            conn.execute(Q["mark_deferred_sent"], {"ids": dropped, "status": "suppressed", "now": now,
-                                                   "error": "e-mail switched off" if active else "user inactive"})
-    ids = [d["id"] for d in deferred]
-    if not deferred:
-        with conn.transaction():
-            _finish(conn, row["id"], now)
-        return
-    n = len(deferred)
-    msg = reminders_email.summary_message(
-        to=user["email"], to_name=user["user_name"],
-        title=f"{n} reminder{'s' if n != 1 else ''} from your quiet hours",
-        intro="These reminders arrived during your quiet hours and were held until now.",
-        items=[dict(d) for d in deferred])
-    error = mail.send_message(msg)
-    with conn.transaction():
-        if error is None:
-            conn.execute(Q["mark_deferred_sent"], {"ids": ids, "status": "sent", "now": now, "error": None})
-            _finish(conn, row["id"], now)
-            out.emails += 1
-            return
-        rows = conn.execute(Q["retry_events"], {
-            "ids": [row["id"]], "errors": [error[:ERROR_MAX_CHARS]], "now": now, "max_attempts": opts.max_attempts,
-            "base_backoff_s": opts.retry_base_s, "max_backoff_s": opts.retry_max_s}).fetchall()
-        if rows and rows[0]["status"] == "failed":
-            conn.execute(Q["mark_deferred_sent"], {"ids": ids, "status": "failed", "now": now,
-                                                   "error": error[:ERROR_MAX_CHARS]})
-            out.failed += 1
-        else:
-            out.retried += 1
-
-
-def _process_held_back(conn: psycopg.Connection, row: dict[str, Any], now: datetime, out: Outcome) -> None:
-    """The rate-limit window is over: one "n reminders held back" notice, outside the cap."""
-    window_start = (row["event_data"] or {}).get("window_start")
-    with conn.transaction():
-        user = _summary_user(conn, row["target_user_id"], now)
-        held = conn.execute(Q["read_held_back"], {"user_id": row["target_user_id"],
-                                                  "window_start": window_start}).fetchall()
-        if not held or user is None or not user["active"]:
-            _finish(conn, row["id"], now)
-            return
-        n = len(held)
-        title = f"{n} reminder{'s' if n != 1 else ''} held back"
-        message = (f"You reached your limit of reminders per hour, so {n} reminder{'s were' if n != 1 else ' was'}"
-                   " not pushed. They are in your reminder list:\n"
-                   + "\n".join(f"- {h['title']}" for h in held[:reminders_email.SUMMARY_MAX_ITEMS]))
-        if n > reminders_email.SUMMARY_MAX_ITEMS:
-            message += f"\n… and {n - reminders_email.SUMMARY_MAX_ITEMS} more"
-        channel = "in_app" if user["in_app_enabled"] or not user["email_enabled"] else "email"
-        if channel == "email" and user["quiet_until"] is not None:
-            # An e-mail summary respects quiet hours: it waits for their end, then is decided afresh.
-            conn.execute(Q["postpone_event"], {"id": row["id"], "until": user["quiet_until"], "now": now})
-            return
-        status = "sent" if channel == "in_app" and user["in_app_enabled"] else \
-            ("pending" if channel == "email" else "suppressed")
-        conn.execute(Q["insert_summary_log"], {
-            "event_id": row["id"], "user_id": user["id"], "email": user["email"] if channel == "email" else None,
-            "channel": channel, "status": status, "title": title, "message": message[:5000], "now": now})
-    if channel == "email" and status == "pending":
-        msg = reminders_email.summary_message(to=user["email"], to_name=user["user_name"], title=title,
-                                              intro="These reminders were held back by your hourly limit.",
-                                              items=[dict(h) for h in held])
-        error = mail.send_message(msg)
-        with conn.transaction():
-            conn.execute(Q["record_summary_email"], {"status": "sent" if error is None else "failed",
-                                                     "error": error, "now": now, "event_id": row["id"]})
-    with conn.transaction():
-        _finish(conn, row["id"], now)
+            retry(conn, {row["id"]: error_text(exc)}, now, opts, out)

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
 from app.core import database
 from app.core.config import get_settings
 from app.core.errors import ValidationFailed
+from app.modules.sag.reminders import channels as channel_registry
 from app.modules.sag.reminders.render import ReminderTemplateError, check_template
 
 TRIGGER_TYPES = ("status_change", "scheduled", "deadline", "recurring", "inactivity")
@@ -28,7 +29,9 @@ MAX_EXTERNAL_EMAILS = 50
 EMAIL_RE = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,250})\.[A-Za-z]{2,}$")
 
 TriggerType = Literal["status_change", "scheduled", "deadline", "recurring", "inactivity"]
-Channel = Literal["in_app", "email"]
+# Any registered channel (reminders/channels); the registry is checked in validate_rule.
+ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,19}$")]
+MAX_CHANNELS = 8  # as the CHECK on sag_reminders.channels
 Priority = Literal["low", "normal", "high", "urgent"]
 Role = Literal["admin", "user"]
 
@@ -49,7 +52,7 @@ class RuleIn(BaseModel):
     trigger_type: TriggerType
     trigger_config: dict[str, Any] = Field(default_factory=dict)
     recipients: Recipients = Field(default_factory=lambda: Recipients(assignee=True))
-    channels: list[Channel] = Field(default_factory=lambda: ["in_app"], min_length=1, max_length=2)
+    channels: list[ChannelName] = Field(default_factory=lambda: ["in_app"], min_length=1, max_length=MAX_CHANNELS)
     title_template: str = Field(min_length=1, max_length=500)
     message_template: str = Field(default="", max_length=5000)
     priority: Priority = "normal"
@@ -65,7 +68,7 @@ class RulePatch(BaseModel):
     trigger_type: TriggerType | None = None
     trigger_config: dict[str, Any] | None = None
     recipients: Recipients | None = None
-    channels: list[Channel] | None = Field(default=None, min_length=1, max_length=2)
+    channels: list[ChannelName] | None = Field(default=None, min_length=1, max_length=MAX_CHANNELS)
     title_template: str | None = Field(default=None, min_length=1, max_length=500)
     message_template: str | None = Field(default=None, max_length=5000)
     priority: Priority | None = None
@@ -215,6 +218,10 @@ def validate_rule(data: dict[str, Any], now: datetime, old: dict[str, Any] | Non
     rec = data["recipients"]
     rec = rec.model_dump() if isinstance(rec, BaseModel) else dict(rec)
     channels = list(dict.fromkeys(data["channels"]))
+    available = channel_registry.registry()
+    unknown = [c for c in channels if c not in available]
+    if unknown:
+        _fail(f"unknown channel(s): {', '.join(unknown)} (available: {', '.join(available)})", "channels")
     emails = []
     for raw in rec.get("emails") or []:
         addr = str(raw).strip().lower()
@@ -224,8 +231,10 @@ def validate_rule(data: dict[str, Any], now: datetime, old: dict[str, Any] | Non
     rec["emails"] = list(dict.fromkeys(emails))
     rec["users"] = list(dict.fromkeys(rec.get("users") or []))
     rec["roles"] = list(dict.fromkeys(rec.get("roles") or []))
-    if rec["emails"] and "email" not in channels:
-        _fail("external e-mail recipients need the e-mail channel", "recipients.emails")
+    if rec["emails"] and not any(available[c].external for c in channels):
+        reaching = " or ".join(f"the {c.label.lower()} channel" for c in available.values() if c.external)
+        _fail(f"external e-mail recipients need {reaching or 'a channel that reaches e-mail addresses'}",
+              "recipients.emails")
     if not (rec.get("assignee") or rec.get("creator") or rec["users"] or rec["roles"] or rec["emails"]):
         _fail("choose at least one recipient (assignee, creator, users, roles or e-mails)", "recipients")
     if rec["users"]:

@@ -1,0 +1,84 @@
+-- Delivery channels and event kinds become plug-ins (reminders/channels/, reminders/kinds.py):
+-- the tables no longer list them, and the destinations function takes the channels' flags as
+-- a parameter instead of naming 'in_app' and 'email'.
+
+-- A channel or kind is any registered name (the registries in Python decide which exist);
+-- the database still keeps the names well-formed and short.
+ALTER TABLE sag_reminders DROP CONSTRAINT sag_reminders_channels_check;
+ALTER TABLE sag_reminders ADD CONSTRAINT sag_reminders_channels_check
+    CHECK (cardinality(channels) BETWEEN 1 AND 8
+           AND array_to_string(channels, ',') ~ '^[a-z][a-z0-9_]{0,19}(,[a-z][a-z0-9_]{0,19})*$');
+
+ALTER TABLE sag_reminder_logs DROP CONSTRAINT sag_reminder_logs_channel_check;
+ALTER TABLE sag_reminder_logs ALTER COLUMN channel TYPE VARCHAR(20);
+ALTER TABLE sag_reminder_logs ADD CONSTRAINT sag_reminder_logs_channel_check
+    CHECK (channel ~ '^[a-z][a-z0-9_]{0,19}$');
+
+ALTER TABLE sag_reminder_queue DROP CONSTRAINT sag_reminder_queue_kind_check;
+ALTER TABLE sag_reminder_queue ALTER COLUMN kind TYPE VARCHAR(20);
+ALTER TABLE sag_reminder_queue ADD CONSTRAINT sag_reminder_queue_kind_check
+    CHECK (kind ~ '^[a-z][a-z0-9_]{0,19}$');
+
+-- Where a batch of rendered firings goes: one row per recipient and channel, resolved now,
+-- leaving out users who acknowledged the rule for the case since its last status change, with
+-- each channel's preference and quiet-hours end. Rows a retried event already wrote are not
+-- filtered here (an anti-join against the whole log table per batch); the log insert skips them
+-- on its unique key, and the rate reservation then counts them twice, which only errs on the
+-- side of fewer pushes.
+-- The firings come as parallel arrays (event ids, titles, messages, escalate flags). The worker
+-- calls it twice per batch (reserve the rate limit, then write).
+-- p_channels: the registered channels, [{"name", "switch", "quiet_hours", "rate_limited",
+-- "external", "pending"}] (reminders/channels/__init__.py, sql_param). "switch" names the
+-- column of user_notification_preferences that turns the channel on or off. A rule's channel
+-- that is not registered (its module is off) yields no rows.
+DROP FUNCTION sag_reminder_destinations(BIGINT[], TEXT[], TEXT[], BOOLEAN[], TIMESTAMPTZ, INTEGER);
+CREATE OR REPLACE FUNCTION sag_reminder_destinations(
+    p_ids BIGINT[], p_titles TEXT[], p_messages TEXT[], p_escalate BOOLEAN[], p_now TIMESTAMPTZ,
+    p_default_max INTEGER, p_channels JSONB)
+RETURNS TABLE (event_id BIGINT, user_id INTEGER, email TEXT, escalated BOOLEAN, recipient TEXT, channel TEXT,
+               title TEXT, message TEXT, priority TEXT, reminder_id INTEGER, sag_id INTEGER, enabled BOOLEAN,
+               quiet_until TIMESTAMPTZ, cap INTEGER, rate_limited BOOLEAN, external BOOLEAN, pending BOOLEAN)
+LANGUAGE sql STABLE AS $$
+    WITH items AS (
+        SELECT * FROM unnest(p_ids, p_titles, p_messages, p_escalate) AS i (event_id, title, message, escalate)
+    ), chans AS (
+        SELECT * FROM jsonb_to_recordset(p_channels)
+            AS c (name TEXT, switch TEXT, quiet_hours BOOLEAN, rate_limited BOOLEAN, external BOOLEAN,
+                  pending BOOLEAN)
+    ), ev AS (
+        SELECT it.event_id, it.title, it.message, it.escalate, q.reminder_id, q.sag_id, q.target_user_id,
+               q.trigger_type, r.recipients, r.channels, r.priority, r.escalate_role, s.assigned_to, s.created_by,
+               (SELECT max(h.changed_at) FROM sag_status_history h WHERE h.sag_id = q.sag_id) AS status_changed_at
+        FROM items it
+        JOIN sag_reminder_queue q ON q.id = it.event_id
+        JOIN sag_reminders r ON r.id = q.reminder_id
+        JOIN sag_sager s ON s.id = q.sag_id
+    ), rcp AS (
+        SELECT ev.event_id, x.user_id, x.email, x.escalated,
+               CASE WHEN x.user_id IS NULL THEN 'e:' || x.email ELSE 'u:' || x.user_id END AS recipient
+        FROM ev
+        CROSS JOIN LATERAL sag_reminder_recipients(ev.recipients, ev.assigned_to, ev.created_by, ev.target_user_id,
+                                                   CASE WHEN ev.escalate THEN ev.escalate_role END) AS x
+        WHERE x.user_id IS NULL OR NOT EXISTS (
+            SELECT 1 FROM sag_reminder_logs a
+            WHERE a.rule_id = ev.reminder_id AND a.sag_id = ev.sag_id AND a.user_id = x.user_id
+              AND a.acknowledged_at IS NOT NULL
+              AND a.acknowledged_at > COALESCE(ev.status_changed_at, '-infinity'::timestamptz))
+    )
+    SELECT rcp.event_id, rcp.user_id, rcp.email, rcp.escalated, rcp.recipient, ch.name,
+           ev.title, ev.message, ev.priority, ev.reminder_id, ev.sag_id,
+           CASE WHEN rcp.user_id IS NULL THEN TRUE
+                ELSE COALESCE((p.trigger_overrides->ev.trigger_type->>ch.name)::boolean,
+                              (to_jsonb(p)->>ch.switch)::boolean, TRUE)
+           END,
+           CASE WHEN ch.quiet_hours AND rcp.user_id IS NOT NULL
+                THEN sag_quiet_until(u.timezone, p.quiet_hours_start, p.quiet_hours_end, p_now) END,
+           COALESCE(p.max_per_hour, p_default_max), ch.rate_limited, ch.external, ch.pending
+    FROM rcp
+    JOIN ev ON ev.event_id = rcp.event_id
+    CROSS JOIN LATERAL unnest(ev.channels) AS rc (name)
+    JOIN chans ch ON ch.name = rc.name
+    LEFT JOIN users u ON u.id = rcp.user_id
+    LEFT JOIN user_notification_preferences p ON p.user_id = rcp.user_id
+    WHERE rcp.user_id IS NOT NULL OR ch.external
+$$;

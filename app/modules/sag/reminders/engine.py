@@ -27,7 +27,7 @@ import psycopg
 
 from app.core.config import get_settings
 from app.modules.sag.reminders import channels, kinds
-from app.modules.sag.reminders.events import Q, Outcome, close, error_text, finish, retry
+from app.modules.sag.reminders.events import Outcome, Q, close, error_text, finish, retry
 from app.modules.sag.reminders.render import ReminderTemplateError
 
 __all__ = ["Options", "Outcome", "Q", "process_batch"]

@@ -19,7 +19,7 @@ import psycopg
 
 from app.core.config import get_settings
 from app.modules.sag.reminders import summaries
-from app.modules.sag.reminders.events import Q, Outcome, finish
+from app.modules.sag.reminders.events import Outcome, Q, finish
 from app.modules.sag.reminders.render import render_event
 from app.modules.sag.reminders.rules import next_cron_run, parse_when
 

@@ -12,7 +12,7 @@ import psycopg
 
 from app.modules.sag.reminders import channels
 from app.modules.sag.reminders.email import SUMMARY_MAX_ITEMS
-from app.modules.sag.reminders.events import Q, Outcome, error_text, finish, retry
+from app.modules.sag.reminders.events import Outcome, Q, error_text, finish, retry
 
 log = logging.getLogger("app.modules.sag")
 MESSAGE_MAX_CHARS = 5000

@@ -54,8 +54,10 @@ LANGUAGE sql STABLE AS $$
         JOIN sag_reminders r ON r.id = q.reminder_id
         JOIN sag_sager s ON s.id = q.sag_id
     ), rcp AS (
+        -- Carries the event's columns along: joining back to `ev` made the planner loop over it.
         SELECT ev.event_id, x.user_id, x.email, x.escalated,
-               CASE WHEN x.user_id IS NULL THEN 'e:' || x.email ELSE 'u:' || x.user_id END AS recipient
+               CASE WHEN x.user_id IS NULL THEN 'e:' || x.email ELSE 'u:' || x.user_id END AS recipient,
+               ev.title, ev.message, ev.priority, ev.reminder_id, ev.sag_id, ev.trigger_type, ev.channels
         FROM ev
         CROSS JOIN LATERAL sag_reminder_recipients(ev.recipients, ev.assigned_to, ev.created_by, ev.target_user_id,
                                                    CASE WHEN ev.escalate THEN ev.escalate_role END) AS x
@@ -66,17 +68,21 @@ LANGUAGE sql STABLE AS $$
               AND a.acknowledged_at > COALESCE(ev.status_changed_at, '-infinity'::timestamptz))
     )
     SELECT rcp.event_id, rcp.user_id, rcp.email, rcp.escalated, rcp.recipient, ch.name,
-           ev.title, ev.message, ev.priority, ev.reminder_id, ev.sag_id,
+           rcp.title, rcp.message, rcp.priority, rcp.reminder_id, rcp.sag_id,
            CASE WHEN rcp.user_id IS NULL THEN TRUE
-                ELSE COALESCE((p.trigger_overrides->ev.trigger_type->>ch.name)::boolean,
-                              (to_jsonb(p)->>ch.switch)::boolean, TRUE)
+                ELSE COALESCE((p.trigger_overrides->rcp.trigger_type->>ch.name)::boolean,
+                              -- The core row's two switches read directly (this runs for every row
+                              -- of every batch); any other column through the row as JSON.
+                              CASE ch.switch WHEN 'in_app_enabled' THEN p.in_app_enabled
+                                             WHEN 'email_enabled' THEN p.email_enabled
+                                             ELSE (to_jsonb(p)->>ch.switch)::boolean END,
+                              TRUE)
            END,
            CASE WHEN ch.quiet_hours AND rcp.user_id IS NOT NULL
                 THEN sag_quiet_until(u.timezone, p.quiet_hours_start, p.quiet_hours_end, p_now) END,
            COALESCE(p.max_per_hour, p_default_max), ch.rate_limited, ch.external, ch.pending
     FROM rcp
-    JOIN ev ON ev.event_id = rcp.event_id
-    CROSS JOIN LATERAL unnest(ev.channels) AS rc (name)
+    CROSS JOIN LATERAL unnest(rcp.channels) AS rc (name)
     JOIN chans ch ON ch.name = rc.name
     LEFT JOIN users u ON u.id = rcp.user_id
     LEFT JOIN user_notification_preferences p ON p.user_id = rcp.user_id

@@ -246,3 +246,19 @@ def test_an_event_kind_without_an_entry_in_the_table_is_failed_with_a_clear_erro
     assert ev["status"] == "failed"
     assert "unknown event kind 'mention'" in ev["last_error"] and "kinds" in ev["last_error"]
     assert _statuses(rule) == {"in_app": "sent"}  # the rest of the batch went on
+
+
+def test_my_reminders_filter_by_any_registered_channel(app, recorder):
+    from fastapi.testclient import TestClient
+
+    from tests.fixtures import token_for
+
+    clear_queue()
+    u = make_user()
+    _case, rule = _status_change(u, ["in_app", "recorder"])
+    run_worker()
+    client = TestClient(app, headers={"Authorization": f"Bearer {token_for(u)}"})
+    r = client.get("/api/v1/sag/reminders/mine", params={"channel": "recorder"})
+    assert r.status_code == 200, r.text
+    assert [i["channel"] for i in r.json()["items"]] == ["recorder"]
+    assert client.get("/api/v1/sag/reminders/mine", params={"channel": "pager"}).status_code == 422

@@ -145,7 +145,7 @@ CREATE TABLE public.sag_reminder_queue (
     id bigint NOT NULL,
     reminder_id integer,
     sag_id integer,
-    kind character varying(10) DEFAULT 'rule'::character varying NOT NULL,
+    kind character varying(20) DEFAULT 'rule'::character varying NOT NULL,
     trigger_type character varying(16),
     target_user_id integer,
     event_data jsonb DEFAULT '{}'::jsonb NOT NULL,
@@ -159,7 +159,7 @@ CREATE TABLE public.sag_reminder_queue (
     processed_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT sag_reminder_queue_kind_check CHECK (((kind)::text = ANY ((ARRAY['rule'::character varying, 'tick'::character varying, 'snooze'::character varying, 'repeat'::character varying, 'digest'::character varying, 'held_back'::character varying])::text[]))),
+    CONSTRAINT sag_reminder_queue_kind_check CHECK (((kind)::text ~ '^[a-z][a-z0-9_]{0,19}$'::text)),
     CONSTRAINT sag_reminder_queue_status_check CHECK (((status)::text = ANY ((ARRAY['pending'::character varying, 'processing'::character varying, 'sent'::character varying, 'failed'::character varying, 'cancelled'::character varying, 'skipped'::character varying])::text[])))
 );
 
@@ -248,14 +248,18 @@ END;
 $$;
 
 --
--- Name: sag_reminder_destinations(bigint[], text[], text[], boolean[], timestamp with time zone, integer); Type: FUNCTION; Schema: public; Owner: -
+-- Name: sag_reminder_destinations(bigint[], text[], text[], boolean[], timestamp with time zone, integer, jsonb); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.sag_reminder_destinations(p_ids bigint[], p_titles text[], p_messages text[], p_escalate boolean[], p_now timestamp with time zone, p_default_max integer) RETURNS TABLE(event_id bigint, user_id integer, email text, escalated boolean, recipient text, channel text, title text, message text, priority text, reminder_id integer, sag_id integer, enabled boolean, quiet_until timestamp with time zone, cap integer)
+CREATE FUNCTION public.sag_reminder_destinations(p_ids bigint[], p_titles text[], p_messages text[], p_escalate boolean[], p_now timestamp with time zone, p_default_max integer, p_channels jsonb) RETURNS TABLE(event_id bigint, user_id integer, email text, escalated boolean, recipient text, channel text, title text, message text, priority text, reminder_id integer, sag_id integer, enabled boolean, quiet_until timestamp with time zone, cap integer, rate_limited boolean, external boolean, pending boolean)
     LANGUAGE sql STABLE
     AS $$
     WITH items AS (
         SELECT * FROM unnest(p_ids, p_titles, p_messages, p_escalate) AS i (event_id, title, message, escalate)
+    ), chans AS (
+        SELECT * FROM jsonb_to_recordset(p_channels)
+            AS c (name TEXT, switch TEXT, quiet_hours BOOLEAN, rate_limited BOOLEAN, external BOOLEAN,
+                  pending BOOLEAN)
     ), ev AS (
         SELECT it.event_id, it.title, it.message, it.escalate, q.reminder_id, q.sag_id, q.target_user_id,
                q.trigger_type, r.recipients, r.channels, r.priority, r.escalate_role, s.assigned_to, s.created_by,
@@ -265,8 +269,10 @@ CREATE FUNCTION public.sag_reminder_destinations(p_ids bigint[], p_titles text[]
         JOIN sag_reminders r ON r.id = q.reminder_id
         JOIN sag_sager s ON s.id = q.sag_id
     ), rcp AS (
+        -- Carries the event's columns along: joining back to `ev` made the planner loop over it.
         SELECT ev.event_id, x.user_id, x.email, x.escalated,
-               CASE WHEN x.user_id IS NULL THEN 'e:' || x.email ELSE 'u:' || x.user_id END AS recipient
+               CASE WHEN x.user_id IS NULL THEN 'e:' || x.email ELSE 'u:' || x.user_id END AS recipient,
+               ev.title, ev.message, ev.priority, ev.reminder_id, ev.sag_id, ev.trigger_type, ev.channels
         FROM ev
         CROSS JOIN LATERAL sag_reminder_recipients(ev.recipients, ev.assigned_to, ev.created_by, ev.target_user_id,
                                                    CASE WHEN ev.escalate THEN ev.escalate_role END) AS x
@@ -276,22 +282,26 @@ CREATE FUNCTION public.sag_reminder_destinations(p_ids bigint[], p_titles text[]
               AND a.acknowledged_at IS NOT NULL
               AND a.acknowledged_at > COALESCE(ev.status_changed_at, '-infinity'::timestamptz))
     )
-    SELECT rcp.event_id, rcp.user_id, rcp.email, rcp.escalated, rcp.recipient, ch.channel,
-           ev.title, ev.message, ev.priority, ev.reminder_id, ev.sag_id,
+    SELECT rcp.event_id, rcp.user_id, rcp.email, rcp.escalated, rcp.recipient, ch.name,
+           rcp.title, rcp.message, rcp.priority, rcp.reminder_id, rcp.sag_id,
            CASE WHEN rcp.user_id IS NULL THEN TRUE
-                ELSE COALESCE((p.trigger_overrides->ev.trigger_type->>ch.channel)::boolean,
-                              CASE ch.channel WHEN 'in_app' THEN p.in_app_enabled ELSE p.email_enabled END,
+                ELSE COALESCE((p.trigger_overrides->rcp.trigger_type->>ch.name)::boolean,
+                              -- The core row's two switches read directly (this runs for every row
+                              -- of every batch); any other column through the row as JSON.
+                              CASE ch.switch WHEN 'in_app_enabled' THEN p.in_app_enabled
+                                             WHEN 'email_enabled' THEN p.email_enabled
+                                             ELSE (to_jsonb(p)->>ch.switch)::boolean END,
                               TRUE)
            END,
-           CASE WHEN ch.channel = 'email' AND rcp.user_id IS NOT NULL
+           CASE WHEN ch.quiet_hours AND rcp.user_id IS NOT NULL
                 THEN sag_quiet_until(u.timezone, p.quiet_hours_start, p.quiet_hours_end, p_now) END,
-           COALESCE(p.max_per_hour, p_default_max)
+           COALESCE(p.max_per_hour, p_default_max), ch.rate_limited, ch.external, ch.pending
     FROM rcp
-    JOIN ev ON ev.event_id = rcp.event_id
-    CROSS JOIN LATERAL unnest(ev.channels) AS ch (channel)
+    CROSS JOIN LATERAL unnest(rcp.channels) AS rc (name)
+    JOIN chans ch ON ch.name = rc.name
     LEFT JOIN users u ON u.id = rcp.user_id
     LEFT JOIN user_notification_preferences p ON p.user_id = rcp.user_id
-    WHERE rcp.user_id IS NOT NULL OR ch.channel = 'email'
+    WHERE rcp.user_id IS NOT NULL OR ch.external
 $$;
 
 --
@@ -810,7 +820,7 @@ CREATE TABLE public.sag_reminder_logs (
     user_id integer,
     email character varying(254),
     recipient text NOT NULL,
-    channel character varying(8) NOT NULL,
+    channel character varying(20) NOT NULL,
     status character varying(12) NOT NULL,
     title character varying(500) NOT NULL,
     message text DEFAULT ''::text NOT NULL,
@@ -826,7 +836,7 @@ CREATE TABLE public.sag_reminder_logs (
     acknowledged_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT sag_reminder_logs_channel_check CHECK (((channel)::text = ANY ((ARRAY['in_app'::character varying, 'email'::character varying])::text[]))),
+    CONSTRAINT sag_reminder_logs_channel_check CHECK (((channel)::text ~ '^[a-z][a-z0-9_]{0,19}$'::text)),
     CONSTRAINT sag_reminder_logs_status_check CHECK (((status)::text = ANY ((ARRAY['pending'::character varying, 'sent'::character varying, 'failed'::character varying, 'rate_limited'::character varying, 'suppressed'::character varying, 'deferred'::character varying])::text[])))
 );
 
@@ -909,7 +919,7 @@ END) STORED,
     last_run_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT sag_reminders_channels_check CHECK ((((cardinality(channels) >= 1) AND (cardinality(channels) <= 2)) AND (channels <@ ARRAY['in_app'::text, 'email'::text]))),
+    CONSTRAINT sag_reminders_channels_check CHECK ((((cardinality(channels) >= 1) AND (cardinality(channels) <= 8)) AND (array_to_string(channels, ','::text) ~ '^[a-z][a-z0-9_]{0,19}(,[a-z][a-z0-9_]{0,19})*$'::text))),
     CONSTRAINT sag_reminders_check CHECK (((escalate_after IS NULL) = (escalate_role IS NULL))),
     CONSTRAINT sag_reminders_escalate_after_check CHECK (((escalate_after >= 1) AND (escalate_after <= 100))),
     CONSTRAINT sag_reminders_escalate_role_check CHECK (((escalate_role)::text = ANY ((ARRAY['admin'::character varying, 'user'::character varying])::text[]))),

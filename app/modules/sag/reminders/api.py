@@ -11,9 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.core import database
 from app.core.deps import AdminUser, CurrentUser
-from app.core.errors import Conflict, Forbidden, NotFound
+from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.core.fields import whole_number
 from app.core.queries import load_queries
+from app.modules.sag.reminders import channels
 from app.modules.sag.reminders import mine as reminders_mine
 from app.modules.sag.reminders import queue as reminders_queue
 from app.modules.sag.reminders import store as reminders_store
@@ -120,10 +121,12 @@ def preview_reminder_rule(body: RuleIn, user: CurrentUser) -> dict[str, Any]:
 def read_my_reminders(user: CurrentUser, unread: bool = False, snoozed: bool = False,
                       rate_limited: bool = False, held_back: bool = False,
                       case_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
-                      channel: Literal["in_app", "email"] | None = None,
+                      channel: Annotated[str | None, Query(pattern=channels.NAME_RE.pattern)] = None,
                       status: LogStatus | None = None,
                       since_id: Annotated[int | None, Query(ge=0)] = None,
                       limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+    if channel is not None and channel not in channels.registry():
+        raise ValidationFailed(f"unknown channel {channel!r}", field="channel")
     rows, total = reminders_mine.list_mine(user.id, unread=unread, snoozed=snoozed,
                                            rate_limited=rate_limited or held_back, sag_id=case_id,
                                            channel=channel, status=status, since_id=since_id,

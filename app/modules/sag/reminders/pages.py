@@ -15,7 +15,9 @@ from markupsafe import Markup
 
 from app.core import database
 from app.core.deps import AdminUser, CurrentUser
+from app.core.errors import ValidationFailed
 from app.core.templating import render, templates
+from app.modules.sag.reminders import channels
 from app.modules.sag.reminders import feed as reminder_feed
 from app.modules.sag.reminders import queue as reminders_queue
 from app.modules.sag.reminders.feed import Q
@@ -26,7 +28,6 @@ PAGE_SIZE = 50
 HISTORY_LIMIT = 100
 FAILURES_LIMIT = 25
 FILTERS = {"all": "All", "unread": "Unread", "snoozed": "Snoozed", "held_back": "Held back", "open": "Not done"}
-CHANNELS = {"in_app": "In the browser", "email": "E-mail", "all": "All channels"}
 TRIGGER_TYPES = {
     "status_change": "Status change",
     "deadline": "Before the deadline",
@@ -52,10 +53,13 @@ def read_my_reminders(
     request: Request,
     user: CurrentUser,
     filter: Annotated[Literal["all", "unread", "snoozed", "held_back", "open"], Query()] = "all",
-    channel: Annotated[Literal["in_app", "email", "all"], Query()] = "in_app",
+    channel: Annotated[str, Query(pattern=channels.NAME_RE.pattern)] = "in_app",
     case_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ):
+    known = {n: c.label for n, c in channels.registry().items()}
+    if channel != "all" and channel not in known:
+        raise ValidationFailed(f"unknown channel {channel!r}", field="channel")
     params = {"user_id": user.id, "channel": None if channel == "all" else channel, "case_id": case_id,
               "filter": filter, "limit": PAGE_SIZE + 1, "offset": (page - 1) * PAGE_SIZE}
     rows = database.execute_query(Q["list_my_logs"], params)
@@ -64,7 +68,8 @@ def read_my_reminders(
     return render(request, "sag/reminders_mine.html", {
         "rows": rows[:PAGE_SIZE],
         "has_next": len(rows) > PAGE_SIZE, "page": page, "counts": counts, "filters": FILTERS,
-        "channels": CHANNELS, "cases": cases, "current": {"filter": filter, "channel": channel, "case_id": case_id},
+        "channels": {**known, "all": "All channels"},
+        "cases": cases, "current": {"filter": filter, "channel": channel, "case_id": case_id},
         "api": reminder_feed.ACTIONS_API,
     })
 

@@ -14,6 +14,7 @@ from psycopg.types.json import Jsonb
 from app.core import database
 from app.core.config import get_settings
 from app.core.queries import load_queries
+from app.modules.sag.reminders import channels
 from app.modules.sag.reminders.render import ReminderTemplateError, render_event
 from app.modules.sag.reminders.rules import cron_runs, lookahead, parse_when, validate_rule
 
@@ -68,7 +69,8 @@ def preview_rule(body: dict[str, Any], timezone: str | None = None) -> dict[str,
     cases = _case_rows(rule, now, until)
     firings = [{"sag_id": c["id"], "at": c["at"].isoformat() if c["at"] else None} for c in cases]
     rows = database.execute_query(Q["preview_recipients"], {
-        "firings": json.dumps(firings), "recipients": Jsonb(rule["recipients"]), "channels": rule["channels"],
+        "firings": json.dumps(firings), "recipients": Jsonb(rule["recipients"]),
+        "channels": channels.sql_param({n: c for n, c in channels.registry().items() if n in rule["channels"]}),
         "trigger_type": rule["trigger_type"]}) if firings else []
     by_firing: dict[int, dict[Any, dict[str, Any]]] = {}
     for r in rows:

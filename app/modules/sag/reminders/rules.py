@@ -28,6 +28,7 @@ from app.core import database
 from app.core.config import get_settings
 from app.core.errors import ValidationFailed
 from app.core.fields import NOT_NUL, VISIBLE, TimeZoneName, all_of, checked, one_of_shapes, whole_number
+from app.modules.sag.reminders import channels as channel_registry
 from app.modules.sag.reminders.render import ReminderTemplateError, check_template
 
 TRIGGER_TYPES = ("status_change", "scheduled", "deadline", "recurring", "inactivity")
@@ -53,7 +54,9 @@ CRON_PATTERN = r"^\s*" + r"\s+".join(_cron_field(n) for n in (
     "[0-5]?[0-9]", "[01]?[0-9]|2[0-3]", "0?[1-9]|[12][0-9]|3[01]", "0?[1-9]|1[0-2]", "[0-7]")) + r"\s*$"
 
 TriggerType = Literal["status_change", "scheduled", "deadline", "recurring", "inactivity"]
-Channel = Literal["in_app", "email"]
+# Any registered channel (reminders/channels); the registry is checked in validate_rule.
+ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,19}$")]
+MAX_CHANNELS = 8  # as the CHECK on sag_reminders.channels
 Priority = Literal["low", "normal", "high", "urgent"]
 Role = Literal["admin", "user"]
 UserId = whole_number(ge=1, lt=2**31)
@@ -170,7 +173,7 @@ class _RuleBase(BaseModel):
     sag_id: whole_number(ge=1, lt=2**31) | None = Field(
         None, description="The case (it must exist); null = every case (administrators only)")
     recipients: Recipients = Field(default_factory=lambda: Recipients(assignee=True))
-    channels: list[Channel] = Field(default_factory=lambda: ["in_app"], min_length=1, max_length=2)
+    channels: list[ChannelName] = Field(default_factory=lambda: ["in_app"], min_length=1, max_length=MAX_CHANNELS)
     title_template: TitleTemplate
     message_template: MessageTemplate = ""
     priority: Priority = "normal"
@@ -230,7 +233,7 @@ class RulePatch(BaseModel):
     trigger_type: TriggerType = None
     trigger_config: TriggerConfig = None
     recipients: Recipients = None
-    channels: list[Channel] = Field(default=None, min_length=1, max_length=2)
+    channels: list[ChannelName] = Field(default=None, min_length=1, max_length=MAX_CHANNELS)
     title_template: TitleTemplate = None
     message_template: MessageTemplate | None = None
     priority: Priority = None
@@ -394,6 +397,10 @@ def validate_rule(data: dict[str, Any], now: datetime, old: dict[str, Any] | Non
     rec = data["recipients"]
     rec = rec.model_dump() if isinstance(rec, BaseModel) else dict(rec)
     channels = list(dict.fromkeys(data["channels"]))
+    available = channel_registry.registry()
+    unknown = [c for c in channels if c not in available]
+    if unknown:
+        _fail(f"unknown channel(s): {', '.join(unknown)} (available: {', '.join(available)})", "channels")
     emails = []
     for raw in rec.get("emails") or []:
         addr = str(raw).strip().lower()
@@ -403,8 +410,10 @@ def validate_rule(data: dict[str, Any], now: datetime, old: dict[str, Any] | Non
     rec["emails"] = list(dict.fromkeys(emails))
     rec["users"] = list(dict.fromkeys(rec.get("users") or []))
     rec["roles"] = list(dict.fromkeys(rec.get("roles") or []))
-    if rec["emails"] and "email" not in channels:
-        _fail("external e-mail recipients need the e-mail channel", "recipients.emails")
+    if rec["emails"] and not any(available[c].external for c in channels):
+        reaching = " or ".join(f"the {c.label.lower()} channel" for c in available.values() if c.external)
+        _fail(f"external e-mail recipients need {reaching or 'a channel that reaches e-mail addresses'}",
+              "recipients.emails")
     if not (rec.get("assignee") or rec.get("creator") or rec["users"] or rec["roles"] or rec["emails"]):
         _fail("choose at least one recipient (assignee, creator, users, roles or e-mails)", "recipients")
     if rec["users"]:

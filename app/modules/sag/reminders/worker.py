@@ -21,7 +21,7 @@ from datetime import timedelta
 import psycopg
 
 from app.core import database
-from app.modules.sag.reminders.processing import Options, Outcome, Q, process_batch
+from app.modules.sag.reminders.engine import Options, Outcome, Q, process_batch
 
 log = logging.getLogger("app.modules.sag")
 CHANNEL = "sag_reminder_queue"
@@ -73,8 +73,9 @@ class ReminderWorker:
             with self.conn.transaction():
                 self.conn.execute(Q["purge_rate_windows"], {"now": out_now(self.conn, self.opts.offset)})
         if out.claimed:
-            log.info("reminders: claimed %d, wrote %d log rows (%d delivered), %d e-mails, %d skipped, "
-                     "%d retried, %d failed", out.claimed, out.written, out.delivered, out.emails, out.skipped,
+            handed = ", ".join(f"{n} {name}" for name, n in sorted(out.handed_over.items())) or "none"
+            log.info("reminders: claimed %d, wrote %d log rows (%d delivered), handed over: %s, %d skipped, "
+                     "%d retried, %d failed", out.claimed, out.written, out.delivered, handed, out.skipped,
                      out.retried, out.failed)
         return out
 

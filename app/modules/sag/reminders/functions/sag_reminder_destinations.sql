@@ -6,15 +6,25 @@
 -- side of fewer pushes.
 -- The firings come as parallel arrays (event ids, titles, messages, escalate flags). The worker
 -- calls it twice per batch (reserve the rate limit, then write).
+-- p_channels: the registered channels, [{"name", "switch", "quiet_hours", "rate_limited",
+-- "external", "pending"}] (reminders/channels/__init__.py, sql_param). "switch" names the
+-- column of user_notification_preferences that turns the channel on or off. A rule's channel
+-- that is not registered (its module is off) yields no rows.
+-- The signature before channels were plug-ins (six arguments): replaced, not overloaded.
+DROP FUNCTION IF EXISTS sag_reminder_destinations(BIGINT[], TEXT[], TEXT[], BOOLEAN[], TIMESTAMPTZ, INTEGER);
 CREATE OR REPLACE FUNCTION sag_reminder_destinations(
     p_ids BIGINT[], p_titles TEXT[], p_messages TEXT[], p_escalate BOOLEAN[], p_now TIMESTAMPTZ,
-    p_default_max INTEGER)
+    p_default_max INTEGER, p_channels JSONB)
 RETURNS TABLE (event_id BIGINT, user_id INTEGER, email TEXT, escalated BOOLEAN, recipient TEXT, channel TEXT,
                title TEXT, message TEXT, priority TEXT, reminder_id INTEGER, sag_id INTEGER, enabled BOOLEAN,
-               quiet_until TIMESTAMPTZ, cap INTEGER)
+               quiet_until TIMESTAMPTZ, cap INTEGER, rate_limited BOOLEAN, external BOOLEAN, pending BOOLEAN)
 LANGUAGE sql STABLE AS $$
     WITH items AS (
         SELECT * FROM unnest(p_ids, p_titles, p_messages, p_escalate) AS i (event_id, title, message, escalate)
+    ), chans AS (
+        SELECT * FROM jsonb_to_recordset(p_channels)
+            AS c (name TEXT, switch TEXT, quiet_hours BOOLEAN, rate_limited BOOLEAN, external BOOLEAN,
+                  pending BOOLEAN)
     ), ev AS (
         SELECT it.event_id, it.title, it.message, it.escalate, q.reminder_id, q.sag_id, q.target_user_id,
                q.trigger_type, r.recipients, r.channels, r.priority, r.escalate_role, s.assigned_to, s.created_by,
@@ -24,8 +34,10 @@ LANGUAGE sql STABLE AS $$
         JOIN sag_reminders r ON r.id = q.reminder_id
         JOIN sag_sager s ON s.id = q.sag_id
     ), rcp AS (
+        -- Carries the event's columns along: joining back to `ev` made the planner loop over it.
         SELECT ev.event_id, x.user_id, x.email, x.escalated,
-               CASE WHEN x.user_id IS NULL THEN 'e:' || x.email ELSE 'u:' || x.user_id END AS recipient
+               CASE WHEN x.user_id IS NULL THEN 'e:' || x.email ELSE 'u:' || x.user_id END AS recipient,
+               ev.title, ev.message, ev.priority, ev.reminder_id, ev.sag_id, ev.trigger_type, ev.channels
         FROM ev
         CROSS JOIN LATERAL sag_reminder_recipients(ev.recipients, ev.assigned_to, ev.created_by, ev.target_user_id,
                                                    CASE WHEN ev.escalate THEN ev.escalate_role END) AS x
@@ -35,20 +47,24 @@ LANGUAGE sql STABLE AS $$
               AND a.acknowledged_at IS NOT NULL
               AND a.acknowledged_at > COALESCE(ev.status_changed_at, '-infinity'::timestamptz))
     )
-    SELECT rcp.event_id, rcp.user_id, rcp.email, rcp.escalated, rcp.recipient, ch.channel,
-           ev.title, ev.message, ev.priority, ev.reminder_id, ev.sag_id,
+    SELECT rcp.event_id, rcp.user_id, rcp.email, rcp.escalated, rcp.recipient, ch.name,
+           rcp.title, rcp.message, rcp.priority, rcp.reminder_id, rcp.sag_id,
            CASE WHEN rcp.user_id IS NULL THEN TRUE
-                ELSE COALESCE((p.trigger_overrides->ev.trigger_type->>ch.channel)::boolean,
-                              CASE ch.channel WHEN 'in_app' THEN p.in_app_enabled ELSE p.email_enabled END,
+                ELSE COALESCE((p.trigger_overrides->rcp.trigger_type->>ch.name)::boolean,
+                              -- The core row's two switches read directly (this runs for every row
+                              -- of every batch); any other column through the row as JSON.
+                              CASE ch.switch WHEN 'in_app_enabled' THEN p.in_app_enabled
+                                             WHEN 'email_enabled' THEN p.email_enabled
+                                             ELSE (to_jsonb(p)->>ch.switch)::boolean END,
                               TRUE)
            END,
-           CASE WHEN ch.channel = 'email' AND rcp.user_id IS NOT NULL
+           CASE WHEN ch.quiet_hours AND rcp.user_id IS NOT NULL
                 THEN sag_quiet_until(u.timezone, p.quiet_hours_start, p.quiet_hours_end, p_now) END,
-           COALESCE(p.max_per_hour, p_default_max)
+           COALESCE(p.max_per_hour, p_default_max), ch.rate_limited, ch.external, ch.pending
     FROM rcp
-    JOIN ev ON ev.event_id = rcp.event_id
-    CROSS JOIN LATERAL unnest(ev.channels) AS ch (channel)
+    CROSS JOIN LATERAL unnest(rcp.channels) AS rc (name)
+    JOIN chans ch ON ch.name = rc.name
     LEFT JOIN users u ON u.id = rcp.user_id
     LEFT JOIN user_notification_preferences p ON p.user_id = rcp.user_id
-    WHERE rcp.user_id IS NOT NULL OR ch.channel = 'email'
+    WHERE rcp.user_id IS NOT NULL OR ch.external
 $$;

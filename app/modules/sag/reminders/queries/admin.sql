@@ -34,22 +34,25 @@ WITH f AS (
     SELECT (x->>'sag_id')::int AS sag_id, (x->>'at')::timestamptz AS at, ord
     FROM jsonb_array_elements(%(firings)s::jsonb) WITH ORDINALITY AS t (x, ord)
 )
-SELECT f.ord, f.sag_id, rc.user_id, rc.email, COALESCE(NULLIF(u.full_name, ''), u.username) AS name, ch.channel,
+-- %(channels)s: the rule's channels with their flags (reminders/channels, sql_param), as the worker's destinations.
+SELECT f.ord, f.sag_id, rc.user_id, rc.email, COALESCE(NULLIF(u.full_name, ''), u.username) AS name,
+       ch.name AS channel,
        CASE WHEN rc.user_id IS NULL THEN TRUE
-            ELSE COALESCE((p.trigger_overrides->%(trigger_type)s->>ch.channel)::boolean,
-                          CASE ch.channel WHEN 'in_app' THEN p.in_app_enabled ELSE p.email_enabled END, TRUE)
+            ELSE COALESCE((p.trigger_overrides->%(trigger_type)s->>ch.name)::boolean,
+                          (to_jsonb(p)->>ch.switch)::boolean, TRUE)
        END AS enabled,
-       CASE WHEN ch.channel = 'email' AND rc.user_id IS NOT NULL
+       CASE WHEN ch.quiet_hours AND rc.user_id IS NOT NULL
             THEN sag_quiet_until(u.timezone, p.quiet_hours_start, p.quiet_hours_end, COALESCE(f.at, now())) END
            AS quiet_until
 FROM f
 JOIN sag_sager s ON s.id = f.sag_id
 CROSS JOIN LATERAL sag_reminder_recipients(%(recipients)s::jsonb, s.assigned_to, s.created_by, NULL, NULL) AS rc
-CROSS JOIN LATERAL unnest(%(channels)s::text[]) AS ch (channel)
+CROSS JOIN LATERAL jsonb_to_recordset(%(channels)s::jsonb) AS ch (name text, switch text, quiet_hours boolean,
+                                                                  external boolean)
 LEFT JOIN users u ON u.id = rc.user_id
 LEFT JOIN user_notification_preferences p ON p.user_id = rc.user_id
-WHERE rc.user_id IS NOT NULL OR ch.channel = 'email'
-ORDER BY f.ord, rc.user_id NULLS LAST, rc.email, ch.channel;
+WHERE rc.user_id IS NOT NULL OR ch.external
+ORDER BY f.ord, rc.user_id NULLS LAST, rc.email, ch.name;
 
 -- name: queue_counts
 -- Events per status (status-change firings still in the inbox count as pending).
@@ -87,7 +90,7 @@ ORDER BY q.processed_at DESC NULLS LAST
 LIMIT %(limit)s;
 
 -- name: retry_event
--- Put a failed event back in the queue now, with fresh attempts; its failed e-mails go out again.
+-- Put a failed event back in the queue now, with fresh attempts; its failed rows (only channels that deliver later fail) go out again.
 WITH ev AS (
     UPDATE sag_reminder_queue
     SET status = 'pending', attempts = 0, scheduled_for = now(), processed_at = NULL, lease_owner = NULL,
@@ -96,7 +99,7 @@ WITH ev AS (
     RETURNING id
 ), mails AS (
     UPDATE sag_reminder_logs SET status = 'pending', updated_at = now()
-    WHERE event_id IN (SELECT id FROM ev) AND channel = 'email' AND status = 'failed'
+    WHERE event_id IN (SELECT id FROM ev) AND status = 'failed'
     RETURNING id
 )
 SELECT (SELECT id FROM ev) AS id, (SELECT count(*) FROM mails)::int AS emails;

@@ -27,13 +27,15 @@ SELECT CASE WHEN EXISTS (SELECT 1 FROM sag_reminder_inbox) THEN 0::float8 ELSE E
 -- Count the batch's reminders against each recipient's hourly cap and record on each event whom it may push to.
 WITH d AS (
     SELECT * FROM sag_reminder_destinations(%(ids)s::bigint[], %(titles)s::text[], %(messages)s::text[],
-                                           %(escalate)s::boolean[], %(now)s, %(default_max)s)
+                                           %(escalate)s::boolean[], %(now)s, %(default_max)s,
+                                           %(channels)s::jsonb)
 ), pairs AS (
-    -- A reminder (event x user) that delivers on any channel now counts once; an event a
-    -- previous attempt already reserved for (a crashed worker's batch) is not counted again.
+    -- A reminder (event x user) that delivers now on any rate-limited channel counts once; an event
+    -- a previous attempt already reserved for (a crashed worker's batch) is not counted again.
     SELECT DISTINCT d.user_id, d.event_id, d.cap
     FROM d JOIN sag_reminder_queue q ON q.id = d.event_id
-    WHERE d.user_id IS NOT NULL AND d.enabled AND d.quiet_until IS NULL AND NOT (q.event_data ? 'granted')
+    WHERE d.user_id IS NOT NULL AND d.rate_limited AND d.enabled AND d.quiet_until IS NULL
+      AND NOT (q.event_data ? 'granted')
 ), ranked AS (
     SELECT user_id, event_id, cap,
            row_number() OVER (PARTITION BY user_id ORDER BY event_id) AS rank,
@@ -67,7 +69,8 @@ SELECT count(*)::int AS reserved FROM marked;
 -- Write the log rows of a whole batch (rate-limit grants from reserve_rate) and queue summaries and repeats.
 WITH dest AS (
     SELECT * FROM sag_reminder_destinations(%(ids)s::bigint[], %(titles)s::text[], %(messages)s::text[],
-                                           %(escalate)s::boolean[], %(now)s, %(default_max)s)
+                                           %(escalate)s::boolean[], %(now)s, %(default_max)s,
+                                           %(channels)s::jsonb)
 ), ev AS (
     SELECT q.id AS event_id, q.kind, q.reminder_id, q.sag_id, q.trigger_type, q.event_data,
            r.repeat_every_hours
@@ -82,14 +85,14 @@ WITH dest AS (
     SELECT d.*,
            CASE WHEN NOT d.enabled THEN 'suppressed'
                 WHEN d.quiet_until IS NOT NULL THEN 'deferred'
-                WHEN d.user_id IS NOT NULL AND g.user_id IS NULL THEN 'rate_limited'
-                WHEN d.channel = 'email' THEN 'pending'
+                WHEN d.rate_limited AND d.user_id IS NOT NULL AND g.user_id IS NULL THEN 'rate_limited'
+                WHEN d.pending THEN 'pending'
                 ELSE 'sent' END AS status
     FROM dest d LEFT JOIN granted g ON g.user_id = d.user_id AND g.event_id = d.event_id
 ), inserted AS (
     INSERT INTO sag_reminder_logs (event_id, rule_id, sag_id, user_id, email, recipient, channel, status, title,
                                    message, priority, escalated, deliver_after, sent_at, created_at, updated_at)
-    SELECT event_id, reminder_id, sag_id, user_id, CASE WHEN channel = 'email' THEN email END, recipient, channel,
+    SELECT event_id, reminder_id, sag_id, user_id, CASE WHEN external THEN email END, recipient, channel,
            status, CASE WHEN escalated THEN left('Escalated: ' || title, 500) ELSE title END, message, priority,
            escalated, quiet_until, CASE WHEN status = 'sent' THEN %(now)s::timestamptz END, %(now)s, %(now)s
     FROM decided
@@ -129,7 +132,7 @@ WITH dest AS (
     RETURNING id
 )
 , finished AS (
-    -- Events with no e-mail to send are done in this same transaction.
+    -- Events with no channel that delivers later (no `pending` rows) are done in this same transaction.
     UPDATE sag_reminder_queue
     SET status = 'sent', processed_at = %(now)s, lease_owner = NULL, lease_expires_at = NULL,
         last_error = NULL, updated_at = %(now)s
@@ -144,8 +147,8 @@ SELECT (SELECT count(*) FROM inserted)::int AS written,
        (SELECT count(*) FROM repeats)::int AS repeats,
        (SELECT count(*) FROM finished)::int AS finished;
 
--- name: read_pending_emails
--- E-mail log rows of these events still to be handed to the transport, with what the e-mail shows.
+-- name: read_pending_rows
+-- One channel's log rows of these events still to be handed to its transport, with the case details they show.
 SELECT l.id, l.event_id, l.user_id, l.email, l.title, l.message, l.priority, l.escalated, l.sag_id,
        s.title AS case_title, s.description, s.status, st.label AS status_label, s.priority AS case_priority,
        s.deadline, c.name AS customer_name, COALESCE(NULLIF(au.full_name, ''), au.username) AS assignee_name,
@@ -156,11 +159,11 @@ LEFT JOIN sag_statuses st ON st.key = s.status
 LEFT JOIN customers c ON c.id = s.customer_id
 LEFT JOIN users au ON au.id = s.assigned_to
 LEFT JOIN users u ON u.id = l.user_id
-WHERE l.event_id = ANY (%(event_ids)s) AND l.channel = 'email' AND l.status = 'pending'
+WHERE l.event_id = ANY (%(event_ids)s) AND l.channel = %(channel)s AND l.status = 'pending'
 ORDER BY l.id;
 
--- name: record_email_results
--- Mark e-mail rows sent, or store the error (final = mark failed).
+-- name: record_results
+-- Mark handed-over rows sent, or store the error (final = mark failed).
 UPDATE sag_reminder_logs l
 SET status = CASE WHEN r.error IS NULL THEN 'sent' WHEN %(final)s THEN 'failed' ELSE l.status END,
     sent_at = CASE WHEN r.error IS NULL THEN %(now)s::timestamptz ELSE l.sent_at END,
@@ -196,11 +199,11 @@ FROM unnest(%(ids)s::bigint[], %(errors)s::text[]) AS r (id, error)
 WHERE q.id = r.id AND q.status = 'processing'
 RETURNING q.id, q.status;
 
--- name: fail_pending_emails
--- The event gave up: its e-mails that never went out are failed, with the last error.
+-- name: fail_pending_rows
+-- The event gave up: its rows that never went out (on any channel that delivers later) are failed, with the last error.
 UPDATE sag_reminder_logs
 SET status = 'failed', error = COALESCE(error, %(error)s), updated_at = %(now)s
-WHERE event_id = ANY (%(event_ids)s) AND channel = 'email' AND status = 'pending';
+WHERE event_id = ANY (%(event_ids)s) AND status = 'pending';
 
 -- name: expand_tick
 -- A time-based rule's tick: one `rule` event per matching open case (inactivity: those that went quiet in this window).
@@ -232,9 +235,9 @@ GROUP BY r.id;
 UPDATE sag_reminders SET last_run_at = %(now)s, next_run_at = %(next_run_at)s WHERE id = %(rule_id)s;
 
 -- name: read_user_for_summary
--- A summary's recipient with the preferences that decide its channels.
+-- A summary's recipient with the preferences that decide its channels (the row as JSON: channels name their switch column).
 SELECT u.id, u.email, u.active, u.timezone, COALESCE(NULLIF(u.full_name, ''), u.username) AS user_name,
-       p.in_app_enabled, p.email_enabled,
+       to_jsonb(p) AS prefs,
        sag_quiet_until(u.timezone, p.quiet_hours_start, p.quiet_hours_end, %(now)s) AS quiet_until
 FROM users u LEFT JOIN user_notification_preferences p ON p.user_id = u.id
 WHERE u.id = %(user_id)s;
@@ -249,10 +252,12 @@ WHERE l.user_id = %(user_id)s AND l.status = 'rate_limited'
 ORDER BY l.event_id;
 
 -- name: read_deferred
--- The user's e-mails deferred by quiet hours that are due now, with whether e-mail is still wanted (current preferences: per-trigger override, else the switch).
-SELECT l.id, l.title, l.message, l.sag_id, l.priority, s.title AS case_title,
-       COALESCE((p.trigger_overrides -> r.trigger_type ->> 'email')::boolean, p.email_enabled, TRUE) AS email_wanted
+-- The user's rows deferred by quiet hours that are due now, with whether their channel is still wanted (current preferences: per-trigger override, else the channel's switch).
+SELECT l.id, l.channel, l.title, l.message, l.sag_id, l.priority, s.title AS case_title,
+       COALESCE((p.trigger_overrides -> r.trigger_type ->> l.channel)::boolean,
+                (to_jsonb(p) ->> ch.switch)::boolean, TRUE) AS wanted
 FROM sag_reminder_logs l
+LEFT JOIN jsonb_to_recordset(%(channels)s::jsonb) AS ch (name text, switch text) ON ch.name = l.channel
 LEFT JOIN sag_sager s ON s.id = l.sag_id
 LEFT JOIN sag_reminders r ON r.id = l.rule_id
 LEFT JOIN user_notification_preferences p ON p.user_id = l.user_id
@@ -286,15 +291,15 @@ SET status = 'pending', scheduled_for = %(until)s, attempts = greatest(attempts 
     lease_expires_at = NULL, updated_at = %(now)s
 WHERE id = %(id)s AND status = 'processing';
 
--- name: record_summary_email
--- The outcome of a held-back summary sent by e-mail.
+-- name: record_summary_result
+-- The outcome of a held-back summary handed to a channel that delivers later.
 UPDATE sag_reminder_logs
 SET status = %(status)s::text, error = %(error)s, updated_at = %(now)s,
     sent_at = CASE WHEN %(status)s::text = 'sent' THEN %(now)s::timestamptz END
-WHERE event_id = %(event_id)s AND channel = 'email';
+WHERE event_id = %(event_id)s AND channel = %(channel)s;
 
 -- name: renew_lease
--- Keep a batch's lease while its e-mails go out, so no other worker takes it over meanwhile.
+-- Keep a batch's lease while its pending rows go out, so no other worker takes it over meanwhile.
 UPDATE sag_reminder_queue
 SET lease_expires_at = clock_timestamp() + %(offset)s + make_interval(secs => %(lease_s)s)
 WHERE id = ANY (%(ids)s) AND status = 'processing' AND lease_owner = %(worker)s

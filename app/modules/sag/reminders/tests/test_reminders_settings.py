@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from app.modules.sag.reminders import tunables
-from app.modules.sag.reminders.processing import Options
+from app.modules.sag.reminders.engine import Options
 from app.modules.sag.reminders.rules import TRIGGER_TYPES
 from tests.modules_fixtures import set_env
 

@@ -1,0 +1,114 @@
+"""Delivery channels: the `Channel` protocol and the registry the reminder engine reads.
+
+A channel says, as plain attributes, how the engine treats its log rows; the engine passes
+these flags to the SQL that writes the rows (`sag_reminder_destinations`, `deliver_batch`),
+so adding a channel never touches engine.py or the SQL:
+
+- `preference`: the column of the core `user_notification_preferences` row that switches
+  it on or off (None: on), overridden per kind by `trigger_overrides -> kind -> name`;
+- `quiet_hours`: during the user's quiet hours its rows are `deferred` and go out in the
+  digest when they end;
+- `rate_limited`: it counts against (and is held back by) the user's hourly limit;
+- `external`: it also reaches a rule's external e-mail addresses (rows without a user);
+- `pending`: its rows are written `pending` and handed to `deliver()` after the write, in
+  chunks of `chunk_size` with the batch's lease renewed before each chunk; a row that
+  fails keeps the event for a retry with back-off, while every other channel's rows are
+  already written (a failing channel never delays the others). Without it the log row
+  is the delivery (in-app: the row's insert trigger pushes it to the browser).
+
+Built-in channels are one file each (in_app.py, email.py). Other modules add theirs
+through the `"sag.channels"` extension point of their module.json.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+import psycopg
+
+from app.core.modules import current_host
+from app.modules.sag.reminders.channels import email, in_app
+
+log = logging.getLogger("app.modules.sag")
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,19}$")  # as the CHECK on sag_reminder_logs.channel
+
+
+@dataclass(frozen=True)
+class DeliveryContext:
+    """What a channel's deliver() may need beside its rows."""
+
+    now: datetime
+    worker_id: str
+
+
+@dataclass
+class Summary:
+    """One notice listing several reminders (the quiet-hours digest, the held-back notice)."""
+
+    title: str
+    intro: str
+    items: list[dict[str, Any]] = field(default_factory=list)
+
+
+@runtime_checkable
+class Channel(Protocol):
+    name: str
+    label: str
+    preference: str | None
+    quiet_hours: bool
+    rate_limited: bool
+    external: bool
+    pending: bool
+    chunk_size: int
+
+    def deliver(self, conn: psycopg.Connection, rows: Sequence[dict[str, Any]],
+                ctx: DeliveryContext) -> dict[int, str | None]:
+        """Hand pending log rows (read_pending_rows) to the transport: {row id: None (sent) | error}."""
+        ...
+
+    def send_summary(self, user: dict[str, Any], summary: Summary) -> str | None:
+        """Send one summary to a user (read_user_for_summary); None = sent, else the error."""
+        ...
+
+
+BUILT_IN: tuple[Channel, ...] = (in_app.CHANNEL, email.CHANNEL)
+
+
+def extra_channels() -> list[Channel]:
+    """Channels contributed by other modules (`"extensions": {"sag.channels": [...]}` in their
+    module.json), while those modules are enabled."""
+    return [channel for _module, channel in current_host().extensions("sag.channels")]
+
+
+def registry() -> dict[str, Channel]:
+    """Every usable channel by name, built-in first (their order decides the held-back notice's channel)."""
+    channels = {c.name: c for c in BUILT_IN}
+    for ch in extra_channels():
+        if not isinstance(ch, Channel) or not NAME_RE.match(str(getattr(ch, "name", ""))):
+            log.error("ignoring reminder channel %r: not a Channel with a name matching %s", ch, NAME_RE.pattern)
+        elif ch.name in channels:
+            log.error("ignoring reminder channel %r: the name is taken", ch.name)
+        else:
+            channels[ch.name] = ch
+    return channels
+
+
+def sql_param(channels: dict[str, Channel]) -> str:
+    """The channels' flags as the JSON array the SQL functions read (`jsonb_to_recordset`)."""
+    return json.dumps([{"name": c.name, "switch": c.preference, "quiet_hours": bool(c.quiet_hours),
+                        "rate_limited": bool(c.rate_limited), "external": bool(c.external),
+                        "pending": bool(c.pending)} for c in channels.values()])
+
+
+def switched_on(channel: Channel, prefs: dict[str, Any] | None) -> bool:
+    """The channel's own switch on a preferences row (no row, no switch: on)."""
+    if not channel.preference or not prefs:
+        return True
+    value = prefs.get(channel.preference)
+    return True if value is None else bool(value)

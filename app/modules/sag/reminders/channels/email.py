@@ -1,0 +1,54 @@
+"""The e-mail channel: rows are written `pending`, then sent over one SMTP connection per chunk.
+
+The message (HTML and text parts, case details, signed action links) is built by
+`reminders/email.py`; this file is only the channel's contract with the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+
+from app.core import mail
+from app.modules.sag.reminders import email as messages
+
+if TYPE_CHECKING:
+    from app.modules.sag.reminders.channels import DeliveryContext, Summary
+
+EMAIL_CHUNK = 50  # e-mails sent between two lease renewals (and over one SMTP connection)
+ERROR_MAX_CHARS = 1000
+
+
+class Email:
+    name = "email"
+    label = "E-mail"
+    preference = "email_enabled"
+    quiet_hours = True
+    rate_limited = True
+    external = True
+    pending = True
+    chunk_size = EMAIL_CHUNK
+
+    def deliver(self, conn: psycopg.Connection, rows: Sequence[dict[str, Any]],
+                ctx: DeliveryContext) -> dict[int, str | None]:
+        results: dict[int, str | None] = {}
+        built, outgoing = [], []
+        for row in rows:
+            try:
+                outgoing.append(messages.reminder_message(row))
+                built.append(row)
+            except Exception as exc:  # noqa: BLE001 - one unbuildable e-mail is recorded, the rest go out
+                results[row["id"]] = f"could not build e-mail: {type(exc).__name__}: {exc}"[:ERROR_MAX_CHARS]
+        for row, err in zip(built, mail.send_messages(outgoing), strict=True):
+            results[row["id"]] = err
+        return results
+
+    def send_summary(self, user: dict[str, Any], summary: Summary) -> str | None:
+        return mail.send_message(messages.summary_message(to=user["email"], to_name=user["user_name"],
+                                                          title=summary.title, intro=summary.intro,
+                                                          items=summary.items))
+
+
+CHANNEL = Email()

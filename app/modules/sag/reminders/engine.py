@@ -1,0 +1,227 @@
+"""The reminder engine: what happens to a batch of queued events, step by step.
+
+    process_batch
+      claim        one statement claims due (and lease-expired) events with their rule and case
+      sort_out     per event, from the kinds table (kinds.py): give up after too many attempts,
+                   fail an unknown kind, skip (rule or case gone ...), set aside kinds with a
+                   handler of their own, render the rest (title, message)
+      write_logs   resolve recipients, reserve the hourly limit, write one log row per recipient
+                   and channel (preferences, quiet hours, the limit, per the channels' flags;
+                   channels/__init__.py); an event with nothing left to hand over is done here
+      hand_over    each channel whose rows are `pending` (e-mail) gets them in chunks, the
+                   lease renewed before each; a failed row keeps its event for a retry
+      close        finish, skip, fail or retry the events, in one transaction
+      own kinds    ticks, digests, held-back notices, one by one (kinds.py, summaries.py)
+
+Nothing here knows a channel or a kind by name: both come from their tables.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import psycopg
+
+from app.modules.sag.reminders import channels, kinds
+from app.modules.sag.reminders.events import Outcome, Q, close, error_text, finish, retry
+from app.modules.sag.reminders.render import ReminderTemplateError
+from app.modules.sag.reminders.tunables import tunables
+
+__all__ = ["Options", "Outcome", "Q", "process_batch"]
+
+log = logging.getLogger("app.modules.sag")
+DEADLOCK_RETRIES = 3
+NO_OUTCOME = "the channel reported no outcome for this row"
+
+
+@dataclass
+class Options:
+    # Values come from sag's declared settings (reminders/tunables.py), overridable per worker.
+    worker_id: str
+    batch_size: int
+    lease_s: float
+    max_attempts: int
+    retry_base_s: float
+    retry_max_s: float
+    default_max_per_hour: int
+    offset: timedelta = timedelta(0)
+
+    @classmethod
+    def from_settings(cls, worker_id: str, **overrides: Any) -> Options:
+        t = tunables()
+        values = dict(batch_size=t["reminder_batch_size"], lease_s=t["reminder_lease_s"],
+                      max_attempts=t["reminder_max_attempts"], retry_base_s=t["reminder_retry_base_s"],
+                      retry_max_s=t["reminder_retry_max_s"], default_max_per_hour=t["reminder_max_per_hour"])
+        values.update(overrides)
+        return cls(worker_id=worker_id, **values)
+
+
+@dataclass
+class Firing:
+    """A rendered event on the batch path."""
+
+    event_id: int
+    title: str
+    message: str
+    escalate: bool
+    waits: bool  # has a channel whose rows are handed over after the write
+
+
+def process_batch(conn: psycopg.Connection, opts: Options) -> Outcome:
+    """Claim and process one batch on `conn` (a dedicated connection). Returns what happened."""
+    rows = claim(conn, opts)
+    out = Outcome(claimed=len(rows))
+    if not rows:
+        return out
+    now: datetime = rows[0]["now"]
+    registry = channels.registry()
+    firings, own = sort_out(rows, registry, opts, out)
+    try:
+        waiting = write_logs(conn, firings, registry, now, opts, out) if firings else []
+        failed = hand_over(conn, waiting, registry, now, opts, out) if waiting else {}
+        with conn.transaction():
+            finish(conn, [e for e in waiting if e not in failed], now)
+            close(conn, out.closed, now)
+            retry(conn, failed, now, opts, out)
+    except Exception as exc:  # noqa: BLE001 - a batch-wide failure goes back to the queue with its error
+        log.exception("reminder batch failed")
+        conn.rollback()
+        own_ids = {row["id"] for _kind, row in own}
+        with conn.transaction():
+            retry(conn, {r["id"]: error_text(exc) for r in rows if r["id"] not in own_ids}, now, opts, out)
+    out.skipped = sum(1 for c in out.closed if c[1] == "skipped")
+    out.failed += sum(1 for c in out.closed if c[1] == "failed")
+    for kind, row in own:
+        run_handler(conn, kind, row, now, opts, out)
+    return out
+
+
+def claim(conn: psycopg.Connection, opts: Options) -> list[dict[str, Any]]:
+    with conn.transaction():
+        return conn.execute(Q["claim_batch"], {"worker": opts.worker_id, "limit": opts.batch_size,
+                                               "lease_s": opts.lease_s, "offset": opts.offset}).fetchall()
+
+
+def sort_out(rows: list[dict[str, Any]], registry: dict[str, channels.Channel], opts: Options,
+             out: Outcome) -> tuple[list[Firing], list[tuple[kinds.Kind, dict[str, Any]]]]:
+    """Decide each event's path; closed ones go to `out.closed` as (id, status, reason)."""
+    firings: list[Firing] = []
+    own: list[tuple[kinds.Kind, dict[str, Any]]] = []
+    for row in rows:
+        kind = kinds.kind_of(row)
+        if row["attempts"] > opts.max_attempts:
+            out.closed.append((row["id"], "failed",
+                               f"gave up after {opts.max_attempts} attempts (worker crashed or timed out)"))
+        elif kind is None:
+            out.closed.append((row["id"], "failed", f"unknown event kind {kinds.key_of(row)!r}: "
+                                                    "it has no entry in the kinds table (reminders/kinds.py)"))
+        elif reason := kind.skip(row):
+            out.closed.append((row["id"], "skipped", reason))
+        elif kind.handler is not None:
+            own.append((kind, row))
+        else:
+            try:
+                title, message = kind.render(row)
+            except ReminderTemplateError as exc:
+                out.closed.append((row["id"], "failed", error_text(f"template error: {exc}")))
+                continue
+            except Exception as exc:  # noqa: BLE001 - one event that cannot be rendered fails alone
+                out.closed.append((row["id"], "failed", error_text(f"could not render: {type(exc).__name__}: {exc}")))
+                continue
+            names = row["channels"] or ()
+            if any(n not in registry for n in names):
+                log.warning("reminder event %s: rule %s names channel(s) %s that are not available", row["id"],
+                            row["reminder_id"], ", ".join(n for n in names if n not in registry))
+            firings.append(Firing(row["id"], title, message, kind.escalates(row),
+                                  any(registry[n].pending for n in names if n in registry)))
+    return firings, own
+
+
+def write_logs(conn: psycopg.Connection, firings: list[Firing], registry: dict[str, channels.Channel],
+               now: datetime, opts: Options, out: Outcome) -> list[int]:
+    """Reserve the rate limit (short transaction), then write every log row (second transaction).
+
+    Reserving on its own keeps the per-user counter rows locked for milliseconds, so workers
+    do not queue behind each other's log writes. The grants are recorded on the events, so a
+    batch taken over after a crash between the two neither counts twice nor pushes more.
+    Returns the events whose rows still wait for a transport; the others are finished here.
+    """
+    params = {"ids": [f.event_id for f in firings], "titles": [f.title for f in firings],
+              "messages": [f.message for f in firings], "escalate": [f.escalate for f in firings],
+              "now": now, "default_max": opts.default_max_per_hour, "channels": channels.sql_param(registry)}
+    for attempt in range(DEADLOCK_RETRIES):
+        try:
+            with conn.transaction():
+                conn.execute(Q["reserve_rate"], params)
+            break
+        except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure):
+            if attempt == DEADLOCK_RETRIES - 1:
+                raise
+    with conn.transaction():
+        result = conn.execute(Q["deliver_batch"], dict(
+            params, finish_ids=[f.event_id for f in firings if not f.waits])).fetchone()
+    out.written, out.delivered = result["written"], result["delivered"]
+    return [f.event_id for f in firings if f.waits]
+
+
+def hand_over(conn: psycopg.Connection, event_ids: list[int], registry: dict[str, channels.Channel],
+              now: datetime, opts: Options, out: Outcome) -> dict[int, str]:
+    """Give each channel whose rows wait its pending rows; returns {event id: error} for events to retry.
+
+    Rows go in chunks, the lease renewed before each: a slow transport must not let another
+    worker take the batch over and send the same rows again. A chunk's outcome is recorded
+    before the next, so a retry hands over only what did not go out.
+    """
+    ctx = channels.DeliveryContext(now=now, worker_id=opts.worker_id)
+    failed: dict[int, str] = {}
+    for channel in registry.values():
+        if not channel.pending:
+            continue
+        with conn.transaction():
+            rows = conn.execute(Q["read_pending_rows"], {"event_ids": event_ids, "channel": channel.name}).fetchall()
+        step = max(1, channel.chunk_size)
+        for start in range(0, len(rows), step):
+            with conn.transaction():
+                owned = {r["id"] for r in conn.execute(Q["renew_lease"], {
+                    "ids": sorted({r["event_id"] for r in rows[start:]}), "offset": opts.offset,
+                    "lease_s": opts.lease_s, "worker": opts.worker_id}).fetchall()}
+            # An event another worker took over (our lease ran out) is now its job, not ours.
+            chunk = [r for r in rows[start:start + step] if r["event_id"] in owned]
+            if chunk:
+                errors = deliver_chunk(conn, channel, chunk, ctx)
+                out.handed_over[channel.name] += sum(1 for e in errors.values() if e is None)
+                for row in chunk:
+                    if errors[row["id"]] is not None:
+                        failed.setdefault(row["event_id"], errors[row["id"]])
+    return failed
+
+
+def deliver_chunk(conn: psycopg.Connection, channel: channels.Channel, chunk: list[dict[str, Any]],
+                  ctx: channels.DeliveryContext) -> dict[int, str | None]:
+    """One channel.deliver() call and its recorded outcome per row (None = sent)."""
+    try:
+        results = channel.deliver(conn, chunk, ctx)
+    except Exception as exc:  # noqa: BLE001 - a failing channel fails its rows, not the batch
+        log.exception("reminder channel %s failed", channel.name)
+        results = dict.fromkeys((r["id"] for r in chunk), f"{type(exc).__name__}: {exc}")
+    errors = {r["id"]: None if (e := results.get(r["id"], NO_OUTCOME)) is None else error_text(str(e))
+              for r in chunk}
+    with conn.transaction():
+        conn.execute(Q["record_results"], {"ids": list(errors), "errors": list(errors.values()),
+                                           "now": ctx.now, "final": False})
+    return errors
+
+
+def run_handler(conn: psycopg.Connection, kind: kinds.Kind, row: dict[str, Any], now: datetime, opts: Options,
+                out: Outcome) -> None:
+    """A kind with a handler of its own (tick, digest, held back), one event at a time."""
+    try:
+        kind.handler(conn, row, now, opts, out)
+    except Exception as exc:  # noqa: BLE001 - one bad summary or tick must not stop the worker
+        log.exception("reminder event %s (%s) failed", row["id"], kind.key)
+        conn.rollback()
+        with conn.transaction():
+            retry(conn, {row["id"]: error_text(exc)}, now, opts, out)

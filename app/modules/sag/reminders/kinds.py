@@ -1,0 +1,160 @@
+"""The table of reminder event kinds: where each comes from, when it is skipped, how it is
+rendered or which handler of its own it goes through.
+
+An event's kind is its queue `kind`, except that a plain rule firing (`kind = 'rule'`) is
+known by its rule's trigger type (status_change, scheduled, deadline, recurring, inactivity).
+engine.py looks every claimed event up here; an event whose kind has no entry is failed with
+that reason. Adding a kind = its producer (a trigger, a function or a handler that queues it)
+plus one entry in KINDS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+from app.core.config import get_settings
+from app.modules.sag.reminders import summaries
+from app.modules.sag.reminders.events import Outcome, Q, finish
+from app.modules.sag.reminders.render import render_event
+from app.modules.sag.reminders.rules import next_cron_run, parse_when
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Kind:
+    key: str
+    label: str
+    source: str  # what queues events of this kind
+    skip: Callable[[Row], str | None]  # the reason not to deliver it now, or None
+    render: Callable[[Row], tuple[str, str]] | None = None  # batch path: (title, message) of the firing
+    handler: Callable[..., None] | None = None  # own path: handler(conn, row, now, opts, out)
+    escalates: Callable[[Row], bool] = lambda row: False  # add the rule's escalation role
+    next_run: Callable[[psycopg.Connection, Row, datetime], datetime | None] | None = None  # time-based rules
+
+    def __post_init__(self) -> None:
+        if (self.render is None) == (self.handler is None):
+            raise ValueError(f"event kind {self.key!r}: give either render (batch path) or handler")
+
+
+# --- skip rules -------------------------------------------------------------------------
+
+def _rule_gone(row: Row) -> str | None:
+    if row["reminder_id"] is None or row["rule_active"] is None:
+        return "rule deleted"
+    if not row["rule_active"]:
+        return "rule inactive"
+    return None
+
+
+def _case_gone(row: Row) -> str | None:
+    if row["sag_id"] is None or row["case_title"] is None:
+        return "case deleted"
+    return None
+
+
+def _firing(row: Row) -> str | None:
+    """A rule firing for an open case."""
+    reason = _rule_gone(row) or _case_gone(row)
+    if reason is None and row["closed_at"] is not None:
+        return "case closed"
+    return reason
+
+
+def _status_firing(row: Row) -> str | None:
+    """A status change is news even when it closes the case."""
+    return _rule_gone(row) or _case_gone(row)
+
+
+def _deadline_firing(row: Row) -> str | None:
+    reason = _firing(row)
+    planned = (row["event_data"] or {}).get("deadline")
+    if reason is None and planned and (row["deadline"] is None or parse_when(planned, "deadline") != row["deadline"]):
+        return "deadline changed"
+    return reason
+
+
+def _snooze(row: Row) -> str | None:
+    """A snoozed reminder comes back as its rule would fire: a status-change one even for a closed case."""
+    return _status_firing(row) if row["trigger_type"] == "status_change" else _firing(row)
+
+
+def _never(row: Row) -> str | None:
+    return None
+
+
+def _past_escalation(row: Row) -> bool:
+    occurrence = int((row["event_data"] or {}).get("occurrence", 1))
+    return row["escalate_after"] is not None and occurrence > row["escalate_after"]
+
+
+# --- time-based rules: the tick --------------------------------------------------------
+
+def _next_recurring(conn: psycopg.Connection, row: Row, now: datetime) -> datetime | None:
+    cfg = row["trigger_config"] or {}
+    until = parse_when(cfg["until"], "until") if cfg.get("until") else None
+    return next_cron_run(cfg["cron"], cfg.get("timezone") or get_settings().timezone,
+                         max(now, row["scheduled_for"]), until)
+
+
+def _next_inactivity(conn: psycopg.Connection, row: Row, now: datetime) -> datetime | None:
+    return conn.execute(Q["next_inactivity_run"], {"rule_id": row["reminder_id"], "now": now}).fetchone()["next_run_at"]
+
+
+def _once(conn: psycopg.Connection, row: Row, now: datetime) -> datetime | None:
+    return None
+
+
+def process_tick(conn: psycopg.Connection, row: Row, now: datetime, opts: Any, out: Outcome) -> None:
+    """Fan a time-based rule out to its cases (one firing each), then set its next tick."""
+    kind = KINDS.get(row["trigger_type"])
+    if kind is None or kind.next_run is None:
+        raise ValueError(f"a tick of trigger type {row['trigger_type']!r}, which has no next_run in kinds.py")
+    with conn.transaction():
+        prev = (row["event_data"] or {}).get("prev")
+        conn.execute(Q["expand_tick"], {"tick_id": row["id"], "rule_id": row["reminder_id"], "now": now,
+                                        "prev": prev})
+        conn.execute(Q["advance_rule"], {"rule_id": row["reminder_id"], "now": now,
+                                         "next_run_at": kind.next_run(conn, row, now)})
+        finish(conn, [row["id"]], now)
+
+
+# --- the table ---------------------------------------------------------------------------
+
+KINDS: dict[str, Kind] = {k.key: k for k in (
+    Kind("status_change", "Status change",
+         "the case trigger (sag_cases_reminders) writes the inbox; the claim moves it into the queue",
+         skip=_status_firing, render=render_event),
+    Kind("scheduled", "At a set time", "a tick of the rule, fanned out to its open cases",
+         skip=_firing, render=render_event, next_run=_once),
+    Kind("deadline", "Before the deadline",
+         "sag_schedule_deadlines, at deadline - offset (re-planned when the deadline or the rule changes)",
+         skip=_deadline_firing, render=render_event),
+    Kind("recurring", "Recurring", "a tick of the rule (cron in a time zone), fanned out to its open cases",
+         skip=_firing, render=render_event, next_run=_next_recurring),
+    Kind("inactivity", "No update for N days", "a tick of the rule, fanned out to the cases that went quiet",
+         skip=_firing, render=render_event, next_run=_next_inactivity),
+    Kind("repeat", "Re-reminder", "deliver_batch, every N hours until acknowledged (may escalate to a role)",
+         skip=_firing, render=render_event, escalates=_past_escalation),
+    Kind("snooze", "Snoozed reminder", "a user's snooze; it comes back to that user only",
+         skip=_snooze, render=render_event),
+    Kind("tick", "Clock of a time-based rule", "the rule trigger (sag_reminders_schedule) at next_run_at",
+         skip=_rule_gone, handler=process_tick),
+    Kind("digest", "Quiet-hours digest", "deliver_batch, when a row is deferred: due when the quiet hours end",
+         skip=_never, handler=summaries.process_digest),
+    Kind("held_back", "Held-back notice", "deliver_batch, when the hourly limit holds a row back: due at the "
+         "window's end", skip=_never, handler=summaries.process_held_back),
+)}
+
+
+def key_of(row: Row) -> str:
+    return row["trigger_type"] if row["kind"] == "rule" else row["kind"]
+
+
+def kind_of(row: Row) -> Kind | None:
+    return KINDS.get(key_of(row))

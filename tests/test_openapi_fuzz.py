@@ -7,8 +7,9 @@ from the schema, both valid ones and ones that break it, and sends them as an ad
   operations whose constraints used to live in code only.
 
 What the schema cannot know is filled in from the database and the clock before a valid
-request is sent (see `_ground`): existing status keys, user/customer/case ids, and times
-in the future. Everything else the handlers check must be stated in the request models.
+request is sent (see `_ground`): existing status keys, user/customer/case ids, the
+registered delivery channels (modules may add some), and times in the future. Everything
+else the handlers check must be stated in the request models.
 Runs derandomized: a failure reproduces, and the failing request is printed.
 """
 
@@ -24,6 +25,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.generation import GenerationMode
 
+from app.modules.sag.reminders.channels import registry as channel_registry
 from tests.fixtures import make_user, token_for
 
 # Requests per operation and mode; about 60 operations x 2 modes keeps the run near a minute.
@@ -73,7 +75,8 @@ def world(app, cheap_passwords):
         statuses = [s["key"] for s in client.get("/api/v1/sag/statuses").json()]
         schema = schemathesis.openapi.from_asgi("/openapi.json", app, headers=dict(client.headers))
         # The lifespan (SSE hub, module host) stays up while the fuzzer runs.
-        world = {"schema": schema, "client": client, "statuses": statuses}
+        world = {"schema": schema, "client": client, "statuses": statuses,
+                 "channels": list(channel_registry())}
         _new_rows(world)
         yield world
 
@@ -129,6 +132,8 @@ def _replace(key: str, value: Any, path: tuple[str, ...], status: Callable[[], s
         return world["customer"]
     if key == "sag_id":
         return world["case"]
+    if key == "channels" and not path and isinstance(value, list):
+        return [world["channels"][i % len(world["channels"])] for i in range(len(value))]
     if key == "users" and path[-1:] == ("recipients",):
         return users[: max(1, min(len(value), len(users)))]
     if key == "at" or (key == "until" and path[-1:] == ("trigger_config",)):

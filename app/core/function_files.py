@@ -53,7 +53,7 @@ _ATOMIC = re.compile(r"\bBEGIN\s+ATOMIC\b", re.I)
 
 @dataclass(frozen=True)
 class FunctionFile:
-    name: str  # path from the owner's root, e.g. "reminders/functions/sag_claim_reminder_events.sql"
+    name: str  # path from the owner's root, e.g. "functions/set_updated_at.sql"
     path: Path
     sql: str
 

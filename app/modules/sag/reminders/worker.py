@@ -21,6 +21,7 @@ from datetime import timedelta
 import psycopg
 
 from app.core import database
+from app.modules.sag.reminders import channels
 from app.modules.sag.reminders.engine import Options, Outcome, Q, process_batch
 
 log = logging.getLogger("app.modules.sag")
@@ -52,6 +53,10 @@ class ReminderWorker:
         self.conn.commit()
         self.listen_conn = database.connect(autocommit=True)
         self.listen_conn.execute(f"LISTEN {CHANNEL}")
+        # Resolve the channel registry (and, outside an app or worker, the process's module
+        # host) now: the registry is read again per batch, but the first batch should not pay
+        # for loading the modules.
+        channels.registry()
 
     def close(self) -> None:
         for c in (self.conn, self.listen_conn):

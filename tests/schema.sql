@@ -944,6 +944,57 @@ CREATE SEQUENCE public.sag_sager_id_seq
 ALTER SEQUENCE public.sag_sager_id_seq OWNED BY public.sag_sager.id;
 
 --
+-- Name: sag_sla_pause_statuses; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sag_sla_pause_statuses (
+    policy_id integer NOT NULL,
+    status character varying(32) NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: sag_sla_policies; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sag_sla_policies (
+    id integer NOT NULL,
+    name character varying(80) NOT NULL,
+    priority character varying(8),
+    customer_id integer,
+    response_minutes integer NOT NULL,
+    resolution_minutes integer NOT NULL,
+    warning_percent smallint DEFAULT 75 NOT NULL,
+    calendar_id integer,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT sag_sla_policies_check CHECK ((resolution_minutes >= response_minutes)),
+    CONSTRAINT sag_sla_policies_name_check CHECK (((btrim((name)::text) <> ''::text) AND ((name)::text = btrim((name)::text)))),
+    CONSTRAINT sag_sla_policies_priority_check CHECK (((priority)::text = ANY ((ARRAY['low'::character varying, 'normal'::character varying, 'high'::character varying, 'urgent'::character varying])::text[]))),
+    CONSTRAINT sag_sla_policies_resolution_minutes_check CHECK (((resolution_minutes >= 1) AND (resolution_minutes <= 525600))),
+    CONSTRAINT sag_sla_policies_response_minutes_check CHECK (((response_minutes >= 1) AND (response_minutes <= 525600))),
+    CONSTRAINT sag_sla_policies_warning_percent_check CHECK (((warning_percent >= 1) AND (warning_percent <= 99)))
+);
+
+--
+-- Name: sag_sla_policies_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.sag_sla_policies_id_seq
+    AS integer
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+--
+-- Name: sag_sla_policies_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.sag_sla_policies_id_seq OWNED BY public.sag_sla_policies.id;
+
+--
 -- Name: sag_status_history; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1226,6 +1277,12 @@ ALTER TABLE ONLY public.sag_reminders ALTER COLUMN id SET DEFAULT nextval('publi
 ALTER TABLE ONLY public.sag_sager ALTER COLUMN id SET DEFAULT nextval('public.sag_sager_id_seq'::regclass);
 
 --
+-- Name: sag_sla_policies id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_sla_policies ALTER COLUMN id SET DEFAULT nextval('public.sag_sla_policies_id_seq'::regclass);
+
+--
 -- Name: sag_status_history id; Type: DEFAULT; Schema: public; Owner: -
 --
 
@@ -1359,6 +1416,20 @@ ALTER TABLE ONLY public.sag_reminders
 
 ALTER TABLE ONLY public.sag_sager
     ADD CONSTRAINT sag_sager_pkey PRIMARY KEY (id);
+
+--
+-- Name: sag_sla_pause_statuses sag_sla_pause_statuses_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_sla_pause_statuses
+    ADD CONSTRAINT sag_sla_pause_statuses_pkey PRIMARY KEY (policy_id, status);
+
+--
+-- Name: sag_sla_policies sag_sla_policies_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_sla_policies
+    ADD CONSTRAINT sag_sla_policies_pkey PRIMARY KEY (id);
 
 --
 -- Name: sag_status_history sag_status_history_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1617,6 +1688,30 @@ CREATE INDEX sag_sager_status_idx ON public.sag_sager USING btree (status);
 CREATE INDEX sag_sager_updated_idx ON public.sag_sager USING btree (updated_at, id);
 
 --
+-- Name: sag_sla_pause_statuses_status_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sag_sla_pause_statuses_status_idx ON public.sag_sla_pause_statuses USING btree (status);
+
+--
+-- Name: sag_sla_policies_calendar_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sag_sla_policies_calendar_idx ON public.sag_sla_policies USING btree (calendar_id);
+
+--
+-- Name: sag_sla_policies_name_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX sag_sla_policies_name_idx ON public.sag_sla_policies USING btree (lower((name)::text));
+
+--
+-- Name: sag_sla_policies_scope_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX sag_sla_policies_scope_idx ON public.sag_sla_policies USING btree (COALESCE(priority, ''::character varying), COALESCE(customer_id, 0));
+
+--
 -- Name: sag_status_history_sag_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1759,6 +1854,12 @@ CREATE TRIGGER sag_sager_status_history AFTER INSERT OR UPDATE OF status ON publ
 --
 
 CREATE TRIGGER sag_sager_track_status BEFORE INSERT OR UPDATE ON public.sag_sager FOR EACH ROW EXECUTE FUNCTION public.sag_track_status();
+
+--
+-- Name: sag_sla_policies sag_sla_policies_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sag_sla_policies_set_updated_at BEFORE UPDATE ON public.sag_sla_policies FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 
 --
 -- Name: sessions sessions_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
@@ -1907,6 +2008,34 @@ ALTER TABLE ONLY public.sag_sager
 
 ALTER TABLE ONLY public.sag_sager
     ADD CONSTRAINT sag_sager_status_fkey FOREIGN KEY (status) REFERENCES public.sag_statuses(key);
+
+--
+-- Name: sag_sla_pause_statuses sag_sla_pause_statuses_policy_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_sla_pause_statuses
+    ADD CONSTRAINT sag_sla_pause_statuses_policy_id_fkey FOREIGN KEY (policy_id) REFERENCES public.sag_sla_policies(id) ON DELETE CASCADE;
+
+--
+-- Name: sag_sla_pause_statuses sag_sla_pause_statuses_status_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_sla_pause_statuses
+    ADD CONSTRAINT sag_sla_pause_statuses_status_fkey FOREIGN KEY (status) REFERENCES public.sag_statuses(key) ON DELETE RESTRICT;
+
+--
+-- Name: sag_sla_policies sag_sla_policies_calendar_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_sla_policies
+    ADD CONSTRAINT sag_sla_policies_calendar_id_fkey FOREIGN KEY (calendar_id) REFERENCES public.sag_calendars(id) ON DELETE RESTRICT;
+
+--
+-- Name: sag_sla_policies sag_sla_policies_customer_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_sla_policies
+    ADD CONSTRAINT sag_sla_policies_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES public.customers(id) ON DELETE CASCADE;
 
 --
 -- Name: sag_status_history sag_status_history_changed_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -

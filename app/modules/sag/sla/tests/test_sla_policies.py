@@ -41,7 +41,8 @@ def test_create_policy_returns_it_with_default_pause_statuses(admin_api, user_ap
 def test_replace_policy_changes_targets_and_pause_statuses(admin_api):
     policy = admin_api.post("/api/v1/sag/sla/policies", json=_policy(priority="low")).json()
     r = admin_api.put(f"/api/v1/sag/sla/policies/{policy['id']}",
-                      json=_policy(name=policy["name"], priority="low", response_minutes=30, pause_statuses=["on_hold"]))
+                      json=_policy(name=policy["name"], priority="low", response_minutes=30,
+                                   pause_statuses=["on_hold"]))
     assert r.status_code == 200, r.text
     assert r.json()["response_minutes"] == 30 and r.json()["pause_statuses"] == ["on_hold"]
     assert admin_api.delete(f"/api/v1/sag/sla/policies/{policy['id']}").status_code == 204

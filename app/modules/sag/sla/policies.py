@@ -45,6 +45,9 @@ def _check(body: PolicyIn, policy_id: int) -> None:
     for key in body.pause_statuses:
         if key not in known:
             raise ValidationFailed(f"unknown status {key!r}; known: {', '.join(known)}", field="pause_statuses")
+        if key == "new":
+            raise ValidationFailed("'new' cannot pause the clock: leaving it is the first response",
+                                   field="pause_statuses")
         if known[key]["is_closed"]:
             raise ValidationFailed(f"{key!r} closes a case, which fulfils the SLA; it cannot pause it",
                                    field="pause_statuses")

@@ -59,13 +59,20 @@ def stale_calendars(today: date | None = None) -> list[int]:
     return [row["id"] for row in rows]
 
 
-def run(stop: threading.Event) -> None:
-    """The job declared in module.json: write the spans of stale calendars now and then."""
+def refresh_stale(today: date | None = None) -> list[int]:
+    """Write the spans of the stale calendars again; their ids."""
     from app.modules.sag.sla import calendars  # calendars imports this module
 
+    stale = stale_calendars(today)
+    for calendar_id in stale:
+        with database.transaction():
+            write_spans(calendar_id, calendars.load(calendar_id), today)
+        log.info("calendar %s: working-time spans written again", calendar_id)
+    return stale
+
+
+def run(stop: threading.Event) -> None:
+    """The job declared in module.json: write the spans of stale calendars now and then."""
     while not stop.is_set():
-        for calendar_id in stale_calendars():
-            with database.transaction():
-                write_spans(calendar_id, calendars.load(calendar_id))
-            log.info("calendar %s: working-time spans written again", calendar_id)
+        refresh_stale()
         stop.wait(SPAN_CHECK_INTERVAL_S)

@@ -3,13 +3,13 @@ stored calendar spans agrees with the Python reference), a status pause across a
 Easter holidays, both DST nights, a priority change moving the targets, the first response
 recorded once, the state on read, and recomputation when a policy or a calendar changes."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from app.core import database
-from app.modules.sag.sla import businesstime, calendars
+from app.modules.sag.sla import businesstime, calendars, spans
 
 CPH = ZoneInfo("Europe/Copenhagen")
 UTC = ZoneInfo("UTC")
@@ -212,3 +212,23 @@ def test_cases_without_a_policy_have_no_clock_but_a_first_response(setup, user_a
             "INSERT INTO sag_sla_policies (name, response_minutes, resolution_minutes) VALUES ('Standard', 60, 480) "
             "RETURNING id")
         _pause_in(setup["policies"]["Standard"])
+
+
+def test_a_status_change_made_in_sql_updates_the_clock(setup, user_api):
+    case_id = _case(user_api)["id"]
+    database.execute_update("UPDATE sag_sager SET status = 'on_hold' WHERE id = %s", (case_id,))
+    clock = _clock(case_id)
+    assert clock["first_response_at"] is not None and clock["sla_paused_since"] is not None
+
+
+def test_calendars_without_spans_far_enough_ahead_are_written_again(setup, user_api):
+    case_id = _replay(user_api, local(2026, 6, 1, 8), [])
+    due = _clock(case_id)["response_due_at"]
+    database.execute_update("DELETE FROM sag_calendar_spans WHERE calendar_id = %s", (setup["office"],))
+    assert _clock(case_id)["response_due_at"] is None  # no spans: unknown, not wrong
+    assert setup["office"] in spans.refresh_stale()
+    assert _clock(case_id)["response_due_at"] == due
+    assert spans.refresh_stale() == []
+    # Years later the stored spans no longer reach far enough ahead.
+    later = spans.stale_calendars(date(2026 + spans.SPAN_YEARS_AHEAD, 6, 1))
+    assert setup["office"] in later and setup["always"] in later

@@ -470,21 +470,21 @@ $$;
 -- Name: sag_sla_case(integer, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.sag_sla_case(case_id integer, at timestamp with time zone) RETURNS TABLE(sla_state text, sla_policy_id integer, sla_calendar_id integer, first_response_at timestamp with time zone, response_due_at timestamp with time zone, resolution_due_at timestamp with time zone, sla_paused_minutes double precision, sla_paused_since timestamp with time zone, sla_due_at timestamp with time zone, sla_minutes_left double precision)
+CREATE FUNCTION public.sag_sla_case(case_id integer, at timestamp with time zone) RETURNS TABLE(sla_state text, sla_policy_id integer, sla_calendar_id integer, first_response_at timestamp with time zone, response_due_at timestamp with time zone, resolution_due_at timestamp with time zone, sla_paused_minutes double precision, sla_paused_since timestamp with time zone, sla_due_at timestamp with time zone, sla_minutes_left double precision, sla_breached_minutes_ago double precision)
     LANGUAGE sql STABLE
     AS $$
     SELECT x.state, k.policy_id, k.calendar_id, k.first_response_at, k.response_due_at, k.resolution_due_at,
            k.paused_minutes, k.paused_since, x.due_at,
            CASE WHEN x.state IN ('ok', 'warning', 'paused')
                 THEN round(sag_working_minutes_between(k.calendar_id, COALESCE(k.paused_since, at), x.due_at))
-           END
+           END,
+           CASE WHEN x.state = 'breached' THEN round(extract(epoch FROM at - x.due_at) / 60) END
     FROM sag_sla_clocks k
     JOIN sag_sager s ON s.id = k.sag_id
     CROSS JOIN LATERAL (
         SELECT sag_sla_state(k.response_due_at, k.response_warn_at, k.first_response_at, k.resolution_due_at,
                              k.resolution_warn_at, k.paused_since, s.closed_at, at) AS state,
-               CASE WHEN k.first_response_at IS NULL OR k.first_response_at > k.response_due_at
-                    THEN k.response_due_at ELSE k.resolution_due_at END AS due_at
+               sag_sla_running_due(k.first_response_at, k.response_due_at, k.resolution_due_at) AS due_at
     ) AS x
     WHERE k.sag_id = case_id
 $$;
@@ -581,6 +581,16 @@ BEGIN
     PERFORM sag_sla_refresh(id) FROM sag_sager WHERE closed_at IS NULL;
     RETURN NULL;
 END;
+$$;
+
+--
+-- Name: sag_sla_running_due(timestamp with time zone, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_sla_running_due(responded timestamp with time zone, response_due timestamp with time zone, resolution_due timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT CASE WHEN responded IS NULL OR responded > response_due THEN response_due ELSE resolution_due END
 $$;
 
 --

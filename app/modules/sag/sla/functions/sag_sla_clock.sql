@@ -117,26 +117,35 @@ LANGUAGE sql IMMUTABLE AS $$
     END
 $$;
 
+-- The due time that counts: the response's until it is given or when it came late, else the
+-- resolution's.
+CREATE OR REPLACE FUNCTION sag_sla_running_due(responded TIMESTAMPTZ, response_due TIMESTAMPTZ,
+                                               resolution_due TIMESTAMPTZ) RETURNS TIMESTAMPTZ
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN responded IS NULL OR responded > response_due THEN response_due ELSE resolution_due END
+$$;
+
 -- One case's SLA fields as the case API shows them, at instant `at`: the state, both clocks,
--- the target that counts now (`sla_due_at`: the response until it is given or when it was
--- late, else the resolution) and its working minutes left (NULL once breached or closed).
+-- the due time that counts (`sla_due_at`), its working minutes left (NULL once breached or
+-- closed) and, once breached, the minutes since it passed.
 CREATE OR REPLACE FUNCTION sag_sla_case(case_id INTEGER, at TIMESTAMPTZ)
 RETURNS TABLE (sla_state TEXT, sla_policy_id INTEGER, sla_calendar_id INTEGER, first_response_at TIMESTAMPTZ,
                response_due_at TIMESTAMPTZ, resolution_due_at TIMESTAMPTZ, sla_paused_minutes DOUBLE PRECISION,
-               sla_paused_since TIMESTAMPTZ, sla_due_at TIMESTAMPTZ, sla_minutes_left DOUBLE PRECISION)
+               sla_paused_since TIMESTAMPTZ, sla_due_at TIMESTAMPTZ, sla_minutes_left DOUBLE PRECISION,
+               sla_breached_minutes_ago DOUBLE PRECISION)
 LANGUAGE sql STABLE AS $$
     SELECT x.state, k.policy_id, k.calendar_id, k.first_response_at, k.response_due_at, k.resolution_due_at,
            k.paused_minutes, k.paused_since, x.due_at,
            CASE WHEN x.state IN ('ok', 'warning', 'paused')
                 THEN round(sag_working_minutes_between(k.calendar_id, COALESCE(k.paused_since, at), x.due_at))
-           END
+           END,
+           CASE WHEN x.state = 'breached' THEN round(extract(epoch FROM at - x.due_at) / 60) END
     FROM sag_sla_clocks k
     JOIN sag_sager s ON s.id = k.sag_id
     CROSS JOIN LATERAL (
         SELECT sag_sla_state(k.response_due_at, k.response_warn_at, k.first_response_at, k.resolution_due_at,
                              k.resolution_warn_at, k.paused_since, s.closed_at, at) AS state,
-               CASE WHEN k.first_response_at IS NULL OR k.first_response_at > k.response_due_at
-                    THEN k.response_due_at ELSE k.resolution_due_at END AS due_at
+               sag_sla_running_due(k.first_response_at, k.response_due_at, k.resolution_due_at) AS due_at
     ) AS x
     WHERE k.sag_id = case_id
 $$;

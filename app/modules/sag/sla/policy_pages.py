@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi import Path as PathParam
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 from markupsafe import Markup
 
@@ -62,7 +61,7 @@ def read_policy_page(request: Request, policy_id: Id, admin: AdminUser):
     return render(request, FORM, _context(store.get_policy(policy_id)))
 
 
-async def _posted(request: Request) -> dict[str, Any]:
+async def _read_posted(request: Request) -> dict[str, Any]:
     """The form as the request model's fields: empty selects are null, the checkboxes a list."""
     form = await request.form()
     data: dict[str, Any] = {k: v.strip() for k, v in form.items()
@@ -73,6 +72,10 @@ async def _posted(request: Request) -> dict[str, Any]:
     return data
 
 
+# A dependency, so the handlers that save the form are plain `def` (run in the thread pool).
+PostedPolicy = Annotated[dict[str, Any], Depends(_read_posted)]
+
+
 def _save(policy_id: int | None, data: dict[str, Any]) -> dict[str, Any]:
     context = lambda: _context(data | {"id": policy_id})  # noqa: E731 - built only when refused
     body = parse_form(PolicyIn, data, FORM, context)
@@ -81,14 +84,14 @@ def _save(policy_id: int | None, data: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.post("/sla/policies/new")
-async def create_policy_page(request: Request, admin: AdminUser):
-    await run_in_threadpool(_save, None, await _posted(request))
+def create_policy_page(request: Request, admin: AdminUser, data: PostedPolicy):
+    _save(None, data)
     return RedirectResponse("/sag/sla/policies?notice=saved", status_code=303)
 
 
 @router.post("/sla/policies/{policy_id}")
-async def replace_policy_page(request: Request, policy_id: Id, admin: AdminUser):
-    await run_in_threadpool(_save, policy_id, await _posted(request))
+def replace_policy_page(request: Request, policy_id: Id, admin: AdminUser, data: PostedPolicy):
+    _save(policy_id, data)
     return RedirectResponse("/sag/sla/policies?notice=saved", status_code=303)
 
 

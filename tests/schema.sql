@@ -87,6 +87,23 @@ CREATE FUNCTION public.sag_acting_user() RETURNS integer
 $$;
 
 --
+-- Name: sag_add_working_minutes(integer, timestamp with time zone, double precision); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_add_working_minutes(cal integer, t timestamp with time zone, minutes double precision) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE WHEN minutes IS NULL OR cal IS NULL OR t IS NULL THEN NULL
+                WHEN minutes <= 0 THEN t
+                ELSE (SELECT s.start_at + make_interval(secs => target.at_seconds - s.open_before)
+                      FROM sag_calendar_spans s
+                      WHERE s.calendar_id = cal AND s.open_after >= target.at_seconds
+                      ORDER BY s.open_after LIMIT 1)
+           END
+    FROM (SELECT sag_open_seconds(cal, t) + minutes * 60 AS at_seconds) AS target
+$$;
+
+--
 -- Name: sag_cases_reminders(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -207,6 +224,20 @@ BEGIN
     WHERE q.id IN (SELECT id FROM due UNION ALL SELECT id FROM expired)
     RETURNING q.*;
 END;
+$$;
+
+--
+-- Name: sag_open_seconds(integer, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_open_seconds(cal integer, t timestamp with time zone) RETURNS double precision
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT COALESCE((
+        SELECT s.open_before + greatest(0, extract(epoch FROM least(t, s.end_at) - s.start_at))
+        FROM sag_calendar_spans s
+        WHERE s.calendar_id = cal AND s.start_at <= t
+        ORDER BY s.start_at DESC LIMIT 1), 0)::double precision
 $$;
 
 --
@@ -446,6 +477,164 @@ END;
 $$;
 
 --
+-- Name: sag_sla_case(integer, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_sla_case(case_id integer, at timestamp with time zone) RETURNS TABLE(sla_state text, sla_policy_id integer, sla_calendar_id integer, first_response_at timestamp with time zone, response_due_at timestamp with time zone, resolution_due_at timestamp with time zone, sla_paused_minutes double precision, sla_paused_since timestamp with time zone, sla_due_at timestamp with time zone, sla_minutes_left double precision, sla_breached_minutes_ago double precision)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT x.state, k.policy_id, k.calendar_id, k.first_response_at, k.response_due_at, k.resolution_due_at,
+           k.paused_minutes, k.paused_since, x.due_at,
+           CASE WHEN x.state IN ('ok', 'warning', 'paused')
+                THEN round(sag_working_minutes_between(k.calendar_id, COALESCE(k.paused_since, at), x.due_at))
+           END,
+           CASE WHEN x.state = 'breached' THEN round(extract(epoch FROM at - x.due_at) / 60) END
+    FROM sag_sla_clocks k
+    JOIN sag_sager s ON s.id = k.sag_id
+    CROSS JOIN LATERAL (
+        SELECT sag_sla_state(k.response_due_at, k.response_warn_at, k.first_response_at, k.resolution_due_at,
+                             k.resolution_warn_at, k.paused_since, s.closed_at, at) AS state,
+               sag_sla_running_due(k.first_response_at, k.response_due_at, k.resolution_due_at) AS due_at
+    ) AS x
+    WHERE k.sag_id = case_id
+$$;
+
+--
+-- Name: sag_sla_refresh(integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_sla_refresh(case_id integer) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    c RECORD;
+    p RECORD;
+    cal INTEGER;
+    h RECORD;
+    stopped DOUBLE PRECISION := 0;
+    prev_at TIMESTAMPTZ;
+    prev_stop BOOLEAN := FALSE;
+    responded TIMESTAMPTZ;
+BEGIN
+    SELECT id, customer_id, priority, created_at INTO c FROM sag_sager WHERE id = case_id;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    SELECT min(changed_at) INTO responded FROM sag_status_history WHERE sag_id = case_id AND to_status <> 'new';
+    SELECT * INTO p FROM sag_sla_policies
+    WHERE (customer_id = c.customer_id OR customer_id IS NULL) AND (priority = c.priority OR priority IS NULL)
+    ORDER BY customer_id IS NULL, priority IS NULL LIMIT 1;
+    IF p.id IS NOT NULL THEN
+        cal := COALESCE(p.calendar_id,
+                        (SELECT calendar_id FROM sag_customer_calendars WHERE customer_id = c.customer_id),
+                        (SELECT id FROM sag_calendars WHERE is_default));
+    END IF;
+    IF cal IS NULL THEN
+        INSERT INTO sag_sla_clocks (sag_id, policy_id, first_response_at) VALUES (case_id, p.id, responded)
+        ON CONFLICT (sag_id) DO UPDATE SET policy_id = EXCLUDED.policy_id, calendar_id = NULL,
+            first_response_at = EXCLUDED.first_response_at, response_due_at = NULL, response_warn_at = NULL,
+            resolution_due_at = NULL, resolution_warn_at = NULL, paused_minutes = 0, paused_since = NULL;
+        RETURN;
+    END IF;
+    FOR h IN
+        SELECT sh.changed_at,
+               (st.is_closed OR EXISTS (SELECT 1 FROM sag_sla_pause_statuses ps
+                                        WHERE ps.policy_id = p.id AND ps.status = sh.to_status)) AS stops
+        FROM sag_status_history sh JOIN sag_statuses st ON st.key = sh.to_status
+        WHERE sh.sag_id = case_id ORDER BY sh.changed_at, sh.id
+    LOOP
+        IF prev_stop THEN
+            stopped := stopped + greatest(0, sag_working_minutes_between(cal, prev_at, h.changed_at));
+        END IF;
+        prev_at := h.changed_at;
+        prev_stop := h.stops;
+    END LOOP;
+    INSERT INTO sag_sla_clocks (sag_id, policy_id, calendar_id, first_response_at, response_due_at, response_warn_at,
+                                resolution_due_at, resolution_warn_at, paused_minutes, paused_since)
+    VALUES (case_id, p.id, cal, responded,
+            sag_add_working_minutes(cal, c.created_at, p.response_minutes),
+            sag_add_working_minutes(cal, c.created_at, p.response_minutes * p.warning_percent / 100.0),
+            sag_add_working_minutes(cal, c.created_at, p.resolution_minutes + stopped),
+            sag_add_working_minutes(cal, c.created_at, p.resolution_minutes * p.warning_percent / 100.0 + stopped),
+            stopped, CASE WHEN prev_stop THEN prev_at END)
+    ON CONFLICT (sag_id) DO UPDATE SET policy_id = EXCLUDED.policy_id, calendar_id = EXCLUDED.calendar_id,
+        first_response_at = EXCLUDED.first_response_at, response_due_at = EXCLUDED.response_due_at,
+        response_warn_at = EXCLUDED.response_warn_at, resolution_due_at = EXCLUDED.resolution_due_at,
+        resolution_warn_at = EXCLUDED.resolution_warn_at, paused_minutes = EXCLUDED.paused_minutes,
+        paused_since = EXCLUDED.paused_since;
+END;
+$$;
+
+--
+-- Name: sag_sla_refresh_calendar(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_sla_refresh_calendar() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM sag_sla_refresh(k.sag_id)
+    FROM sag_sla_clocks k JOIN sag_sager s ON s.id = k.sag_id
+    WHERE s.closed_at IS NULL AND k.calendar_id IN (SELECT DISTINCT calendar_id FROM changed);
+    RETURN NULL;
+END;
+$$;
+
+--
+-- Name: sag_sla_refresh_open(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_sla_refresh_open() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM sag_sla_refresh(id) FROM sag_sager WHERE closed_at IS NULL;
+    RETURN NULL;
+END;
+$$;
+
+--
+-- Name: sag_sla_running_due(timestamp with time zone, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_sla_running_due(responded timestamp with time zone, response_due timestamp with time zone, resolution_due timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT CASE WHEN responded IS NULL OR responded > response_due THEN response_due ELSE resolution_due END
+$$;
+
+--
+-- Name: sag_sla_state(timestamp with time zone, timestamp with time zone, timestamp with time zone, timestamp with time zone, timestamp with time zone, timestamp with time zone, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_sla_state(response_due timestamp with time zone, response_warn timestamp with time zone, responded timestamp with time zone, resolution_due timestamp with time zone, resolution_warn timestamp with time zone, paused_since timestamp with time zone, closed_at timestamp with time zone, at timestamp with time zone) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT CASE
+        WHEN response_due IS NULL OR resolution_due IS NULL THEN NULL
+        WHEN COALESCE(responded, closed_at, at) > response_due
+          OR COALESCE(closed_at, paused_since, at) > resolution_due THEN 'breached'
+        WHEN closed_at IS NOT NULL THEN 'met'
+        WHEN paused_since IS NOT NULL THEN 'paused'
+        WHEN (responded IS NULL AND at >= response_warn) OR at >= resolution_warn THEN 'warning'
+        ELSE 'ok'
+    END
+$$;
+
+--
+-- Name: sag_sla_track_case(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_sla_track_case() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM sag_sla_refresh(NEW.id);
+    RETURN NULL;
+END;
+$$;
+
+--
 -- Name: sag_track_status(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -508,6 +697,16 @@ CREATE FUNCTION public.sag_valid_week(week jsonb) RETURNS boolean
     SELECT jsonb_typeof(week) = 'object'
        AND (week - ARRAY['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']) = '{}'::jsonb
        AND NOT EXISTS (SELECT 1 FROM jsonb_each(week) AS d WHERE NOT sag_valid_hours(d.value))
+$$;
+
+--
+-- Name: sag_working_minutes_between(integer, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_working_minutes_between(cal integer, a timestamp with time zone, b timestamp with time zone) RETURNS double precision
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT (sag_open_seconds(cal, b) - sag_open_seconds(cal, a)) / 60
 $$;
 
 --
@@ -728,6 +927,21 @@ CREATE TABLE public.sag_calendar_days (
     hours jsonb DEFAULT '[]'::jsonb NOT NULL,
     note character varying(120) DEFAULT ''::character varying NOT NULL,
     CONSTRAINT sag_calendar_days_hours_check CHECK (public.sag_valid_hours(hours))
+);
+
+--
+-- Name: sag_calendar_spans; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sag_calendar_spans (
+    calendar_id integer NOT NULL,
+    start_at timestamp with time zone NOT NULL,
+    end_at timestamp with time zone NOT NULL,
+    open_before bigint NOT NULL,
+    open_after bigint NOT NULL,
+    CONSTRAINT sag_calendar_spans_check CHECK ((end_at > start_at)),
+    CONSTRAINT sag_calendar_spans_check1 CHECK ((open_after = (open_before + (EXTRACT(epoch FROM (end_at - start_at)))::bigint))),
+    CONSTRAINT sag_calendar_spans_open_before_check CHECK ((open_before >= 0))
 );
 
 --
@@ -992,6 +1206,77 @@ CREATE SEQUENCE public.sag_sager_id_seq
 --
 
 ALTER SEQUENCE public.sag_sager_id_seq OWNED BY public.sag_sager.id;
+
+--
+-- Name: sag_sla_clocks; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sag_sla_clocks (
+    sag_id integer NOT NULL,
+    policy_id integer,
+    calendar_id integer,
+    first_response_at timestamp with time zone,
+    response_due_at timestamp with time zone,
+    response_warn_at timestamp with time zone,
+    resolution_due_at timestamp with time zone,
+    resolution_warn_at timestamp with time zone,
+    paused_minutes double precision DEFAULT 0 NOT NULL,
+    paused_since timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT sag_sla_clocks_paused_minutes_check CHECK ((paused_minutes >= (0)::double precision))
+);
+
+--
+-- Name: sag_sla_pause_statuses; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sag_sla_pause_statuses (
+    policy_id integer NOT NULL,
+    status character varying(32) NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: sag_sla_policies; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sag_sla_policies (
+    id integer NOT NULL,
+    name character varying(80) NOT NULL,
+    priority character varying(8),
+    customer_id integer,
+    response_minutes integer NOT NULL,
+    resolution_minutes integer NOT NULL,
+    warning_percent smallint DEFAULT 75 NOT NULL,
+    calendar_id integer,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT sag_sla_policies_check CHECK ((resolution_minutes >= response_minutes)),
+    CONSTRAINT sag_sla_policies_name_check CHECK (((btrim((name)::text) <> ''::text) AND ((name)::text = btrim((name)::text)))),
+    CONSTRAINT sag_sla_policies_priority_check CHECK (((priority)::text = ANY ((ARRAY['low'::character varying, 'normal'::character varying, 'high'::character varying, 'urgent'::character varying])::text[]))),
+    CONSTRAINT sag_sla_policies_resolution_minutes_check CHECK (((resolution_minutes >= 1) AND (resolution_minutes <= 525600))),
+    CONSTRAINT sag_sla_policies_response_minutes_check CHECK (((response_minutes >= 1) AND (response_minutes <= 525600))),
+    CONSTRAINT sag_sla_policies_warning_percent_check CHECK (((warning_percent >= 1) AND (warning_percent <= 99)))
+);
+
+--
+-- Name: sag_sla_policies_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.sag_sla_policies_id_seq
+    AS integer
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+--
+-- Name: sag_sla_policies_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.sag_sla_policies_id_seq OWNED BY public.sag_sla_policies.id;
 
 --
 -- Name: sag_status_history; Type: TABLE; Schema: public; Owner: -
@@ -1282,6 +1567,12 @@ ALTER TABLE ONLY public.sag_reminders ALTER COLUMN id SET DEFAULT nextval('publi
 ALTER TABLE ONLY public.sag_sager ALTER COLUMN id SET DEFAULT nextval('public.sag_sager_id_seq'::regclass);
 
 --
+-- Name: sag_sla_policies id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_sla_policies ALTER COLUMN id SET DEFAULT nextval('public.sag_sla_policies_id_seq'::regclass);
+
+--
 -- Name: sag_status_history id; Type: DEFAULT; Schema: public; Owner: -
 --
 
@@ -1375,6 +1666,13 @@ ALTER TABLE ONLY public.sag_calendar_days
     ADD CONSTRAINT sag_calendar_days_pkey PRIMARY KEY (calendar_id, day);
 
 --
+-- Name: sag_calendar_spans sag_calendar_spans_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_calendar_spans
+    ADD CONSTRAINT sag_calendar_spans_pkey PRIMARY KEY (calendar_id, start_at);
+
+--
 -- Name: sag_calendars sag_calendars_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1429,6 +1727,27 @@ ALTER TABLE ONLY public.sag_reminders
 
 ALTER TABLE ONLY public.sag_sager
     ADD CONSTRAINT sag_sager_pkey PRIMARY KEY (id);
+
+--
+-- Name: sag_sla_clocks sag_sla_clocks_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_sla_clocks
+    ADD CONSTRAINT sag_sla_clocks_pkey PRIMARY KEY (sag_id);
+
+--
+-- Name: sag_sla_pause_statuses sag_sla_pause_statuses_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_sla_pause_statuses
+    ADD CONSTRAINT sag_sla_pause_statuses_pkey PRIMARY KEY (policy_id, status);
+
+--
+-- Name: sag_sla_policies sag_sla_policies_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_sla_policies
+    ADD CONSTRAINT sag_sla_policies_pkey PRIMARY KEY (id);
 
 --
 -- Name: sag_status_history sag_status_history_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1547,6 +1866,12 @@ CREATE INDEX login_attempts_ip_idx ON public.login_attempts USING btree (ip, cre
 --
 
 CREATE INDEX login_attempts_username_idx ON public.login_attempts USING btree (lower((username)::text), created_at);
+
+--
+-- Name: sag_calendar_spans_after_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX sag_calendar_spans_after_idx ON public.sag_calendar_spans USING btree (calendar_id, open_after);
 
 --
 -- Name: sag_calendars_name_idx; Type: INDEX; Schema: public; Owner: -
@@ -1693,6 +2018,48 @@ CREATE INDEX sag_sager_status_idx ON public.sag_sager USING btree (status);
 CREATE INDEX sag_sager_updated_idx ON public.sag_sager USING btree (updated_at, id);
 
 --
+-- Name: sag_sla_clocks_calendar_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sag_sla_clocks_calendar_idx ON public.sag_sla_clocks USING btree (calendar_id);
+
+--
+-- Name: sag_sla_clocks_policy_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sag_sla_clocks_policy_idx ON public.sag_sla_clocks USING btree (policy_id);
+
+--
+-- Name: sag_sla_clocks_resolution_due_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sag_sla_clocks_resolution_due_idx ON public.sag_sla_clocks USING btree (resolution_due_at);
+
+--
+-- Name: sag_sla_pause_statuses_status_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sag_sla_pause_statuses_status_idx ON public.sag_sla_pause_statuses USING btree (status);
+
+--
+-- Name: sag_sla_policies_calendar_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sag_sla_policies_calendar_idx ON public.sag_sla_policies USING btree (calendar_id);
+
+--
+-- Name: sag_sla_policies_name_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX sag_sla_policies_name_idx ON public.sag_sla_policies USING btree (lower((name)::text));
+
+--
+-- Name: sag_sla_policies_scope_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX sag_sla_policies_scope_idx ON public.sag_sla_policies USING btree (COALESCE(priority, ''::character varying), COALESCE(customer_id, 0));
+
+--
 -- Name: sag_status_history_sag_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1771,10 +2138,34 @@ CREATE TRIGGER module_state_notify AFTER INSERT OR DELETE OR UPDATE ON public.mo
 CREATE TRIGGER module_state_set_updated_at BEFORE UPDATE ON public.module_state FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 
 --
+-- Name: sag_calendar_spans sag_calendar_spans_refresh_delete; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sag_calendar_spans_refresh_delete AFTER DELETE ON public.sag_calendar_spans REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION public.sag_sla_refresh_calendar();
+
+--
+-- Name: sag_calendar_spans sag_calendar_spans_refresh_insert; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sag_calendar_spans_refresh_insert AFTER INSERT ON public.sag_calendar_spans REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION public.sag_sla_refresh_calendar();
+
+--
+-- Name: sag_calendars sag_calendars_refresh; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sag_calendars_refresh AFTER INSERT OR UPDATE OF is_default ON public.sag_calendars FOR EACH STATEMENT EXECUTE FUNCTION public.sag_sla_refresh_open();
+
+--
 -- Name: sag_calendars sag_calendars_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER sag_calendars_set_updated_at BEFORE UPDATE ON public.sag_calendars FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+--
+-- Name: sag_customer_calendars sag_customer_calendars_refresh; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sag_customer_calendars_refresh AFTER INSERT OR DELETE OR UPDATE ON public.sag_customer_calendars FOR EACH STATEMENT EXECUTE FUNCTION public.sag_sla_refresh_open();
 
 --
 -- Name: sag_reminder_logs sag_reminder_logs_notify_insert; Type: TRIGGER; Schema: public; Owner: -
@@ -1843,6 +2234,36 @@ CREATE TRIGGER sag_sager_status_history AFTER INSERT OR UPDATE OF status ON publ
 CREATE TRIGGER sag_sager_track_status BEFORE INSERT OR UPDATE ON public.sag_sager FOR EACH ROW EXECUTE FUNCTION public.sag_track_status();
 
 --
+-- Name: sag_sager sag_sager_update_sla; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sag_sager_update_sla AFTER INSERT OR UPDATE OF status, priority, customer_id ON public.sag_sager FOR EACH ROW EXECUTE FUNCTION public.sag_sla_track_case();
+
+--
+-- Name: sag_sla_clocks sag_sla_clocks_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sag_sla_clocks_set_updated_at BEFORE UPDATE ON public.sag_sla_clocks FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+--
+-- Name: sag_sla_pause_statuses sag_sla_pause_statuses_refresh; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sag_sla_pause_statuses_refresh AFTER INSERT OR DELETE OR UPDATE ON public.sag_sla_pause_statuses FOR EACH STATEMENT EXECUTE FUNCTION public.sag_sla_refresh_open();
+
+--
+-- Name: sag_sla_policies sag_sla_policies_refresh; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sag_sla_policies_refresh AFTER INSERT OR DELETE OR UPDATE ON public.sag_sla_policies FOR EACH STATEMENT EXECUTE FUNCTION public.sag_sla_refresh_open();
+
+--
+-- Name: sag_sla_policies sag_sla_policies_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sag_sla_policies_set_updated_at BEFORE UPDATE ON public.sag_sla_policies FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+--
 -- Name: sessions sessions_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -1898,6 +2319,13 @@ ALTER TABLE ONLY public.module_state
 
 ALTER TABLE ONLY public.sag_calendar_days
     ADD CONSTRAINT sag_calendar_days_calendar_id_fkey FOREIGN KEY (calendar_id) REFERENCES public.sag_calendars(id) ON DELETE CASCADE;
+
+--
+-- Name: sag_calendar_spans sag_calendar_spans_calendar_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_calendar_spans
+    ADD CONSTRAINT sag_calendar_spans_calendar_id_fkey FOREIGN KEY (calendar_id) REFERENCES public.sag_calendars(id) ON DELETE CASCADE;
 
 --
 -- Name: sag_customer_calendars sag_customer_calendars_calendar_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -1989,6 +2417,55 @@ ALTER TABLE ONLY public.sag_sager
 
 ALTER TABLE ONLY public.sag_sager
     ADD CONSTRAINT sag_sager_status_fkey FOREIGN KEY (status) REFERENCES public.sag_statuses(key);
+
+--
+-- Name: sag_sla_clocks sag_sla_clocks_calendar_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_sla_clocks
+    ADD CONSTRAINT sag_sla_clocks_calendar_id_fkey FOREIGN KEY (calendar_id) REFERENCES public.sag_calendars(id) ON DELETE SET NULL;
+
+--
+-- Name: sag_sla_clocks sag_sla_clocks_policy_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_sla_clocks
+    ADD CONSTRAINT sag_sla_clocks_policy_id_fkey FOREIGN KEY (policy_id) REFERENCES public.sag_sla_policies(id) ON DELETE SET NULL;
+
+--
+-- Name: sag_sla_clocks sag_sla_clocks_sag_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_sla_clocks
+    ADD CONSTRAINT sag_sla_clocks_sag_id_fkey FOREIGN KEY (sag_id) REFERENCES public.sag_sager(id) ON DELETE CASCADE;
+
+--
+-- Name: sag_sla_pause_statuses sag_sla_pause_statuses_policy_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_sla_pause_statuses
+    ADD CONSTRAINT sag_sla_pause_statuses_policy_id_fkey FOREIGN KEY (policy_id) REFERENCES public.sag_sla_policies(id) ON DELETE CASCADE;
+
+--
+-- Name: sag_sla_pause_statuses sag_sla_pause_statuses_status_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_sla_pause_statuses
+    ADD CONSTRAINT sag_sla_pause_statuses_status_fkey FOREIGN KEY (status) REFERENCES public.sag_statuses(key) ON DELETE RESTRICT;
+
+--
+-- Name: sag_sla_policies sag_sla_policies_calendar_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_sla_policies
+    ADD CONSTRAINT sag_sla_policies_calendar_id_fkey FOREIGN KEY (calendar_id) REFERENCES public.sag_calendars(id) ON DELETE RESTRICT;
+
+--
+-- Name: sag_sla_policies sag_sla_policies_customer_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_sla_policies
+    ADD CONSTRAINT sag_sla_policies_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES public.customers(id) ON DELETE CASCADE;
 
 --
 -- Name: sag_status_history sag_status_history_changed_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -

@@ -1,10 +1,11 @@
-"""The sag module's API, mounted under /api/v1/sag: cases, reminders and calendars."""
+"""The sag module's API, mounted under /api/v1/sag: cases, reminders, calendars and SLA policies."""
 
 from fastapi import APIRouter
 
 from app.modules.sag.cases import api as cases_api
 from app.modules.sag.reminders import api as reminders_api
 from app.modules.sag.sla import api as sla_api
+from app.modules.sag.sla import policies_api
 
 router = APIRouter()
 # Routes at the mount point itself (path "", e.g. GET /api/v1/sag) cannot pass through a
@@ -12,3 +13,4 @@ router = APIRouter()
 router.routes.extend(cases_api.router.routes)
 router.include_router(reminders_api.router)
 router.include_router(sla_api.router)
+router.include_router(policies_api.router)

@@ -67,6 +67,8 @@ def read_cases(
     overdue: bool | None = None,
     due_within_hours: Annotated[int | None, Query(ge=1, le=24 * 366)] = None,
     q: Annotated[str | None, Query(max_length=SEARCH_MAX, description="Text in title/description, or #id")] = None,
+    sla_state: Annotated[list[str] | None, Query(max_length=5, description="SLA state(s): ok, warning, "
+                                                                         "breached, met, paused")] = None,
     sort: SortKey = DEFAULT_SORT,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
@@ -74,7 +76,7 @@ def read_cases(
     """List cases. Filters combine with AND; `status` and `priority` may be repeated."""
     f = CaseFilter(statuses=status or [], state=state, assignee=assignee, created_by=created_by,
                    customer_id=customer_id, priorities=priority or [], overdue=overdue,
-                   due_within_hours=due_within_hours, q=q)
+                   due_within_hours=due_within_hours, q=q, sla_states=sla_state or [])
     return search_cases(f, user.id, page, page_size, sort)
 
 

@@ -30,6 +30,9 @@ SEARCH_MAX = 200
 DUE_WITHIN_MAX_HOURS = 24 * 366
 
 _PRIORITY_RANK = "array_position(ARRAY['urgent','high','normal','low']::varchar[], s.priority)"
+_SLA_DUE = ("(SELECT sag_sla_running_due(k.first_response_at, k.response_due_at, k.resolution_due_at) "
+            "FROM sag_sla_clocks k WHERE k.sag_id = s.id)")
+SLA_STATES = ("ok", "warning", "breached", "met", "paused")
 # sort key -> ORDER BY over sag_sager s and sag_statuses st (always ending in a unique key).
 SORTS: dict[str, str] = {
     "deadline": "s.deadline ASC NULLS LAST, s.id",
@@ -46,6 +49,9 @@ SORTS: dict[str, str] = {
     "-status": "st.sort_order DESC, s.id DESC",
     "id": "s.id",
     "-id": "s.id DESC",
+    # The SLA due time that counts now (cases without an SLA last).
+    "sla": _SLA_DUE + " ASC NULLS LAST, s.id",
+    "-sla": _SLA_DUE + " DESC NULLS LAST, s.id DESC",
 }
 DEFAULT_SORT = "-updated"
 _CASE_NUMBER = re.compile(r"^#?(\d{1,9})$")
@@ -64,6 +70,7 @@ class CaseFilter:
     overdue: bool | None = None
     due_within_hours: int | None = None
     q: str | None = None
+    sla_states: list[str] = field(default_factory=list)  # SLA_STATES, computed at the time of the query
 
 
 def _like_pattern(text: str) -> str:
@@ -130,6 +137,15 @@ def _where(f: CaseFilter, me: int) -> tuple[list[str], dict[str, Any]]:
         conds.append("s.closed_at IS NULL AND s.deadline >= now() "
                      "AND s.deadline < now() + make_interval(hours => %(due_within)s)")
         params["due_within"] = f.due_within_hours
+    if f.sla_states:
+        bad = [x for x in f.sla_states if x not in SLA_STATES]
+        if bad:
+            raise ValidationFailed(f"Unknown SLA state {bad[0]!r}; use one of: {', '.join(SLA_STATES)}",
+                                   field="sla_state")
+        conds.append("EXISTS (SELECT 1 FROM sag_sla_clocks k WHERE k.sag_id = s.id AND sag_sla_state("
+                     "k.response_due_at, k.response_warn_at, k.first_response_at, k.resolution_due_at, "
+                     "k.resolution_warn_at, k.paused_since, s.closed_at, now()) = ANY(%(sla_states)s))")
+        params["sla_states"] = list(f.sla_states)
     text = (f.q or "").strip()
     if len(text) > SEARCH_MAX:
         raise ValidationFailed(f"Search text is at most {SEARCH_MAX} characters", field="q")

@@ -18,7 +18,7 @@ from app.core.errors import ValidationFailed
 from app.core.forms import PostedForm, form_errors, parse_form
 from app.core.templating import render
 from app.modules.sag.cases import store as cases
-from app.modules.sag.cases.listing import SORTS, CaseFilter, search_cases
+from app.modules.sag.cases.listing import SLA_STATES, SORTS, CaseFilter, search_cases
 from app.modules.sag.cases.store import Assignment, CaseCreate, CaseUpdate, StatusChange
 
 router = APIRouter()
@@ -28,7 +28,7 @@ DETAIL = "sag/case_detail.html"
 DELETE = "sag/case_delete.html"
 
 LIST_PAGE_SIZE = 25
-FILTER_KEYS = ("q", "status", "state", "assignee", "customer_id", "priority", "overdue", "due", "sort")
+FILTER_KEYS = ("q", "status", "state", "assignee", "customer_id", "priority", "overdue", "due", "sla", "sort")
 # The default view (no filters in the address): my open cases, soonest deadline first.
 DEFAULT_VIEW = {"state": "open", "assignee": "me", "sort": "deadline"}
 VIEWS = [
@@ -70,6 +70,7 @@ def _case_filter(values: dict[str, str]) -> CaseFilter:
         overdue=True if values.get("overdue") in ("1", "true", "on") else None,
         due_within_hours=due,
         q=values.get("q") or None,
+        sla_states=[values["sla"]] if values.get("sla") else [],
     )
 
 
@@ -91,7 +92,7 @@ def read_case_list(request: Request, user: CurrentUser, page: int = 1):
     return render(request, "sag/case_list.html", {
         "result": result, "filters": values, "views": views, "sort": sort, "sorts": list(SORTS),
         "query": urlencode({k: v for k, v in values.items() if k != "sort"}),
-        "query_with_sort": urlencode(values),
+        "query_with_sort": urlencode(values), "sla_states": SLA_STATES,
         **_form_choices(_int_or_error(values.get("customer_id", ""), "customer_id")),
     })
 

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from app.core import database
 from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.queries import load_queries
-from app.modules.sag.sla import businesstime
+from app.modules.sag.sla import businesstime, spans
 from app.modules.sag.sla.models import CalendarIn, CalendarPatch
 
 Q = load_queries(Path(__file__).parent / "queries" / "calendars.sql")
@@ -80,6 +80,7 @@ def create_calendar(body: CalendarIn) -> dict[str, Any]:
                 database.execute_update(Q["unset_default"], {"id": 0})
             calendar_id = database.execute_insert(Q["insert_calendar"], _fields(body))
             _write_days(calendar_id, body)
+            spans.write_spans(calendar_id, load(calendar_id))
     except psycopg.errors.UniqueViolation as exc:
         raise _name_taken(exc, body.name) from None
     return get_calendar(calendar_id)
@@ -117,6 +118,7 @@ def update_calendar(calendar_id: int, patch: CalendarPatch) -> dict[str, Any]:
             database.execute_update(Q["update_calendar"], _fields(body) | {"id": calendar_id})
             if "closed_dates" in changes or "special_days" in changes:
                 _write_days(calendar_id, body)
+            spans.write_spans(calendar_id, load(calendar_id))
     except psycopg.errors.UniqueViolation as exc:
         raise _name_taken(exc, merged["name"]) from None
     return get_calendar(calendar_id)

@@ -15,12 +15,14 @@ SELECT s.id, s.title, s.status, st.label AS status_label, st.is_closed, s.priori
        s.created_by, s.deadline, s.closed_at, s.version, s.created_at, s.updated_at,
        (s.closed_at IS NULL AND s.deadline < now()) AS is_overdue,
        (s.closed_at IS NULL AND s.deadline >= now()
-        AND s.deadline < now() + make_interval(hours => %(due_soon_hours)s)) AS is_due_soon
+        AND s.deadline < now() + make_interval(hours => %(due_soon_hours)s)) AS is_due_soon,
+       sla.*
 FROM page p
 JOIN sag_sager s ON s.id = p.id
 JOIN sag_statuses st ON st.key = s.status
 LEFT JOIN customers c ON c.id = s.customer_id
 LEFT JOIN users au ON au.id = s.assigned_to
+LEFT JOIN LATERAL sag_sla_case(s.id, now()) AS sla ON TRUE
 ORDER BY {order};
 
 -- name: count_cases
@@ -28,7 +30,7 @@ ORDER BY {order};
 SELECT count(*) AS n FROM (SELECT 1 FROM sag_sager s WHERE {where} LIMIT %(cap)s) AS capped;
 
 -- name: read_case
--- One case with its status, customer, assignee and creator names.
+-- One case with its status, customer, assignee and creator names, and its SLA clock.
 SELECT s.id, s.title, s.description, s.status, st.label AS status_label, st.is_closed, s.priority,
        s.customer_id, c.name AS customer_name,
        s.assigned_to, COALESCE(NULLIF(au.full_name, ''), au.username) AS assignee_name,
@@ -36,12 +38,14 @@ SELECT s.id, s.title, s.description, s.status, st.label AS status_label, st.is_c
        s.deadline, s.closed_at, s.version, s.created_at, s.updated_at,
        (s.closed_at IS NULL AND s.deadline < now()) AS is_overdue,
        (s.closed_at IS NULL AND s.deadline >= now()
-        AND s.deadline < now() + make_interval(hours => %(due_soon_hours)s)) AS is_due_soon
+        AND s.deadline < now() + make_interval(hours => %(due_soon_hours)s)) AS is_due_soon,
+       sla.*
 FROM sag_sager s
 JOIN sag_statuses st ON st.key = s.status
 LEFT JOIN customers c ON c.id = s.customer_id
 LEFT JOIN users au ON au.id = s.assigned_to
 LEFT JOIN users cu ON cu.id = s.created_by
+LEFT JOIN LATERAL sag_sla_case(s.id, now()) AS sla ON TRUE
 WHERE s.id = %(id)s;
 
 -- name: read_case_version

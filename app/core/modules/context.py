@@ -34,8 +34,3 @@ def current_host() -> Host:
             host = _headless[directory] = Host(None, directory)
             host.refresh()
     return host
-
-
-def manifest_of(name: str) -> mf.Manifest | None:
-    """The manifest of module `name` as the current host knows it."""
-    return current_host().manifest_of(name)

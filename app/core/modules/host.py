@@ -141,10 +141,6 @@ class Host:
         rec = self.records.get(name)
         return rec.templates_dir if rec is not None and rec.loaded else None
 
-    def manifest_of(self, name: str) -> mf.Manifest | None:
-        rec = self.records.get(name)
-        return rec.manifest if rec is not None else None
-
     # --- what the enabled modules contribute, in load order ------------------------------
 
     def enabled(self) -> list[ModuleRecord]:

@@ -50,11 +50,14 @@ def test_an_admin_creates_and_edits_a_calendar(session_for):  # noqa: F811
     page.get_by_role("button", name="Save").click()
     expect(page.locator("#toastArea")).to_contain_text("overlap")
     page.get_by_label("Monday").fill("07:00-15:00")
-    page.get_by_role("button", name="Save").click()
+    # A good save reloads the page; wait for it, or the reload would cancel the next request.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save").click()
     expect(page.get_by_label("Monday")).to_have_value("07:00-15:00")
 
     page.get_by_label("Customer").select_option(str(customer["id"]))
-    page.get_by_role("button", name="Give this calendar").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Give this calendar").click()
     expect(page.locator("#calCustomers")).to_contain_text("Vestkyst El ApS")
     assert database.execute_query("SELECT calendar_id FROM sag_customer_calendars WHERE customer_id = %s",
                                   (customer["id"],))[0]["calendar_id"] == cal_id

@@ -994,6 +994,71 @@ CREATE TABLE public.sag_customer_calendars (
 );
 
 --
+-- Name: sag_note_revisions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sag_note_revisions (
+    id bigint NOT NULL,
+    note_id bigint NOT NULL,
+    body text NOT NULL,
+    edited_by integer,
+    edited_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: sag_note_revisions_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.sag_note_revisions_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+--
+-- Name: sag_note_revisions_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.sag_note_revisions_id_seq OWNED BY public.sag_note_revisions.id;
+
+--
+-- Name: sag_notes; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sag_notes (
+    id bigint NOT NULL,
+    sag_id integer NOT NULL,
+    author_id integer,
+    body text NOT NULL,
+    via character varying(8) DEFAULT 'web'::character varying NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    edited_at timestamp with time zone,
+    edited_by integer,
+    deleted_at timestamp with time zone,
+    deleted_by integer,
+    CONSTRAINT sag_notes_body_check CHECK (((btrim(body) <> ''::text) AND (length(body) <= 20000))),
+    CONSTRAINT sag_notes_via_check CHECK (((via)::text = ANY ((ARRAY['web'::character varying, 'api'::character varying, 'email'::character varying])::text[])))
+);
+
+--
+-- Name: sag_notes_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.sag_notes_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+--
+-- Name: sag_notes_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.sag_notes_id_seq OWNED BY public.sag_notes.id;
+
+--
 -- Name: sag_reminder_inbox; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1324,6 +1389,19 @@ CREATE TABLE public.sag_statuses (
 );
 
 --
+-- Name: sag_watchers; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sag_watchers (
+    sag_id integer NOT NULL,
+    user_id integer NOT NULL,
+    unwatched boolean DEFAULT false NOT NULL,
+    reason character varying(16) NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT sag_watchers_reason_check CHECK (((reason)::text = ANY ((ARRAY['manual'::character varying, 'assignee'::character varying, 'creator'::character varying, 'note'::character varying, 'mention'::character varying])::text[])))
+);
+
+--
 -- Name: schema_functions; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1537,6 +1615,18 @@ ALTER TABLE ONLY public.login_attempts ALTER COLUMN id SET DEFAULT nextval('publ
 ALTER TABLE ONLY public.sag_calendars ALTER COLUMN id SET DEFAULT nextval('public.sag_calendars_id_seq'::regclass);
 
 --
+-- Name: sag_note_revisions id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_note_revisions ALTER COLUMN id SET DEFAULT nextval('public.sag_note_revisions_id_seq'::regclass);
+
+--
+-- Name: sag_notes id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_notes ALTER COLUMN id SET DEFAULT nextval('public.sag_notes_id_seq'::regclass);
+
+--
 -- Name: sag_reminder_inbox id; Type: DEFAULT; Schema: public; Owner: -
 --
 
@@ -1687,6 +1777,20 @@ ALTER TABLE ONLY public.sag_customer_calendars
     ADD CONSTRAINT sag_customer_calendars_pkey PRIMARY KEY (customer_id);
 
 --
+-- Name: sag_note_revisions sag_note_revisions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_note_revisions
+    ADD CONSTRAINT sag_note_revisions_pkey PRIMARY KEY (id);
+
+--
+-- Name: sag_notes sag_notes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_notes
+    ADD CONSTRAINT sag_notes_pkey PRIMARY KEY (id);
+
+--
 -- Name: sag_reminder_logs sag_reminder_logs_delivery_key; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1762,6 +1866,13 @@ ALTER TABLE ONLY public.sag_status_history
 
 ALTER TABLE ONLY public.sag_statuses
     ADD CONSTRAINT sag_statuses_pkey PRIMARY KEY (key);
+
+--
+-- Name: sag_watchers sag_watchers_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_watchers
+    ADD CONSTRAINT sag_watchers_pkey PRIMARY KEY (sag_id, user_id);
 
 --
 -- Name: schema_functions schema_functions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1890,6 +2001,18 @@ CREATE UNIQUE INDEX sag_calendars_one_default_idx ON public.sag_calendars USING 
 --
 
 CREATE INDEX sag_customer_calendars_calendar_idx ON public.sag_customer_calendars USING btree (calendar_id);
+
+--
+-- Name: sag_note_revisions_note_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sag_note_revisions_note_idx ON public.sag_note_revisions USING btree (note_id, edited_at);
+
+--
+-- Name: sag_notes_case_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sag_notes_case_idx ON public.sag_notes USING btree (sag_id, created_at, id);
 
 --
 -- Name: sag_reminder_logs_ack_idx; Type: INDEX; Schema: public; Owner: -
@@ -2064,6 +2187,12 @@ CREATE UNIQUE INDEX sag_sla_policies_scope_idx ON public.sag_sla_policies USING 
 --
 
 CREATE INDEX sag_status_history_sag_idx ON public.sag_status_history USING btree (sag_id, changed_at);
+
+--
+-- Name: sag_watchers_user_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sag_watchers_user_idx ON public.sag_watchers USING btree (user_id) WHERE (NOT unwatched);
 
 --
 -- Name: sessions_expires_idx; Type: INDEX; Schema: public; Owner: -
@@ -2342,6 +2471,48 @@ ALTER TABLE ONLY public.sag_customer_calendars
     ADD CONSTRAINT sag_customer_calendars_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES public.customers(id) ON DELETE CASCADE;
 
 --
+-- Name: sag_note_revisions sag_note_revisions_edited_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_note_revisions
+    ADD CONSTRAINT sag_note_revisions_edited_by_fkey FOREIGN KEY (edited_by) REFERENCES public.users(id) ON DELETE SET NULL;
+
+--
+-- Name: sag_note_revisions sag_note_revisions_note_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_note_revisions
+    ADD CONSTRAINT sag_note_revisions_note_id_fkey FOREIGN KEY (note_id) REFERENCES public.sag_notes(id) ON DELETE CASCADE;
+
+--
+-- Name: sag_notes sag_notes_author_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_notes
+    ADD CONSTRAINT sag_notes_author_id_fkey FOREIGN KEY (author_id) REFERENCES public.users(id) ON DELETE SET NULL;
+
+--
+-- Name: sag_notes sag_notes_deleted_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_notes
+    ADD CONSTRAINT sag_notes_deleted_by_fkey FOREIGN KEY (deleted_by) REFERENCES public.users(id) ON DELETE SET NULL;
+
+--
+-- Name: sag_notes sag_notes_edited_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_notes
+    ADD CONSTRAINT sag_notes_edited_by_fkey FOREIGN KEY (edited_by) REFERENCES public.users(id) ON DELETE SET NULL;
+
+--
+-- Name: sag_notes sag_notes_sag_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_notes
+    ADD CONSTRAINT sag_notes_sag_id_fkey FOREIGN KEY (sag_id) REFERENCES public.sag_sager(id) ON DELETE CASCADE;
+
+--
 -- Name: sag_reminder_logs sag_reminder_logs_event_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -2494,6 +2665,20 @@ ALTER TABLE ONLY public.sag_status_history
 
 ALTER TABLE ONLY public.sag_status_history
     ADD CONSTRAINT sag_status_history_to_status_fkey FOREIGN KEY (to_status) REFERENCES public.sag_statuses(key);
+
+--
+-- Name: sag_watchers sag_watchers_sag_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_watchers
+    ADD CONSTRAINT sag_watchers_sag_id_fkey FOREIGN KEY (sag_id) REFERENCES public.sag_sager(id) ON DELETE CASCADE;
+
+--
+-- Name: sag_watchers sag_watchers_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_watchers
+    ADD CONSTRAINT sag_watchers_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
 
 --
 -- Name: sessions sessions_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -

@@ -1,0 +1,93 @@
+"""Notes on a case: plain text up to 20,000 characters, edited or (softly) deleted by their author
+or an admin, every edit keeping the earlier text in sag_note_revisions.
+
+The functions take the connection of the caller's transaction (the API's, or mail-in's), so a
+note and whatever the caller does with it commit together. Mentions and watcher notifications are
+not started here: triggers on sag_notes queue them (see docs/conversation.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.core.queries import load_queries
+
+Q = load_queries(Path(__file__).parent / "queries" / "notes.sql")
+
+BODY_MAX = 20_000  # characters, as the table's CHECK says
+VIA = ("web", "api", "email")
+
+
+def check_body(body: str) -> str:
+    """The body as it will be stored, or a clear 422: not blank, at most BODY_MAX, no NUL."""
+    if not isinstance(body, str) or not body.strip():
+        raise ValidationFailed("A note needs some text", field="body")
+    if len(body) > BODY_MAX:
+        raise ValidationFailed(f"A note can be at most {BODY_MAX} characters (this one has {len(body)})",
+                               field="body")
+    if "\x00" in body:
+        raise ValidationFailed("A note must not contain NUL (\\0) characters", field="body")
+    return body.replace("\r\n", "\n")
+
+
+def _actor(conn: psycopg.Connection, user_id: int) -> dict[str, Any]:
+    row = conn.execute(Q["read_actor"], {"user_id": user_id}).fetchone()
+    if row is None or not row["active"]:
+        raise Forbidden("Only active users can write notes")
+    return row
+
+
+def _locked_note(conn: psycopg.Connection, note_id: int, user_id: int, verb: str) -> dict[str, Any]:
+    note = conn.execute(Q["lock_note"], {"note_id": note_id}).fetchone()
+    if note is None:
+        raise NotFound(f"Note {note_id} not found")
+    actor = _actor(conn, user_id)
+    if note["author_id"] != user_id and actor["role"] != "admin":
+        raise Forbidden(f"Only the note's author or an admin may {verb} it")
+    if note["deleted_at"] is not None:
+        raise Conflict(f"Note {note_id} was deleted and cannot be {verb}ed")
+    return note
+
+
+def add_note(conn: psycopg.Connection, case_id: int, author_id: int, body: str, *,
+             via: str = "web") -> dict[str, Any]:
+    """Add a note to a case; returns the inserted sag_notes row."""
+    body = check_body(body)
+    if via not in VIA:
+        raise ValidationFailed(f"via must be one of {', '.join(VIA)}", field="via")
+    _actor(conn, author_id)
+    if conn.execute(Q["read_case_ref"], {"case_id": case_id}).fetchone() is None:
+        raise NotFound(f"Case {case_id} not found")
+    return conn.execute(Q["insert_note"], {"case_id": case_id, "author_id": author_id,
+                                           "body": body, "via": via}).fetchone()
+
+
+def edit_note(conn: psycopg.Connection, note_id: int, editor_id: int, body: str) -> dict[str, Any]:
+    """Replace a note's text, keeping the text it had in a revision row; unchanged text is no edit."""
+    body = check_body(body)
+    note = _locked_note(conn, note_id, editor_id, "edit")
+    if note["body"] == body:
+        return note
+    conn.execute(Q["insert_revision"], {"note_id": note_id, "body": note["body"], "editor_id": editor_id})
+    return conn.execute(Q["update_note_body"], {"note_id": note_id, "body": body,
+                                                "editor_id": editor_id}).fetchone()
+
+
+def delete_note(conn: psycopg.Connection, note_id: int, user_id: int) -> dict[str, Any]:
+    """Soft-delete a note: the timeline then shows who deleted it and when, not its text."""
+    _locked_note(conn, note_id, user_id, "delete")
+    return conn.execute(Q["soft_delete_note"], {"note_id": note_id, "user_id": user_id}).fetchone()
+
+
+def list_notes(conn: psycopg.Connection, case_id: int) -> list[dict[str, Any]]:
+    """A case's notes oldest first; deleted notes come with body None."""
+    return conn.execute(Q["list_notes"], {"case_id": case_id}).fetchall()
+
+
+def revisions(conn: psycopg.Connection, note_id: int) -> list[dict[str, Any]]:
+    """The earlier texts of a note, oldest first."""
+    return conn.execute(Q["list_revisions"], {"note_id": note_id}).fetchall()

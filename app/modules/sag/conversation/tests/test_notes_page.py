@@ -35,7 +35,7 @@ def test_posting_the_form_adds_the_note_and_returns_to_it(client, signed_in, pag
 def test_case_page_shows_one_timeline_with_the_note_form_and_script(client, signed_in, page_case):
     page = client.get(f"/sag/{page_case}").text
     assert page.count('id="caseTimeline"') == 1 and 'id="caseHistory"' in page
-    assert 'id="noteForm"' in page and 'action="/sag/%d/notes"' % page_case in page
+    assert 'id="noteForm"' in page and f'action="/sag/{page_case}/notes"' in page
     assert f'name="csrf_token" value="{signed_in["csrf"]}"' in page
     assert "/static/modules/sag/case_timeline.js" in page
     assert "Created as" in page

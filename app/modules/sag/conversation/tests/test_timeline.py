@@ -17,7 +17,8 @@ def test_timeline_has_every_kind_with_who_and_when_newest_last(user_api, case):
     assert user_api.post(f"/api/v1/sag/{cid}/status", json={"status": "in_progress", "note": "Går i gang"}).is_success
     assert user_api.post(f"/api/v1/sag/{cid}/assign", json={"user_id": colleague["id"]}).is_success
     version = user_api.get(f"/api/v1/sag/{cid}").json()["version"]
-    assert user_api.patch(f"/api/v1/sag/{cid}", json={"version": version, "deadline": "2030-03-01T10:00:00+00:00"}).is_success
+    deadline = {"version": version, "deadline": "2030-03-01T10:00:00+00:00"}
+    assert user_api.patch(f"/api/v1/sag/{cid}", json=deadline).is_success
     assert user_api.post(f"/api/v1/sag/{cid}/notes", json={"body": "Ringede til kunden"}).status_code == 201
     body = user_api.get(f"/api/v1/sag/{cid}/timeline").json()
     items = body["items"]
@@ -68,7 +69,8 @@ def test_reminders_sent_for_the_case_are_in_the_timeline(user_api, case):
         "INSERT INTO sag_reminder_queue (sag_id, kind, status) VALUES (%s, 'rule', 'sent') RETURNING id", (case["id"],))
     database.execute_insert(
         "INSERT INTO sag_reminder_logs (event_id, sag_id, user_id, recipient, channel, status, title) "
-        "VALUES (%s, %s, %s, %s, 'in_app', 'rate_limited', 'Holdt tilbage')", (other, case["id"], me["id"], f"u:{me['id']}"))
+        "VALUES (%s, %s, %s, %s, 'in_app', 'rate_limited', 'Holdt tilbage')",
+        (other, case["id"], me["id"], f"u:{me['id']}"))
     entries = [e for e in user_api.get(f"/api/v1/sag/{case['id']}/timeline").json()["items"] if e["kind"] == "reminder"]
     assert len(entries) == 1
     assert entries[0]["body"] == "Deadline i morgen" and entries[0]["recipients"] == [me["full_name"]]

@@ -36,12 +36,14 @@ def check_body(body: str) -> str:
     """The body as it will be stored, or a clear 422: not blank, at most BODY_MAX, no NUL."""
     if not isinstance(body, str) or not body.strip():
         raise ValidationFailed("A note needs some text", field="body")
+    # Browsers send a textarea's line breaks as CRLF; its maxlength counted them as one.
+    body = body.replace("\r\n", "\n")
     if len(body) > BODY_MAX:
         raise ValidationFailed(f"A note can be at most {BODY_MAX} characters (this one has {len(body)})",
                                field="body")
     if "\x00" in body:
         raise ValidationFailed("A note must not contain NUL (\\0) characters", field="body")
-    return body.replace("\r\n", "\n")
+    return body
 
 
 def _actor(conn: psycopg.Connection, user_id: int) -> dict[str, Any]:

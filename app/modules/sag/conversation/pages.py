@@ -24,9 +24,9 @@ router = APIRouter()
 env.filters["note_html"] = note_html
 
 DETAIL = "sag/case_detail.html"
-# What is read of a posted note beyond BODY_MAX, so "too long" can be told apart from a
-# truncated note (the shared form reader cuts every field at 20,000 characters).
-POSTED_MAX = notes.BODY_MAX + 1
+# How much of a posted note is read: a full note whose every line break came as CRLF, plus one,
+# so "too long" is told apart from a cut note (the shared form reader cuts fields at 20,000).
+POSTED_MAX = 2 * notes.BODY_MAX + 1
 
 
 async def _note_form(request: Request) -> str:

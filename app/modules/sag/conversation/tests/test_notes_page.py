@@ -105,3 +105,13 @@ def test_conversation_page_handlers_are_plain_functions():
 
     for route in pages.router.routes:
         assert not inspect.iscoroutinefunction(route.endpoint), route.path
+
+
+def test_a_full_length_note_with_browser_line_breaks_is_accepted(client, signed_in, page_case):
+    # The textarea counts a line break as one character; the browser sends it as CRLF.
+    body = ("x" * 99 + "\r\n") * 200
+    r = client.post(f"/sag/{page_case}/notes", data={"csrf_token": signed_in["csrf"], "body": body},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    stored = database.execute_query("SELECT body FROM sag_notes WHERE sag_id = %s", (page_case,))[0]["body"]
+    assert len(stored) == 20_000 and "\r" not in stored

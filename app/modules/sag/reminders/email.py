@@ -11,6 +11,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from app.core import mail, signing
 from app.core.config import get_settings
+from app.modules.sag.conversation.reply_tokens import reply_headers
 
 EMAIL_TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "email"
 LINK_PURPOSE_OPEN = "sag-reminder-open"
@@ -80,7 +81,9 @@ def reminder_message(row: dict[str, Any]) -> EmailMessage:
         to=row["email"], to_name=row.get("user_name"), subject=subject,
         text=_env.get_template("reminder.txt").render(ctx),
         html=_env.get_template("reminder.html").render(ctx),
-        headers={"X-BMC-Reminder-Log": str(row["id"]), "Auto-Submitted": "auto-generated"},
+        # A reply to a user's e-mail becomes a note on the case (`bmc-hub mail-in`, docs/conversation.md).
+        headers={"X-BMC-Reminder-Log": str(row["id"]), "Auto-Submitted": "auto-generated",
+                 **reply_headers(row["sag_id"], row.get("user_id"))},
     )
 
 

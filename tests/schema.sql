@@ -227,6 +227,53 @@ END;
 $$;
 
 --
+-- Name: sag_notes_added(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_notes_added() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    ids INTEGER[] := ARRAY(SELECT DISTINCT sag_id FROM changed);
+BEGIN
+    PERFORM sag_notes_reindex(ids);
+    -- Only a clock still waiting for its first response can change: a note is never earlier
+    -- than a response already given.
+    PERFORM sag_sla_refresh(k.sag_id) FROM sag_sla_clocks k
+    WHERE k.sag_id = ANY(ids) AND k.first_response_at IS NULL;
+    RETURN NULL;
+END;
+$$;
+
+--
+-- Name: sag_notes_changed(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_notes_changed() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM sag_notes_reindex(ARRAY(
+        SELECT DISTINCT c.sag_id FROM changed c JOIN before b ON b.id = c.id
+        WHERE c.body IS DISTINCT FROM b.body OR (c.deleted_at IS NULL) <> (b.deleted_at IS NULL)));
+    RETURN NULL;
+END;
+$$;
+
+--
+-- Name: sag_notes_reindex(integer[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_notes_reindex(case_ids integer[]) RETURNS void
+    LANGUAGE sql
+    AS $$
+    UPDATE sag_sager s
+    SET notes_search = (SELECT to_tsvector('simple', string_agg(n.body, E'\n' ORDER BY n.id))
+                        FROM sag_notes n WHERE n.sag_id = s.id AND n.deleted_at IS NULL)
+    WHERE s.id = ANY(case_ids)
+$$;
+
+--
 -- Name: sag_open_seconds(integer, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -258,6 +305,26 @@ CREATE FUNCTION public.sag_quiet_until(p_tz text, p_start time without time zone
 $$;
 
 --
+-- Name: sag_record_case_changes(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_record_case_changes() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF NEW.assigned_to IS DISTINCT FROM OLD.assigned_to THEN
+        INSERT INTO sag_case_changes (sag_id, field, from_user, to_user, changed_by)
+        VALUES (NEW.id, 'assigned_to', OLD.assigned_to, NEW.assigned_to, sag_acting_user());
+    END IF;
+    IF NEW.deadline IS DISTINCT FROM OLD.deadline THEN
+        INSERT INTO sag_case_changes (sag_id, field, from_deadline, to_deadline, changed_by)
+        VALUES (NEW.id, 'deadline', OLD.deadline, NEW.deadline, sag_acting_user());
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+--
 -- Name: sag_record_status_history(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -269,7 +336,7 @@ DECLARE
 BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO sag_status_history (sag_id, from_status, to_status, changed_by, note)
-        VALUES (NEW.id, NULL, NEW.status, COALESCE(sag_acting_user(), NEW.created_by), note);
+        VALUES (NEW.id, NULL, NEW.status, COALESCE(NEW.created_by, sag_acting_user()), note);
     ELSIF NEW.status IS DISTINCT FROM OLD.status THEN
         INSERT INTO sag_status_history (sag_id, from_status, to_status, changed_by, note)
         VALUES (NEW.id, OLD.status, NEW.status, sag_acting_user(), note);
@@ -516,11 +583,13 @@ DECLARE
     prev_stop BOOLEAN := FALSE;
     responded TIMESTAMPTZ;
 BEGIN
-    SELECT id, customer_id, priority, created_at INTO c FROM sag_sager WHERE id = case_id;
+    SELECT id, customer_id, priority, created_at, created_by INTO c FROM sag_sager WHERE id = case_id;
     IF NOT FOUND THEN
         RETURN;
     END IF;
     SELECT min(changed_at) INTO responded FROM sag_status_history WHERE sag_id = case_id AND to_status <> 'new';
+    responded := LEAST(responded, (SELECT min(n.created_at) FROM sag_notes n
+                                   WHERE n.sag_id = case_id AND n.author_id IS DISTINCT FROM c.created_by));
     SELECT * INTO p FROM sag_sla_policies
     WHERE (customer_id = c.customer_id OR customer_id IS NULL) AND (priority = c.priority OR priority IS NULL)
     ORDER BY customer_id IS NULL, priority IS NULL LIMIT 1;
@@ -984,6 +1053,41 @@ CREATE SEQUENCE public.sag_calendars_id_seq
 ALTER SEQUENCE public.sag_calendars_id_seq OWNED BY public.sag_calendars.id;
 
 --
+-- Name: sag_case_changes; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sag_case_changes (
+    id bigint NOT NULL,
+    sag_id integer NOT NULL,
+    field character varying(16) NOT NULL,
+    from_user integer,
+    to_user integer,
+    from_deadline timestamp with time zone,
+    to_deadline timestamp with time zone,
+    changed_by integer,
+    changed_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT sag_case_changes_field_check CHECK (((field)::text = ANY ((ARRAY['assigned_to'::character varying, 'deadline'::character varying])::text[])))
+);
+
+--
+-- Name: sag_case_changes_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.sag_case_changes_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+--
+-- Name: sag_case_changes_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.sag_case_changes_id_seq OWNED BY public.sag_case_changes.id;
+
+--
 -- Name: sag_customer_calendars; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1249,6 +1353,7 @@ CREATE TABLE public.sag_sager (
     search_text text GENERATED ALWAYS AS (lower((((title)::text || ' '::text) || description))) STORED,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    notes_search tsvector,
     CONSTRAINT sag_sager_description_check CHECK ((length(description) <= 20000)),
     CONSTRAINT sag_sager_priority_check CHECK (((priority)::text = ANY ((ARRAY['low'::character varying, 'normal'::character varying, 'high'::character varying, 'urgent'::character varying])::text[]))),
     CONSTRAINT sag_sager_title_check CHECK ((btrim((title)::text) <> ''::text))
@@ -1615,6 +1720,12 @@ ALTER TABLE ONLY public.login_attempts ALTER COLUMN id SET DEFAULT nextval('publ
 ALTER TABLE ONLY public.sag_calendars ALTER COLUMN id SET DEFAULT nextval('public.sag_calendars_id_seq'::regclass);
 
 --
+-- Name: sag_case_changes id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_case_changes ALTER COLUMN id SET DEFAULT nextval('public.sag_case_changes_id_seq'::regclass);
+
+--
 -- Name: sag_note_revisions id; Type: DEFAULT; Schema: public; Owner: -
 --
 
@@ -1768,6 +1879,13 @@ ALTER TABLE ONLY public.sag_calendar_spans
 
 ALTER TABLE ONLY public.sag_calendars
     ADD CONSTRAINT sag_calendars_pkey PRIMARY KEY (id);
+
+--
+-- Name: sag_case_changes sag_case_changes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_case_changes
+    ADD CONSTRAINT sag_case_changes_pkey PRIMARY KEY (id);
 
 --
 -- Name: sag_customer_calendars sag_customer_calendars_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1997,6 +2115,12 @@ CREATE UNIQUE INDEX sag_calendars_name_idx ON public.sag_calendars USING btree (
 CREATE UNIQUE INDEX sag_calendars_one_default_idx ON public.sag_calendars USING btree (is_default) WHERE is_default;
 
 --
+-- Name: sag_case_changes_sag_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sag_case_changes_sag_idx ON public.sag_case_changes USING btree (sag_id, changed_at);
+
+--
 -- Name: sag_customer_calendars_calendar_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -2115,6 +2239,12 @@ CREATE INDEX sag_sager_created_idx ON public.sag_sager USING btree (created_at, 
 --
 
 CREATE INDEX sag_sager_customer_idx ON public.sag_sager USING btree (customer_id, updated_at DESC);
+
+--
+-- Name: sag_sager_notes_search_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sag_sager_notes_search_idx ON public.sag_sager USING gin (notes_search);
 
 --
 -- Name: sag_sager_open_deadline_idx; Type: INDEX; Schema: public; Owner: -
@@ -2297,6 +2427,18 @@ CREATE TRIGGER sag_calendars_set_updated_at BEFORE UPDATE ON public.sag_calendar
 CREATE TRIGGER sag_customer_calendars_refresh AFTER INSERT OR DELETE OR UPDATE ON public.sag_customer_calendars FOR EACH STATEMENT EXECUTE FUNCTION public.sag_sla_refresh_open();
 
 --
+-- Name: sag_notes sag_notes_added; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sag_notes_added AFTER INSERT ON public.sag_notes REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION public.sag_notes_added();
+
+--
+-- Name: sag_notes sag_notes_changed; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sag_notes_changed AFTER UPDATE ON public.sag_notes REFERENCING OLD TABLE AS before NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION public.sag_notes_changed();
+
+--
 -- Name: sag_reminder_logs sag_reminder_logs_notify_insert; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -2331,6 +2473,12 @@ CREATE TRIGGER sag_reminders_schedule_update AFTER UPDATE ON public.sag_reminder
 --
 
 CREATE TRIGGER sag_reminders_set_updated_at BEFORE UPDATE ON public.sag_reminders FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+--
+-- Name: sag_sager sag_sager_record_changes; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sag_sager_record_changes AFTER UPDATE OF assigned_to, deadline ON public.sag_sager FOR EACH ROW WHEN (((old.assigned_to IS DISTINCT FROM new.assigned_to) OR (old.deadline IS DISTINCT FROM new.deadline))) EXECUTE FUNCTION public.sag_record_case_changes();
 
 --
 -- Name: sag_sager sag_sager_schedule_reminders; Type: TRIGGER; Schema: public; Owner: -
@@ -2455,6 +2603,34 @@ ALTER TABLE ONLY public.sag_calendar_days
 
 ALTER TABLE ONLY public.sag_calendar_spans
     ADD CONSTRAINT sag_calendar_spans_calendar_id_fkey FOREIGN KEY (calendar_id) REFERENCES public.sag_calendars(id) ON DELETE CASCADE;
+
+--
+-- Name: sag_case_changes sag_case_changes_changed_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_case_changes
+    ADD CONSTRAINT sag_case_changes_changed_by_fkey FOREIGN KEY (changed_by) REFERENCES public.users(id) ON DELETE SET NULL;
+
+--
+-- Name: sag_case_changes sag_case_changes_from_user_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_case_changes
+    ADD CONSTRAINT sag_case_changes_from_user_fkey FOREIGN KEY (from_user) REFERENCES public.users(id) ON DELETE SET NULL;
+
+--
+-- Name: sag_case_changes sag_case_changes_sag_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_case_changes
+    ADD CONSTRAINT sag_case_changes_sag_id_fkey FOREIGN KEY (sag_id) REFERENCES public.sag_sager(id) ON DELETE CASCADE;
+
+--
+-- Name: sag_case_changes sag_case_changes_to_user_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_case_changes
+    ADD CONSTRAINT sag_case_changes_to_user_fkey FOREIGN KEY (to_user) REFERENCES public.users(id) ON DELETE SET NULL;
 
 --
 -- Name: sag_customer_calendars sag_customer_calendars_calendar_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -

@@ -97,6 +97,7 @@ def _make_case(rng: random.Random, users: list[int], customers: list[int], now: 
     creator = rng.choice(users)
     assignee = None if (final == "new" and rng.random() < 0.5) or rng.random() < 0.05 else rng.choice(users)
     title, description = case_text(rng)
+    _as(creator)  # the creator also acts the creation (the previous case's last actor did before)
     case_id = database.execute_insert(
         "INSERT INTO sag_sager (title, description, customer_id, priority, assigned_to, created_by, deadline, "
         "created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",

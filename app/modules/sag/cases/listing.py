@@ -26,6 +26,8 @@ MAX_PAGE_SIZE = 200
 COUNT_CAP = 1000
 DEFAULT_PAGE_SIZE = 25
 SEARCH_MAX = 200
+# Words of a search matched against the notes (more add little but cost).
+NOTES_QUERY_WORDS = 8
 # Due-within filter bounds, hours (a year at most).
 DUE_WITHIN_MAX_HOURS = 24 * 366
 
@@ -76,6 +78,12 @@ class CaseFilter:
 def _like_pattern(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def notes_query(text: str) -> str:
+    """A tsquery for the words of `text` as word prefixes, all required ('ton:* & kas:*'); ''
+    when it has no words. Only word characters reach the query, so its syntax cannot be broken."""
+    return " & ".join(f"{w}:*" for w in re.findall(r"\w+", text.lower())[:NOTES_QUERY_WORDS])
 
 
 def _user_ref(value: str | None, me: int, name: str) -> tuple[str, int | None] | None:
@@ -153,8 +161,13 @@ def _where(f: CaseFilter, me: int) -> tuple[list[str], dict[str, Any]]:
         raise ValidationFailed("Search text must not contain NUL (\\0) characters", field="q")
     if text:
         number = _CASE_NUMBER.match(text)
-        # search_text is lower(title || ' ' || description), indexed with trigrams.
+        # search_text is lower(title || ' ' || description), indexed with trigrams; notes_search
+        # the words of the case's notes (conversation/functions/sag_notes_activity.sql).
         search = "s.search_text LIKE lower(%(q_like)s)"
+        words = notes_query(text)
+        if words:
+            search = f"({search} OR s.notes_search @@ to_tsquery('simple', %(q_words)s))"
+            params["q_words"] = words
         if number:
             conds.append(f"({search} OR s.id = %(q_id)s)")
             params["q_id"] = int(number.group(1))

@@ -20,7 +20,7 @@ from app.core.templating import render
 from app.modules.sag.cases import store as cases
 from app.modules.sag.cases.listing import SLA_STATES, SORTS, CaseFilter, search_cases
 from app.modules.sag.cases.store import Assignment, CaseCreate, CaseUpdate, StatusChange
-from app.modules.sag.conversation import watchers
+from app.modules.sag.conversation import timeline, watchers
 
 router = APIRouter()
 
@@ -137,7 +137,7 @@ def _int_or_none(value: Any) -> int | None:
 
 # --- one case -----------------------------------------------------------------------------
 
-def _case_context(case_id: int) -> dict[str, Any]:
+def _case_context(case_id: int, timeline_page: int = 1) -> dict[str, Any]:
     case = cases.get_case_with_history(case_id)
     statuses = cases.statuses()
     keys = [s["key"] for s in statuses]
@@ -147,7 +147,7 @@ def _case_context(case_id: int) -> dict[str, Any]:
     return {
         "case": case, "history": case["history"], "statuses": statuses,
         "next_status": later[0] if later else None, "users": cases.assignable_users(case["assigned_to"]),
-        "errors": {},
+        "errors": {}, **timeline.page_context(case_id, timeline_page),
     }
 
 
@@ -158,8 +158,9 @@ def _case_actions_refused(case_id: int):
 
 
 @router.get("/{case_id:int}")
-def read_case_page(request: Request, case_id: int, user: CurrentUser):
-    return render(request, DETAIL, {**_case_context(case_id), "watch": watchers.page_state(case_id, user.id)})
+def read_case_page(request: Request, case_id: int, user: CurrentUser, timeline: int = 1):
+    return render(request, DETAIL, {**_case_context(case_id, max(1, min(timeline, 1_000_000))),
+                                    "watch": watchers.page_state(case_id, user.id)})
 
 
 @router.post("/{case_id:int}/status")

@@ -13,13 +13,23 @@ from typing import Any
 
 import psycopg
 
+from app.core import database
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.core.queries import load_queries
+from app.modules.sag.cases.store import MODULE, NotWritten
 
 Q = load_queries(Path(__file__).parent / "queries" / "notes.sql")
 
 BODY_MAX = 20_000  # characters, as the table's CHECK says
 VIA = ("web", "api", "email")
+
+
+def written() -> None:
+    """Under the module's DRY_RUN the write ran and is rolled back: say so (409) instead of
+    answering as if it were saved."""
+    if database.is_dry_run():
+        raise NotWritten(f"Module {MODULE} runs with DRY_RUN (MODULES__{MODULE.upper()}__DRY_RUN): "
+                         "the change was logged, not written")
 
 
 def check_body(body: str) -> str:
@@ -41,9 +51,10 @@ def _actor(conn: psycopg.Connection, user_id: int) -> dict[str, Any]:
     return row
 
 
-def _locked_note(conn: psycopg.Connection, note_id: int, user_id: int, verb: str) -> dict[str, Any]:
+def _locked_note(conn: psycopg.Connection, note_id: int, user_id: int, verb: str,
+                 case_id: int | None) -> dict[str, Any]:
     note = conn.execute(Q["lock_note"], {"note_id": note_id}).fetchone()
-    if note is None:
+    if note is None or (case_id is not None and note["sag_id"] != case_id):
         raise NotFound(f"Note {note_id} not found")
     actor = _actor(conn, user_id)
     if note["author_id"] != user_id and actor["role"] != "admin":
@@ -53,6 +64,14 @@ def _locked_note(conn: psycopg.Connection, note_id: int, user_id: int, verb: str
     return note
 
 
+def require_case(conn: psycopg.Connection, case_id: int) -> dict[str, Any]:
+    """The case's id and creator, or 404."""
+    row = conn.execute(Q["read_case_ref"], {"case_id": case_id}).fetchone()
+    if row is None:
+        raise NotFound(f"Case {case_id} not found")
+    return row
+
+
 def add_note(conn: psycopg.Connection, case_id: int, author_id: int, body: str, *,
              via: str = "web") -> dict[str, Any]:
     """Add a note to a case; returns the inserted sag_notes row."""
@@ -60,16 +79,17 @@ def add_note(conn: psycopg.Connection, case_id: int, author_id: int, body: str, 
     if via not in VIA:
         raise ValidationFailed(f"via must be one of {', '.join(VIA)}", field="via")
     _actor(conn, author_id)
-    if conn.execute(Q["read_case_ref"], {"case_id": case_id}).fetchone() is None:
-        raise NotFound(f"Case {case_id} not found")
+    require_case(conn, case_id)
     return conn.execute(Q["insert_note"], {"case_id": case_id, "author_id": author_id,
                                            "body": body, "via": via}).fetchone()
 
 
-def edit_note(conn: psycopg.Connection, note_id: int, editor_id: int, body: str) -> dict[str, Any]:
-    """Replace a note's text, keeping the text it had in a revision row; unchanged text is no edit."""
+def edit_note(conn: psycopg.Connection, note_id: int, editor_id: int, body: str, *,
+              case_id: int | None = None) -> dict[str, Any]:
+    """Replace a note's text, keeping the text it had in a revision row; unchanged text is no edit.
+    With `case_id`, a note of another case is "not found"."""
     body = check_body(body)
-    note = _locked_note(conn, note_id, editor_id, "edit")
+    note = _locked_note(conn, note_id, editor_id, "edit", case_id)
     if note["body"] == body:
         return note
     conn.execute(Q["insert_revision"], {"note_id": note_id, "body": note["body"], "editor_id": editor_id})
@@ -77,15 +97,24 @@ def edit_note(conn: psycopg.Connection, note_id: int, editor_id: int, body: str)
                                                 "editor_id": editor_id}).fetchone()
 
 
-def delete_note(conn: psycopg.Connection, note_id: int, user_id: int) -> dict[str, Any]:
+def delete_note(conn: psycopg.Connection, note_id: int, user_id: int, *,
+                case_id: int | None = None) -> dict[str, Any]:
     """Soft-delete a note: the timeline then shows who deleted it and when, not its text."""
-    _locked_note(conn, note_id, user_id, "delete")
+    _locked_note(conn, note_id, user_id, "delete", case_id)
     return conn.execute(Q["soft_delete_note"], {"note_id": note_id, "user_id": user_id}).fetchone()
 
 
 def list_notes(conn: psycopg.Connection, case_id: int) -> list[dict[str, Any]]:
     """A case's notes oldest first; deleted notes come with body None."""
     return conn.execute(Q["list_notes"], {"case_id": case_id}).fetchall()
+
+
+def read_note(conn: psycopg.Connection, note_id: int) -> dict[str, Any]:
+    """One note with its author's, editor's and deleter's names (body None once deleted)."""
+    row = conn.execute(Q["read_note"], {"note_id": note_id}).fetchone()
+    if row is None:
+        raise NotFound(f"Note {note_id} not found")
+    return row
 
 
 def revisions(conn: psycopg.Connection, note_id: int) -> list[dict[str, Any]]:

@@ -44,10 +44,25 @@ SELECT n.id, n.sag_id, n.author_id, a.username AS author_username,
        COALESCE(NULLIF(a.full_name, ''), a.username) AS author_name,
        CASE WHEN n.deleted_at IS NULL THEN n.body END AS body, n.via, n.created_at,
        n.edited_at, n.edited_by, COALESCE(NULLIF(e.full_name, ''), e.username) AS edited_by_name,
-       n.deleted_at, n.deleted_by, COALESCE(NULLIF(d.full_name, ''), d.username) AS deleted_by_name
+       n.deleted_at, n.deleted_by, COALESCE(NULLIF(d.full_name, ''), d.username) AS deleted_by_name,
+       (SELECT count(*) FROM sag_note_revisions r WHERE r.note_id = n.id) AS revision_count
 FROM sag_notes n
 LEFT JOIN users a ON a.id = n.author_id
 LEFT JOIN users e ON e.id = n.edited_by
 LEFT JOIN users d ON d.id = n.deleted_by
 WHERE n.sag_id = %(case_id)s
 ORDER BY n.created_at, n.id;
+
+-- name: read_note
+-- One note as the API shows it (the list's row shape).
+SELECT n.id, n.sag_id, n.author_id, a.username AS author_username,
+       COALESCE(NULLIF(a.full_name, ''), a.username) AS author_name,
+       CASE WHEN n.deleted_at IS NULL THEN n.body END AS body, n.via, n.created_at,
+       n.edited_at, n.edited_by, COALESCE(NULLIF(e.full_name, ''), e.username) AS edited_by_name,
+       n.deleted_at, n.deleted_by, COALESCE(NULLIF(d.full_name, ''), d.username) AS deleted_by_name,
+       (SELECT count(*) FROM sag_note_revisions r WHERE r.note_id = n.id) AS revision_count
+FROM sag_notes n
+LEFT JOIN users a ON a.id = n.author_id
+LEFT JOIN users e ON e.id = n.edited_by
+LEFT JOIN users d ON d.id = n.deleted_by
+WHERE n.id = %(note_id)s;

@@ -4,8 +4,8 @@
 
 -- The clock of one case, from scratch. The policy is the most specific that fits (customer
 -- and priority, customer, priority, default); the calendar the policy's, else the customer's
--- own, else the default. First response: the first status other than `new` (notes count too
--- once they exist). The response clock never pauses (leaving `new` is the first response); the
+-- own, else the default. First response: the first status other than `new` or the first note
+-- by someone other than the creator (deleted ones too: the answer was given), the earlier. The response clock never pauses (leaving `new` is the first response); the
 -- resolution clock stands still in the policy's pause statuses and in closed statuses.
 CREATE OR REPLACE FUNCTION sag_sla_refresh(case_id INTEGER) RETURNS VOID
 LANGUAGE plpgsql AS $$
@@ -19,11 +19,13 @@ DECLARE
     prev_stop BOOLEAN := FALSE;
     responded TIMESTAMPTZ;
 BEGIN
-    SELECT id, customer_id, priority, created_at INTO c FROM sag_sager WHERE id = case_id;
+    SELECT id, customer_id, priority, created_at, created_by INTO c FROM sag_sager WHERE id = case_id;
     IF NOT FOUND THEN
         RETURN;
     END IF;
     SELECT min(changed_at) INTO responded FROM sag_status_history WHERE sag_id = case_id AND to_status <> 'new';
+    responded := LEAST(responded, (SELECT min(n.created_at) FROM sag_notes n
+                                   WHERE n.sag_id = case_id AND n.author_id IS DISTINCT FROM c.created_by));
     SELECT * INTO p FROM sag_sla_policies
     WHERE (customer_id = c.customer_id OR customer_id IS NULL) AND (priority = c.priority OR priority IS NULL)
     ORDER BY customer_id IS NULL, priority IS NULL LIMIT 1;

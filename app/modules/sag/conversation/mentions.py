@@ -8,7 +8,9 @@ handlers decide who is notified, then deliver through the engine's batch path (d
   out); for an edit, only handles the new text has and the previous text had not. The
   mentioned users become watchers (unless they unwatched the case).
 - watch (a new note): the case's watchers, except the author and anyone the note mentions.
-- watch (a status change): the case's watchers, except whoever made the change.
+- watch (a status change): the case's watchers, except whoever made the change and those a
+  status-change rule already notified of it (the rule's firings are in the same batch, which
+  handles them first).
 """
 
 from __future__ import annotations
@@ -107,7 +109,10 @@ def _status_news(conn: psycopg.Connection, row: dict[str, Any], now: datetime, o
         return
     users = delivery.stored_recipients(row)
     if users is None:
-        users = [u for u in _watchers(conn, case["id"]) if u != data.get("changed_by")]
+        with conn.transaction():
+            ruled = {r["user_id"] for r in conn.execute(Q["notified_by_status_rules"], {
+                "sag_id": case["id"], "event_id": row["id"]}).fetchall()}
+        users = [u for u in _watchers(conn, case["id"]) if u != data.get("changed_by") and u not in ruled]
     before = labels.get(data.get("from"), data.get("from") or "")
     after = labels.get(data.get("to"), data.get("to") or "")
     title = f"#{case['id']} {case['title']}: {before} → {after}"

@@ -49,3 +49,11 @@ SELECT COALESCE(NULLIF(full_name, ''), username) AS name FROM users WHERE id = %
 -- The users this event goes to, on the event, so a retry delivers to the same people.
 UPDATE sag_reminder_queue SET event_data = event_data || jsonb_build_object('recipients', %(recipients)s::jsonb)
 WHERE id = %(id)s;
+
+-- name: notified_by_status_rules
+-- Users a status-change rule already notified of this same change (its firings carry the change's time).
+SELECT DISTINCT l.user_id
+FROM sag_reminder_logs l JOIN sag_reminder_queue q ON q.id = l.event_id
+WHERE l.sag_id = %(sag_id)s AND l.rule_id IS NOT NULL AND l.user_id IS NOT NULL
+  AND q.kind = 'rule' AND q.trigger_type = 'status_change'
+  AND q.created_at = (SELECT created_at FROM sag_reminder_queue WHERE id = %(event_id)s);

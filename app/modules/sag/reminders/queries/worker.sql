@@ -75,7 +75,8 @@ WITH dest AS (
     SELECT q.id AS event_id, q.kind, q.reminder_id, q.sag_id, q.trigger_type, q.event_data,
            r.repeat_every_hours
     FROM sag_reminder_queue q
-    JOIN sag_reminders r ON r.id = q.reminder_id
+    -- Mentions and watched-case news have no rule (and never repeat).
+    LEFT JOIN sag_reminders r ON r.id = q.reminder_id
     WHERE q.id = ANY (%(ids)s::bigint[])
 ), granted AS (
     -- Whom reserve_rate let each event push to (recorded on the event, so a retry agrees).

@@ -60,7 +60,8 @@ def parse_address(address: str) -> ReplyTarget:
     try:
         data = signing.unsign(PURPOSE, match.group("token"))
     except signing.ExpiredToken:
-        raise ReplyRefused(550, "5.7.1 This reply address has expired; open the case in the hub to add a note") from None
+        raise ReplyRefused(550, "5.7.1 This reply address has expired; open the case in the hub to add a note") \
+            from None
     except signing.BadToken:
         raise ReplyRefused(550, "5.7.1 This reply address is not valid (unknown or altered token)") from None
     if (not isinstance(data, list) or len(data) != 2

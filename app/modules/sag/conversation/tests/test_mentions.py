@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from app.core import database
-from app.modules.sag.reminders.tests.reminders_helpers import clear_queue, make_case, prefs
 from app.modules.sag.conversation.tests.mentions_helpers import (
     add_note,
     drain,
@@ -12,12 +11,13 @@ from app.modules.sag.conversation.tests.mentions_helpers import (
     outbox,  # noqa: F401 - fixture
     overrides,
 )
+from app.modules.sag.reminders.tests.reminders_helpers import clear_queue, make_case, prefs
 from tests.fixtures import make_user
 
 XSS = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
 
 
-def test_a_mention_notifies_the_mentioned_user_in_app_and_by_email(app, outbox):
+def test_a_mention_notifies_the_mentioned_user_in_app_and_by_email(app, outbox):  # noqa: F811 - the outbox fixture
     clear_queue()
     author, anna = make_user(full_name="Sofie Hansen"), make_user()
     case = make_case(title="Printer jams")
@@ -145,7 +145,7 @@ def test_a_deleted_note_notifies_nobody(app):
     assert notifications("mention", case["id"]) == []
 
 
-def test_an_xss_payload_is_plain_text_in_the_notification_and_escaped_in_the_email(app, outbox):
+def test_an_xss_payload_is_plain_text_in_the_notification_and_escaped_in_the_email(app, outbox):  # noqa: F811 - the outbox fixture
     clear_queue()
     author, anna = make_user(full_name=XSS), make_user()
     case = make_case(title=XSS)

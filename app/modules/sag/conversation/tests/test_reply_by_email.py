@@ -85,7 +85,7 @@ On Tue, 1 Dec 2026 at 10:00, BMC Hub <hub@localhost> wrote:
 """
 
 
-def test_notification_emails_carry_a_reply_to_bound_to_case_and_recipient(app, outbox, reply_domain):
+def test_notification_emails_carry_a_reply_to_bound_to_case_and_recipient(app, outbox, reply_domain):  # noqa: F811 - the outbox fixture
     clear_queue()
     author, anna = make_user(), make_user()
     case = make_case(assigned_to=anna["id"])
@@ -100,7 +100,7 @@ def test_notification_emails_carry_a_reply_to_bound_to_case_and_recipient(app, o
         assert reply_tokens.parse_address(address) == reply_tokens.ReplyTarget(case["id"], anna["id"])
 
 
-def test_no_reply_to_without_a_reply_domain(app, outbox):
+def test_no_reply_to_without_a_reply_domain(app, outbox):  # noqa: F811 - the outbox fixture
     clear_queue()
     author, anna = make_user(), make_user()
     case = make_case()

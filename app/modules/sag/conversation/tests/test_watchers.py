@@ -133,7 +133,8 @@ def test_a_rule_can_notify_the_watchers(app, user_api):
     database.execute_update("INSERT INTO sag_watchers (sag_id, user_id, reason) VALUES (%s, %s, 'manual')",
                             (case["id"], watcher["id"]))
     r = user_api.post("/api/v1/sag/reminders/rules", json={
-        "sag_id": case["id"], "name": "Tell the watchers", "trigger_type": "status_change", "trigger_config": {"from": "any", "to": "any"},
+        "sag_id": case["id"], "name": "Tell the watchers", "trigger_type": "status_change",
+        "trigger_config": {"from": "any", "to": "any"},
         "recipients": {"watchers": True}, "channels": ["in_app"], "title_template": "{{ case.title }} changed"})
     assert r.status_code == 201, r.text
     assert r.json()["recipients"]["watchers"] is True
@@ -146,6 +147,7 @@ def test_a_rule_can_notify_the_watchers(app, user_api):
 def test_a_rule_with_only_unchecked_recipients_is_refused(app, user_api):
     case = make_case()
     r = user_api.post("/api/v1/sag/reminders/rules", json={
-        "sag_id": case["id"], "name": "Nobody", "trigger_type": "status_change", "trigger_config": {"from": "any", "to": "any"},
+        "sag_id": case["id"], "name": "Nobody", "trigger_type": "status_change",
+        "trigger_config": {"from": "any", "to": "any"},
         "recipients": {"watchers": False}, "channels": ["in_app"], "title_template": "x"})
     assert r.status_code == 422 and "watchers" in r.text

@@ -42,6 +42,7 @@ def test_a_mention_written_in_one_browser_pops_up_for_the_mentioned_user(session
         f"Sofie Hansen mentioned you on #{case['id']}: Toner is empty")
     expect(toast.locator(".reminder-message")).to_have_text(f'@"Anna Jensen" can you order toner? {XSS}')
     expect(toast.locator("img")).to_have_count(0)  # the payload is text, not markup
+    expect(toast.get_by_role("button", name="Snooze 1 h")).to_have_count(0)  # a mention has no rule to snooze
     shot(page, "mention_toast")
     assert [r["user_id"] for r in wait_for_logs(anna, case["id"])] == [anna["id"]]
     assert mentioned.dialogs == [] and not mentioned.errors and not author.errors

@@ -98,6 +98,9 @@ def test_notification_emails_carry_a_reply_to_bound_to_case_and_recipient(app, o
         address = msg["Reply-To"]
         assert address.startswith("reply+") and address.endswith(f"@{DOMAIN}") and len(address.split("@")[0]) < 64
         assert reply_tokens.parse_address(address) == reply_tokens.ReplyTarget(case["id"], anna["id"])
+        assert "Reply to this e-mail to add a note" in msg.get_body(preferencelist=("plain",)).get_content()
+    mention = next(m for m in outbox.messages if "mentioned you" in m["Subject"])
+    assert "Snooze" not in mention.get_body(preferencelist=("plain",)).get_content()
 
 
 def test_no_reply_to_without_a_reply_domain(app, outbox):  # noqa: F811 - the outbox fixture

@@ -150,7 +150,7 @@ SELECT (SELECT count(*) FROM inserted)::int AS written,
 
 -- name: read_pending_rows
 -- One channel's log rows of these events still to be handed to its transport, with the case details they show.
-SELECT l.id, l.event_id, l.user_id, l.email, l.title, l.message, l.priority, l.escalated, l.sag_id,
+SELECT l.id, l.event_id, l.user_id, l.email, l.title, l.message, l.priority, l.escalated, l.sag_id, l.rule_id,
        s.title AS case_title, s.description, s.status, st.label AS status_label, s.priority AS case_priority,
        s.deadline, c.name AS customer_name, COALESCE(NULLIF(au.full_name, ''), au.username) AS assignee_name,
        u.timezone, COALESCE(NULLIF(u.full_name, ''), u.username) AS user_name

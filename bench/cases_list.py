@@ -2,10 +2,11 @@
 
 Starts a throwaway embedded PostgreSQL in a temporary directory (never ./var), applies the
 migrations, fills CASES cases (realistic titles, ~8 % open, 25 technicians, 400
-customers), then calls GET /api/v1/sag in-process REQUESTS times for each of three
+customers) with NOTES notes each (default 5: 500,000 notes; the text search also
+searches them), then calls GET /api/v1/sag in-process REQUESTS times for each of three
 queries -- my open cases, overdue cases, text search -- and prints one JSON line:
 
-    {"cases": 100000, "requests_per_query": 200, "p50_ms": ..., "p95_ms": ...,
+    {"cases": 100000, "notes": 500000, "requests_per_query": 200, "p50_ms": ..., "p95_ms": ...,
      "queries": {"my_open": {"p50_ms": ..., "p95_ms": ..., "matches": ...}, ...}}
 
 ("matches" is the list's `total`, which counts exactly up to 1000, see cases_list.COUNT_CAP.)
@@ -13,7 +14,7 @@ queries -- my open cases, overdue cases, text search -- and prints one JSON line
 Target: p95 under 50 ms per call. `--explain` prints EXPLAIN ANALYZE of each query's SQL to
 stderr; `--profile QUERY` profiles 50 list calls of one query with pyinstrument (stderr).
 
-    .venv/bin/python bench/cases_list.py [--cases 100000] [--requests 200] [--explain]
+    .venv/bin/python bench/cases_list.py [--cases 100000] [--notes 5] [--requests 200] [--explain]
                                          [--profile my_open|overdue|text_search]
 """
 
@@ -33,12 +34,14 @@ USERS = 25
 CUSTOMERS = 400
 OPEN_SHARE = 0.08
 WARMUP_REQUESTS = 5
+NOTES_PER_CASE = 5
 SEARCH_TERMS = ["printer", "outlook", "backup", "vpn", "certifikat", "phishing", "windows", "nas svarer",
                 "licens", "wi-fi", "firewall", "mødelokale"]
 
 
-def _fill(n_cases: int, seed: int = 1) -> int:
-    """Users, customers and `n_cases` cases (COPY; the triggers still write history). Returns "me"."""
+def _fill(n_cases: int, notes_per_case: int = NOTES_PER_CASE, seed: int = 1) -> int:
+    """Users, customers, `n_cases` cases and their notes (COPY; the triggers still write history
+    and the cases' note search words). Returns "me"."""
     from app.core import auth, database
     from app.modules.sag.cases.demo import case_text
 
@@ -70,12 +73,29 @@ def _fill(n_cases: int, seed: int = 1) -> int:
                                 status, rng.choices(["low", "normal", "high", "urgent"], [15, 55, 22, 8])[0],
                                 rng.choice(users) if rng.random() > 0.03 else None, rng.choice(users),
                                 deadline, created))
+    if notes_per_case:
+        _fill_notes(notes_per_case, users, rng)
     # What autovacuum does shortly after a bulk load: merge the GIN pending list into the
     # trigram index, set the visibility map and gather statistics (steady state, not load time).
     with database.connect(autocommit=True) as conn:
         conn.execute("VACUUM (ANALYZE) sag_sager")
         conn.execute("ANALYZE")
     return users[0]
+
+
+def _fill_notes(per_case: int, users: list[int], rng: random.Random) -> None:
+    """`per_case` notes on every case (COPY; the notes' statement trigger indexes their words)."""
+    from app.core import database
+    from app.modules.sag.conversation.demo import MENTION_NOTES, NOTES
+
+    texts = NOTES + [t.format(mention="@tech1") for t in MENTION_NOTES]
+    cases = database.execute_query("SELECT id, created_at FROM sag_sager")
+    with database.transaction() as conn, conn.cursor() as cur:
+        with cur.copy("COPY sag_notes (sag_id, author_id, body, created_at) FROM STDIN") as copy:
+            for case in cases:
+                for i in range(per_case):
+                    copy.write_row((case["id"], rng.choice(users), rng.choice(texts),
+                                    case["created_at"] + timedelta(hours=i + rng.random())))
 
 
 QUERIES = {
@@ -133,6 +153,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--notes", type=int, default=NOTES_PER_CASE, help="notes per case")
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--profile", choices=list(QUERIES), help="profile this query with pyinstrument")
     args = parser.parse_args()
@@ -145,7 +166,7 @@ def main() -> None:
 
         migrations.migrate_core()
         app = create_app()
-        me = _fill(args.cases)
+        me = _fill(args.cases, args.notes)
         token = auth.create_api_token(me, "bench")
         if args.explain:
             _explain(me)
@@ -170,7 +191,7 @@ def main() -> None:
                                  "matches": round(statistics.mean(matches))}
         if args.profile:
             _profile(args.profile, me)
-        print(json.dumps({"cases": args.cases, "requests_per_query": args.requests,
+        print(json.dumps({"cases": args.cases, "notes": args.cases * args.notes, "requests_per_query": args.requests,
                           "p50_ms": round(statistics.median(everything), 2),
                           "p95_ms": round(percentile(everything, 95), 2), "queries": results}))
 

@@ -1,11 +1,12 @@
 """The `bmc-hub demo` hook (the module loader looks for backend/demo.py): the demo calendar,
-demo cases, then reminder rules."""
+demo cases and their notes, then reminder rules."""
 
 from __future__ import annotations
 
 import logging
 
 from app.modules.sag.cases import demo as cases_demo
+from app.modules.sag.conversation import demo as notes_demo
 from app.modules.sag.reminders import demo as reminders_demo
 from app.modules.sag.sla import demo as sla_demo
 
@@ -13,12 +14,13 @@ log = logging.getLogger("app.modules.sag")
 
 
 def run(progress, task) -> None:
-    """The demo calendar (sla/demo.py), the demo cases (cases/demo.py), then the demo reminder
-    rules on them (reminders/demo.py)."""
+    """The demo calendar (sla/demo.py), the demo cases (cases/demo.py) and their notes
+    (conversation/demo.py), then the demo reminder rules on them (reminders/demo.py)."""
     sla_demo.run(progress, task)
     progress.update(task, total=cases_demo.DEMO_CASES, description="Cases")
     created = cases_demo.demo_cases(advance=lambda n=1: progress.advance(task, n))
     log.info("demo: %d cases created", created)
+    log.info("demo: %d notes added", notes_demo.demo_notes())
     # Its own progress line, so the cases line keeps showing what was done.
     reminder_task = progress.add_task("Reminders", total=None)
     reminders_demo.run(progress, reminder_task)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.core import database
 from app.core.deps import CurrentUser
 from app.core.errors import NotFound
+from app.core.fields import NO_NUL, VISIBLE
 from app.modules.sag.conversation import notes, timeline
 from app.modules.sag.conversation.notes import BODY_MAX, written
 from app.modules.sag.conversation.render import note_html
@@ -25,8 +26,8 @@ router = APIRouter(tags=["sag notes"])
 class NoteBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    body: str = Field(..., min_length=1, max_length=BODY_MAX,
-                      description="Plain text; line breaks kept, URLs linked, @username / @\"Full Name\" mention")
+    body: Annotated[str, Field(min_length=1, max_length=BODY_MAX, description=(
+        'Plain text; line breaks kept, URLs linked, @username / @"Full Name" mention')), *VISIBLE]
 
 
 def _shown(note: dict[str, Any]) -> dict[str, Any]:
@@ -94,7 +95,7 @@ def read_timeline(case_id: int, user: CurrentUser,
 
 @router.get("/mention-candidates")
 def read_mention_candidates(user: CurrentUser,
-                            q: Annotated[str, Query(max_length=timeline.MENTION_PREFIX_MAX,
+                            q: Annotated[str, Query(max_length=timeline.MENTION_PREFIX_MAX, pattern=NO_NUL,
                                                     description="What follows the @ typed so far")] = "",
                             limit: Annotated[int, Query(ge=1, le=20)] = timeline.MENTION_LIMIT,
                             ) -> list[dict[str, Any]]:

@@ -1,4 +1,5 @@
-"""The sag module's pages, mounted under /sag: cases, their notes, reminders, e-mail action links, calendars and SLA policies."""
+"""The sag module's pages, mounted under /sag: cases and their notes, reminders, e-mail action links,
+calendars and SLA policies."""
 
 from fastapi import APIRouter
 

@@ -23,7 +23,7 @@ def test_notes_are_listed_oldest_first(user_api, case):
 
 def test_blank_note_is_refused_with_422(user_api, case):
     r = user_api.post(f"/api/v1/sag/{case['id']}/notes", json={"body": "   \n "})
-    assert r.status_code == 422 and "needs some text" in r.text
+    assert r.status_code == 422 and "must not be blank" in r.text
     assert user_api.get(f"/api/v1/sag/{case['id']}/notes").json() == []
 
 

@@ -173,17 +173,19 @@ class ReplyHandler:
         return f"250 2.0.0 Added as a note to case #{target.sag_id}"
 
 
+class _LmtpController(Controller):
+    """The same listener speaking LMTP (LHLO), for mail servers that deliver that way."""
+
+    def factory(self) -> LMTP:
+        return LMTP(self.handler, **self.SMTP_kwargs)
+
+
 def controller(host: str | None = None, port: int | None = None, *, lmtp: bool = False) -> Controller:
     """A listener (not started) with the settings' address, port and size limit."""
     settings = get_settings()
-    handler = ReplyHandler(settings.mail_in_max_bytes)
-    kwargs: dict[str, Any] = {"hostname": host or settings.mail_in_host, "port": port or settings.mail_in_port,
-                              "data_size_limit": settings.mail_in_max_bytes, "ident": SERVER_NAME}
-    if lmtp:
-        return Controller(handler, factory=lambda: LMTP(handler, **{k: v for k, v in kwargs.items()
-                                                                    if k in ("data_size_limit", "ident")}),
-                          hostname=kwargs["hostname"], port=kwargs["port"])
-    return Controller(handler, **kwargs)
+    kind = _LmtpController if lmtp else Controller
+    return kind(ReplyHandler(settings.mail_in_max_bytes), hostname=host or settings.mail_in_host,
+                port=port or settings.mail_in_port, data_size_limit=settings.mail_in_max_bytes, ident=SERVER_NAME)
 
 
 def run(host: str | None = None, port: int | None = None, *, lmtp: bool = False,

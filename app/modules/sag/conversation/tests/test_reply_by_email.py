@@ -251,3 +251,17 @@ def test_the_mail_in_command_accepts_a_reply_and_stops_on_sigterm(app, reply_dom
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_the_listener_speaks_lmtp_too(app, reply_domain):
+    anna = make_user()
+    case = make_case()
+    ctl = mail_in.controller("127.0.0.1", free_port(), lmtp=True)
+    ctl.start()
+    try:
+        msg = _message(anna["email"], reply_tokens.reply_address(case["id"], anna["id"]), "Over LMTP")
+        with smtplib.LMTP("127.0.0.1", ctl.port, timeout=30) as lmtp:
+            assert lmtp.send_message(msg) == {}
+    finally:
+        ctl.stop()
+    assert [n["body"] for n in _notes(case["id"])] == ["Over LMTP"]

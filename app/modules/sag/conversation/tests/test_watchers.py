@@ -151,3 +151,16 @@ def test_a_rule_with_only_unchecked_recipients_is_refused(app, user_api):
         "trigger_config": {"from": "any", "to": "any"},
         "recipients": {"watchers": False}, "channels": ["in_app"], "title_template": "x"})
     assert r.status_code == 422 and "watchers" in r.text
+
+
+def test_the_watch_kind_is_off_by_email_by_default_in_the_api_and_the_preferences_page(app, client):
+    me = make_user()
+    login(client, me)
+    kinds = {k["key"]: k for k in client.get("/api/v1/notifications/kinds").json()}
+    assert kinds["watch"] == {"key": "watch", "label": "Watched cases", "defaults": {"in_app": True, "email": False}}
+    assert kinds["mention"]["label"] == "Mentions" and kinds["mention"]["defaults"] == {}
+    page = client.get("/me/notifications").text
+    watch_email = page.split('name="override_watch_email"')[1].split("</select>")[0]
+    assert ">Default: never</option>" in watch_email
+    mention_email = page.split('name="override_mention_email"')[1].split("</select>")[0]
+    assert ">As above</option>" in mention_email

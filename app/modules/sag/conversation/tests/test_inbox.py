@@ -52,3 +52,13 @@ def test_the_profile_and_the_user_menu_link_to_the_inbox_with_unread_counts(app,
     assert 'href="/sag/reminders?filter=all&amp;channel=in_app&amp;kind=mention" data-kind="mention"' in profile
     assert "1 unread" in profile
     assert '<a class="dropdown-item" href="/sag/reminders">Notifications</a>' in profile
+
+
+def test_the_reminders_api_filters_by_kind_and_names_each_rows_kind(app, user_api):
+    me = user_api.user
+    _setup(me)
+    everything = user_api.get("/api/v1/sag/reminders/mine?channel=in_app").json()
+    assert sorted(i["kind"] for i in everything["items"]) == ["mention", "reminder", "watch"]
+    mentions = user_api.get("/api/v1/sag/reminders/mine?channel=in_app&kind=mention").json()
+    assert [i["kind"] for i in mentions["items"]] == ["mention"] and mentions["total"] == 1
+    assert user_api.get("/api/v1/sag/reminders/mine?kind=birthday").status_code == 422

@@ -157,6 +157,28 @@ def demo(customers: int = typer.Option(40, help="How many demo customers")) -> N
                   f"Demo users sign in with the password '{demo_mod.DEMO_PASSWORD}'.")
 
 
+@cli.command("mail-in")
+def mail_in(host: str | None = typer.Option(None, help="Address to listen on (default MAIL_IN_HOST)"),
+            port: int | None = typer.Option(None, help="Port to listen on (default MAIL_IN_PORT)"),
+            lmtp: bool = typer.Option(False, "--lmtp", help="Speak LMTP instead of SMTP")) -> None:
+    """Receive replies to notification e-mails and add them as notes (until SIGTERM/Ctrl-C)."""
+    prepare_database()
+    app = create_app()
+    if not get_settings().mail_reply_domain:
+        err.print("[red]Set MAIL_REPLY_DOMAIN first: it is the domain of the reply addresses this accepts.[/red]")
+        raise typer.Exit(2)
+    if "sag" not in {r.name for r in app.state.modules.enabled()}:
+        err.print("[red]The sag module (cases) is not enabled: there is nothing to reply to.[/red]")
+        raise typer.Exit(2)
+    # Imported here: a module's code is loaded only once the host has enabled the module.
+    from app.modules.sag.conversation import mail_in as listener
+
+    settings = get_settings()
+    console.print(f"Receiving replies for @{settings.mail_reply_domain} on {host or settings.mail_in_host}:"
+                  f"{port or settings.mail_in_port} ({'LMTP' if lmtp else 'SMTP'}; Ctrl-C stops it)")
+    listener.run(host, port, lmtp=lmtp)
+
+
 cli.add_typer(modules_cli.app, name="modules")
 cli.command("create-module")(modules_cli.create_module_command)
 

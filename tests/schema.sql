@@ -261,6 +261,34 @@ END;
 $$;
 
 --
+-- Name: sag_notes_queue_notifications(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_notes_queue_notifications() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    notified TEXT;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.author_id IS NOT NULL THEN
+            INSERT INTO sag_watchers (sag_id, user_id, reason) VALUES (NEW.sag_id, NEW.author_id, 'note')
+            ON CONFLICT (sag_id, user_id) DO NOTHING;
+        END IF;
+        INSERT INTO sag_reminder_queue (sag_id, kind, trigger_type, event_data)
+        VALUES (NEW.sag_id, 'mention', 'mention', jsonb_build_object('note_id', NEW.id)),
+               (NEW.sag_id, 'watch', 'watch', jsonb_build_object('note_id', NEW.id, 'what', 'note'));
+    ELSE
+        INSERT INTO sag_reminder_queue (sag_id, kind, trigger_type, event_data)
+        VALUES (NEW.sag_id, 'mention', 'mention',
+                jsonb_build_object('note_id', NEW.id, 'edit', TRUE, 'previous', OLD.body, 'body', NEW.body));
+    END IF;
+    notified := pg_notify('sag_reminder_queue', '')::text;
+    RETURN NULL;
+END;
+$$;
+
+--
 -- Name: sag_notes_reindex(integer[]); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -357,15 +385,20 @@ CREATE FUNCTION public.sag_reminder_destinations(p_ids bigint[], p_titles text[]
     ), chans AS (
         SELECT * FROM jsonb_to_recordset(p_channels)
             AS c (name TEXT, switch TEXT, quiet_hours BOOLEAN, rate_limited BOOLEAN, external BOOLEAN,
-                  pending BOOLEAN)
+                  pending BOOLEAN, kind_defaults JSONB)
     ), ev AS (
+        -- An event without a rule (a mention, a watched case) names its users in event_data
+        -- ("recipients": {"users": [...]}) and goes out on every registered channel.
         SELECT it.event_id, it.title, it.message, it.escalate, q.reminder_id, q.sag_id, q.target_user_id,
-               q.trigger_type, r.recipients, r.channels, r.priority, r.escalate_role, s.assigned_to, s.created_by,
+               q.trigger_type, COALESCE(r.recipients, q.event_data->'recipients', '{}'::jsonb) AS recipients,
+               COALESCE(r.channels, ARRAY(SELECT c.name FROM chans c)) AS channels,
+               COALESCE(r.priority, 'normal') AS priority, r.escalate_role, s.assigned_to, s.created_by,
                (SELECT max(h.changed_at) FROM sag_status_history h WHERE h.sag_id = q.sag_id) AS status_changed_at
         FROM items it
         JOIN sag_reminder_queue q ON q.id = it.event_id
-        JOIN sag_reminders r ON r.id = q.reminder_id
+        LEFT JOIN sag_reminders r ON r.id = q.reminder_id
         JOIN sag_sager s ON s.id = q.sag_id
+        WHERE r.id IS NOT NULL OR q.reminder_id IS NULL
     ), rcp AS (
         -- Carries the event's columns along: joining back to `ev` made the planner loop over it.
         SELECT ev.event_id, x.user_id, x.email, x.escalated,
@@ -373,7 +406,7 @@ CREATE FUNCTION public.sag_reminder_destinations(p_ids bigint[], p_titles text[]
                ev.title, ev.message, ev.priority, ev.reminder_id, ev.sag_id, ev.trigger_type, ev.channels
         FROM ev
         CROSS JOIN LATERAL sag_reminder_recipients(ev.recipients, ev.assigned_to, ev.created_by, ev.target_user_id,
-                                                   CASE WHEN ev.escalate THEN ev.escalate_role END) AS x
+                                                   CASE WHEN ev.escalate THEN ev.escalate_role END, ev.sag_id) AS x
         WHERE x.user_id IS NULL OR NOT EXISTS (
             SELECT 1 FROM sag_reminder_logs a
             WHERE a.rule_id = ev.reminder_id AND a.sag_id = ev.sag_id AND a.user_id = x.user_id
@@ -384,6 +417,9 @@ CREATE FUNCTION public.sag_reminder_destinations(p_ids bigint[], p_titles text[]
            rcp.title, rcp.message, rcp.priority, rcp.reminder_id, rcp.sag_id,
            CASE WHEN rcp.user_id IS NULL THEN TRUE
                 ELSE COALESCE((p.trigger_overrides->rcp.trigger_type->>ch.name)::boolean,
+                              -- A kind that is off by default on this channel (module.json
+                              -- "defaults") stays off until the user overrides it.
+                              CASE WHEN (ch.kind_defaults->>rcp.trigger_type)::boolean IS FALSE THEN FALSE END,
                               -- The core row's two switches read directly (this runs for every row
                               -- of every batch); any other column through the row as JSON.
                               CASE ch.switch WHEN 'in_app_enabled' THEN p.in_app_enabled
@@ -442,10 +478,10 @@ END;
 $$;
 
 --
--- Name: sag_reminder_recipients(jsonb, integer, integer, integer, text); Type: FUNCTION; Schema: public; Owner: -
+-- Name: sag_reminder_recipients(jsonb, integer, integer, integer, text, integer); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.sag_reminder_recipients(p_recipients jsonb, p_assigned integer, p_created integer, p_target integer, p_escalate_role text) RETURNS TABLE(user_id integer, email text, escalated boolean)
+CREATE FUNCTION public.sag_reminder_recipients(p_recipients jsonb, p_assigned integer, p_created integer, p_target integer, p_escalate_role text, p_sag_id integer) RETURNS TABLE(user_id integer, email text, escalated boolean)
     LANGUAGE sql STABLE
     AS $$
     SELECT u.id, u.email::text, bool_and(c.esc)
@@ -459,6 +495,9 @@ CREATE FUNCTION public.sag_reminder_recipients(p_recipients jsonb, p_assigned in
         SELECT x::integer, FALSE
         FROM jsonb_array_elements_text(CASE WHEN p_target IS NULL AND jsonb_typeof(p_recipients->'users') = 'array'
                                             THEN p_recipients->'users' ELSE '[]'::jsonb END) AS x
+        UNION ALL
+        SELECT w.user_id, FALSE FROM sag_watchers w
+        WHERE p_target IS NULL AND (p_recipients->>'watchers')::boolean AND w.sag_id = p_sag_id AND NOT w.unwatched
         UNION ALL
         SELECT ru.id, FALSE FROM users ru
         WHERE p_target IS NULL AND ru.active AND jsonb_typeof(p_recipients->'roles') = 'array'
@@ -505,6 +544,48 @@ BEGIN
                 jsonb_build_object('prev', NEW.last_run_at), 'tick:' || NEW.id, NEW.next_run_at)
         ON CONFLICT (dedup_key) WHERE status = 'pending' AND dedup_key IS NOT NULL DO NOTHING;
         PERFORM pg_notify('sag_reminder_queue', '');
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+--
+-- Name: sag_sager_auto_watchers(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_sager_auto_watchers() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF TG_OP = 'INSERT' AND NEW.created_by IS NOT NULL THEN
+        INSERT INTO sag_watchers (sag_id, user_id, reason) VALUES (NEW.id, NEW.created_by, 'creator')
+        ON CONFLICT (sag_id, user_id) DO NOTHING;
+    END IF;
+    IF NEW.assigned_to IS NOT NULL AND (TG_OP = 'INSERT' OR OLD.assigned_to IS DISTINCT FROM NEW.assigned_to) THEN
+        INSERT INTO sag_watchers (sag_id, user_id, reason) VALUES (NEW.id, NEW.assigned_to, 'assignee')
+        ON CONFLICT (sag_id, user_id) DO NOTHING;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+--
+-- Name: sag_sager_queue_watch_status(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_sager_queue_watch_status() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    settle CONSTANT INTERVAL := interval '5 seconds';
+    notified TEXT;
+BEGIN
+    IF EXISTS (SELECT 1 FROM sag_watchers w WHERE w.sag_id = NEW.id AND NOT w.unwatched) THEN
+        INSERT INTO sag_reminder_queue (sag_id, kind, trigger_type, event_data, scheduled_for)
+        VALUES (NEW.id, 'watch', 'watch', jsonb_build_object('what', 'status', 'from', OLD.status,
+                                                             'to', NEW.status, 'changed_by', sag_acting_user()),
+                now() + settle);
+        notified := pg_notify('sag_reminder_queue', '')::text;
     END IF;
     RETURN NULL;
 END;
@@ -2439,6 +2520,18 @@ CREATE TRIGGER sag_notes_added AFTER INSERT ON public.sag_notes REFERENCING NEW 
 CREATE TRIGGER sag_notes_changed AFTER UPDATE ON public.sag_notes REFERENCING OLD TABLE AS before NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION public.sag_notes_changed();
 
 --
+-- Name: sag_notes sag_notes_queue_mentions_on_edit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sag_notes_queue_mentions_on_edit AFTER UPDATE OF body ON public.sag_notes FOR EACH ROW WHEN (((old.body IS DISTINCT FROM new.body) AND (new.deleted_at IS NULL))) EXECUTE FUNCTION public.sag_notes_queue_notifications();
+
+--
+-- Name: sag_notes sag_notes_queue_notifications; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sag_notes_queue_notifications AFTER INSERT ON public.sag_notes FOR EACH ROW EXECUTE FUNCTION public.sag_notes_queue_notifications();
+
+--
 -- Name: sag_reminder_logs sag_reminder_logs_notify_insert; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -2473,6 +2566,18 @@ CREATE TRIGGER sag_reminders_schedule_update AFTER UPDATE ON public.sag_reminder
 --
 
 CREATE TRIGGER sag_reminders_set_updated_at BEFORE UPDATE ON public.sag_reminders FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+--
+-- Name: sag_sager sag_sager_auto_watchers; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sag_sager_auto_watchers AFTER INSERT OR UPDATE OF assigned_to ON public.sag_sager FOR EACH ROW EXECUTE FUNCTION public.sag_sager_auto_watchers();
+
+--
+-- Name: sag_sager sag_sager_queue_watch_status; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sag_sager_queue_watch_status AFTER UPDATE OF status ON public.sag_sager FOR EACH ROW WHEN (((old.status)::text IS DISTINCT FROM (new.status)::text)) EXECUTE FUNCTION public.sag_sager_queue_watch_status();
 
 --
 -- Name: sag_sager sag_sager_record_changes; Type: TRIGGER; Schema: public; Owner: -

@@ -43,7 +43,7 @@ def test_extensions_and_kinds_of_enabled_modules_in_load_order(tmp_path):
     # "adds" sorts before "zbase" but depends on it, so it comes second.
     addon = write_module(tmp_path, "adds", files={"ext.py": CHANNELS}, manifest={
         "dependencies": [base], "extensions": {"metrics": ["ext:collect"]},
-        "notification_kinds": [{"key": "watch", "label": "Watched cases"}]})
+        "notification_kinds": [{"key": "watch", "label": "Watched cases", "defaults": {"email": False}}]})
     host = _app(tmp_path).state.modules
     base_ext = importlib.import_module(f"app.modules.{base}.ext")
     addon_ext = importlib.import_module(f"app.modules.{addon}.ext")
@@ -52,9 +52,9 @@ def test_extensions_and_kinds_of_enabled_modules_in_load_order(tmp_path):
     assert host.extensions("metrics") == [(base, base_ext.collect), (addon, addon_ext.collect)]
     assert host.extensions("nobody.uses.this") == []
     assert host.notification_kinds() == [
-        {"module": base, "key": "status_change", "label": "Status changes"},
-        {"module": base, "key": "deadline", "label": "Deadlines"},
-        {"module": addon, "key": "watch", "label": "Watched cases"}]
+        {"module": base, "key": "status_change", "label": "Status changes", "defaults": {}},
+        {"module": base, "key": "deadline", "label": "Deadlines", "defaults": {}},
+        {"module": addon, "key": "watch", "label": "Watched cases", "defaults": {"email": False}}]
 
     service.disable(host, addon, None)
     assert host.extensions("metrics") == [(base, base_ext.collect)]

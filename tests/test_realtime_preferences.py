@@ -118,8 +118,9 @@ def test_a_put_without_timezone_keeps_the_users_zone(user_api):
 
 def test_the_kinds_are_those_the_enabled_modules_declare(user_api, admin_api, client):
     kinds = user_api.get("/api/v1/notifications/kinds").json()
-    assert {"key": "status_change", "label": "Status changes"} in kinds
-    assert {k["key"] for k in kinds} >= {"scheduled", "deadline", "recurring", "inactivity"}
+    assert {"key": "status_change", "label": "Status changes", "defaults": {}} in kinds
+    assert {"key": "watch", "label": "Watched cases", "defaults": {"in_app": True, "email": False}} in kinds
+    assert {k["key"] for k in kinds} >= {"scheduled", "deadline", "recurring", "inactivity", "mention"}
     assert user_api.put(URL, json=VALID).status_code == 200
     assert admin_api.post("/api/v1/modules/sag/disable").status_code == 200
     try:

@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     smtp_ssl: bool = False
     smtp_timeout_s: float = 10.0
     mail_from: str = "BMC Hub <hub@localhost>"
+    # Replies to notification e-mails (docs/conversation.md): e-mails carry
+    # Reply-To: reply+<token>@MAIL_REPLY_DOMAIN (unset: no Reply-To), and `bmc-hub mail-in`
+    # listens on MAIL_IN_HOST:MAIL_IN_PORT for the mail server to hand those replies over.
+    mail_reply_domain: str | None = None
+    mail_in_host: str = "127.0.0.1"
+    mail_in_port: int = Field(default=8025, ge=1, le=65535)
+    mail_in_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)  # larger mail is refused (552)
 
     db_pool_min_size: int = 1
     db_pool_max_size: int = 10

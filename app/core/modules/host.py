@@ -154,9 +154,10 @@ class Host:
         """(module, feed) of each enabled module with a `"feed"` (see app.core.realtime.Feed)."""
         return [(r.name, r.feed) for r in self.enabled() if r.feed is not None]
 
-    def notification_kinds(self) -> list[dict[str, str]]:
-        """{"module", "key", "label"} of every kind of notification the enabled modules send."""
-        return [{"module": r.name, "key": k["key"], "label": k["label"]}
+    def notification_kinds(self) -> list[dict[str, Any]]:
+        """{"module", "key", "label", "defaults"} of every kind of notification the enabled modules send
+        ("defaults": {channel: on?} for a user without an override of that kind)."""
+        return [{"module": r.name, "key": k["key"], "label": k["label"], "defaults": k.get("defaults") or {}}
                 for r in self.enabled() for k in r.manifest.get("notification_kinds", [])]
 
     def extensions(self, point: str) -> list[tuple[str, Any]]:

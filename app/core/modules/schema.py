@@ -127,6 +127,10 @@ class Kind(Item):
                                'must be a lower-case word like "status_change"')] = None
     label: Annotated[Any, _check(lambda v: _text(v) and len(v) <= KIND_LABEL_MAX,
                                  f"must be a text of 1 to {KIND_LABEL_MAX} characters")] = None
+    # Per channel, whether this kind is on for a user who has not chosen (absent: the channel's switch).
+    defaults: Annotated[Any, _check(lambda v: isinstance(v, dict) and all(
+        isinstance(k, str) and KIND_KEY_PATTERN.match(k) and isinstance(b, bool) for k, b in v.items()),
+        'must be an object of channel name -> true/false, like {"email": false}')] = {}
 
 
 def _entries(model: type, message: str):

@@ -50,6 +50,15 @@ def notification_kinds(request: Request) -> dict[str, str]:
     return kinds
 
 
+def kind_defaults(request: Request) -> dict[str, dict[str, bool]]:
+    """key -> {channel: on?} for kinds whose module.json gives defaults (without an override)."""
+    out: dict[str, dict[str, bool]] = {}
+    for kind in request.app.state.modules.notification_kinds():
+        if kind.get("defaults"):
+            out.setdefault(kind["key"], dict(kind["defaults"]))
+    return out
+
+
 # --- preferences ------------------------------------------------------------------------
 
 @cache
@@ -98,6 +107,8 @@ class PreferencesOut(Preferences):
 class Kind(BaseModel):
     key: str
     label: str
+    defaults: dict[str, bool] = Field(default_factory=dict,
+                                      description="channel -> on?, for a user without an override of this kind")
 
 
 def check_kinds(prefs: Preferences, kinds: dict[str, str]) -> None:
@@ -138,7 +149,8 @@ def save_preferences(user_id: int, prefs: Preferences, kinds: dict[str, str]) ->
 @api.get("/kinds", response_model=list[Kind])
 def read_notification_kinds(request: Request, user: CurrentUser) -> list[dict]:
     """The kinds of notification the enabled modules send (the keys of `trigger_overrides`)."""
-    return [{"key": k, "label": v} for k, v in notification_kinds(request).items()]
+    defaults = kind_defaults(request)
+    return [{"key": k, "label": v, "defaults": defaults.get(k, {})} for k, v in notification_kinds(request).items()]
 
 
 @api.get("/preferences", response_model=PreferencesOut)
@@ -192,17 +204,18 @@ def _hhmm(value: Any) -> str:
 PREFERENCES_PAGE = "notifications/preferences.html"
 
 
-def _context(prefs: dict, kinds: dict[str, str]) -> dict[str, Any]:
+def _context(prefs: dict, kinds: dict[str, str], defaults: dict[str, dict[str, bool]] | None = None) -> dict[str, Any]:
     prefs = {**prefs, "quiet_hours_start": _hhmm(prefs.get("quiet_hours_start")),
              "quiet_hours_end": _hhmm(prefs.get("quiet_hours_end"))}
     prefs.setdefault("quiet_hours_enabled", bool(prefs["quiet_hours_start"]))
-    return {"prefs": prefs, "timezones": timezones(), "trigger_labels": kinds}
+    return {"prefs": prefs, "timezones": timezones(), "trigger_labels": kinds, "trigger_defaults": defaults or {}}
 
 
 @pages.get("/me/notifications")
 def read_preferences_page(request: Request, user: CurrentUser):
     kinds = notification_kinds(request)
-    return render(request, PREFERENCES_PAGE, _context(read_preferences_for(user.id, kinds), kinds) | {"errors": {}})
+    return render(request, PREFERENCES_PAGE, _context(read_preferences_for(user.id, kinds), kinds,
+                                                      kind_defaults(request)) | {"errors": {}})
 
 
 @pages.post("/me/notifications")
@@ -211,7 +224,8 @@ def update_preferences_page(request: Request, user: CurrentUser, data: PostedFor
     shaped = _form_to_preferences(data, kinds)
 
     def context() -> dict[str, Any]:
-        return _context({**shaped, "quiet_hours_enabled": bool(data.get("quiet_hours_enabled"))}, kinds)
+        return _context({**shaped, "quiet_hours_enabled": bool(data.get("quiet_hours_enabled"))}, kinds,
+                        kind_defaults(request))
 
     prefs = parse_form(Preferences, shaped, PREFERENCES_PAGE, context)
     with form_errors(PREFERENCES_PAGE, context):

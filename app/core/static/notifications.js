@@ -174,8 +174,11 @@
     }
     const actions = el("div", "d-flex flex-wrap gap-1 mt-2 pt-2 border-top");
     if (data.url) actions.append(button("Open", "btn-primary", "open"));
-    actions.append(button("Snooze 1 h", "btn-outline-secondary", "snooze-1h"));
-    actions.append(button("Tomorrow 08:00", "btn-outline-secondary", "snooze-tomorrow"));
+    // A feed may say an item cannot be snoozed (sag: mentions, watched-case news, summaries).
+    if (data.snoozable !== false) {
+      actions.append(button("Snooze 1 h", "btn-outline-secondary", "snooze-1h"));
+      actions.append(button("Tomorrow 08:00", "btn-outline-secondary", "snooze-tomorrow"));
+    }
     actions.append(button("Dismiss", "btn-outline-danger ms-auto", "dismiss"));
     body.append(actions);
     t.append(header, body);

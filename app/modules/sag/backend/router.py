@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from app.modules.sag.cases import api as cases_api
 from app.modules.sag.conversation import api as conversation_api
+from app.modules.sag.conversation import watchers
 from app.modules.sag.reminders import api as reminders_api
 from app.modules.sag.sla import api as sla_api
 from app.modules.sag.sla import policies_api
@@ -14,5 +15,6 @@ router = APIRouter()
 router.routes.extend(cases_api.router.routes)
 router.include_router(conversation_api.router)
 router.include_router(reminders_api.router)
+router.include_router(watchers.api)
 router.include_router(sla_api.router)
 router.include_router(policies_api.router)

@@ -20,7 +20,7 @@ from app.core.templating import render
 from app.modules.sag.cases import store as cases
 from app.modules.sag.cases.listing import SLA_STATES, SORTS, CaseFilter, search_cases
 from app.modules.sag.cases.store import Assignment, CaseCreate, CaseUpdate, StatusChange
-from app.modules.sag.conversation import timeline
+from app.modules.sag.conversation import timeline, watchers
 
 router = APIRouter()
 
@@ -159,7 +159,8 @@ def _case_actions_refused(case_id: int):
 
 @router.get("/{case_id:int}")
 def read_case_page(request: Request, case_id: int, user: CurrentUser, timeline: int = 1):
-    return render(request, DETAIL, _case_context(case_id, max(1, min(timeline, 1_000_000))))
+    return render(request, DETAIL, {**_case_context(case_id, max(1, min(timeline, 1_000_000))),
+                                    "watch": watchers.page_state(case_id, user.id)})
 
 
 @router.post("/{case_id:int}/status")

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 
 from app.modules.sag.cases import pages as case_pages
 from app.modules.sag.conversation import pages as conversation_pages
+from app.modules.sag.conversation import watchers
 from app.modules.sag.reminders import actions as reminder_actions
 from app.modules.sag.reminders import pages as reminder_pages
 from app.modules.sag.sla import pages as sla_pages
@@ -16,6 +17,7 @@ router.include_router(conversation_pages.router)
 router.include_router(reminder_pages.router)
 router.include_router(sla_pages.router)
 router.include_router(policy_pages.router)
+router.include_router(watchers.pages)
 # Routes at the mount point itself (path "", i.e. GET /sag) cannot pass through a second
 # include_router, so the case pages are taken over as they are.
 router.routes.extend(case_pages.router.routes)

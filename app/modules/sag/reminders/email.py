@@ -11,6 +11,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from app.core import mail, signing
 from app.core.config import get_settings
+from app.modules.sag.conversation.reply_tokens import reply_headers
 
 EMAIL_TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "email"
 LINK_PURPOSE_OPEN = "sag-reminder-open"
@@ -71,16 +72,23 @@ def reminder_message(row: dict[str, Any]) -> EmailMessage:
         links = {"open": open_link(row["id"], row["user_id"]),
                  **{a: action_link(row["id"], row["user_id"], a) for a in ACTIONS},
                  "preferences": f"{_base()}/me/notifications"}
+        if "rule_id" in row and row["rule_id"] is None:
+            # A mention or watched-case news has no rule to bring back: no snooze links.
+            links.update(snooze_1h=None, snooze_1d=None)
     else:
         links = {"open": f"{_base()}/sag/{row['sag_id']}", "acknowledge": None}
+    reply_to = reply_headers(row["sag_id"], row.get("user_id"))
     ctx = {"title": row["title"], "message": row.get("message") or "", "case": case, "links": links,
-           "escalated": bool(row.get("escalated")), "link_days": signing.DEFAULT_MAX_AGE_S // 86400}
+           "escalated": bool(row.get("escalated")), "link_days": signing.DEFAULT_MAX_AGE_S // 86400,
+           "can_reply": bool(reply_to)}
     subject = f"[#{row['sag_id']}] {row['title']}"
     return mail.build_message(
         to=row["email"], to_name=row.get("user_name"), subject=subject,
         text=_env.get_template("reminder.txt").render(ctx),
         html=_env.get_template("reminder.html").render(ctx),
-        headers={"X-BMC-Reminder-Log": str(row["id"]), "Auto-Submitted": "auto-generated"},
+        # A reply to a user's e-mail becomes a note on the case (`bmc-hub mail-in`, docs/conversation.md).
+        headers={"X-BMC-Reminder-Log": str(row["id"]), "Auto-Submitted": "auto-generated",
+                 **reply_to},
     )
 
 

@@ -34,6 +34,8 @@ def shape(row: dict[str, Any]) -> dict[str, Any]:
     out["case_number"] = f"#{row['sag_id']}" if row.get("sag_id") else ""
     out["case_title"] = row.get("case_title") or ""
     out["url"] = case_url(row.get("sag_id"))
+    # Snoozing brings a rule's reminder back; a mention, watched-case news or a summary has no rule.
+    out["snoozable"] = row.get("rule_id") is not None and row.get("sag_id") is not None
     for key, value in out.items():
         if hasattr(value, "isoformat"):
             out[key] = value.isoformat()

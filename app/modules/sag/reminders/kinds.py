@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 
 from app.core.config import get_settings
+from app.modules.sag.conversation import mentions
 from app.modules.sag.reminders import summaries
 from app.modules.sag.reminders.events import Outcome, Q, finish
 from app.modules.sag.reminders.render import render_event
@@ -147,6 +148,11 @@ KINDS: dict[str, Kind] = {k.key: k for k in (
          skip=_rule_gone, handler=process_tick),
     Kind("digest", "Quiet-hours digest", "deliver_batch, when a row is deferred: due when the quiet hours end",
          skip=_never, handler=summaries.process_digest),
+    Kind("mention", "Mention", "the sag_notes trigger, on a new note or an edit of its text; the handler "
+         "parses @mentions and delivers through the batch path (conversation/mentions.py)",
+         skip=_never, handler=mentions.process_mention),
+    Kind("watch", "Watched case", "the sag_notes trigger (a new note) and the sag_sager status trigger; the "
+         "handler picks the case's watchers (conversation/mentions.py)", skip=_never, handler=mentions.process_watch),
     Kind("held_back", "Held-back notice", "deliver_batch, when the hourly limit holds a row back: due at the "
          "window's end", skip=_never, handler=summaries.process_held_back),
 )}

@@ -28,6 +28,8 @@ PAGE_SIZE = 50
 HISTORY_LIMIT = 100
 FAILURES_LIMIT = 25
 FILTERS = {"all": "All", "unread": "Unread", "snoozed": "Snoozed", "held_back": "Held back", "open": "Not done"}
+# One inbox: reminders, mentions and watched-case news are all log rows; the kind is the event's.
+KINDS = {"all": "Everything", "reminder": "Reminders", "mention": "Mentions", "watch": "Watched cases"}
 TRIGGER_TYPES = {
     "status_change": "Status change",
     "deadline": "Before the deadline",
@@ -55,21 +57,23 @@ def read_my_reminders(
     filter: Annotated[Literal["all", "unread", "snoozed", "held_back", "open"], Query()] = "all",
     channel: Annotated[str, Query(pattern=channels.NAME_RE.pattern)] = "in_app",
     case_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    kind: Annotated[Literal["all", "reminder", "mention", "watch"], Query()] = "all",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ):
     known = {n: c.label for n, c in channels.registry().items()}
     if channel != "all" and channel not in known:
         raise ValidationFailed(f"unknown channel {channel!r}", field="channel")
     params = {"user_id": user.id, "channel": None if channel == "all" else channel, "case_id": case_id,
-              "filter": filter, "limit": PAGE_SIZE + 1, "offset": (page - 1) * PAGE_SIZE}
+              "filter": filter, "kind": None if kind == "all" else kind,
+              "limit": PAGE_SIZE + 1, "offset": (page - 1) * PAGE_SIZE}
     rows = database.execute_query(Q["list_my_logs"], params)
     counts = database.execute_query(Q["count_my_logs"], params)[0]
     cases = database.execute_query(Q["my_log_cases"], {"user_id": user.id})
     return render(request, "sag/reminders_mine.html", {
         "rows": rows[:PAGE_SIZE],
-        "has_next": len(rows) > PAGE_SIZE, "page": page, "counts": counts, "filters": FILTERS,
+        "has_next": len(rows) > PAGE_SIZE, "page": page, "counts": counts, "filters": FILTERS, "kinds": KINDS,
         "channels": {**known, "all": "All channels"},
-        "cases": cases, "current": {"filter": filter, "channel": channel, "case_id": case_id},
+        "cases": cases, "current": {"filter": filter, "channel": channel, "case_id": case_id, "kind": kind},
         "api": reminder_feed.ACTIONS_API,
     })
 
@@ -113,10 +117,21 @@ def read_case_reminder_history(case_id: int, user: CurrentUser) -> list[dict]:
 
 
 def user_menu(request: Request, **_context) -> Markup:
-    """Entries in the user's menu: my reminders and my notification preferences."""
+    """Entries in the user's menu: my notifications (reminders, mentions, watched cases) and preferences."""
     return Markup(  # noqa: S704 - constant markup
-        '<li><a class="dropdown-item" href="/sag/reminders">My reminders</a></li>'
+        '<li><a class="dropdown-item" href="/sag/reminders">Notifications</a></li>'
         '<li><a class="dropdown-item" href="/me/notifications">Notification preferences</a></li>')
+
+
+def profile(request: Request, **_context) -> Markup:
+    """The profile's Notifications card: unread per kind, each a link to the filtered inbox."""
+    user = getattr(request.state, "user", None)
+    if user is None:
+        return Markup("")
+    unread = {r["kind"]: r["n"] for r in database.execute_query(Q["my_unread_by_kind"], {"user_id": user.id})}
+    html = templates.get_template("sag/notifications_profile.html").render(
+        request=request, kinds={k: v for k, v in KINDS.items() if k != "all"}, unread=unread)
+    return Markup(html)  # noqa: S704 - rendered by an autoescaping template
 
 
 def admin_menu(request: Request, **_context) -> Markup:

@@ -91,10 +91,11 @@ class Recipients(BaseModel):
     """Who gets the reminder; at least one kind. External e-mails need the e-mail channel."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=one_of_shapes(
-        {"assignee": {"const": True}}, {"creator": {"const": True}}, {"users": {"minItems": 1}},
-        {"roles": {"minItems": 1}}, {"emails": {"minItems": 1}}))
+        {"assignee": {"const": True}}, {"creator": {"const": True}}, {"watchers": {"const": True}},
+        {"users": {"minItems": 1}}, {"roles": {"minItems": 1}}, {"emails": {"minItems": 1}}))
     assignee: StrictBool = False
     creator: StrictBool = False
+    watchers: StrictBool = Field(False, description="The case's watchers (who did not unwatch it)")
     users: list[UserId] = Field(default_factory=list, max_length=MAX_LISTED_USERS,
                                 description="User ids (they must exist)")
     roles: list[Role] = Field(default_factory=list, max_length=2)
@@ -102,8 +103,8 @@ class Recipients(BaseModel):
 
     @model_validator(mode="after")
     def _someone(self):
-        if not (self.assignee or self.creator or self.users or self.roles or self.emails):
-            raise ValueError("choose at least one recipient (assignee, creator, users, roles or e-mails)")
+        if not (self.assignee or self.creator or self.watchers or self.users or self.roles or self.emails):
+            raise ValueError("choose at least one recipient (assignee, creator, watchers, users, roles or e-mails)")
         return self
 
 
@@ -414,8 +415,9 @@ def validate_rule(data: dict[str, Any], now: datetime, old: dict[str, Any] | Non
         reaching = " or ".join(f"the {c.label.lower()} channel" for c in available.values() if c.external)
         _fail(f"external e-mail recipients need {reaching or 'a channel that reaches e-mail addresses'}",
               "recipients.emails")
-    if not (rec.get("assignee") or rec.get("creator") or rec["users"] or rec["roles"] or rec["emails"]):
-        _fail("choose at least one recipient (assignee, creator, users, roles or e-mails)", "recipients")
+    if not (rec.get("assignee") or rec.get("creator") or rec.get("watchers") or rec["users"] or rec["roles"]
+            or rec["emails"]):
+        _fail("choose at least one recipient (assignee, creator, watchers, users, roles or e-mails)", "recipients")
     if rec["users"]:
         found = database.execute_query("SELECT id FROM users WHERE id = ANY(%s)", (rec["users"],))
         missing = set(rec["users"]) - {r["id"] for r in found}

@@ -75,6 +75,7 @@
     const rc = r.recipients;
     if (rc.assignee) parts.push("assignee");
     if (rc.creator) parts.push("creator");
+    if (rc.watchers) parts.push("watchers");
     (rc.users || []).forEach((id) => parts.push(ctx.userNames[id] || `user ${id}`));
     (rc.roles || []).forEach((role) => parts.push(`all ${role}s`));
     (rc.emails || []).forEach((e) => parts.push(e));
@@ -277,6 +278,7 @@
         const rc = rule.recipients || {};
         f.elements.rcp_assignee.checked = !!rc.assignee;
         f.elements.rcp_creator.checked = !!rc.creator;
+        f.elements.rcp_watchers.checked = !!rc.watchers;
         Array.from(f.elements.users.options).forEach((o) => { o.selected = (rc.users || []).map(String).includes(o.value); });
         f.querySelectorAll('[name="roles"]').forEach((b) => { b.checked = (rc.roles || []).includes(b.value); });
         f.elements.emails.value = (rc.emails || []).join("\n");
@@ -321,7 +323,7 @@
         trigger_type: type,
         trigger_config: cfg,
         recipients: {
-          assignee: f.rcp_assignee.checked, creator: f.rcp_creator.checked,
+          assignee: f.rcp_assignee.checked, creator: f.rcp_creator.checked, watchers: f.rcp_watchers.checked,
           users: Array.from(f.users.selectedOptions).map((o) => Number(o.value)),
           roles: this.canEditGlobal ? Array.from(this.form.querySelectorAll('[name="roles"]:checked')).map((b) => b.value) : [],
           emails: this.canEditGlobal ? emails : [],

@@ -5,7 +5,8 @@ these flags to the SQL that writes the rows (`sag_reminder_destinations`, `deliv
 so adding a channel never touches engine.py or the SQL:
 
 - `preference`: the column of the core `user_notification_preferences` row that switches
-  it on or off (None: on), overridden per kind by `trigger_overrides -> kind -> name`;
+  it on or off (None: on), overridden per kind by `trigger_overrides -> kind -> name`; a kind
+  may be off by default on a channel (module.json `notification_kinds` "defaults");
 - `quiet_hours`: during the user's quiet hours its rows are `deferred` and go out in the
   digest when they end;
 - `rate_limited`: it counts against (and is held back by) the user's hourly limit;
@@ -99,11 +100,23 @@ def registry() -> dict[str, Channel]:
     return channels
 
 
+def kind_defaults() -> dict[str, dict[str, bool]]:
+    """{channel: {kind: on?}} from the enabled modules' `notification_kinds` "defaults": what a
+    user who has no override of that kind gets (a kind off by default stays off until overridden)."""
+    out: dict[str, dict[str, bool]] = {}
+    for kind in current_host().notification_kinds():
+        for channel, on in (kind.get("defaults") or {}).items():
+            out.setdefault(channel, {})[kind["key"]] = bool(on)
+    return out
+
+
 def sql_param(channels: dict[str, Channel]) -> str:
     """The channels' flags as the JSON array the SQL functions read (`jsonb_to_recordset`)."""
+    defaults = kind_defaults()
     return json.dumps([{"name": c.name, "switch": c.preference, "quiet_hours": bool(c.quiet_hours),
                         "rate_limited": bool(c.rate_limited), "external": bool(c.external),
-                        "pending": bool(c.pending)} for c in channels.values()])
+                        "pending": bool(c.pending), "kind_defaults": defaults.get(c.name, {})}
+                       for c in channels.values()])
 
 
 def switched_on(channel: Channel, prefs: dict[str, Any] | None) -> bool:

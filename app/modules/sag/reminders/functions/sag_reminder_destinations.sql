@@ -7,7 +7,7 @@
 -- The firings come as parallel arrays (event ids, titles, messages, escalate flags). The worker
 -- calls it twice per batch (reserve the rate limit, then write).
 -- p_channels: the registered channels, [{"name", "switch", "quiet_hours", "rate_limited",
--- "external", "pending"}] (reminders/channels/__init__.py, sql_param). "switch" names the
+-- "external", "pending", "kind_defaults"}] (reminders/channels/__init__.py, sql_param). "switch" names the
 -- column of user_notification_preferences that turns the channel on or off. A rule's channel
 -- that is not registered (its module is off) yields no rows.
 -- The signature before channels were plug-ins (six arguments): replaced, not overloaded.
@@ -24,15 +24,20 @@ LANGUAGE sql STABLE AS $$
     ), chans AS (
         SELECT * FROM jsonb_to_recordset(p_channels)
             AS c (name TEXT, switch TEXT, quiet_hours BOOLEAN, rate_limited BOOLEAN, external BOOLEAN,
-                  pending BOOLEAN)
+                  pending BOOLEAN, kind_defaults JSONB)
     ), ev AS (
+        -- An event without a rule (a mention, a watched case) names its users in event_data
+        -- ("recipients": {"users": [...]}) and goes out on every registered channel.
         SELECT it.event_id, it.title, it.message, it.escalate, q.reminder_id, q.sag_id, q.target_user_id,
-               q.trigger_type, r.recipients, r.channels, r.priority, r.escalate_role, s.assigned_to, s.created_by,
+               q.trigger_type, COALESCE(r.recipients, q.event_data->'recipients', '{}'::jsonb) AS recipients,
+               COALESCE(r.channels, ARRAY(SELECT c.name FROM chans c)) AS channels,
+               COALESCE(r.priority, 'normal') AS priority, r.escalate_role, s.assigned_to, s.created_by,
                (SELECT max(h.changed_at) FROM sag_status_history h WHERE h.sag_id = q.sag_id) AS status_changed_at
         FROM items it
         JOIN sag_reminder_queue q ON q.id = it.event_id
-        JOIN sag_reminders r ON r.id = q.reminder_id
+        LEFT JOIN sag_reminders r ON r.id = q.reminder_id
         JOIN sag_sager s ON s.id = q.sag_id
+        WHERE r.id IS NOT NULL OR q.reminder_id IS NULL
     ), rcp AS (
         -- Carries the event's columns along: joining back to `ev` made the planner loop over it.
         SELECT ev.event_id, x.user_id, x.email, x.escalated,
@@ -40,7 +45,7 @@ LANGUAGE sql STABLE AS $$
                ev.title, ev.message, ev.priority, ev.reminder_id, ev.sag_id, ev.trigger_type, ev.channels
         FROM ev
         CROSS JOIN LATERAL sag_reminder_recipients(ev.recipients, ev.assigned_to, ev.created_by, ev.target_user_id,
-                                                   CASE WHEN ev.escalate THEN ev.escalate_role END) AS x
+                                                   CASE WHEN ev.escalate THEN ev.escalate_role END, ev.sag_id) AS x
         WHERE x.user_id IS NULL OR NOT EXISTS (
             SELECT 1 FROM sag_reminder_logs a
             WHERE a.rule_id = ev.reminder_id AND a.sag_id = ev.sag_id AND a.user_id = x.user_id
@@ -51,6 +56,9 @@ LANGUAGE sql STABLE AS $$
            rcp.title, rcp.message, rcp.priority, rcp.reminder_id, rcp.sag_id,
            CASE WHEN rcp.user_id IS NULL THEN TRUE
                 ELSE COALESCE((p.trigger_overrides->rcp.trigger_type->>ch.name)::boolean,
+                              -- A kind that is off by default on this channel (module.json
+                              -- "defaults") stays off until the user overrides it.
+                              CASE WHEN (ch.kind_defaults->>rcp.trigger_type)::boolean IS FALSE THEN FALSE END,
                               -- The core row's two switches read directly (this runs for every row
                               -- of every batch); any other column through the row as JSON.
                               CASE ch.switch WHEN 'in_app_enabled' THEN p.in_app_enabled

@@ -1,8 +1,12 @@
 -- Recipients of one firing, resolved now (so a re-assigned case reminds the new assignee),
 -- one row per user (deduplicated) plus one per external address.
 -- p_target: snooze events go to that user only. p_escalate_role: add that role's users.
+-- p_sag_id: the case, for {"watchers": true} (its watchers who did not unwatch it).
+-- The signature before watchers (five arguments): replaced, not overloaded.
+DROP FUNCTION IF EXISTS sag_reminder_recipients(JSONB, INTEGER, INTEGER, INTEGER, TEXT);
 CREATE OR REPLACE FUNCTION sag_reminder_recipients(
-    p_recipients JSONB, p_assigned INTEGER, p_created INTEGER, p_target INTEGER, p_escalate_role TEXT)
+    p_recipients JSONB, p_assigned INTEGER, p_created INTEGER, p_target INTEGER, p_escalate_role TEXT,
+    p_sag_id INTEGER)
 RETURNS TABLE (user_id INTEGER, email TEXT, escalated BOOLEAN) LANGUAGE sql STABLE AS $$
     SELECT u.id, u.email::text, bool_and(c.esc)
     FROM (
@@ -15,6 +19,9 @@ RETURNS TABLE (user_id INTEGER, email TEXT, escalated BOOLEAN) LANGUAGE sql STAB
         SELECT x::integer, FALSE
         FROM jsonb_array_elements_text(CASE WHEN p_target IS NULL AND jsonb_typeof(p_recipients->'users') = 'array'
                                             THEN p_recipients->'users' ELSE '[]'::jsonb END) AS x
+        UNION ALL
+        SELECT w.user_id, FALSE FROM sag_watchers w
+        WHERE p_target IS NULL AND (p_recipients->>'watchers')::boolean AND w.sag_id = p_sag_id AND NOT w.unwatched
         UNION ALL
         SELECT ru.id, FALSE FROM users ru
         WHERE p_target IS NULL AND ru.active AND jsonb_typeof(p_recipients->'roles') = 'array'

@@ -46,7 +46,7 @@ SELECT f.ord, f.sag_id, rc.user_id, rc.email, COALESCE(NULLIF(u.full_name, ''), 
            AS quiet_until
 FROM f
 JOIN sag_sager s ON s.id = f.sag_id
-CROSS JOIN LATERAL sag_reminder_recipients(%(recipients)s::jsonb, s.assigned_to, s.created_by, NULL, NULL) AS rc
+CROSS JOIN LATERAL sag_reminder_recipients(%(recipients)s::jsonb, s.assigned_to, s.created_by, NULL, NULL, s.id) AS rc
 CROSS JOIN LATERAL jsonb_to_recordset(%(channels)s::jsonb) AS ch (name text, switch text, quiet_hours boolean,
                                                                   external boolean)
 LEFT JOIN users u ON u.id = rc.user_id

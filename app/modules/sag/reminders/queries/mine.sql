@@ -3,11 +3,15 @@
 SELECT l.id, l.event_id, l.rule_id, l.sag_id, s.title AS case_title, l.sag_id AS case_number, l.title, l.message,
        l.priority, l.channel, l.status, l.escalated, l.error, l.deliver_after, l.sent_at, l.created_at, l.seen_at,
        l.clicked_at, l.dismissed_at, l.snoozed_until, l.acknowledged_at, r.name AS rule_name,
+       CASE WHEN q.kind IN ('mention', 'watch') THEN q.kind ELSE 'reminder' END AS kind,
        count(*) OVER () AS total
 FROM sag_reminder_logs l
 LEFT JOIN sag_sager s ON s.id = l.sag_id
 LEFT JOIN sag_reminders r ON r.id = l.rule_id
+LEFT JOIN sag_reminder_queue q ON q.id = l.event_id
 WHERE l.user_id = %(user_id)s
+  AND (%(kind)s::text IS NULL
+       OR CASE WHEN q.kind IN ('mention', 'watch') THEN q.kind ELSE 'reminder' END = %(kind)s::text)
   AND (%(log_id)s::bigint IS NULL OR l.id = %(log_id)s)
   AND (NOT %(unread)s OR (l.channel = 'in_app' AND l.status = 'sent' AND l.seen_at IS NULL AND l.dismissed_at IS NULL))
   AND (NOT %(snoozed)s OR l.snoozed_until > now())

@@ -36,15 +36,20 @@ WHERE user_id = %(user_id)s AND channel = 'in_app' AND status = 'sent'
 
 -- name: list_my_logs
 -- The user's reminder log rows with the page's filters, newest first, one page plus one.
+-- kind: 'mention', 'watch' (a watched case's news) or 'reminder' (rules and their summaries); NULL = all.
 SELECT l.id, l.rule_id, l.sag_id, s.title AS case_title, l.title, l.message, l.priority, l.channel,
        l.status, l.escalated, l.error, l.created_at, l.sent_at, l.deliver_after, l.seen_at, l.clicked_at,
-       l.dismissed_at, l.snoozed_until, l.acknowledged_at, r.name AS rule_name
+       l.dismissed_at, l.snoozed_until, l.acknowledged_at, r.name AS rule_name,
+       CASE WHEN q.kind IN ('mention', 'watch') THEN q.kind ELSE 'reminder' END AS kind
 FROM sag_reminder_logs l
 LEFT JOIN sag_sager s ON s.id = l.sag_id
 LEFT JOIN sag_reminders r ON r.id = l.rule_id
+LEFT JOIN sag_reminder_queue q ON q.id = l.event_id
 WHERE l.user_id = %(user_id)s
   AND (%(channel)s::text IS NULL OR l.channel = %(channel)s::text)
   AND (%(case_id)s::int IS NULL OR l.sag_id = %(case_id)s::int)
+  AND (%(kind)s::text IS NULL
+       OR CASE WHEN q.kind IN ('mention', 'watch') THEN q.kind ELSE 'reminder' END = %(kind)s::text)
   AND CASE %(filter)s::text
         WHEN 'unread' THEN l.status = 'sent' AND l.seen_at IS NULL AND l.dismissed_at IS NULL
         WHEN 'snoozed' THEN l.snoozed_until > now()
@@ -57,13 +62,24 @@ LIMIT %(limit)s OFFSET %(offset)s;
 
 -- name: count_my_logs
 -- Counts for the filter tabs of the user's reminder list.
-SELECT count(*) FILTER (WHERE status = 'sent' AND seen_at IS NULL AND dismissed_at IS NULL) AS unread,
-       count(*) FILTER (WHERE snoozed_until > now()) AS snoozed,
-       count(*) FILTER (WHERE status = 'rate_limited') AS held_back,
+SELECT count(*) FILTER (WHERE l.status = 'sent' AND l.seen_at IS NULL AND l.dismissed_at IS NULL) AS unread,
+       count(*) FILTER (WHERE l.snoozed_until > now()) AS snoozed,
+       count(*) FILTER (WHERE l.status = 'rate_limited') AS held_back,
        count(*) AS total
-FROM sag_reminder_logs
-WHERE user_id = %(user_id)s AND (%(channel)s::text IS NULL OR channel = %(channel)s::text)
-  AND (%(case_id)s::int IS NULL OR sag_id = %(case_id)s::int);
+FROM sag_reminder_logs l
+LEFT JOIN sag_reminder_queue q ON q.id = l.event_id
+WHERE l.user_id = %(user_id)s AND (%(channel)s::text IS NULL OR l.channel = %(channel)s::text)
+  AND (%(case_id)s::int IS NULL OR l.sag_id = %(case_id)s::int)
+  AND (%(kind)s::text IS NULL
+       OR CASE WHEN q.kind IN ('mention', 'watch') THEN q.kind ELSE 'reminder' END = %(kind)s::text);
+
+-- name: my_unread_by_kind
+-- The user's unread in-app notifications per kind (the profile's Notifications card).
+SELECT CASE WHEN q.kind IN ('mention', 'watch') THEN q.kind ELSE 'reminder' END AS kind, count(*)::int AS n
+FROM sag_reminder_logs l LEFT JOIN sag_reminder_queue q ON q.id = l.event_id
+WHERE l.user_id = %(user_id)s AND l.channel = 'in_app' AND l.status = 'sent' AND l.seen_at IS NULL
+  AND l.dismissed_at IS NULL
+GROUP BY 1;
 
 -- name: my_log_cases
 -- The cases the user has reminders for (the "by case" filter), most recent first.

@@ -75,7 +75,8 @@ WITH dest AS (
     SELECT q.id AS event_id, q.kind, q.reminder_id, q.sag_id, q.trigger_type, q.event_data,
            r.repeat_every_hours
     FROM sag_reminder_queue q
-    JOIN sag_reminders r ON r.id = q.reminder_id
+    -- Mentions and watched-case news have no rule (and never repeat).
+    LEFT JOIN sag_reminders r ON r.id = q.reminder_id
     WHERE q.id = ANY (%(ids)s::bigint[])
 ), granted AS (
     -- Whom reserve_rate let each event push to (recorded on the event, so a retry agrees).
@@ -149,7 +150,7 @@ SELECT (SELECT count(*) FROM inserted)::int AS written,
 
 -- name: read_pending_rows
 -- One channel's log rows of these events still to be handed to its transport, with the case details they show.
-SELECT l.id, l.event_id, l.user_id, l.email, l.title, l.message, l.priority, l.escalated, l.sag_id,
+SELECT l.id, l.event_id, l.user_id, l.email, l.title, l.message, l.priority, l.escalated, l.sag_id, l.rule_id,
        s.title AS case_title, s.description, s.status, st.label AS status_label, s.priority AS case_priority,
        s.deadline, c.name AS customer_name, COALESCE(NULLIF(au.full_name, ''), au.username) AS assignee_name,
        u.timezone, COALESCE(NULLIF(u.full_name, ''), u.username) AS user_name
@@ -254,12 +255,16 @@ ORDER BY l.event_id;
 -- name: read_deferred
 -- The user's rows deferred by quiet hours that are due now, with whether their channel is still wanted (current preferences: per-trigger override, else the channel's switch).
 SELECT l.id, l.channel, l.title, l.message, l.sag_id, l.priority, s.title AS case_title,
-       COALESCE((p.trigger_overrides -> r.trigger_type ->> l.channel)::boolean,
+       COALESCE((p.trigger_overrides -> COALESCE(r.trigger_type, q.trigger_type) ->> l.channel)::boolean,
+                CASE WHEN (ch.kind_defaults ->> q.trigger_type)::boolean IS FALSE THEN FALSE END,
                 (to_jsonb(p) ->> ch.switch)::boolean, TRUE) AS wanted
 FROM sag_reminder_logs l
-LEFT JOIN jsonb_to_recordset(%(channels)s::jsonb) AS ch (name text, switch text) ON ch.name = l.channel
+LEFT JOIN jsonb_to_recordset(%(channels)s::jsonb) AS ch (name text, switch text, kind_defaults jsonb)
+     ON ch.name = l.channel
 LEFT JOIN sag_sager s ON s.id = l.sag_id
 LEFT JOIN sag_reminders r ON r.id = l.rule_id
+-- A mention or watched-case row has no rule: its kind is the event's.
+LEFT JOIN sag_reminder_queue q ON q.id = l.event_id
 LEFT JOIN user_notification_preferences p ON p.user_id = l.user_id
 WHERE l.user_id = %(user_id)s AND l.status = 'deferred' AND l.deliver_after <= %(now)s
 ORDER BY l.id;

@@ -238,13 +238,13 @@ def test_an_event_kind_without_an_entry_in_the_table_is_failed_with_a_clear_erro
     clear_queue()
     u = make_user()
     [unknown] = database.execute_query(
-        "INSERT INTO sag_reminder_queue (kind, target_user_id, scheduled_for) VALUES ('mention', %s, now()) "
+        "INSERT INTO sag_reminder_queue (kind, target_user_id, scheduled_for) VALUES ('birthday', %s, now()) "
         "RETURNING id", (u["id"],))
     _case, rule = _status_change(u, ["in_app"])
     run_worker()
     [ev] = events(id=unknown["id"])
     assert ev["status"] == "failed"
-    assert "unknown event kind 'mention'" in ev["last_error"] and "kinds" in ev["last_error"]
+    assert "unknown event kind 'birthday'" in ev["last_error"] and "kinds" in ev["last_error"]
     assert _statuses(rule) == {"in_app": "sent"}  # the rest of the batch went on
 
 

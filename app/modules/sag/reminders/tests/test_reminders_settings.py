@@ -55,6 +55,6 @@ def test_a_bad_value_names_the_variable(clean_env):
         tunables.tunable(OLD)
 
 
-def test_the_notification_kinds_are_the_rule_trigger_types():
+def test_the_notification_kinds_are_the_rule_trigger_types_then_mentions_and_watched_cases():
     manifest = json.loads(tunables.MODULE_JSON.read_text())
-    assert [k["key"] for k in manifest["notification_kinds"]] == list(TRIGGER_TYPES)
+    assert [k["key"] for k in manifest["notification_kinds"]] == [*TRIGGER_TYPES, "mention", "watch"]

@@ -32,7 +32,7 @@ def _calendar(cfg: dict[str, Any]) -> str:
     name = cfg.get("calendar")
     if not name:
         return ""
-    return " of the default calendar" if name == "default" else f" of calendar {name}"
+    return " (default calendar)" if name == "default" else f" (calendar {name})"
 
 
 def describe(rule: dict[str, Any], firing: dict[str, Any], tz: ZoneInfo) -> str:
@@ -40,9 +40,9 @@ def describe(rule: dict[str, Any], firing: dict[str, Any], tz: ZoneInfo) -> str:
     cfg = rule["trigger_config"]
     kind = rule["trigger_type"]
     if kind == "deadline":
-        return f"{_length(cfg, 'offset_minutes', 'offset_days')}{_calendar(cfg)} before the deadline"
+        return f"{_length(cfg, 'offset_minutes', 'offset_days')} before the deadline{_calendar(cfg)}"
     if kind == "inactivity":
-        return f"after {_length(cfg, 'minutes', 'days', 'hours')}{_calendar(cfg)} without an update"
+        return f"after {_length(cfg, 'minutes', 'days', 'hours')} without an update{_calendar(cfg)}"
     if kind == "sla":
         what = "the breach of" if firing["percent"] == 100 else f"{firing['percent']} % of"
         due = firing.get("due_at")

@@ -17,9 +17,9 @@ from typing import Any
 import psycopg
 
 from app.modules.sag.reminders import channels
+from app.modules.sag.reminders.email import SUMMARY_MAX_ITEMS
 from app.modules.sag.reminders.events import Outcome, Q, finish, retry
 from app.modules.sag.reminders.summaries import MESSAGE_MAX_CHARS, _mark, _plural, _send, _summary_user
-from app.modules.sag.reminders.email import SUMMARY_MAX_ITEMS
 
 OPENING_BURST_MAX = 3  # held reminders per user that go out one by one at opening; more: one summary
 

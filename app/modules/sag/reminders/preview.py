@@ -105,7 +105,7 @@ def preview_rule(body: dict[str, Any], timezone: str | None = None) -> dict[str,
     out = []
     for i, c in enumerate(cases, start=1):
         sample = {"sag_id": c["id"], "case_title": c["title"], "status": c["status"], "kind": "rule",
-                  "trigger_type": rule["trigger_type"], "rule_name": rule["name"], "event_data": {},
+                  "trigger_type": rule["trigger_type"], "rule_name": rule["name"],
                   "title_template": rule["title_template"], "message_template": rule["message_template"],
                   "deadline": c.get("deadline"),
                   "event_data": ({"target": rule["trigger_config"]["target"], "percent": c["percent"],

@@ -394,7 +394,7 @@
         // A new rule has one shape per trigger type, and the API names the shape first
         // ("recurring.trigger_config.cron"); the form has one slot per field.
         const field = String(e.field || "").replace(/^body\./, "")
-          .replace(/^(status_change|scheduled|deadline|recurring|inactivity)\./, "");
+          .replace(/^(status_change|scheduled|deadline|recurring|inactivity|sla)\./, "");
         let slot = this.form.querySelector(`[data-error="${CSS.escape(field)}"]`);
         let prefix = field;
         while (!slot && prefix.includes(".")) {

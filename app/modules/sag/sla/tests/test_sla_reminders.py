@@ -223,3 +223,20 @@ def test_a_new_rule_does_not_announce_a_breach_that_happened_before_it(setup, te
     _redate(case_id, [db_now() - timedelta(days=30)])
     rule = _sla_rule(case_id, [50, 100], target="response")
     assert _pending(rule["id"], case_id) == {}
+
+
+def test_a_replan_while_a_worker_holds_the_threshold_does_not_queue_it_again(setup, tech):
+    case_id = _replay(local(2027, 1, 25, 9), [(local(2027, 1, 25, 9, 10), "in_progress")], assigned_to=tech["id"])
+    rule = _sla_rule(case_id, [50])
+    # A worker claims the 50 % firing (Mon 13:00) and has not finished it when the target moves.
+    claimed = database.execute_query(
+        "SELECT id FROM sag_claim_reminder_events('slow worker', 10, 60, %s)",
+        (local(2027, 1, 25, 13, 1),))
+    assert len(claimed) == 1
+    database.execute_update("UPDATE sag_sager SET priority = 'urgent' WHERE id = %s", (case_id,))
+    assert _pending(rule["id"], case_id) == {}
+    # Its lease runs out; another worker takes it over and sends it once.
+    assert _run_at(local(2027, 1, 25, 13, 5)) == 1
+    assert len(logs(rule_id=rule["id"])) == 1
+    database.execute_update("UPDATE sag_sager SET priority = 'normal' WHERE id = %s", (case_id,))
+    assert _run_at(local(2027, 1, 26, 9)) == 0

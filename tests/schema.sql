@@ -104,6 +104,19 @@ CREATE FUNCTION public.sag_add_working_minutes(cal integer, t timestamp with tim
 $$;
 
 --
+-- Name: sag_calendar_named(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_calendar_named(p_name text) RETURNS integer
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT COALESCE(
+        (SELECT id FROM sag_calendars WHERE p_name IS NOT NULL AND lower(p_name) <> 'default'
+                                        AND lower(name) = lower(p_name)),
+        (SELECT id FROM sag_calendars WHERE is_default))
+$$;
+
+--
 -- Name: sag_cases_reminders(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -224,6 +237,22 @@ BEGIN
     WHERE q.id IN (SELECT id FROM due UNION ALL SELECT id FROM expired)
     RETURNING q.*;
 END;
+$$;
+
+--
+-- Name: sag_closed_until(integer, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_closed_until(cal integer, t timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE WHEN cal IS NULL OR t IS NULL THEN NULL
+                WHEN EXISTS (SELECT 1 FROM (SELECT s.end_at FROM sag_calendar_spans s
+                                            WHERE s.calendar_id = cal AND s.start_at <= t
+                                            ORDER BY s.start_at DESC LIMIT 1) AS last
+                             WHERE last.end_at > t) THEN NULL
+                ELSE (SELECT min(s.start_at) FROM sag_calendar_spans s WHERE s.calendar_id = cal AND s.start_at > t)
+           END
 $$;
 
 --
@@ -377,7 +406,7 @@ $$;
 -- Name: sag_reminder_destinations(bigint[], text[], text[], boolean[], timestamp with time zone, integer, jsonb); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.sag_reminder_destinations(p_ids bigint[], p_titles text[], p_messages text[], p_escalate boolean[], p_now timestamp with time zone, p_default_max integer, p_channels jsonb) RETURNS TABLE(event_id bigint, user_id integer, email text, escalated boolean, recipient text, channel text, title text, message text, priority text, reminder_id integer, sag_id integer, enabled boolean, quiet_until timestamp with time zone, cap integer, rate_limited boolean, external boolean, pending boolean)
+CREATE FUNCTION public.sag_reminder_destinations(p_ids bigint[], p_titles text[], p_messages text[], p_escalate boolean[], p_now timestamp with time zone, p_default_max integer, p_channels jsonb) RETURNS TABLE(event_id bigint, user_id integer, email text, escalated boolean, recipient text, channel text, title text, message text, priority text, reminder_id integer, sag_id integer, enabled boolean, quiet_until timestamp with time zone, cap integer, rate_limited boolean, external boolean, pending boolean, held boolean)
     LANGUAGE sql STABLE
     AS $$
     WITH items AS (
@@ -393,7 +422,9 @@ CREATE FUNCTION public.sag_reminder_destinations(p_ids bigint[], p_titles text[]
                q.trigger_type, COALESCE(r.recipients, q.event_data->'recipients', '{}'::jsonb) AS recipients,
                COALESCE(r.channels, ARRAY(SELECT c.name FROM chans c)) AS channels,
                COALESCE(r.priority, 'normal') AS priority, r.escalate_role, s.assigned_to, s.created_by,
-               (SELECT max(h.changed_at) FROM sag_status_history h WHERE h.sag_id = q.sag_id) AS status_changed_at
+               (SELECT max(h.changed_at) FROM sag_status_history h WHERE h.sag_id = q.sag_id) AS status_changed_at,
+               CASE WHEN r.deliver_in_opening_hours
+                    THEN sag_closed_until(sag_calendar_named(r.opening_hours_calendar), p_now) END AS held_until
         FROM items it
         JOIN sag_reminder_queue q ON q.id = it.event_id
         LEFT JOIN sag_reminders r ON r.id = q.reminder_id
@@ -403,7 +434,8 @@ CREATE FUNCTION public.sag_reminder_destinations(p_ids bigint[], p_titles text[]
         -- Carries the event's columns along: joining back to `ev` made the planner loop over it.
         SELECT ev.event_id, x.user_id, x.email, x.escalated,
                CASE WHEN x.user_id IS NULL THEN 'e:' || x.email ELSE 'u:' || x.user_id END AS recipient,
-               ev.title, ev.message, ev.priority, ev.reminder_id, ev.sag_id, ev.trigger_type, ev.channels
+               ev.title, ev.message, ev.priority, ev.reminder_id, ev.sag_id, ev.trigger_type, ev.channels,
+               CASE WHEN x.user_id IS NOT NULL THEN ev.held_until END AS held_until
         FROM ev
         CROSS JOIN LATERAL sag_reminder_recipients(ev.recipients, ev.assigned_to, ev.created_by, ev.target_user_id,
                                                    CASE WHEN ev.escalate THEN ev.escalate_role END, ev.sag_id) AS x
@@ -427,9 +459,13 @@ CREATE FUNCTION public.sag_reminder_destinations(p_ids bigint[], p_titles text[]
                                              ELSE (to_jsonb(p)->>ch.switch)::boolean END,
                               TRUE)
            END,
-           CASE WHEN ch.quiet_hours AND rcp.user_id IS NOT NULL
-                THEN sag_quiet_until(u.timezone, p.quiet_hours_start, p.quiet_hours_end, p_now) END,
-           COALESCE(p.max_per_hour, p_default_max), ch.rate_limited, ch.external, ch.pending
+           -- greatest() ignores NULLs: either wait, or both.
+           greatest(rcp.held_until,
+                    CASE WHEN ch.quiet_hours AND rcp.user_id IS NOT NULL
+                         THEN sag_quiet_until(u.timezone, p.quiet_hours_start, p.quiet_hours_end,
+                                              COALESCE(rcp.held_until, p_now)) END),
+           COALESCE(p.max_per_hour, p_default_max), ch.rate_limited, ch.external, ch.pending,
+           rcp.held_until IS NOT NULL
     FROM rcp
     CROSS JOIN LATERAL unnest(rcp.channels) AS rc (name)
     JOIN chans ch ON ch.name = rc.name
@@ -466,11 +502,12 @@ BEGIN
     PERFORM pg_notify('bmc_user_notifications',
                       json_build_object('user_id', n.user_id, 'log_id', n.id,
                                         'event', CASE WHEN n.channel = 'in_app' AND n.status = 'sent'
-                                                           AND o.status <> 'sent' THEN 'reminder' ELSE 'update' END,
+                                                           AND o.status <> 'sent' AND NOT n.in_summary
+                                                      THEN 'reminder' ELSE 'update' END,
                                         'channel', n.channel)::text)
     FROM new_logs n JOIN old_logs o ON o.id = n.id
     WHERE n.user_id IS NOT NULL
-      AND ((n.channel = 'in_app' AND n.status = 'sent' AND o.status <> 'sent')
+      AND ((n.channel = 'in_app' AND n.status = 'sent' AND o.status <> 'sent' AND NOT n.in_summary)
            OR (n.seen_at, n.clicked_at, n.dismissed_at, n.snoozed_until, n.acknowledged_at)
               IS DISTINCT FROM (o.seen_at, o.clicked_at, o.dismissed_at, o.snoozed_until, o.acknowledged_at));
     RETURN NULL;
@@ -538,6 +575,8 @@ BEGIN
 
     IF NEW.trigger_type = 'deadline' THEN
         PERFORM sag_schedule_deadlines(NULL, NEW.id);
+    ELSIF NEW.trigger_type = 'sla' THEN
+        PERFORM sag_schedule_sla(NULL, NEW.id);
     ELSIF NEW.trigger_type IN ('scheduled', 'recurring', 'inactivity') AND NEW.next_run_at IS NOT NULL THEN
         INSERT INTO sag_reminder_queue (reminder_id, sag_id, kind, trigger_type, event_data, dedup_key, scheduled_for)
         VALUES (NEW.id, NEW.sag_id, 'tick', NEW.trigger_type,
@@ -547,6 +586,28 @@ BEGIN
     END IF;
     RETURN NULL;
 END;
+$$;
+
+--
+-- Name: sag_rule_offset(jsonb, timestamp with time zone, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_rule_offset(cfg jsonb, t timestamp with time zone, direction integer) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE
+        WHEN NOT (cfg ? 'calendar') THEN
+            t + direction * make_interval(mins => COALESCE((cfg->>'offset_minutes')::int, 0)
+                                                  + 60 * COALESCE((cfg->>'offset_hours')::int, (cfg->>'hours')::int, 0),
+                                          days => COALESCE((cfg->>'offset_days')::int, (cfg->>'days')::int, 0))
+        WHEN COALESCE(cfg ? 'offset_days', FALSE) OR cfg ? 'days' THEN
+            sag_shift_working_days(sag_calendar_named(cfg->>'calendar'), t,
+                                   direction * COALESCE((cfg->>'offset_days')::int, (cfg->>'days')::int))
+        ELSE
+            sag_shift_working_minutes(sag_calendar_named(cfg->>'calendar'), t,
+                                      direction * (COALESCE((cfg->>'offset_minutes')::int, 0)
+                                                   + 60 * COALESCE((cfg->>'offset_hours')::int, (cfg->>'hours')::int, 0)))
+    END
 $$;
 
 --
@@ -601,12 +662,14 @@ CREATE FUNCTION public.sag_schedule_deadlines(p_case_ids integer[], p_rule_id in
 BEGIN
     INSERT INTO sag_reminder_queue (reminder_id, sag_id, kind, trigger_type, event_data, dedup_key, scheduled_for)
     SELECT r.id, s.id, 'rule', 'deadline',
-           jsonb_build_object('deadline', s.deadline, 'offset_minutes', (r.trigger_config->>'offset_minutes')::int),
+           jsonb_build_object('deadline', s.deadline, 'offset_minutes', (r.trigger_config->>'offset_minutes')::int,
+                              'config', r.trigger_config, 'fire_at', f.at),
            'deadline:' || r.id || ':' || s.id,
-           greatest(s.deadline - make_interval(mins => (r.trigger_config->>'offset_minutes')::int), now())
+           greatest(f.at, now())
     FROM sag_reminders r
     JOIN sag_sager s ON (r.sag_id IS NULL OR r.sag_id = s.id)
-    WHERE r.active AND r.trigger_type = 'deadline'
+    CROSS JOIN LATERAL (SELECT sag_rule_offset(r.trigger_config, s.deadline, -1) AS at) AS f
+    WHERE r.active AND r.trigger_type = 'deadline' AND f.at IS NOT NULL
       AND (p_rule_id IS NULL OR r.id = p_rule_id)
       AND (p_case_ids IS NULL OR s.id = ANY (p_case_ids))
       AND s.closed_at IS NULL AND s.deadline IS NOT NULL AND s.deadline > now()
@@ -616,12 +679,163 @@ BEGIN
             AND NOT (d.kind = 'rule' AND d.trigger_type = 'status_change')
             AND d.status IN ('sent', 'processing', 'pending')
             AND (d.event_data->>'deadline')::timestamptz = s.deadline
-            AND (d.event_data->>'offset_minutes')::int = (r.trigger_config->>'offset_minutes')::int)
+            AND COALESCE(d.event_data->'config', jsonb_build_object('offset_minutes', d.event_data->'offset_minutes'))
+                = r.trigger_config)
     ON CONFLICT (dedup_key) WHERE status = 'pending' AND dedup_key IS NOT NULL DO NOTHING;
     IF FOUND THEN
         PERFORM pg_notify('sag_reminder_queue', '');
     END IF;
 END;
+$$;
+
+--
+-- Name: sag_schedule_sla(integer[], integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_schedule_sla(p_case_ids integer[], p_rule_id integer) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    w RECORD;
+    cur RECORD;
+    ev BIGINT;
+    key TEXT;
+    queued BOOLEAN := FALSE;
+BEGIN
+    FOR w IN
+        SELECT r.id AS rule_id, s.id AS case_id, t.target, t.percent,
+               CASE WHEN s.closed_at IS NOT NULL THEN 'target met'
+                    WHEN k.calendar_id IS NULL OR p.id IS NULL THEN 'no SLA'
+                    WHEN t.target = 'response' AND k.first_response_at IS NOT NULL THEN 'target met'
+                    WHEN t.target = 'resolution' AND k.paused_since IS NOT NULL THEN 'clock paused'
+               END AS reason,
+               CASE t.target WHEN 'response' THEN k.response_due_at ELSE k.resolution_due_at END AS due_at,
+               CASE t.target
+                   WHEN 'response' THEN sag_add_working_minutes(k.calendar_id, s.created_at,
+                                                                p.response_minutes * t.percent / 100.0)
+                   ELSE sag_add_working_minutes(k.calendar_id, s.created_at,
+                                                p.resolution_minutes * t.percent / 100.0 + k.paused_minutes)
+               END AS fire_at
+        FROM sag_reminders r
+        CROSS JOIN LATERAL (
+            SELECT r.trigger_config->>'target' AS target, (x.value)::int AS percent
+            FROM jsonb_array_elements_text(r.trigger_config->'thresholds') AS x (value)
+        ) AS t
+        JOIN sag_sager s ON (r.sag_id IS NULL OR s.id = r.sag_id)
+        LEFT JOIN sag_sla_clocks k ON k.sag_id = s.id
+        LEFT JOIN sag_sla_policies p ON p.id = k.policy_id
+        WHERE r.active AND r.trigger_type = 'sla'
+          AND (p_rule_id IS NULL OR r.id = p_rule_id)
+          AND (CASE WHEN p_case_ids IS NULL THEN s.closed_at IS NULL ELSE s.id = ANY (p_case_ids) END)
+        ORDER BY r.id, s.id, t.target, t.percent
+    LOOP
+        key := 'sla:' || w.rule_id || ':' || w.case_id || ':' || w.target || ':' || w.percent;
+        IF w.reason IS NOT NULL OR w.fire_at IS NULL THEN
+            UPDATE sag_reminder_queue q
+            SET status = 'cancelled', last_error = COALESCE(w.reason, 'beyond the calendar''s stored years'),
+                processed_at = now(), updated_at = now()
+            FROM sag_sla_thresholds th
+            WHERE th.reminder_id = w.rule_id AND th.sag_id = w.case_id AND th.target = w.target
+              AND th.percent = w.percent AND q.id = th.event_id AND q.status = 'pending';
+            CONTINUE;
+        END IF;
+        -- The row lock serialises every writer planning this threshold.
+        INSERT INTO sag_sla_thresholds (reminder_id, sag_id, target, percent)
+        VALUES (w.rule_id, w.case_id, w.target, w.percent) ON CONFLICT DO NOTHING;
+        SELECT th.event_id, q.status INTO cur
+        FROM sag_sla_thresholds th LEFT JOIN sag_reminder_queue q ON q.id = th.event_id
+        WHERE th.reminder_id = w.rule_id AND th.sag_id = w.case_id AND th.target = w.target
+          AND th.percent = w.percent
+        FOR UPDATE OF th;
+        IF cur.status = 'pending' THEN
+            UPDATE sag_reminder_queue
+            SET scheduled_for = greatest(w.fire_at, now()), updated_at = now(),
+                event_data = event_data || jsonb_build_object('fire_at', w.fire_at, 'due_at', w.due_at)
+            WHERE id = cur.event_id AND status = 'pending';
+            -- Not found: a worker claimed it meanwhile, so it fires (once) as planned before.
+        ELSIF cur.event_id IS NOT NULL AND cur.status IS DISTINCT FROM 'cancelled'
+              AND cur.status IS DISTINCT FROM 'skipped' THEN
+            CONTINUE;  -- claimed, sent or failed: this threshold has had its firing
+        ELSIF cur.event_id IS NULL AND w.due_at <= now() THEN
+            CONTINUE;  -- never armed, and the target was breached already
+        ELSE
+            INSERT INTO sag_reminder_queue (reminder_id, sag_id, kind, trigger_type, event_data, dedup_key,
+                                            scheduled_for)
+            VALUES (w.rule_id, w.case_id, 'rule', 'sla',
+                    jsonb_build_object('target', w.target, 'percent', w.percent, 'fire_at', w.fire_at,
+                                       'due_at', w.due_at),
+                    key, greatest(w.fire_at, now()))
+            ON CONFLICT (dedup_key) WHERE status = 'pending' AND dedup_key IS NOT NULL DO NOTHING
+            RETURNING id INTO ev;
+            IF ev IS NULL THEN
+                SELECT id INTO ev FROM sag_reminder_queue WHERE dedup_key = key AND status = 'pending';
+            END IF;
+            queued := TRUE;
+        END IF;
+        UPDATE sag_sla_thresholds
+        SET event_id = COALESCE(ev, event_id), fire_at = w.fire_at, updated_at = now()
+        WHERE reminder_id = w.rule_id AND sag_id = w.case_id AND target = w.target AND percent = w.percent;
+        ev := NULL;
+    END LOOP;
+    IF queued THEN
+        PERFORM pg_notify('sag_reminder_queue', '');
+    END IF;
+END;
+$$;
+
+--
+-- Name: sag_shift_working_days(integer, timestamp with time zone, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_shift_working_days(cal integer, t timestamp with time zone, days integer) RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    tz TEXT;
+    day DATE;
+    left_ INTEGER := abs(days);
+    step INTEGER := CASE WHEN days < 0 THEN -1 ELSE 1 END;
+    tried INTEGER := 0;
+BEGIN
+    IF cal IS NULL OR t IS NULL OR days IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT timezone INTO tz FROM sag_calendars WHERE id = cal;
+    day := (t AT TIME ZONE tz)::date;
+    -- Bounded: a calendar open on no day for a year (or no stored spans) gives NULL.
+    WHILE left_ > 0 AND tried < 366 + 7 * abs(days) LOOP
+        day := day + step;
+        tried := tried + 1;
+        IF EXISTS (SELECT 1 FROM sag_calendar_spans s
+                   WHERE s.calendar_id = cal
+                     AND s.start_at < ((day + 1)::timestamp AT TIME ZONE tz)
+                     AND s.end_at > (day::timestamp AT TIME ZONE tz)) THEN
+            left_ := left_ - 1;
+        END IF;
+    END LOOP;
+    IF left_ > 0 THEN
+        RETURN NULL;
+    END IF;
+    RETURN (day + (t AT TIME ZONE tz)::time) AT TIME ZONE tz;
+END;
+$$;
+
+--
+-- Name: sag_shift_working_minutes(integer, timestamp with time zone, double precision); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_shift_working_minutes(cal integer, t timestamp with time zone, minutes double precision) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE WHEN minutes IS NULL OR cal IS NULL OR t IS NULL THEN NULL
+                WHEN minutes >= 0 THEN sag_add_working_minutes(cal, t, minutes)
+                ELSE (SELECT s.start_at + make_interval(secs => target.at_seconds - s.open_before)
+                      FROM sag_calendar_spans s
+                      WHERE s.calendar_id = cal AND s.open_after > target.at_seconds
+                        AND target.at_seconds >= 0
+                      ORDER BY s.open_after LIMIT 1)
+           END
+    FROM (SELECT sag_open_seconds(cal, t) + minutes * 60 AS at_seconds) AS target
 $$;
 
 --
@@ -645,6 +859,21 @@ CREATE FUNCTION public.sag_sla_case(case_id integer, at timestamp with time zone
                sag_sla_running_due(k.first_response_at, k.response_due_at, k.resolution_due_at) AS due_at
     ) AS x
     WHERE k.sag_id = case_id
+$$;
+
+--
+-- Name: sag_sla_clock_reminders(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_sla_clock_reminders() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM sag_reminders WHERE active AND trigger_type = 'sla') THEN
+        PERFORM sag_schedule_sla(ARRAY[NEW.sag_id], NULL);
+    END IF;
+    RETURN NULL;
+END;
 $$;
 
 --
@@ -1300,6 +1529,8 @@ CREATE TABLE public.sag_reminder_logs (
     acknowledged_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    held_for_opening boolean DEFAULT false NOT NULL,
+    in_summary boolean DEFAULT false NOT NULL,
     CONSTRAINT sag_reminder_logs_channel_check CHECK (((channel)::text ~ '^[a-z][a-z0-9_]{0,19}$'::text)),
     CONSTRAINT sag_reminder_logs_status_check CHECK (((status)::text = ANY ((ARRAY['pending'::character varying, 'sent'::character varying, 'failed'::character varying, 'rate_limited'::character varying, 'suppressed'::character varying, 'deferred'::character varying])::text[])))
 );
@@ -1383,18 +1614,21 @@ END) STORED,
     last_run_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    deliver_in_opening_hours boolean DEFAULT false NOT NULL,
+    opening_hours_calendar character varying(80),
     CONSTRAINT sag_reminders_channels_check CHECK ((((cardinality(channels) >= 1) AND (cardinality(channels) <= 8)) AND (array_to_string(channels, ','::text) ~ '^[a-z][a-z0-9_]{0,19}(,[a-z][a-z0-9_]{0,19})*$'::text))),
     CONSTRAINT sag_reminders_check CHECK (((escalate_after IS NULL) = (escalate_role IS NULL))),
     CONSTRAINT sag_reminders_escalate_after_check CHECK (((escalate_after >= 1) AND (escalate_after <= 100))),
     CONSTRAINT sag_reminders_escalate_role_check CHECK (((escalate_role)::text = ANY ((ARRAY['admin'::character varying, 'user'::character varying])::text[]))),
     CONSTRAINT sag_reminders_message_template_check CHECK ((length(message_template) <= 5000)),
     CONSTRAINT sag_reminders_name_check CHECK ((btrim((name)::text) <> ''::text)),
+    CONSTRAINT sag_reminders_opening_hours_check CHECK (((opening_hours_calendar IS NULL) OR deliver_in_opening_hours)),
     CONSTRAINT sag_reminders_priority_check CHECK (((priority)::text = ANY ((ARRAY['low'::character varying, 'normal'::character varying, 'high'::character varying, 'urgent'::character varying])::text[]))),
     CONSTRAINT sag_reminders_recipients_check CHECK ((jsonb_typeof(recipients) = 'object'::text)),
     CONSTRAINT sag_reminders_repeat_every_hours_check CHECK (((repeat_every_hours >= 1) AND (repeat_every_hours <= 720))),
     CONSTRAINT sag_reminders_title_template_check CHECK ((btrim((title_template)::text) <> ''::text)),
     CONSTRAINT sag_reminders_trigger_config_check CHECK ((jsonb_typeof(trigger_config) = 'object'::text)),
-    CONSTRAINT sag_reminders_trigger_type_check CHECK (((trigger_type)::text = ANY ((ARRAY['status_change'::character varying, 'scheduled'::character varying, 'deadline'::character varying, 'recurring'::character varying, 'inactivity'::character varying])::text[])))
+    CONSTRAINT sag_reminders_trigger_type_check CHECK (((trigger_type)::text = ANY ((ARRAY['status_change'::character varying, 'scheduled'::character varying, 'deadline'::character varying, 'recurring'::character varying, 'inactivity'::character varying, 'sla'::character varying])::text[])))
 );
 
 --
@@ -1528,6 +1762,23 @@ CREATE SEQUENCE public.sag_sla_policies_id_seq
 --
 
 ALTER SEQUENCE public.sag_sla_policies_id_seq OWNED BY public.sag_sla_policies.id;
+
+--
+-- Name: sag_sla_thresholds; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sag_sla_thresholds (
+    reminder_id integer NOT NULL,
+    sag_id integer NOT NULL,
+    target character varying(10) NOT NULL,
+    percent smallint NOT NULL,
+    event_id bigint,
+    fire_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT sag_sla_thresholds_percent_check CHECK (((percent >= 1) AND (percent <= 100))),
+    CONSTRAINT sag_sla_thresholds_target_check CHECK (((target)::text = ANY ((ARRAY['response'::character varying, 'resolution'::character varying])::text[])))
+);
 
 --
 -- Name: sag_status_history; Type: TABLE; Schema: public; Owner: -
@@ -2053,6 +2304,13 @@ ALTER TABLE ONLY public.sag_sla_policies
     ADD CONSTRAINT sag_sla_policies_pkey PRIMARY KEY (id);
 
 --
+-- Name: sag_sla_thresholds sag_sla_thresholds_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_sla_thresholds
+    ADD CONSTRAINT sag_sla_thresholds_pkey PRIMARY KEY (reminder_id, sag_id, target, percent);
+
+--
 -- Name: sag_status_history sag_status_history_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -2394,6 +2652,12 @@ CREATE UNIQUE INDEX sag_sla_policies_name_idx ON public.sag_sla_policies USING b
 CREATE UNIQUE INDEX sag_sla_policies_scope_idx ON public.sag_sla_policies USING btree (COALESCE(priority, ''::character varying), COALESCE(customer_id, 0));
 
 --
+-- Name: sag_sla_thresholds_case_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sag_sla_thresholds_case_idx ON public.sag_sla_thresholds USING btree (sag_id);
+
+--
 -- Name: sag_status_history_sag_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -2620,6 +2884,18 @@ CREATE TRIGGER sag_sager_track_status BEFORE INSERT OR UPDATE ON public.sag_sage
 --
 
 CREATE TRIGGER sag_sager_update_sla AFTER INSERT OR UPDATE OF status, priority, customer_id ON public.sag_sager FOR EACH ROW EXECUTE FUNCTION public.sag_sla_track_case();
+
+--
+-- Name: sag_sla_clocks sag_sla_clocks_schedule_reminders; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sag_sla_clocks_schedule_reminders AFTER UPDATE ON public.sag_sla_clocks FOR EACH ROW WHEN ((((((((old.policy_id IS DISTINCT FROM new.policy_id) OR (old.calendar_id IS DISTINCT FROM new.calendar_id)) OR (old.first_response_at IS DISTINCT FROM new.first_response_at)) OR (old.response_due_at IS DISTINCT FROM new.response_due_at)) OR (old.resolution_due_at IS DISTINCT FROM new.resolution_due_at)) OR (old.paused_minutes IS DISTINCT FROM new.paused_minutes)) OR (old.paused_since IS DISTINCT FROM new.paused_since))) EXECUTE FUNCTION public.sag_sla_clock_reminders();
+
+--
+-- Name: sag_sla_clocks sag_sla_clocks_schedule_reminders_insert; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sag_sla_clocks_schedule_reminders_insert AFTER INSERT ON public.sag_sla_clocks FOR EACH ROW EXECUTE FUNCTION public.sag_sla_clock_reminders();
 
 --
 -- Name: sag_sla_clocks sag_sla_clocks_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
@@ -2918,6 +3194,20 @@ ALTER TABLE ONLY public.sag_sla_policies
 
 ALTER TABLE ONLY public.sag_sla_policies
     ADD CONSTRAINT sag_sla_policies_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES public.customers(id) ON DELETE CASCADE;
+
+--
+-- Name: sag_sla_thresholds sag_sla_thresholds_reminder_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_sla_thresholds
+    ADD CONSTRAINT sag_sla_thresholds_reminder_id_fkey FOREIGN KEY (reminder_id) REFERENCES public.sag_reminders(id) ON DELETE CASCADE;
+
+--
+-- Name: sag_sla_thresholds sag_sla_thresholds_sag_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_sla_thresholds
+    ADD CONSTRAINT sag_sla_thresholds_sag_id_fkey FOREIGN KEY (sag_id) REFERENCES public.sag_sager(id) ON DELETE CASCADE;
 
 --
 -- Name: sag_status_history sag_status_history_changed_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -

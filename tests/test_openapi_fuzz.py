@@ -8,7 +8,7 @@ from the schema, both valid ones and ones that break it, and sends them as an ad
 
 What the schema cannot know is filled in from the database and the clock before a valid
 request is sent (see `_ground`): existing status keys, user/customer/case ids, the
-registered delivery channels (modules may add some), and times in the future. Everything
+registered delivery channels (modules may add some), calendar names, and times in the future. Everything
 else the handlers check must be stated in the request models.
 Runs derandomized: a failure reproduces, and the failing request is printed.
 """
@@ -88,6 +88,9 @@ def _new_rows(world: dict[str, Any]) -> None:
     world["customer"] = client.post("/api/v1/customers", json={"name": "Fuzz A/S"}).json()["id"]
     world["case"] = client.post("/api/v1/sag", json={"title": "Fuzz target",
                                                      "assigned_to": world["users"][0]}).json()["id"]
+    # Rules may name a calendar ("default" needs one): the first one made is the default for good.
+    if not client.get("/api/v1/sag/calendars").json():
+        assert client.post("/api/v1/sag/calendars", json={"name": "Fuzz hours"}).status_code == 201
 
 
 def _operations(schema) -> list:
@@ -132,6 +135,8 @@ def _replace(key: str, value: Any, path: tuple[str, ...], status: Callable[[], s
         return world["customer"]
     if key == "sag_id":
         return world["case"]
+    if key == "opening_hours_calendar" or (key == "calendar" and path[-1:] == ("trigger_config",)):
+        return "default"
     if key == "channels" and not path and isinstance(value, list):
         return [world["channels"][i % len(world["channels"])] for i in range(len(value))]
     if key == "users" and path[-1:] == ("recipients",):

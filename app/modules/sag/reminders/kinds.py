@@ -2,7 +2,7 @@
 rendered or which handler of its own it goes through.
 
 An event's kind is its queue `kind`, except that a plain rule firing (`kind = 'rule'`) is
-known by its rule's trigger type (status_change, scheduled, deadline, recurring, inactivity).
+known by its rule's trigger type (status_change, scheduled, deadline, recurring, inactivity, sla).
 engine.py looks every claimed event up here; an event whose kind has no entry is failed with
 that reason. Adding a kind = its producer (a trigger, a function or a handler that queues it)
 plus one entry in KINDS.
@@ -19,7 +19,7 @@ import psycopg
 
 from app.core.config import get_settings
 from app.modules.sag.conversation import mentions
-from app.modules.sag.reminders import summaries
+from app.modules.sag.reminders import opening_hours, summaries
 from app.modules.sag.reminders.events import Outcome, Q, finish
 from app.modules.sag.reminders.render import render_event
 from app.modules.sag.reminders.rules import next_cron_run, parse_when
@@ -140,6 +140,10 @@ KINDS: dict[str, Kind] = {k.key: k for k in (
          skip=_firing, render=render_event, next_run=_next_recurring),
     Kind("inactivity", "No update for N days", "a tick of the rule, fanned out to the cases that went quiet",
          skip=_firing, render=render_event, next_run=_next_inactivity),
+    Kind("sla", "SLA targets",
+         "sag_schedule_sla, at each threshold's share of a response or resolution target in working time "
+         "(re-planned when the case's SLA clock moves, pauses or is met; sag_sla_thresholds: once each)",
+         skip=_firing, render=render_event),
     Kind("repeat", "Re-reminder", "deliver_batch, every N hours until acknowledged (may escalate to a role)",
          skip=_firing, render=render_event, escalates=_past_escalation),
     Kind("snooze", "Snoozed reminder", "a user's snooze; it comes back to that user only",
@@ -155,6 +159,9 @@ KINDS: dict[str, Kind] = {k.key: k for k in (
          "handler picks the case's watchers (conversation/mentions.py)", skip=_never, handler=mentions.process_watch),
     Kind("held_back", "Held-back notice", "deliver_batch, when the hourly limit holds a row back: due at the "
          "window's end", skip=_never, handler=summaries.process_held_back),
+    Kind("opening", "Held until opening hours", "deliver_batch, when a rule that delivers only within opening "
+         "hours fires while its calendar is closed: due when it opens", skip=_never,
+         handler=opening_hours.process_opening),
 )}
 
 

@@ -101,6 +101,7 @@ def read_editor_data(user: CurrentUser) -> dict:
     return {
         "statuses": database.execute_query(Q["editor_statuses"]),
         "users": database.execute_query(Q["editor_users"]),
+        "calendars": database.execute_query(Q["editor_calendars"]),
         "roles": ["user", "admin"],
         "trigger_types": TRIGGER_TYPES,
         "timezone": user.timezone,

@@ -138,7 +138,18 @@ def case_context(row: dict[str, Any]) -> dict[str, Any]:
         "old_status": data.get("from"),
         "new_status": data.get("to"),
         "occurrence": data.get("occurrence", 1),
+        "sla": _sla_context(data) if row.get("trigger_type") == "sla" else None,
     }
+
+
+def _sla_context(data: dict[str, Any]) -> dict[str, Any]:
+    """An sla firing's threshold: `sla.threshold` (percent), `sla.target` (response/resolution),
+    `sla.due_at` (the target's due time) and `sla.fire_at` (when that share was used)."""
+    def when(value: Any) -> Any:
+        return datetime.fromisoformat(value) if isinstance(value, str) else value
+    return {"threshold": data.get("percent"), "percent": data.get("percent"), "target": data.get("target"),
+            "due_at": when(data.get("due_at")), "fire_at": when(data.get("fire_at")),
+            "breach": data.get("percent") == 100}
 
 
 def render_event(row: dict[str, Any]) -> tuple[str, str]:

@@ -27,33 +27,41 @@ from pydantic import (
 from app.core import database
 from app.core.config import get_settings
 from app.core.errors import ValidationFailed
-from app.core.fields import NOT_NUL, VISIBLE, TimeZoneName, all_of, checked, one_of_shapes, whole_number
+from app.core.fields import NOT_NUL, VISIBLE, all_of, one_of_shapes, whole_number
 from app.modules.sag.reminders import channels as channel_registry
 from app.modules.sag.reminders.render import ReminderTemplateError, check_template
+from app.modules.sag.reminders.trigger_configs import (  # noqa: F401 - StatusRef, CalendarRef: part of this module's interface
+    CALENDAR_NAME_MAX,
+    CRON_MAX,
+    MAX_INACTIVITY_DAYS,
+    MAX_INACTIVITY_HOURS,
+    MAX_OFFSET_DAYS,
+    MAX_OFFSET_MINUTES,
+    MAX_SLA_THRESHOLDS,
+    SLA_TARGETS,
+    WHEN_MAX,
+    CalendarRef,
+    DateTimeText,
+    DeadlineConfig,
+    InactivityConfig,
+    RecurringConfig,
+    ScheduledConfig,
+    SlaConfig,
+    StatusChangeConfig,
+    StatusRef,
+    TriggerConfig,
+)
 
-TRIGGER_TYPES = ("status_change", "scheduled", "deadline", "recurring", "inactivity")
+TRIGGER_TYPES = ("status_change", "scheduled", "deadline", "recurring", "inactivity", "sla")
 TIME_TRIGGERS = ("scheduled", "recurring", "inactivity")
-MAX_OFFSET_MINUTES = 365 * 24 * 60
-MAX_INACTIVITY_DAYS = 365
 MAX_LISTED_USERS = 100
 MAX_EXTERNAL_EMAILS = 50
 EMAIL_RE = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,250})\.[A-Za-z]{2,}$")
 EMAIL_MAX = 254
-CRON_MAX = 120
-WHEN_MAX = 64
 
 
-def _cron_field(number: str) -> str:
-    item = rf"(\*|({number})(-({number}))?)(/[1-9][0-9]?)?"
-    return rf"{item}(,{item}){{0,9}}"
 
-
-# Five cron fields, each `*`, a number, a range or a list, with an optional step: what croniter
-# reads. (An expression that never fires, such as 31 February, is refused in code.)
-CRON_PATTERN = r"^\s*" + r"\s+".join(_cron_field(n) for n in (
-    "[0-5]?[0-9]", "[01]?[0-9]|2[0-3]", "0?[1-9]|[12][0-9]|3[01]", "0?[1-9]|1[0-2]", "[0-7]")) + r"\s*$"
-
-TriggerType = Literal["status_change", "scheduled", "deadline", "recurring", "inactivity"]
+TriggerType = Literal["status_change", "scheduled", "deadline", "recurring", "inactivity", "sla"]
 # Any registered channel (reminders/channels); the registry is checked in validate_rule.
 ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,19}$")]
 MAX_CHANNELS = 8  # as the CHECK on sag_reminders.channels
@@ -63,9 +71,6 @@ UserId = whole_number(ge=1, lt=2**31)
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200), *VISIBLE]
 TitleTemplate = Annotated[str, StringConstraints(min_length=1, max_length=500), *VISIBLE]
 MessageTemplate = Annotated[str, StringConstraints(max_length=5000), *NOT_NUL]
-DateTimeText = Annotated[str, StringConstraints(max_length=WHEN_MAX), WithJsonSchema(
-    {"type": "string", "format": "date-time", "maxLength": WHEN_MAX,
-     "description": "ISO date-time; without an offset: the acting user's time zone"})]
 
 
 def _email(value: str) -> str:
@@ -76,9 +81,6 @@ def _email(value: str) -> str:
 
 Email = Annotated[str, AfterValidator(_email), WithJsonSchema(
     {"type": "string", "maxLength": EMAIL_MAX, "pattern": EMAIL_RE.pattern})]
-StatusRef = Annotated[str, *checked(r"^(any|[a-z][a-z0-9_]{0,31})$", "must be 'any' or a status key such as "
-                                    "'waiting_customer' (see GET /api/v1/sag/statuses)"), Field(
-    description="'any' or a key of GET /api/v1/sag/statuses", examples=["any", "waiting_customer"])]
 
 
 def _not_null(value: Any, info) -> Any:
@@ -108,56 +110,6 @@ class Recipients(BaseModel):
         return self
 
 
-# --- trigger configs: one shape per trigger_type ---------------------------------------------
-
-class _Config(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class StatusChangeConfig(_Config):
-    """Fires when a case moves from `from` to `to` (either may be 'any'; not both the same status)."""
-
-    from_: StatusRef = Field("any", alias="from")
-    to: StatusRef = "any"
-
-
-class ScheduledConfig(_Config):
-    """Fires once at `at` (in the future)."""
-
-    at: DateTimeText
-
-
-class DeadlineConfig(_Config):
-    """Fires this long before each case's deadline (offset_minutes wins when both are sent)."""
-
-    model_config = ConfigDict(json_schema_extra=one_of_shapes({"offset_minutes": {}}, {"offset_hours": {}}))
-    offset_minutes: whole_number(ge=0, le=MAX_OFFSET_MINUTES) = None
-    offset_hours: whole_number(ge=0, le=MAX_OFFSET_MINUTES // 60) = None
-
-    @model_validator(mode="after")
-    def _one_offset(self):
-        if self.offset_minutes is None and self.offset_hours is None:
-            raise ValueError("trigger_config for deadline needs offset_minutes or offset_hours")
-        return self
-
-
-class RecurringConfig(_Config):
-    """Fires on a 5-field cron schedule in `timezone` (default the hub's), until `until`."""
-
-    cron: Annotated[str, StringConstraints(max_length=CRON_MAX), *checked(
-        CRON_PATTERN, "must be a 5-field cron expression such as '0 8 * * 1-5'")] = Field(
-        examples=["0 8 * * 1-5"])
-    timezone: TimeZoneName | None = None
-    until: DateTimeText | None = None
-
-
-class InactivityConfig(_Config):
-    """Fires for a case without an update for `days` days."""
-
-    days: whole_number(ge=1, le=MAX_INACTIVITY_DAYS)
-
-
-TriggerConfig = StatusChangeConfig | ScheduledConfig | DeadlineConfig | RecurringConfig | InactivityConfig
 
 # Rule-level rules the schema states too: external e-mails need the e-mail channel;
 # escalation needs escalate_after, escalate_role and repeat_every_hours together.
@@ -182,6 +134,10 @@ class _RuleBase(BaseModel):
     repeat_every_hours: whole_number(ge=1, le=720) | None = None
     escalate_after: whole_number(ge=1, le=100) | None = None
     escalate_role: Role | None = None
+    deliver_in_opening_hours: StrictBool = Field(
+        False, description="Hold firings outside the opening hours of opening_hours_calendar until it opens")
+    opening_hours_calendar: CalendarRef | None = Field(
+        None, description="The calendar whose opening hours count (default: the default calendar)")
 
     @model_validator(mode="after")
     def _combinations(self):
@@ -219,8 +175,13 @@ class InactivityRule(_RuleBase):
     trigger_config: InactivityConfig
 
 
+class SlaRule(_RuleBase):
+    trigger_type: Literal["sla"]
+    trigger_config: SlaConfig
+
+
 # A new rule: its trigger_config has the shape of its trigger_type.
-RuleIn = Annotated[StatusChangeRule | ScheduledRule | DeadlineRule | RecurringRule | InactivityRule,
+RuleIn = Annotated[StatusChangeRule | ScheduledRule | DeadlineRule | RecurringRule | InactivityRule | SlaRule,
                    Field(discriminator="trigger_type")]
 
 
@@ -242,9 +203,12 @@ class RulePatch(BaseModel):
     repeat_every_hours: whole_number(ge=1, le=720) | None = None
     escalate_after: whole_number(ge=1, le=100) | None = None
     escalate_role: Role | None = None
+    deliver_in_opening_hours: StrictBool = None
+    opening_hours_calendar: CalendarRef | None = None
 
     _not_null = field_validator("name", "trigger_type", "trigger_config", "recipients", "channels",
-                                "title_template", "priority", "active", mode="before")(_not_null)
+                                "title_template", "priority", "active", "deliver_in_opening_hours",
+                                mode="before")(_not_null)
 
 
 def rule_data(body: BaseModel, *, patch: bool = False) -> dict[str, Any]:
@@ -303,6 +267,21 @@ def cron_runs(cron: str, tz: str, after: datetime, before: datetime, until: date
     return runs
 
 
+def calendar_name(value: Any, field: str) -> str:
+    """A calendar named in a rule, as stored: 'default', or the calendar's own spelling of its name."""
+    if not isinstance(value, str) or not value.strip() or len(value) > CALENDAR_NAME_MAX:
+        _fail(f"{field} must be a calendar's name or 'default'", field)
+    if value.strip().lower() == "default":
+        if not database.execute_query("SELECT 1 FROM sag_calendars WHERE is_default"):
+            _fail("there is no default calendar yet: create one under Admin, Business-hours calendars", field)
+        return "default"
+    found = database.execute_query("SELECT name FROM sag_calendars WHERE lower(name) = lower(%s)", (value.strip(),))
+    if not found:
+        names = [r["name"] for r in database.execute_query("SELECT name FROM sag_calendars ORDER BY name LIMIT 20")]
+        _fail(f"unknown calendar {value.strip()[:80]!r} (known: {', '.join(names) or 'none'}; or 'default')", field)
+    return found[0]["name"]
+
+
 def _known_statuses() -> set[str]:
     return {r["key"] for r in database.execute_query("SELECT key FROM sag_statuses")}
 
@@ -348,13 +327,21 @@ def normalise_trigger(trigger_type: str, cfg: dict[str, Any], now: datetime,
             _fail("trigger_config.at must be in the future", "trigger_config.at")
         return {"at": at.isoformat()}, at
     if trigger_type == "deadline":
-        if set(cfg) - {"offset_minutes", "offset_hours"}:
-            _fail("trigger_config for deadline takes 'offset_minutes' or 'offset_hours'", "trigger_config")
+        if set(cfg) - {"offset_minutes", "offset_hours", "offset_days", "calendar"}:
+            _fail("trigger_config for deadline takes 'offset_minutes', 'offset_hours' or 'offset_days', and "
+                  "'calendar'", "trigger_config")
+        calendar = calendar_name(cfg["calendar"], "trigger_config.calendar") if "calendar" in cfg else None
+        if "offset_minutes" not in cfg and "offset_hours" not in cfg and "offset_days" in cfg:
+            days = _int_field(cfg, "offset_days", 0, MAX_OFFSET_DAYS, "days before the deadline")
+            if calendar is None:
+                return {"offset_minutes": days * 24 * 60}, None
+            return {"offset_days": days, "calendar": calendar}, None
         if "offset_hours" in cfg and "offset_minutes" not in cfg:
             minutes = _int_field(cfg, "offset_hours", 0, MAX_OFFSET_MINUTES // 60, "hours before the deadline") * 60
         else:
             minutes = _int_field(cfg, "offset_minutes", 0, MAX_OFFSET_MINUTES, "minutes before the deadline")
-        return {"offset_minutes": minutes}, None
+        return ({"offset_minutes": minutes} if calendar is None
+                else {"offset_minutes": minutes, "calendar": calendar}), None
     if trigger_type == "recurring":
         if set(cfg) - {"cron", "timezone", "until"}:
             _fail("trigger_config for recurring takes 'cron', 'timezone' and 'until'", "trigger_config")
@@ -376,9 +363,28 @@ def normalise_trigger(trigger_type: str, cfg: dict[str, Any], now: datetime,
         return {"cron": " ".join(cron.split()), "timezone": tz,
                 "until": until.isoformat() if until else None}, nxt
     if trigger_type == "inactivity":
-        if set(cfg) - {"days"}:
-            _fail("trigger_config for inactivity takes only 'days'", "trigger_config")
-        return {"days": _int_field(cfg, "days", 1, MAX_INACTIVITY_DAYS, "days without an update")}, now
+        if set(cfg) - {"days", "hours", "calendar"}:
+            _fail("trigger_config for inactivity takes 'days' or 'hours', and 'calendar'", "trigger_config")
+        if ("days" in cfg) == ("hours" in cfg):
+            _fail("trigger_config for inactivity needs either days or hours", "trigger_config")
+        out = ({"days": _int_field(cfg, "days", 1, MAX_INACTIVITY_DAYS, "days without an update")} if "days" in cfg
+               else {"hours": _int_field(cfg, "hours", 1, MAX_INACTIVITY_HOURS, "hours without an update")})
+        if "calendar" in cfg:
+            out["calendar"] = calendar_name(cfg["calendar"], "trigger_config.calendar")
+        return out, now
+    if trigger_type == "sla":
+        if set(cfg) - {"target", "thresholds"}:
+            _fail("trigger_config for sla takes 'target' and 'thresholds'", "trigger_config")
+        target = cfg.get("target", "resolution")
+        if target not in SLA_TARGETS:
+            _fail("trigger_config.target must be 'response' or 'resolution'", "trigger_config.target")
+        raw = cfg.get("thresholds")
+        if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_SLA_THRESHOLDS:
+            _fail(f"trigger_config.thresholds must be a list of 1 to {MAX_SLA_THRESHOLDS} percentages",
+                  "trigger_config.thresholds")
+        thresholds = sorted({_int_field({"thresholds": v}, "thresholds", 1, 100, "percent of the target")
+                             for v in raw})
+        return {"target": target, "thresholds": thresholds}, None
     _fail(f"unknown trigger_type {trigger_type!r}", "trigger_type")
     raise AssertionError  # unreachable
 
@@ -437,6 +443,13 @@ def validate_rule(data: dict[str, Any], now: datetime, old: dict[str, Any] | Non
             _fail(f"template error in {exc}", field)
     if not str(data["name"]).strip() or not str(data["title_template"]).strip():
         _fail("name and title_template must not be blank", "name")
+    # The calendar counts only with the option on (turning it off forgets the calendar).
+    in_hours = bool(data.get("deliver_in_opening_hours", False))
+    opening_calendar = None
+    if in_hours:
+        opening_calendar = calendar_name(data.get("opening_hours_calendar") or "default",
+                                         "opening_hours_calendar")
+        opening_calendar = None if opening_calendar == "default" else opening_calendar
     return {
         "name": str(data["name"]).strip(),
         "sag_id": data.get("sag_id"),
@@ -451,6 +464,8 @@ def validate_rule(data: dict[str, Any], now: datetime, old: dict[str, Any] | Non
         "repeat_every_hours": data.get("repeat_every_hours"),
         "escalate_after": data.get("escalate_after"),
         "escalate_role": data.get("escalate_role"),
+        "deliver_in_opening_hours": in_hours,
+        "opening_hours_calendar": opening_calendar,
         "next_run_at": next_run,
     }
 

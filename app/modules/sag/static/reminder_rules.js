@@ -51,6 +51,11 @@
     try { return await res.json(); } catch (e) { return {}; }
   }
 
+  function calendarNote(c) {
+    if (!c.calendar) return "";
+    return c.calendar === "default" ? " (default calendar)" : ` (calendar ${c.calendar})`;
+  }
+
   function triggerSummary(rule, ctx) {
     const c = rule.trigger_config || {};
     const label = (k) => (k === "any" || !k ? "any status" : (ctx.statusLabels[k] || k));
@@ -58,12 +63,15 @@
       case "status_change": return `Status change: ${label(c.from)} → ${label(c.to)}`;
       case "deadline": {
         const m = c.offset_minutes || 0;
-        const text = m % 1440 === 0 && m ? `${m / 1440} day(s)` : m % 60 === 0 && m ? `${m / 60} hour(s)` : `${m} minute(s)`;
-        return m ? `${text} before the deadline` : "At the deadline";
+        const w = c.calendar ? "working " : "";
+        const text = c.offset_days ? `${c.offset_days} ${w}day(s)`
+          : m % 1440 === 0 && m && !w ? `${m / 1440} day(s)` : m % 60 === 0 && m ? `${m / 60} ${w}hour(s)` : `${m} ${w}minute(s)`;
+        return m || c.offset_days ? `${text} before the deadline${calendarNote(c)}` : "At the deadline";
       }
+      case "sla": return `${(c.thresholds || []).join(" %, ")} % of the ${c.target} target (SLA, working time)`;
       case "scheduled": return `At ${fmt(c.at, ctx.tz)}`;
       case "recurring": return `Cron “${c.cron}” (${c.timezone})${c.until ? ", until " + fmt(c.until, ctx.tz) : ""}`;
-      case "inactivity": return `No update for ${c.days} day(s)`;
+      case "inactivity": return `No update for ${c.days ? c.days + " " : c.hours + " "}${c.calendar ? "working " : ""}${c.days ? "day(s)" : "hour(s)"}${calendarNote(c)}`;
       default: return rule.trigger_type;
     }
   }
@@ -86,8 +94,10 @@
   function nextRun(rule, ctx) {
     if (!rule.active) return "inactive";
     if (rule.next_run_at) return fmt(rule.next_run_at, ctx.tz);
+    if (rule.trigger_type === "sla") return "per case, from its SLA clock";
     if (rule.trigger_type === "deadline") {
       if (!ctx.caseId) return "per case, before its deadline";
+      if (rule.trigger_config.calendar) return "before the deadline, in working time";
       if (!ctx.deadline) return "when the case gets a deadline";
       const at = new Date(new Date(ctx.deadline).getTime() - (rule.trigger_config.offset_minutes || 0) * 60000);
       return fmt(at < new Date() ? new Date() : at, ctx.tz);
@@ -140,6 +150,13 @@
       users.replaceChildren();
       (data.users || []).forEach((u) => users.append(new Option(`${u.name} (${u.username})`, String(u.id))));
       f.querySelector('[name="cfg_timezone"]').value = this.tz || "";
+      // Calendars by name: working-time offsets and the opening-hours option name one.
+      f.querySelectorAll("[data-calendar-choice]").forEach((sel) => {
+        const opening = sel.name === "opening_hours_calendar";
+        (data.calendars || []).forEach((c) => {
+          if (opening || !c.is_default) sel.append(new Option(opening ? c.name : `working time (${c.name})`, c.name));
+        });
+      });
     }
 
     bind() {
@@ -266,10 +283,22 @@
         f.elements.cfg_to.value = c.to || "any";
         if (rule.trigger_type === "deadline") {
           const m = c.offset_minutes || 0;
-          const unit = m && m % 1440 === 0 ? "days" : m && m % 60 === 0 ? "hours" : "minutes";
-          f.elements.cfg_offset.value = String(m / UNIT_MINUTES[unit]);
+          const unit = c.offset_days ? "days" : m && m % 1440 === 0 && !c.calendar ? "days" : m && m % 60 === 0 ? "hours" : "minutes";
+          f.elements.cfg_offset.value = String(c.offset_days || m / UNIT_MINUTES[unit]);
           f.elements.cfg_offset_unit.value = unit;
+          f.elements.cfg_calendar.value = c.calendar || "";
         }
+        if (rule.trigger_type === "inactivity") {
+          f.elements.cfg_quiet_unit.value = c.hours ? "hours" : "days";
+          f.elements.cfg_quiet_calendar.value = c.calendar || "";
+        }
+        if (c.hours) f.elements.cfg_days.value = String(c.hours);
+        if (rule.trigger_type === "sla") {
+          f.elements.cfg_target.value = c.target || "resolution";
+          f.elements.cfg_thresholds.value = (c.thresholds || []).join(", ");
+        }
+        f.elements.deliver_in_opening_hours.checked = !!rule.deliver_in_opening_hours;
+        f.elements.opening_hours_calendar.value = rule.opening_hours_calendar || "";
         if (c.at) f.elements.cfg_at.value = isoToZoned(c.at, this.tz);
         if (c.cron) f.elements.cfg_cron.value = c.cron;
         if (c.timezone) f.elements.cfg_timezone.value = c.timezone;
@@ -309,14 +338,26 @@
       if (type === "status_change") cfg = { from: f.cfg_from.value, to: f.cfg_to.value };
       if (type === "deadline") {
         const n = num(f.cfg_offset.value);
-        cfg = { offset_minutes: n === null || isNaN(n) ? f.cfg_offset.value : Math.round(n * UNIT_MINUTES[f.cfg_offset_unit.value]) };
+        const raw = n === null || isNaN(n);
+        // Working days are days of the calendar, not 1440 minutes; clock-time days are.
+        if (f.cfg_calendar.value && f.cfg_offset_unit.value === "days") cfg = { offset_days: raw ? f.cfg_offset.value : n };
+        else cfg = { offset_minutes: raw ? f.cfg_offset.value : Math.round(n * UNIT_MINUTES[f.cfg_offset_unit.value]) };
+        if (f.cfg_calendar.value) cfg.calendar = f.cfg_calendar.value;
+      }
+      if (type === "sla") {
+        const parts = f.cfg_thresholds.value.split(/[\s,;%]+/).filter(Boolean);
+        cfg = { target: f.cfg_target.value, thresholds: parts.map((p) => (isNaN(Number(p)) ? p : Number(p))) };
       }
       if (type === "scheduled") cfg = { at: f.cfg_at.value ? zonedToIso(f.cfg_at.value, this.tz) : "" };
       if (type === "recurring") {
         cfg = { cron: f.cfg_cron.value.trim(), timezone: f.cfg_timezone.value.trim() || this.tz };
         if (f.cfg_until.value) cfg.until = zonedToIso(f.cfg_until.value, cfg.timezone);
       }
-      if (type === "inactivity") { const d = num(f.cfg_days.value); cfg = { days: d === null || isNaN(d) ? f.cfg_days.value : d }; }
+      if (type === "inactivity") {
+        const d = num(f.cfg_days.value);
+        cfg = { [f.cfg_quiet_unit.value]: d === null || isNaN(d) ? f.cfg_days.value : d };
+        if (f.cfg_quiet_calendar.value) cfg.calendar = f.cfg_quiet_calendar.value;
+      }
       const emails = f.emails.value.split(/[\s,;]+/).map((s) => s.trim()).filter(Boolean);
       const body = {
         name: f.name.value.trim(),
@@ -335,6 +376,8 @@
         repeat_every_hours: num(f.repeat_every_hours.value),
         escalate_after: this.canEditGlobal ? num(f.escalate_after.value) : null,
         escalate_role: this.canEditGlobal ? f.escalate_role.value || null : null,
+        deliver_in_opening_hours: f.deliver_in_opening_hours.checked,
+        opening_hours_calendar: f.deliver_in_opening_hours.checked ? f.opening_hours_calendar.value || null : null,
       };
       if (!this.editing) body.sag_id = this.caseId;
       return body;
@@ -353,7 +396,7 @@
         // A new rule has one shape per trigger type, and the API names the shape first
         // ("recurring.trigger_config.cron"); the form has one slot per field.
         const field = String(e.field || "").replace(/^body\./, "")
-          .replace(/^(status_change|scheduled|deadline|recurring|inactivity)\./, "");
+          .replace(/^(status_change|scheduled|deadline|recurring|inactivity|sla)\./, "");
         let slot = this.form.querySelector(`[data-error="${CSS.escape(field)}"]`);
         let prefix = field;
         while (!slot && prefix.includes(".")) {
@@ -413,13 +456,14 @@
           const label = name === "in_app" ? "in-app" : "e-mail";
           if (!o) return label;
           if (o.outcome === "deferred" && o.deferred_until) return `${label}: after quiet hours (${fmt(o.deferred_until, this.tz)})`;
+          if (o.outcome === "held" && o.deferred_until) return `${label}: held until ${fmt(o.deferred_until, this.tz)}`;
           return o.outcome === "send" ? label : `${label}: ${o.outcome}`;
         };
         for (const it of items.slice(0, 100)) {
           const who = it.recipients && it.recipients.length ? it.recipients : [null];
           for (const r of who) {
             const tr = el("tr");
-            tr.append(el("td", "text-nowrap", it.at ? fmt(it.at, this.tz) : (it.note || "on the next matching change")),
+            tr.append(el("td", it.when ? null : "text-nowrap", it.when || (it.at ? fmt(it.at, this.tz) : (it.note || "on the next matching change"))),
               el("td", null, `#${it.sag_id} ${it.case_title || ""}`), el("td", null, it.title || ""),
               el("td", null, r ? (r.name || r.email || "") : "nobody (no recipient resolves)"),
               el("td", null, r ? Object.entries(r.channels || {}).map(([k, v]) => outcome(k, v)).join(", ") : ""));

@@ -10,14 +10,20 @@
 -- "external", "pending", "kind_defaults"}] (reminders/channels/__init__.py, sql_param). "switch" names the
 -- column of user_notification_preferences that turns the channel on or off. A rule's channel
 -- that is not registered (its module is off) yields no rows.
--- The signature before channels were plug-ins (six arguments): replaced, not overloaded.
+-- A rule that delivers only within opening hours (migration 010): outside its calendar's
+-- opening hours a user's rows on every channel are held until the calendar opens
+-- (`quiet_until` is then the later of that and the channel's quiet-hours end; `held` says so).
+-- The signature before channels were plug-ins (six arguments): replaced, not overloaded; the
+-- seven-argument one is dropped too, as its result type gained `held`.
 DROP FUNCTION IF EXISTS sag_reminder_destinations(BIGINT[], TEXT[], TEXT[], BOOLEAN[], TIMESTAMPTZ, INTEGER);
+DROP FUNCTION IF EXISTS sag_reminder_destinations(BIGINT[], TEXT[], TEXT[], BOOLEAN[], TIMESTAMPTZ, INTEGER, JSONB);
 CREATE OR REPLACE FUNCTION sag_reminder_destinations(
     p_ids BIGINT[], p_titles TEXT[], p_messages TEXT[], p_escalate BOOLEAN[], p_now TIMESTAMPTZ,
     p_default_max INTEGER, p_channels JSONB)
 RETURNS TABLE (event_id BIGINT, user_id INTEGER, email TEXT, escalated BOOLEAN, recipient TEXT, channel TEXT,
                title TEXT, message TEXT, priority TEXT, reminder_id INTEGER, sag_id INTEGER, enabled BOOLEAN,
-               quiet_until TIMESTAMPTZ, cap INTEGER, rate_limited BOOLEAN, external BOOLEAN, pending BOOLEAN)
+               quiet_until TIMESTAMPTZ, cap INTEGER, rate_limited BOOLEAN, external BOOLEAN, pending BOOLEAN,
+               held BOOLEAN)
 LANGUAGE sql STABLE AS $$
     WITH items AS (
         SELECT * FROM unnest(p_ids, p_titles, p_messages, p_escalate) AS i (event_id, title, message, escalate)
@@ -32,7 +38,9 @@ LANGUAGE sql STABLE AS $$
                q.trigger_type, COALESCE(r.recipients, q.event_data->'recipients', '{}'::jsonb) AS recipients,
                COALESCE(r.channels, ARRAY(SELECT c.name FROM chans c)) AS channels,
                COALESCE(r.priority, 'normal') AS priority, r.escalate_role, s.assigned_to, s.created_by,
-               (SELECT max(h.changed_at) FROM sag_status_history h WHERE h.sag_id = q.sag_id) AS status_changed_at
+               (SELECT max(h.changed_at) FROM sag_status_history h WHERE h.sag_id = q.sag_id) AS status_changed_at,
+               CASE WHEN r.deliver_in_opening_hours
+                    THEN sag_closed_until(sag_calendar_named(r.opening_hours_calendar), p_now) END AS held_until
         FROM items it
         JOIN sag_reminder_queue q ON q.id = it.event_id
         LEFT JOIN sag_reminders r ON r.id = q.reminder_id
@@ -42,7 +50,8 @@ LANGUAGE sql STABLE AS $$
         -- Carries the event's columns along: joining back to `ev` made the planner loop over it.
         SELECT ev.event_id, x.user_id, x.email, x.escalated,
                CASE WHEN x.user_id IS NULL THEN 'e:' || x.email ELSE 'u:' || x.user_id END AS recipient,
-               ev.title, ev.message, ev.priority, ev.reminder_id, ev.sag_id, ev.trigger_type, ev.channels
+               ev.title, ev.message, ev.priority, ev.reminder_id, ev.sag_id, ev.trigger_type, ev.channels,
+               CASE WHEN x.user_id IS NOT NULL THEN ev.held_until END AS held_until
         FROM ev
         CROSS JOIN LATERAL sag_reminder_recipients(ev.recipients, ev.assigned_to, ev.created_by, ev.target_user_id,
                                                    CASE WHEN ev.escalate THEN ev.escalate_role END, ev.sag_id) AS x
@@ -66,9 +75,13 @@ LANGUAGE sql STABLE AS $$
                                              ELSE (to_jsonb(p)->>ch.switch)::boolean END,
                               TRUE)
            END,
-           CASE WHEN ch.quiet_hours AND rcp.user_id IS NOT NULL
-                THEN sag_quiet_until(u.timezone, p.quiet_hours_start, p.quiet_hours_end, p_now) END,
-           COALESCE(p.max_per_hour, p_default_max), ch.rate_limited, ch.external, ch.pending
+           -- greatest() ignores NULLs: either wait, or both.
+           greatest(rcp.held_until,
+                    CASE WHEN ch.quiet_hours AND rcp.user_id IS NOT NULL
+                         THEN sag_quiet_until(u.timezone, p.quiet_hours_start, p.quiet_hours_end,
+                                              COALESCE(rcp.held_until, p_now)) END),
+           COALESCE(p.max_per_hour, p_default_max), ch.rate_limited, ch.external, ch.pending,
+           rcp.held_until IS NOT NULL
     FROM rcp
     CROSS JOIN LATERAL unnest(rcp.channels) AS rc (name)
     JOIN chans ch ON ch.name = rc.name

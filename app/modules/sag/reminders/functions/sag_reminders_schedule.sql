@@ -1,5 +1,6 @@
 -- Rule changes: deleting or deactivating cancels everything pending for the rule; creating or
--- changing its trigger (re)schedules: deadline events per case, or the next tick at next_run_at.
+-- changing its trigger (re)schedules: deadline events per case, sla thresholds per case
+-- (moved in place, sag_schedule_sla.sql), or the next tick at next_run_at.
 CREATE OR REPLACE FUNCTION sag_reminders_schedule() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -20,6 +21,8 @@ BEGIN
 
     IF NEW.trigger_type = 'deadline' THEN
         PERFORM sag_schedule_deadlines(NULL, NEW.id);
+    ELSIF NEW.trigger_type = 'sla' THEN
+        PERFORM sag_schedule_sla(NULL, NEW.id);
     ELSIF NEW.trigger_type IN ('scheduled', 'recurring', 'inactivity') AND NEW.next_run_at IS NOT NULL THEN
         INSERT INTO sag_reminder_queue (reminder_id, sag_id, kind, trigger_type, event_data, dedup_key, scheduled_for)
         VALUES (NEW.id, NEW.sag_id, 'tick', NEW.trigger_type,

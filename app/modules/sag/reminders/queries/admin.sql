@@ -8,23 +8,22 @@ ORDER BY s.id
 LIMIT %(limit)s;
 
 -- name: preview_deadline_cases
--- Open cases whose deadline reminder (deadline - offset, or now if passed) falls in the window.
-SELECT s.id, s.title, s.status, s.deadline,
-       greatest(s.deadline - make_interval(mins => %(offset_minutes)s), %(now)s::timestamptz) AS at
+-- Open cases whose deadline reminder (deadline - offset, in working time when the config names a calendar; now if passed) falls in the window.
+SELECT s.id, s.title, s.status, s.deadline, greatest(f.at, %(now)s::timestamptz) AS at
 FROM sag_sager s
+CROSS JOIN LATERAL (SELECT sag_rule_offset(%(config)s::jsonb, s.deadline, -1) AS at) AS f
 WHERE (%(sag_id)s::int IS NULL OR s.id = %(sag_id)s) AND s.closed_at IS NULL
-  AND s.deadline IS NOT NULL AND s.deadline > %(now)s
-  AND s.deadline - make_interval(mins => %(offset_minutes)s) <= %(until)s
+  AND s.deadline IS NOT NULL AND s.deadline > %(now)s AND f.at <= %(until)s
 ORDER BY at, s.id
 LIMIT %(limit)s;
 
 -- name: preview_inactive_cases
--- Open cases that reach N days without an update within the window (now, if already past).
-SELECT s.id, s.title, s.status,
-       greatest(s.updated_at + make_interval(days => %(days)s), %(now)s::timestamptz) AS at
+-- Open cases that reach N (working) days or hours without an update within the window (now, if already past).
+SELECT s.id, s.title, s.status, greatest(f.at, %(now)s::timestamptz) AS at
 FROM sag_sager s
+CROSS JOIN LATERAL (SELECT sag_rule_offset(%(config)s::jsonb, s.updated_at, 1) AS at) AS f
 WHERE (%(sag_id)s::int IS NULL OR s.id = %(sag_id)s) AND s.closed_at IS NULL
-  AND s.updated_at + make_interval(days => %(days)s) <= %(until)s
+  AND f.at <= %(until)s
 ORDER BY at, s.id
 LIMIT %(limit)s;
 
@@ -123,3 +122,26 @@ LIMIT %(limit)s OFFSET %(offset)s;
 -- name: case_exists
 -- Whether a case exists.
 SELECT 1 AS found FROM sag_sager WHERE id = %(id)s;
+
+-- name: preview_sla_cases
+-- Open cases in the rule's scope with an SLA clock, and when each threshold of the target would fire (as sag_schedule_sla plans it; NULL = not while the target is met, paused or unknown).
+SELECT s.id, s.title, s.status, s.deadline, t.percent, k.calendar_id,
+       CASE WHEN %(target)s = 'response' THEN k.response_due_at ELSE k.resolution_due_at END AS due_at,
+       CASE WHEN %(target)s = 'response' AND k.first_response_at IS NOT NULL THEN 'target met'
+            WHEN %(target)s = 'resolution' AND k.paused_since IS NOT NULL THEN 'clock paused' END AS reason,
+       CASE WHEN %(target)s = 'response'
+            THEN sag_add_working_minutes(k.calendar_id, s.created_at, p.response_minutes * t.percent / 100.0)
+            ELSE sag_add_working_minutes(k.calendar_id, s.created_at,
+                                         p.resolution_minutes * t.percent / 100.0 + k.paused_minutes) END AS at
+FROM sag_sager s
+JOIN sag_sla_clocks k ON k.sag_id = s.id
+JOIN sag_sla_policies p ON p.id = k.policy_id
+CROSS JOIN unnest(%(thresholds)s::int[]) AS t (percent)
+WHERE (%(sag_id)s::int IS NULL OR s.id = %(sag_id)s) AND s.closed_at IS NULL AND k.calendar_id IS NOT NULL
+ORDER BY s.id, t.percent
+LIMIT %(limit)s;
+
+-- name: preview_closed_until
+-- For each planned instant: NULL when the rule's calendar is open then, else when it opens.
+SELECT x.ord, sag_closed_until(sag_calendar_named(%(calendar)s), x.at) AS opens_at
+FROM unnest(%(times)s::timestamptz[]) WITH ORDINALITY AS x (at, ord);

@@ -110,6 +110,10 @@ SELECT key, label FROM sag_statuses ORDER BY sort_order;
 -- Active users a rule can name as recipients.
 SELECT id, username, COALESCE(NULLIF(full_name, ''), username) AS name FROM users WHERE active ORDER BY name;
 
+-- name: editor_calendars
+-- Business-hours calendars a rule can count working time in or hold its firings for (the default first).
+SELECT name, is_default FROM sag_calendars ORDER BY is_default DESC, lower(name);
+
 -- name: queue_failures
 -- Recently failed events with their errors (newest first).
 SELECT q.id, q.reminder_id, r.name AS rule_name, q.sag_id, s.title AS case_title, q.kind, q.trigger_type,

@@ -92,14 +92,16 @@ WITH dest AS (
     FROM dest d LEFT JOIN granted g ON g.user_id = d.user_id AND g.event_id = d.event_id
 ), inserted AS (
     INSERT INTO sag_reminder_logs (event_id, rule_id, sag_id, user_id, email, recipient, channel, status, title,
-                                   message, priority, escalated, deliver_after, sent_at, created_at, updated_at)
+                                   message, priority, escalated, deliver_after, held_for_opening, sent_at,
+                                   created_at, updated_at)
     SELECT event_id, reminder_id, sag_id, user_id, CASE WHEN external THEN email END, recipient, channel,
            status, CASE WHEN escalated THEN left('Escalated: ' || title, 500) ELSE title END, message, priority,
-           escalated, quiet_until, CASE WHEN status = 'sent' THEN %(now)s::timestamptz END, %(now)s, %(now)s
+           escalated, quiet_until, held AND status = 'deferred', CASE WHEN status = 'sent' THEN %(now)s::timestamptz END,
+           %(now)s, %(now)s
     FROM decided
     ORDER BY event_id, recipient, channel
     ON CONFLICT ON CONSTRAINT sag_reminder_logs_delivery_key DO NOTHING
-    RETURNING id, event_id, user_id, channel, status, deliver_after
+    RETURNING id, event_id, user_id, channel, status, deliver_after, held_for_opening
 ), held AS (
     -- At most one "n reminders held back" summary per user and window: it waits, pending, for the window's end.
     INSERT INTO sag_reminder_queue (kind, target_user_id, event_data, dedup_key, scheduled_for)
@@ -115,7 +117,16 @@ WITH dest AS (
     SELECT 'digest', user_id, jsonb_build_object('quiet_until', deliver_after),
            'digest:' || user_id || ':' || extract(epoch FROM deliver_after)::bigint, deliver_after
     FROM (SELECT DISTINCT user_id, deliver_after FROM inserted
-          WHERE status = 'deferred' AND user_id IS NOT NULL) AS d
+          WHERE status = 'deferred' AND user_id IS NOT NULL AND NOT held_for_opening) AS d
+    ON CONFLICT (dedup_key) WHERE status = 'pending' AND dedup_key IS NOT NULL DO NOTHING
+    RETURNING id
+), openings AS (
+    -- What a rule's opening hours held goes out when the calendar opens (opening_hours.py).
+    INSERT INTO sag_reminder_queue (kind, target_user_id, event_data, dedup_key, scheduled_for)
+    SELECT 'opening', user_id, jsonb_build_object('opens_at', deliver_after),
+           'opening:' || user_id || ':' || extract(epoch FROM deliver_after)::bigint, deliver_after
+    FROM (SELECT DISTINCT user_id, deliver_after FROM inserted
+          WHERE status = 'deferred' AND user_id IS NOT NULL AND held_for_opening) AS o
     ON CONFLICT (dedup_key) WHERE status = 'pending' AND dedup_key IS NOT NULL DO NOTHING
     RETURNING id
 ), repeats AS (
@@ -145,6 +156,7 @@ SELECT (SELECT count(*) FROM inserted)::int AS written,
        (SELECT count(*) FROM inserted WHERE status = 'rate_limited')::int AS rate_limited,
        (SELECT count(*) FROM held)::int AS held_summaries,
        (SELECT count(*) FROM digests)::int AS digests,
+       (SELECT count(*) FROM openings)::int AS openings,
        (SELECT count(*) FROM repeats)::int AS repeats,
        (SELECT count(*) FROM finished)::int AS finished;
 
@@ -216,18 +228,18 @@ FROM sag_reminders r
 JOIN sag_sager s ON (r.sag_id IS NULL OR s.id = r.sag_id)
 WHERE r.id = %(rule_id)s AND s.closed_at IS NULL
   AND (r.trigger_type <> 'inactivity'
-       OR (s.updated_at + make_interval(days => (r.trigger_config->>'days')::int)
+       OR (sag_rule_offset(r.trigger_config, s.updated_at, 1)
                > COALESCE(%(prev)s::timestamptz, '-infinity'::timestamptz)
-           AND s.updated_at + make_interval(days => (r.trigger_config->>'days')::int) <= %(now)s))
+           AND sag_rule_offset(r.trigger_config, s.updated_at, 1) <= %(now)s))
 ON CONFLICT (dedup_key) WHERE status = 'pending' AND dedup_key IS NOT NULL DO NOTHING;
 
 -- name: next_inactivity_run
--- When the next open case in the rule's scope reaches N days without an update.
-SELECT COALESCE(min(s.updated_at + make_interval(days => (r.trigger_config->>'days')::int)),
-                %(now)s::timestamptz + make_interval(days => (r.trigger_config->>'days')::int)) AS next_run_at
+-- When the next open case in the rule's scope reaches N (working) days or hours without an update.
+SELECT COALESCE(min(sag_rule_offset(r.trigger_config, s.updated_at, 1)),
+                sag_rule_offset(r.trigger_config, %(now)s::timestamptz, 1)) AS next_run_at
 FROM sag_reminders r
 LEFT JOIN sag_sager s ON (r.sag_id IS NULL OR s.id = r.sag_id) AND s.closed_at IS NULL
-     AND s.updated_at + make_interval(days => (r.trigger_config->>'days')::int) > %(now)s
+     AND sag_rule_offset(r.trigger_config, s.updated_at, 1) > %(now)s
 WHERE r.id = %(rule_id)s
 GROUP BY r.id;
 
@@ -267,6 +279,7 @@ LEFT JOIN sag_reminders r ON r.id = l.rule_id
 LEFT JOIN sag_reminder_queue q ON q.id = l.event_id
 LEFT JOIN user_notification_preferences p ON p.user_id = l.user_id
 WHERE l.user_id = %(user_id)s AND l.status = 'deferred' AND l.deliver_after <= %(now)s
+  AND NOT l.held_for_opening
 ORDER BY l.id;
 
 -- name: insert_summary_log
@@ -309,3 +322,29 @@ UPDATE sag_reminder_queue
 SET lease_expires_at = clock_timestamp() + %(offset)s + make_interval(secs => %(lease_s)s)
 WHERE id = ANY (%(ids)s) AND status = 'processing' AND lease_owner = %(worker)s
 RETURNING id;
+
+-- name: read_held_for_opening
+-- The user's rows a rule's opening hours held that are due now, oldest first, with whether their channel is still wanted (current preferences, as read_deferred).
+SELECT l.id, l.event_id, l.channel, l.title, l.message, l.sag_id, l.priority, s.title AS case_title,
+       COALESCE((p.trigger_overrides -> r.trigger_type ->> l.channel)::boolean,
+                (to_jsonb(p) ->> ch.switch)::boolean, TRUE) AS wanted
+FROM sag_reminder_logs l
+LEFT JOIN jsonb_to_recordset(%(channels)s::jsonb) AS ch (name text, switch text) ON ch.name = l.channel
+LEFT JOIN sag_sager s ON s.id = l.sag_id
+LEFT JOIN sag_reminders r ON r.id = l.rule_id
+LEFT JOIN user_notification_preferences p ON p.user_id = l.user_id
+WHERE l.user_id = %(user_id)s AND l.status = 'deferred' AND l.held_for_opening AND l.deliver_after <= %(now)s
+ORDER BY l.event_id, l.id;
+
+-- name: release_held
+-- Held rows go out: `sent` (a channel without a transport step: the update trigger pushes each
+-- in-app row unless it went out in a summary) or `pending` (handed to the channel next).
+UPDATE sag_reminder_logs
+SET status = %(status)s::text, sent_at = CASE WHEN %(status)s::text = 'sent' THEN %(now)s::timestamptz END,
+    in_summary = %(in_summary)s, error = NULL, updated_at = %(now)s
+WHERE id = ANY (%(ids)s) AND status IN ('deferred', 'pending');
+
+-- name: hold_again
+-- Rows whose channel failed wait (deferred) for the opening event's retry.
+UPDATE sag_reminder_logs SET status = 'deferred', updated_at = %(now)s
+WHERE id = ANY (%(ids)s) AND status = 'pending';

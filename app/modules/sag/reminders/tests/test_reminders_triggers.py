@@ -226,12 +226,17 @@ def test_demo_adds_rules_of_every_type_once(app):
         def advance(self, *a, **k):
             pass
 
+    from app.modules.sag.sla import calendars
+
     make_case(assigned_to=make_user()["id"], deadline=db_now() + timedelta(days=1))
     make_case(assigned_to=make_user()["id"])
+    # The sla demo rule delivers within the default calendar's opening hours (the demo makes one first).
+    calendars.create_calendar(calendars.CalendarIn(name="Demo hours"))
     demo_reminders.run(Progress(), None)
     demo_reminders.run(Progress(), None)  # idempotent
     rows = database.execute_query("SELECT name, trigger_type FROM sag_reminders WHERE name LIKE 'Demo: %'")
-    assert {r["trigger_type"] for r in rows} == {"status_change", "scheduled", "deadline", "recurring", "inactivity"}
+    assert {r["trigger_type"] for r in rows} == {"status_change", "scheduled", "deadline", "recurring", "inactivity",
+                                                 "sla"}
     assert len(rows) == len({r["name"] for r in rows})
 
 

@@ -1,0 +1,116 @@
+-- The `sla` trigger: plan each threshold of each active sla rule for the given cases (NULL =
+-- every open case in the rule's scope) and rules (NULL = all), from the cases' SLA clocks.
+--
+-- A threshold of `percent` % of a target fires when that share of the target's working
+-- minutes is used, on the clock's calendar: response = created + percent % of the response
+-- target (that clock never pauses); resolution = created + percent % of the resolution target
+-- + the working minutes it stood still. 100 % is the due time (the breach).
+-- Nothing fires for a met target (the response given; the case closed), a paused resolution
+-- clock, a case without a policy or calendar, or an instant beyond the stored calendar years:
+-- such a threshold's pending event is cancelled, and it is armed again when that changes.
+-- Each threshold fires once per rule, case and target (sag_sla_thresholds): a pending event
+-- is moved in place; a new one is queued only while the threshold's earlier event was
+-- cancelled or skipped, never once it was claimed or sent. An instant already past fires at
+-- once, except that a threshold never armed before does not announce a target breached before
+-- the rule (or the case's policy) existed.
+CREATE OR REPLACE FUNCTION sag_schedule_sla(p_case_ids INTEGER[], p_rule_id INTEGER)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    w RECORD;
+    cur RECORD;
+    ev BIGINT;
+    key TEXT;
+    queued BOOLEAN := FALSE;
+BEGIN
+    FOR w IN
+        SELECT r.id AS rule_id, s.id AS case_id, t.target, t.percent,
+               CASE WHEN s.closed_at IS NOT NULL THEN 'target met'
+                    WHEN k.calendar_id IS NULL OR p.id IS NULL THEN 'no SLA'
+                    WHEN t.target = 'response' AND k.first_response_at IS NOT NULL THEN 'target met'
+                    WHEN t.target = 'resolution' AND k.paused_since IS NOT NULL THEN 'clock paused'
+               END AS reason,
+               CASE t.target WHEN 'response' THEN k.response_due_at ELSE k.resolution_due_at END AS due_at,
+               CASE t.target
+                   WHEN 'response' THEN sag_add_working_minutes(k.calendar_id, s.created_at,
+                                                                p.response_minutes * t.percent / 100.0)
+                   ELSE sag_add_working_minutes(k.calendar_id, s.created_at,
+                                                p.resolution_minutes * t.percent / 100.0 + k.paused_minutes)
+               END AS fire_at
+        FROM sag_reminders r
+        CROSS JOIN LATERAL (
+            SELECT r.trigger_config->>'target' AS target, (x.value)::int AS percent
+            FROM jsonb_array_elements_text(r.trigger_config->'thresholds') AS x (value)
+        ) AS t
+        JOIN sag_sager s ON (r.sag_id IS NULL OR s.id = r.sag_id)
+        LEFT JOIN sag_sla_clocks k ON k.sag_id = s.id
+        LEFT JOIN sag_sla_policies p ON p.id = k.policy_id
+        WHERE r.active AND r.trigger_type = 'sla'
+          AND (p_rule_id IS NULL OR r.id = p_rule_id)
+          AND (CASE WHEN p_case_ids IS NULL THEN s.closed_at IS NULL ELSE s.id = ANY (p_case_ids) END)
+        ORDER BY r.id, s.id, t.target, t.percent
+    LOOP
+        key := 'sla:' || w.rule_id || ':' || w.case_id || ':' || w.target || ':' || w.percent;
+        IF w.reason IS NOT NULL OR w.fire_at IS NULL THEN
+            UPDATE sag_reminder_queue q
+            SET status = 'cancelled', last_error = COALESCE(w.reason, 'beyond the calendar''s stored years'),
+                processed_at = now(), updated_at = now()
+            FROM sag_sla_thresholds th
+            WHERE th.reminder_id = w.rule_id AND th.sag_id = w.case_id AND th.target = w.target
+              AND th.percent = w.percent AND q.id = th.event_id AND q.status = 'pending';
+            CONTINUE;
+        END IF;
+        -- The row lock serialises every writer planning this threshold.
+        INSERT INTO sag_sla_thresholds (reminder_id, sag_id, target, percent)
+        VALUES (w.rule_id, w.case_id, w.target, w.percent) ON CONFLICT DO NOTHING;
+        SELECT th.event_id, q.status INTO cur
+        FROM sag_sla_thresholds th LEFT JOIN sag_reminder_queue q ON q.id = th.event_id
+        WHERE th.reminder_id = w.rule_id AND th.sag_id = w.case_id AND th.target = w.target
+          AND th.percent = w.percent
+        FOR UPDATE OF th;
+        IF cur.status = 'pending' THEN
+            UPDATE sag_reminder_queue
+            SET scheduled_for = greatest(w.fire_at, now()), updated_at = now(),
+                event_data = event_data || jsonb_build_object('fire_at', w.fire_at, 'due_at', w.due_at)
+            WHERE id = cur.event_id AND status = 'pending';
+            -- Not found: a worker claimed it meanwhile, so it fires (once) as planned before.
+        ELSIF cur.event_id IS NOT NULL AND cur.status IS DISTINCT FROM 'cancelled'
+              AND cur.status IS DISTINCT FROM 'skipped' THEN
+            CONTINUE;  -- claimed, sent or failed: this threshold has had its firing
+        ELSIF cur.event_id IS NULL AND w.due_at <= now() THEN
+            CONTINUE;  -- never armed, and the target was breached already
+        ELSE
+            INSERT INTO sag_reminder_queue (reminder_id, sag_id, kind, trigger_type, event_data, dedup_key,
+                                            scheduled_for)
+            VALUES (w.rule_id, w.case_id, 'rule', 'sla',
+                    jsonb_build_object('target', w.target, 'percent', w.percent, 'fire_at', w.fire_at,
+                                       'due_at', w.due_at),
+                    key, greatest(w.fire_at, now()))
+            ON CONFLICT (dedup_key) WHERE status = 'pending' AND dedup_key IS NOT NULL DO NOTHING
+            RETURNING id INTO ev;
+            IF ev IS NULL THEN
+                SELECT id INTO ev FROM sag_reminder_queue WHERE dedup_key = key AND status = 'pending';
+            END IF;
+            queued := TRUE;
+        END IF;
+        UPDATE sag_sla_thresholds
+        SET event_id = COALESCE(ev, event_id), fire_at = w.fire_at, updated_at = now()
+        WHERE reminder_id = w.rule_id AND sag_id = w.case_id AND target = w.target AND percent = w.percent;
+        ev := NULL;
+    END LOOP;
+    IF queued THEN
+        PERFORM pg_notify('sag_reminder_queue', '');
+    END IF;
+END;
+$$;
+
+-- Trigger on sag_sla_clocks (a clock that moved): re-plan that case's sla reminders, when any
+-- active sla rule exists (one index probe otherwise).
+CREATE OR REPLACE FUNCTION sag_sla_clock_reminders() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM sag_reminders WHERE active AND trigger_type = 'sla') THEN
+        PERFORM sag_schedule_sla(ARRAY[NEW.sag_id], NULL);
+    END IF;
+    RETURN NULL;
+END;
+$$;

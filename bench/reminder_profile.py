@@ -1,7 +1,8 @@
-"""Profile the reminder worker: the throughput bench's set-up, then batches in this process under
-pyinstrument, and the server-side statements from pg_stat_statements (when the server has it).
+"""Profile the reminder worker: the throughput bench's set-up (reminder_throughput.py), then one
+worker in this process draining the queue under pyinstrument (the call tree, wall time), and
+the SQL functions' calls and time inside the server (pg_stat_user_functions).
 
-    .venv/bin/python bench/_profile_batch.py [--events 2000] [--batch 500] [--out profile.txt]
+    .venv/bin/python bench/reminder_profile.py [--events 2000] [--batch 500] [--out profile.txt]
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 import reminder_throughput as rt
 from _common import migrate_cases, throwaway_database
@@ -22,9 +24,10 @@ def main() -> None:
     args = parser.parse_args()
     rt.os.environ.pop("SMTP_HOST", None)
     with throwaway_database("bmc-bench-prof-"):
+        from pyinstrument import Profiler
+
         from app.core import database
         from app.modules.sag.reminders.worker import ReminderWorker
-        from pyinstrument import Profiler
 
         migrate_cases()
         ids = rt._fill(args.events)
@@ -50,10 +53,10 @@ def main() -> None:
         if args.out == "-":
             print(text)
         else:
-            open(args.out, "w").write(text)
+            Path(args.out).write_text(text, encoding="utf-8")
         rows = database.execute_query(
-            "SELECT funcname, calls, round(total_time::numeric, 1) AS total_ms, round(self_time::numeric, 1) AS self_ms "
-            "FROM pg_stat_user_functions ORDER BY total_time DESC LIMIT 15")
+            "SELECT funcname, calls, round(total_time::numeric, 1) AS total_ms, "
+            "round(self_time::numeric, 1) AS self_ms FROM pg_stat_user_functions ORDER BY total_time DESC LIMIT 15")
         for r in rows:
             print(r, file=sys.stderr)
 

@@ -51,11 +51,23 @@ def _serializer(purpose: str, issued_at: float | None = None) -> URLSafeTimedSer
     return URLSafeTimedSerializer(secret_key(), salt=SALT_PREFIX + purpose, signer=signer)
 
 
+class _OneSignerSerializer(URLSafeTimedSerializer):
+    """Builds its signer once (itsdangerous builds one per token); the signer keeps no state."""
+
+    def make_signer(self, salt=None):
+        if salt is not None and salt != self.salt:
+            return super().make_signer(salt)
+        if not hasattr(self, "_signer"):
+            self._signer = super().make_signer(salt)
+        return self._signer
+
+
 @lru_cache(maxsize=SERIALIZER_CACHE_SIZE)
 def _current_serializer(purpose: str, key: str) -> URLSafeTimedSerializer:
-    # Reminder e-mails sign four links each, thousands a second: building a signer class per
-    # token was a tenth of an e-mail's cost. Keyed by the secret too, so a new key takes effect.
-    return URLSafeTimedSerializer(key, salt=SALT_PREFIX + purpose, signer=_FixedTimeSigner)
+    # Reminder e-mails sign four links each, thousands a second: building a signer class and a
+    # signer per token was a fifth of an e-mail's cost. Keyed by the secret too, so a new key
+    # takes effect.
+    return _OneSignerSerializer(key, salt=SALT_PREFIX + purpose, signer=_FixedTimeSigner)
 
 
 def sign(purpose: str, data: Any, *, issued_at: float | None = None) -> str:

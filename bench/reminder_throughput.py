@@ -38,6 +38,7 @@ Prints one JSON line; the top-level figures are those of 2 workers, `runs` has b
      "pgqueuer_noop_jobs_per_s": ..., "ratio_vs_pgqueuer": ...}
 
     .venv/bin/python bench/reminder_throughput.py [--events 10000] [--workers 1,2] [--pgqueuer-jobs 20000]
+        [--channels in_app,email]
 """
 
 from __future__ import annotations

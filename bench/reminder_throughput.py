@@ -2,7 +2,14 @@
 
 Starts a throwaway embedded PostgreSQL in a temporary directory (never ./var), applies the
 migrations, creates 10,000 open cases and 40 technicians, and a status-change rule with two
-recipients per case (assignee and creator, in-app). Then:
+recipients per case (assignee and creator) on both built-in channels, in-app and e-mail (to the
+`.eml` file backend: no SMTP_HOST), everything switched on as in production: each user's
+preferences have per-trigger overrides (e-mail is off by the user's switch and back on for
+status changes by the override), quiet hours (an hour far from now, so they are evaluated for
+every row but hold nothing back) and an hourly limit high enough that every reminder is
+granted (the limit is reserved and counted for every one). So each event is four
+notifications: two in-app rows, sent when written, and two e-mails handed to the transport.
+Then:
 
 1. trigger overhead: every case's status update (single-row UPDATE statements, committed
    every 100, as the app issues them) with the reminder triggers disabled, and with the triggers
@@ -20,13 +27,18 @@ recipients per case (assignee and creator, in-app). Then:
    The case module's own triggers (status history ...) run on both sides.
 2. throughput: the 10,000 queued events processed by 1 and then by 2 worker processes
    (real `ReminderWorker`s, started together, each exiting when the queue is empty).
+3. the pgqueuer no-op baseline on the same server (bench/_pgqueuer_noop.py): 20,000 jobs that
+   do nothing, batch size 100, 2 worker processes. `ratio_vs_pgqueuer` = our
+   notifications_per_s (2 workers) / pgqueuer's jobs/s.
 
 Prints one JSON line; the top-level figures are those of 2 workers, `runs` has both:
 
     {"workers": 2, "events_per_s": ..., "notifications_per_s": ..., "trigger_overhead_ratio": ...,
-     "runs": [{"workers": 1, ...}, {"workers": 2, ...}], "events": 10000}
+     "runs": [{"workers": 1, ...}, {"workers": 2, ...}], "events": 10000,
+     "pgqueuer_noop_jobs_per_s": ..., "ratio_vs_pgqueuer": ...}
 
-    .venv/bin/python bench/reminder_throughput.py [--events 10000] [--workers 1,2]
+    .venv/bin/python bench/reminder_throughput.py [--events 10000] [--workers 1,2] [--pgqueuer-jobs 20000]
+        [--channels in_app,email]
 """
 
 from __future__ import annotations
@@ -34,13 +46,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from _common import ROOT, migrate_cases, throwaway_database
+from _pgqueuer_noop import pgqueuer_noop_jobs_per_s
+from psycopg.types.json import Jsonb
 
 USERS = 40
 COMMIT_EVERY = 100
@@ -49,6 +65,13 @@ CHUNK = 500  # status updates between switching the reminder triggers on or off 
 # The reminders' one trigger on case updates (status firings and time-based (re)scheduling).
 REMINDER_TRIGGERS = ("sag_sager_schedule_reminders",)
 MAX_PER_HOUR = 1000  # the highest cap a user may set; each user gets 2 x events / USERS
+# E-mail off by the user's switch, on again for status changes by the per-trigger override.
+OVERRIDES = {"status_change": {"email": True, "in_app": True}, "deadline": {"email": False}}
+QUIET_HOURS_FROM_NOW_H = 12  # the users' quiet hour starts this far from now (never now)
+CHANNELS = ["in_app", "email"]
+PGQUEUER_JOBS = 20_000
+PGQUEUER_BATCH = 100
+PGQUEUER_WORKERS = 2
 
 CHILD = """
 import sys, time
@@ -71,7 +94,12 @@ def _fill(n: int) -> list[int]:
         users.append(database.execute_insert(
             "INSERT INTO users (username, email, full_name, role) VALUES (%s, %s, %s, 'user')",
             (f"tech{i}", f"tech{i}@bench.test", f"Technician {i}")))
-    database.execute_update("UPDATE user_notification_preferences SET max_per_hour = %s", (MAX_PER_HOUR,))
+    quiet_start = (datetime.now(UTC) + timedelta(hours=QUIET_HOURS_FROM_NOW_H)).replace(minute=0, second=0,
+                                                                                       microsecond=0)
+    database.execute_update(
+        "UPDATE user_notification_preferences SET max_per_hour = %s, email_enabled = FALSE, "
+        "trigger_overrides = %s, quiet_hours_start = %s, quiet_hours_end = %s",
+        (MAX_PER_HOUR, Jsonb(OVERRIDES), quiet_start.time(), (quiet_start + timedelta(hours=1)).time()))
     half = USERS // 2
     with database.transaction() as conn:
         copy_sql = "COPY sag_sager (title, description, status, assigned_to, created_by) FROM STDIN"
@@ -129,12 +157,12 @@ def _reset(conn) -> None:
     conn.autocommit = False
 
 
-def _make_rule() -> None:
+def _make_rule(channels: list[str] = CHANNELS) -> None:
     from app.modules.sag.reminders import store as reminders_store
 
     reminders_store.create_rule({"name": "Bench: started", "trigger_type": "status_change",
                                  "trigger_config": {"from": "new", "to": "in_progress"},
-                                 "recipients": {"assignee": True, "creator": True}, "channels": ["in_app"],
+                                 "recipients": {"assignee": True, "creator": True}, "channels": channels,
                                  "title_template": "#{{ case.number }} {{ case.title }} is in progress",
                                  "message_template": "Status went from {{ old_status }} to {{ new_status }}."},
                                 None)
@@ -196,8 +224,9 @@ def _overhead_round(ids: list[int], r: int) -> tuple[list[float], list[float], f
 
 def _queue_events(ids: list[int]) -> None:
     """Reset, then every row's status update with the triggers: one queued firing per case."""
-    from app.core import database
+    from app.core import database, mail
 
+    shutil.rmtree(mail.mail_dir(), ignore_errors=True)  # the previous run's .eml files
     with database.connect() as conn:
         _reset(conn)
         _status_updates(conn, _backend_pid(conn), ids, "in_progress")
@@ -227,13 +256,18 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument("--pgqueuer-jobs", type=int, default=PGQUEUER_JOBS)
+    parser.add_argument("--channels", default=",".join(CHANNELS),
+                        help="the rule's channels (in_app alone: the engine without e-mail, for comparison)")
     args = parser.parse_args()
+    os.environ.pop("SMTP_HOST", None)  # e-mails go to the .eml file backend under the temporary DATA_DIR
     with throwaway_database("bmc-bench-rem-"):
-        from app.core import database
+        from app.core import database, mail
 
         migrate_cases()
         ids = _fill(args.events)
-        _make_rule()
+        channels = args.channels.split(",")
+        _make_rule(channels)
         # Both sides in every round, interleaved chunk by chunk: the machine is shared, and load
         # that comes and goes then hits both sides alike. The headline is the median of the
         # rounds' ratios; the ratio of the best of each side is printed too.
@@ -268,11 +302,18 @@ def main() -> None:
                 "+ (SELECT count(*) FROM sag_reminder_inbox) AS left_over")[0]
             if counts["left_over"] or counts["events"] != queued:
                 raise SystemExit(f"queue not fully processed: {counts}")
+            emails = sum(1 for _ in mail.mail_dir().glob("*.eml"))
+            expected = 2 * len(channels) * queued, (2 * queued if "email" in channels else 0)
+            if (counts["notifications"], emails) != expected:
+                raise SystemExit(f"expected (notifications, e-mails) {expected}: {counts}, {emails} e-mails")
             print(f"workers={n_workers}: {counts} in {elapsed:.3f}s", file=sys.stderr)
             runs.append({"workers": n_workers, "events_per_s": round(counts["events"] / elapsed),
                          "notifications_per_s": round(counts["notifications"] / elapsed),
                          "seconds": round(elapsed, 3), "events": counts["events"],
                          "notifications": counts["notifications"]})
+        pgq = pgqueuer_noop_jobs_per_s(os.environ["DATABASE_URL"], args.pgqueuer_jobs, PGQUEUER_WORKERS,
+                                       PGQUEUER_BATCH)
+        print(f"pgqueuer no-op: {pgq:.0f} jobs/s", file=sys.stderr)
         last = runs[-1]
         print(json.dumps({"workers": last["workers"], "events_per_s": last["events_per_s"],
                           "notifications_per_s": last["notifications_per_s"],
@@ -284,9 +325,11 @@ def main() -> None:
                           "trigger_overhead_ratio_backend": round(backend_ratio, 3),
                           "trigger_us_per_update": (round(statistics.median(trigger_us), 2)
                                                     if trigger_us else None),
-                          "rounds": args.rounds,
+                          "rounds": args.rounds, "channels": channels,
                           "status_updates_cpu_s": {"without": round(min(m[1] for m in without), 3),
-                                                   "with": round(min(m[1] for m in with_), 3)}}))
+                                                   "with": round(min(m[1] for m in with_), 3)},
+                          "pgqueuer_noop_jobs_per_s": round(pgq),
+                          "ratio_vs_pgqueuer": round(last["notifications_per_s"] / pgq, 3)}))
 
 
 if __name__ == "__main__":

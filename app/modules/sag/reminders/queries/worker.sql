@@ -25,7 +25,9 @@ SELECT CASE WHEN EXISTS (SELECT 1 FROM sag_reminder_inbox) THEN 0::float8 ELSE E
 
 -- name: reserve_rate
 -- Count the batch's reminders against each recipient's hourly cap and record on each event whom it may push to.
-WITH d AS (
+WITH d AS MATERIALIZED (
+    -- Materialized: evaluated once per batch (inlined, a plan could re-run it, and with it the
+    -- quiet-hours function, for every joined row: half a million calls for a batch of 500).
     SELECT * FROM sag_reminder_destinations(%(ids)s::bigint[], %(titles)s::text[], %(messages)s::text[],
                                            %(escalate)s::boolean[], %(now)s, %(default_max)s,
                                            %(channels)s::jsonb)
@@ -67,7 +69,8 @@ SELECT count(*)::int AS reserved FROM marked;
 
 -- name: deliver_batch
 -- Write the log rows of a whole batch (rate-limit grants from reserve_rate) and queue summaries and repeats.
-WITH dest AS (
+WITH dest AS MATERIALIZED (
+    -- Materialized: evaluated once per batch, as in reserve_rate.
     SELECT * FROM sag_reminder_destinations(%(ids)s::bigint[], %(titles)s::text[], %(messages)s::text[],
                                            %(escalate)s::boolean[], %(now)s, %(default_max)s,
                                            %(channels)s::jsonb)

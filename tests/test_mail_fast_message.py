@@ -1,0 +1,59 @@
+"""build_fast_message (core/mime.py): the same message as build_message, written straight to bytes."""
+
+from __future__ import annotations
+
+import email
+from email import policy
+
+from app.core import mail
+
+NAME = 'Søren Ø, "on call"'
+SUBJECT = "[#12] Printer på 2. sal er nede " + "x" * 90
+TEXT = "Hej Søren\nThe case is urgent.\n" + "long line " * 20 + "\n.\nend"
+HTML = ("<html><head><style>p { color: red; }</style></head>"
+        "<body><p>Hej Søren</p><a href='https://hub.test/x?a=1&amp;b=2'>open</a></body></html>")
+
+
+def _parse(data: bytes) -> email.message.EmailMessage:
+    return email.message_from_bytes(data, policy=policy.default)
+
+
+def _norm(text: str) -> str:
+    return text.replace("\r\n", "\n").rstrip("\n")
+
+
+def test_fast_message_reads_back_like_build_message(app):
+    kwargs = dict(to="soren@example.test", to_name=NAME, subject=SUBJECT, text=TEXT, html=HTML,
+                  headers={"X-BMC-Reminder-Log": "42", "Auto-Submitted": "auto-generated"})
+    fast = _parse(mail.build_fast_message(**kwargs).data)
+    slow = _parse(mail.build_message(**kwargs).as_bytes())
+    for header in ("From", "Subject", "X-BMC-Reminder-Log", "Auto-Submitted"):
+        assert str(fast[header]) == str(slow[header])
+    assert fast["To"].addresses[0].addr_spec == slow["To"].addresses[0].addr_spec == "soren@example.test"
+    # The name comes back whole (EmailMessage drops the quotes inside it).
+    assert fast["To"].addresses[0].display_name == NAME
+    assert fast["Message-ID"] and fast["Date"] and fast["Message-ID"] != slow["Message-ID"]
+    assert fast.get_content_type() == "multipart/alternative"
+    for kind in ("plain", "html"):
+        assert _norm(fast.get_body((kind,)).get_content()) == _norm(slow.get_body((kind,)).get_content())
+    html = fast.get_body(("html",)).get_content()
+    assert 'style="color: red;"' in html and "<style" not in html
+
+
+def test_fast_message_without_html_is_one_text_part(app):
+    msg = _parse(mail.build_fast_message(to="a@example.test", subject="Hi", text="only text").data)
+    assert msg.get_content_type() == "text/plain" and _norm(msg.get_content()) == "only text"
+
+
+def test_fast_message_subject_cannot_inject_headers(app):
+    msg = _parse(mail.build_fast_message(to="a@example.test", subject="Hi\r\nBcc: evil@example.test", text="x",
+                                         headers={"X-Note": "a\nBcc: evil@example.test"}).data)
+    assert "Bcc" not in msg.keys() and "\n" not in str(msg["Subject"]) and "\n" not in str(msg["X-Note"])
+
+
+def test_fast_message_goes_to_the_file_backend(app):
+    before = set(mail.mail_dir().glob("*.eml")) if mail.mail_dir().exists() else set()
+    raw = mail.build_fast_message(to="file@example.test", subject="Filed", text="body")
+    assert mail.send_messages([raw]) == [None]
+    [path] = set(mail.mail_dir().glob("*.eml")) - before
+    assert path.read_bytes() == raw.data

@@ -15,9 +15,10 @@ would have written from the same story (bulk_plan.derive): the history rows, clo
 version, updated_at, the clock row (via sag_sla_refresh itself when an SLA policy exists),
 the deadline reminders of open cases (via sag_schedule_deadlines itself). Every id it writes
 comes from rows that exist (active users, customers), so the skipped foreign-key checks
-cannot let a bad reference in. Two things are left out on purpose: status-change reminder
-rules do not fire for the generated past (a year-old "case closed" reminder is noise), and
-the history's `changed_at` is the story's time, as the normal demo backdates it too.
+cannot let a bad reference in. Left out on purpose: reminder rules do not act on the generated
+past -- no status-change firings, and no cancelled deadline events of cases closed long ago
+(a year-old "case closed" reminder is noise); the history's `changed_at` is the story's time,
+as the normal demo backdates it too.
 
 The replica role needs a superuser or `GRANT SET ON PARAMETER session_replication_role`;
 without it the load stops with a message saying so. The tables are locked (ACCESS

@@ -15,8 +15,6 @@ from app.modules.sag.cases import bulk
 from app.modules.sag.cases.bulk_plan import CasePlan
 from app.modules.sag.sla import businesstime, calendars
 
-CASE_FIELDS = ("title", "description", "customer_id", "status", "priority", "assigned_to", "created_by", "deadline",
-               "closed_at", "version", "search_text", "created_at", "updated_at")
 STEPS = (("in_progress", "Går i gang nu"), ("waiting_customer", None), ("in_progress", None),
          ("resolved", "Fejlen er rettet"), ("closed", None))
 
@@ -64,6 +62,7 @@ def _generate(plan: CasePlan) -> int:
 def _snapshot(case_id: int) -> dict:
     """Everything about a case that does not name the case itself."""
     case = _one("SELECT * FROM sag_sager WHERE id = %s", case_id)
+    case.pop("id")  # every other column counts, also those added later (derived ones most of all)
     history = database.execute_query(
         "SELECT from_status, to_status, changed_by, note, changed_at, created_at FROM sag_status_history "
         "WHERE sag_id = %s ORDER BY id", (case_id,))
@@ -83,7 +82,7 @@ def _snapshot(case_id: int) -> dict:
     queued = database.execute_query(
         "SELECT kind, trigger_type, reminder_id, status, scheduled_for FROM sag_reminder_queue WHERE sag_id = %s "
         "ORDER BY id", (case_id,))
-    return {"case": {k: case[k] for k in CASE_FIELDS}, "history": history, "clock": clock, "notes": notes,
+    return {"case": case, "history": history, "clock": clock, "notes": notes,
             "referring": counts, "queued": queued}
 
 

@@ -1,15 +1,13 @@
 """The bulk generator (cases/bulk.py): a generated case is the same as one made through the app
 -- history, closed_at, version, updated_at, SLA clock, every row that refers to the case -- with
-and without an SLA policy; random generation writes consistent stories; `bmc-hub demo --cases`."""
+and without an SLA policy; random generation writes consistent stories (`bmc-hub demo --cases`: tests/test_cli.py)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 import pytest
-from typer.testing import CliRunner
 
-from app.cli import cli
 from app.core import database
 from app.modules.sag.cases import bulk
 from app.modules.sag.cases.bulk_plan import CasePlan
@@ -154,16 +152,3 @@ def test_random_cases_have_consistent_history_closed_at_version_and_notes(db):
                                                              "WHERE tablename = 'sag_sager'")}
     assert "sag_sager_search_trgm_idx" in names and "sag_sager_assigned_open_idx" in names
 
-
-def test_demo_cases_option_fills_up_to_the_total_and_is_repeatable(db):
-    runner = CliRunner()
-    target = _one("SELECT count(*) AS n FROM sag_sager")["n"] + 200 + 150  # the normal demo adds 200
-    result = runner.invoke(cli, ["demo", "--customers", "3", "--cases", str(target)])
-    assert result.exit_code == 0, result.output
-    assert "Generated cases: 150 cases" in result.output and "Demo data:" in result.output
-    assert _one("SELECT count(*) AS n FROM sag_sager")["n"] == target
-    again = runner.invoke(cli, ["demo", "--customers", "3", "--cases", str(target)])
-    assert again.exit_code == 0, again.output
-    assert f"the hub holds {target} cases already" in again.output
-    refused = runner.invoke(cli, ["demo", "--cases", "0"])
-    assert refused.exit_code == 2

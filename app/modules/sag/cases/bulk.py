@@ -60,8 +60,8 @@ SERIAL_TABLES = ("sag_sager", "sag_status_history", "sag_notes")
 # Rough rows per case (only to decide whether a table's indexes are rebuilt rather than grown).
 HISTORY_PER_CASE = 4
 NOTES_PER_CASE = 1.6
-# maintenance_work_mem for the index rebuilds: the trigram index builds several times faster
-# when its entries fit in memory (the default 64 MB spills to disk at ~100k cases).
+# maintenance_work_mem for the index rebuilds (this transaction only): room for the trigram
+# index's entries, which the default 64 MB makes the build write out in many more rounds.
 INDEX_BUILD_MEMORY = "512MB"
 
 CASE_COLUMNS = ("id", "title", "description", "customer_id", "status", "priority", "assigned_to", "created_by",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import secrets
 import signal
 import sys
+import time
 from pathlib import Path
 
 import typer
@@ -138,8 +140,11 @@ def create_token(username: str, name: str = typer.Option("cli", help="A name to 
 
 
 @cli.command()
-def demo(customers: int = typer.Option(40, help="How many demo customers")) -> None:
+def demo(customers: int = typer.Option(40, help="How many demo customers"),
+         cases: int | None = typer.Option(None, min=1, help="Fill up to this many cases in total with generated "
+                                                          "ones (COPY; for load tests, e.g. 1000000)")) -> None:
     """Fill the hub with realistic demo users and customers (and the modules' demo data)."""
+    started = time.perf_counter()
     prepare_database()
     app = create_app()
     ensure_admin()
@@ -151,9 +156,12 @@ def demo(customers: int = typer.Option(40, help="How many demo customers")) -> N
         made_customers = demo_mod.demo_customers(customers, advance=lambda n=1: progress.advance(task, n))
         for name, hook in app.state.modules.demo_hooks():
             task = progress.add_task(name, total=None)
-            hook(progress=progress, task=task)
+            # Only hooks that take `cases` are told the total (a module without cases ignores it).
+            extra = {"cases": cases} if cases is not None and "cases" in inspect.signature(hook).parameters else {}
+            hook(progress=progress, task=task, **extra)
             progress.update(task, completed=1, total=1)
-    console.print(f"Demo data: {made_users} new users, {made_customers} new customers. "
+    console.print(f"Demo data: {made_users} new users, {made_customers} new customers "
+                  f"({time.perf_counter() - started:.1f} s). "
                   f"Demo users sign in with the password '{demo_mod.DEMO_PASSWORD}'.")
 
 

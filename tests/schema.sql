@@ -2589,7 +2589,7 @@ CREATE INDEX sag_sager_notes_search_idx ON public.sag_sager USING gin (notes_sea
 -- Name: sag_sager_open_deadline_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX sag_sager_open_deadline_idx ON public.sag_sager USING btree (deadline) WHERE ((closed_at IS NULL) AND (deadline IS NOT NULL));
+CREATE INDEX sag_sager_open_deadline_idx ON public.sag_sager USING btree (deadline, id) WHERE ((closed_at IS NULL) AND (deadline IS NOT NULL));
 
 --
 -- Name: sag_sager_search_trgm_idx; Type: INDEX; Schema: public; Owner: -

@@ -85,3 +85,17 @@ def test_demo_fills_in_users_and_customers_with_a_progress_bar_and_is_repeatable
     assert "0 new users, 0 new customers" in again.output
     demo_user = execute_query("SELECT password_hash FROM users WHERE username = 'mette'")[0]
     assert auth.verify_password(demo_user["password_hash"], demo.DEMO_PASSWORD)
+
+
+def test_demo_cases_option_fills_up_to_the_total_and_is_repeatable():
+    assert runner.invoke(cli, ["demo", "--customers", "3"]).exit_code == 0  # the normal demo's cases first
+    target = execute_query("SELECT count(*) AS n FROM sag_sager")[0]["n"] + 150
+    result = runner.invoke(cli, ["demo", "--customers", "3", "--cases", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "Generated cases: 150 cases" in result.output and "Demo data:" in result.output
+    assert execute_query("SELECT count(*) AS n FROM sag_sager")[0]["n"] == target
+    again = runner.invoke(cli, ["demo", "--customers", "3", "--cases", str(target)])
+    assert again.exit_code == 0, again.output
+    assert f"the hub holds {target} cases already" in again.output
+    refused = runner.invoke(cli, ["demo", "--cases", "0"])
+    assert refused.exit_code == 2

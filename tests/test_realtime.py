@@ -303,3 +303,52 @@ def test_a_notification_reaches_streams_on_every_app_process(server, db):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+STREAMS_SHARING = 100
+
+
+def test_many_streams_share_the_one_listen_connection_and_hold_no_connection_or_thread(server):
+    """N open streams: still one LISTEN connection, no pooled connection checked out by a stream, and
+    far fewer new threads than streams (the backlog reads borrow the bounded thread pool briefly)."""
+    import asyncio
+    import threading
+
+    users = [make_user() for _ in range(STREAMS_SHARING)]
+    threads_before = threading.active_count()
+
+    async def open_streams_and_look() -> dict:
+        limits = httpx.Limits(max_connections=STREAMS_SHARING + 5)
+        async with httpx.AsyncClient(base_url=server.url, timeout=httpx.Timeout(30, read=None), limits=limits) as c:
+            hellos = [asyncio.Event() for _ in users]
+
+            async def read(user, hello):
+                headers = {"Authorization": f"Bearer {token_for(user)}"}
+                async with c.stream("GET", "/api/v1/notifications/stream", headers=headers) as r:
+                    async for line in r.aiter_lines():
+                        if line == "event: hello":
+                            hello.set()
+
+            tasks = [asyncio.create_task(read(u, h)) for u, h in zip(users, hellos, strict=True)]
+            await asyncio.wait_for(asyncio.gather(*(h.wait() for h in hellos)), 60)
+            await asyncio.sleep(0.2)  # let the last backlog reads hand their connections back
+            stats = database.get_pool().get_stats()
+            seen = {
+                "subscribers": server.app.state.realtime.subscriber_count(),
+                "listening": database.execute_query(
+                    "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND query ILIKE %s", (f"LISTEN {realtime.CHANNEL}%",))[0]["n"],
+                "checked_out": stats.get("pool_size", 0) - stats.get("pool_available", 0),
+                "new_threads": threading.active_count() - threads_before,
+            }
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            return seen
+
+    seen = asyncio.run(open_streams_and_look())
+    assert seen["subscribers"] >= STREAMS_SHARING
+    assert seen["listening"] == 1
+    # The query above borrowed one pooled connection itself; no stream holds one.
+    assert seen["checked_out"] <= 1
+    assert seen["new_threads"] < STREAMS_SHARING // 2

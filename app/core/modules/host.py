@@ -17,6 +17,7 @@ module is enabled, in load order. One host per app (`app.state.modules`); see
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import traceback
@@ -126,6 +127,7 @@ class Host:
     def _as_module(self, name: str, fn: Callable) -> Callable:
         """`fn` run on behalf of module `name` (its READ_ONLY / DRY_RUN apply)."""
 
+        @functools.wraps(fn)  # keeps the signature visible (the demo command asks it)
         def call(*args, **kwargs):
             with self.acting(name):
                 return fn(*args, **kwargs)

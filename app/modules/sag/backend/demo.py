@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from app.modules.sag.cases import bulk
 from app.modules.sag.cases import demo as cases_demo
 from app.modules.sag.conversation import demo as notes_demo
 from app.modules.sag.reminders import demo as reminders_demo
@@ -13,14 +14,22 @@ from app.modules.sag.sla import demo as sla_demo
 log = logging.getLogger("app.modules.sag")
 
 
-def run(progress, task) -> None:
+def run(progress, task, cases: int | None = None) -> None:
     """The demo calendar (sla/demo.py), the demo cases (cases/demo.py) and their notes
-    (conversation/demo.py), then the demo reminder rules on them (reminders/demo.py)."""
+    (conversation/demo.py), generated cases up to `cases` in total when asked (cases/bulk.py),
+    then the demo reminder rules on them (reminders/demo.py)."""
     sla_demo.run(progress, task)
     progress.update(task, total=cases_demo.DEMO_CASES, description="Cases")
     created = cases_demo.demo_cases(advance=lambda n=1: progress.advance(task, n))
     log.info("demo: %d cases created", created)
     log.info("demo: %d notes added", notes_demo.demo_notes())
+    if cases is not None:
+        bulk_task = progress.add_task("Generated cases", total=None)
+        result = bulk.fill_to(cases, advance=lambda n=1: progress.advance(bulk_task, n))
+        progress.update(bulk_task, completed=1, total=1)
+        progress.console.print(
+            f"Generated cases: {result.cases} cases, {result.history} history rows, {result.notes} notes "
+            f"in {result.seconds:.1f} s" if result else f"Generated cases: the hub holds {cases} cases already")
     # Its own progress line, so the cases line keeps showing what was done.
     reminder_task = progress.add_task("Reminders", total=None)
     reminders_demo.run(progress, reminder_task)

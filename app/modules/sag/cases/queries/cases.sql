@@ -29,6 +29,10 @@ ORDER BY {order};
 -- How many cases match the filters, counting no further than %(cap)s.
 SELECT count(*) AS n FROM (SELECT 1 FROM sag_sager s WHERE {where} LIMIT %(cap)s) AS capped;
 
+-- name: estimate_cases
+-- The planner's estimate of how many cases match the filters (EXPLAIN only: nothing is read).
+EXPLAIN (FORMAT JSON) SELECT 1 FROM sag_sager s WHERE {where};
+
 -- name: read_case
 -- One case with its status, customer, assignee and creator names, and its SLA clock.
 SELECT s.id, s.title, s.description, s.status, st.label AS status_label, st.is_closed, s.priority,

@@ -207,6 +207,8 @@ def write_plans(conn: psycopg.Connection, plans_batches, total: int, *, advance=
         if ids[table] > 1:
             conn.execute(Q["move_sequence"], {"table": table, "last": ids[table] - 1})
     last_case = first_case + total - 1
+    conn.execute(Q["index_notes"], {"first": first_case, "last": last_case})
+    conn.execute(Q["add_watchers"], {"first": first_case, "last": last_case})
     if conn.execute(Q["has_sla_policy"]).fetchone()["any"]:
         conn.execute(Q["refresh_sla"], {"first": first_case, "last": last_case})
     conn.execute(Q["schedule_deadlines"], {"first": first_case, "last": last_case})

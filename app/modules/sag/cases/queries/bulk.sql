@@ -58,3 +58,27 @@ HAVING count(*) > 0;
 -- name: count_cases
 -- How many cases exist.
 SELECT count(*) AS n FROM sag_sager;
+
+-- name: index_notes
+-- The search words of the generated cases' notes (what the sag_notes statement trigger writes).
+UPDATE sag_sager s SET notes_search = n.words
+FROM (SELECT sag_id, to_tsvector('simple', string_agg(body, E'\n' ORDER BY id)) AS words
+      FROM sag_notes WHERE sag_id BETWEEN %(first)s AND %(last)s AND deleted_at IS NULL
+      GROUP BY sag_id) n
+WHERE s.id = n.sag_id;
+
+-- name: add_watchers
+-- The watchers the triggers would have added: the creator, the assignee, each note's author.
+INSERT INTO sag_watchers (sag_id, user_id, reason, created_at)
+SELECT w.sag_id, w.user_id, w.reason, w.at FROM (
+    SELECT id AS sag_id, created_by AS user_id, 'creator' AS reason, created_at AS at, 1 AS rank
+    FROM sag_sager WHERE id BETWEEN %(first)s AND %(last)s AND created_by IS NOT NULL
+    UNION ALL
+    SELECT id, assigned_to, 'assignee', created_at, 2
+    FROM sag_sager WHERE id BETWEEN %(first)s AND %(last)s AND assigned_to IS NOT NULL
+    UNION ALL
+    SELECT sag_id, author_id, 'note', created_at, 3
+    FROM sag_notes WHERE sag_id BETWEEN %(first)s AND %(last)s AND author_id IS NOT NULL
+    ORDER BY 1, 5, 4
+) w
+ON CONFLICT (sag_id, user_id) DO NOTHING;

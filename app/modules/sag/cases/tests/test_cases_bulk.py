@@ -77,9 +77,11 @@ def _snapshot(case_id: int) -> dict:
     counts = {}
     for ref in referring:
         counts[ref["tab"]] = _one(f"SELECT count(*) AS n FROM {ref['tab']} WHERE {ref['col']} = %s", case_id)["n"]  # noqa: S608 - names from the catalog
+    # Watched-case and mention news is about the moment it happens: a generated past sends none
+    # (bulk.py), as no one was there to read it.
     queued = database.execute_query(
         "SELECT kind, trigger_type, reminder_id, status, scheduled_for FROM sag_reminder_queue WHERE sag_id = %s "
-        "ORDER BY id", (case_id,))
+        "AND kind NOT IN ('watch', 'mention') ORDER BY id", (case_id,))
     return {"case": case, "history": history, "clock": clock, "notes": notes,
             "referring": counts, "queued": queued}
 

@@ -1,9 +1,10 @@
-"""The sag module's API, mounted under /api/v1/sag: cases, reminders, calendars and SLA policies."""
+"""The sag module's API, mounted under /api/v1/sag: cases, reminders, destinations, calendars and SLA policies."""
 
 from fastapi import APIRouter
 
 from app.modules.sag.cases import api as cases_api
 from app.modules.sag.reminders import api as reminders_api
+from app.modules.sag.reminders import destinations_api
 from app.modules.sag.sla import api as sla_api
 from app.modules.sag.sla import policies_api
 
@@ -12,5 +13,6 @@ router = APIRouter()
 # second include_router, so the case routes are taken over as they are.
 router.routes.extend(cases_api.router.routes)
 router.include_router(reminders_api.router)
+router.include_router(destinations_api.router)
 router.include_router(sla_api.router)
 router.include_router(policies_api.router)

@@ -54,8 +54,9 @@ CRON_PATTERN = r"^\s*" + r"\s+".join(_cron_field(n) for n in (
     "[0-5]?[0-9]", "[01]?[0-9]|2[0-3]", "0?[1-9]|[12][0-9]|3[01]", "0?[1-9]|1[0-2]", "[0-7]")) + r"\s*$"
 
 TriggerType = Literal["status_change", "scheduled", "deadline", "recurring", "inactivity"]
-# Any registered channel (reminders/channels); the registry is checked in validate_rule.
-ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,19}$")]
+# Any registered channel (reminders/channels) or a destination `dest:<slug>` (reminders/destinations.py);
+# the registry is checked in validate_rule.
+ChannelName = Annotated[str, StringConstraints(pattern=r"^([a-z][a-z0-9_]{0,19}|dest:[a-z0-9-]{1,40})$")]
 MAX_CHANNELS = 8  # as the CHECK on sag_reminders.channels
 Priority = Literal["low", "normal", "high", "urgent"]
 Role = Literal["admin", "user"]
@@ -397,10 +398,11 @@ def validate_rule(data: dict[str, Any], now: datetime, old: dict[str, Any] | Non
     rec = data["recipients"]
     rec = rec.model_dump() if isinstance(rec, BaseModel) else dict(rec)
     channels = list(dict.fromkeys(data["channels"]))
-    available = channel_registry.registry()
+    available = channel_registry.registry(wanted=channels)
     unknown = [c for c in channels if c not in available]
     if unknown:
-        _fail(f"unknown channel(s): {', '.join(unknown)} (available: {', '.join(available)})", "channels")
+        _fail(f"unknown channel(s): {', '.join(unknown)} (available: {', '.join(available)}, and dest:<slug> "
+              "for each destination under Reminders > Destinations)", "channels")
     emails = []
     for raw in rec.get("emails") or []:
         addr = str(raw).strip().lower()

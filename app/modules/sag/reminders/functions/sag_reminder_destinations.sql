@@ -9,7 +9,9 @@
 -- p_channels: the registered channels, [{"name", "switch", "quiet_hours", "rate_limited",
 -- "external", "pending"}] (reminders/channels/__init__.py, sql_param). "switch" names the
 -- column of user_notification_preferences that turns the channel on or off. A rule's channel
--- that is not registered (its module is off) yields no rows.
+-- that is not registered (its module is off) yields no rows. A channel with "per_firing" (a
+-- chat or webhook destination) gets one row per event instead of one per recipient: no user,
+-- recipient 'firing', never switched off, deferred or rate-limited by a user's preferences.
 -- The signature before channels were plug-ins (six arguments): replaced, not overloaded.
 DROP FUNCTION IF EXISTS sag_reminder_destinations(BIGINT[], TEXT[], TEXT[], BOOLEAN[], TIMESTAMPTZ, INTEGER);
 CREATE OR REPLACE FUNCTION sag_reminder_destinations(
@@ -24,7 +26,7 @@ LANGUAGE sql STABLE AS $$
     ), chans AS (
         SELECT * FROM jsonb_to_recordset(p_channels)
             AS c (name TEXT, switch TEXT, quiet_hours BOOLEAN, rate_limited BOOLEAN, external BOOLEAN,
-                  pending BOOLEAN)
+                  pending BOOLEAN, per_firing BOOLEAN)
     ), ev AS (
         SELECT it.event_id, it.title, it.message, it.escalate, q.reminder_id, q.sag_id, q.target_user_id,
                q.trigger_type, r.recipients, r.channels, r.priority, r.escalate_role, s.assigned_to, s.created_by,
@@ -63,8 +65,14 @@ LANGUAGE sql STABLE AS $$
            COALESCE(p.max_per_hour, p_default_max), ch.rate_limited, ch.external, ch.pending
     FROM rcp
     CROSS JOIN LATERAL unnest(rcp.channels) AS rc (name)
-    JOIN chans ch ON ch.name = rc.name
+    JOIN chans ch ON ch.name = rc.name AND NOT COALESCE(ch.per_firing, FALSE)
     LEFT JOIN users u ON u.id = rcp.user_id
     LEFT JOIN user_notification_preferences p ON p.user_id = rcp.user_id
     WHERE rcp.user_id IS NOT NULL OR ch.external
+    UNION ALL
+    SELECT ev.event_id, NULL::integer, NULL::text, FALSE, 'firing', ch.name, ev.title, ev.message, ev.priority,
+           ev.reminder_id, ev.sag_id, TRUE, NULL::timestamptz, NULL::integer, FALSE, FALSE, ch.pending
+    FROM ev
+    CROSS JOIN LATERAL unnest(ev.channels) AS rc (name)
+    JOIN chans ch ON ch.name = rc.name AND ch.per_firing
 $$;

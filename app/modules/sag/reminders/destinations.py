@@ -9,6 +9,7 @@ because rules name it. The channel itself is channels/destinations.py.
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from typing import Annotated, Any
@@ -27,6 +28,7 @@ SLUG_MAX = 40
 URL_MAX = 2000
 RECENT_DELIVERIES = 25
 TEST_TITLE = "Test message from BMC Hub"
+log = logging.getLogger("app.modules.sag")
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)]
 Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=URL_MAX),
@@ -149,7 +151,10 @@ def send_test(destination_id: int, user_name: str) -> str | None:
         return f"{exc}; save the destination's URL again"
     body = (f"{user_name} sent this test from the destination page of {dest.label!r}. "
             f"Rules deliver here through the channel {dest.name}.")
-    return channel.send_many([(url, TEST_TITLE, body)])[0]
+    error = channel.send_many([(url, TEST_TITLE, body)])[0]
+    log.info("reminder destination %s (%s): test message %s", dest.name, dest.where,
+             "sent" if error is None else f"failed: {error}")
+    return error
 
 
 def recent_deliveries(slug: str, limit: int = RECENT_DELIVERIES) -> list[dict[str, Any]]:

@@ -40,6 +40,7 @@ TIMEOUT_SETTING = "DESTINATION_TIMEOUT_S"  # sag setting: seconds one message ma
 CHUNK = 20  # rows sent at once (in parallel) between two lease renewals
 ERROR_MAX_CHARS = 1000
 REDACTED = "***"
+SEND_THREAD = "sag-destination-send"
 MIN_SECRET_CHARS = 3  # URL parts shorter than this are not blanked out of error texts
 
 Q = load_queries(Path(__file__).resolve().parents[1] / "queries" / "destinations.sql")
@@ -59,10 +60,26 @@ class _PerThreadCapture(logging.Handler):
             lines.append(record.getMessage())
 
 
+class _NotFromSendThreads(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.threadName != SEND_THREAD
+
+
 _capture = _PerThreadCapture()
 _apprise_log = logging.getLogger("apprise")
 _apprise_log.propagate = False  # its debug lines carry the whole URL: never into the hub's log
 _apprise_log.addHandler(_capture)
+_not_from_send_threads = _NotFromSendThreads()
+
+
+def _quiet_libraries() -> None:
+    """The HTTP libraries under Apprise log request paths at debug level (urllib3: "POST /<token>"):
+    what any library logs on a sending thread is dropped (Apprise's own records, which do not
+    reach the hub's handlers, stay readable for the error text)."""
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger) and not name.startswith(("app.", "apprise")) \
+                and _not_from_send_threads not in logger.filters:
+            logger.addFilter(_not_from_send_threads)
 
 
 def timeout_s() -> float:
@@ -89,6 +106,7 @@ def instantiate(url: str) -> tuple[Any, str | None]:
         plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
     finally:
         _capture.lines.pop(threading.get_ident(), None)
+    _quiet_libraries()
     if plugin is None:
         why = "; ".join(lines) or "unknown scheme or missing parts"
         return None, f"not a valid Apprise URL ({redact(why, url)})"
@@ -123,7 +141,7 @@ def send_many(messages: Sequence[tuple[str, str, str]], timeout: float | None = 
             continue
         plugin.socket_connect_timeout = plugin.socket_read_timeout = timeout
         threads.append(threading.Thread(target=_notify, args=(plugin, title, body, res), daemon=True,
-                                        name="sag-destination-send"))
+                                        name=SEND_THREAD))
     deadline = time.monotonic() + timeout
     for t in threads:
         if t is not None:

@@ -115,7 +115,10 @@ def test_a_destination_failing_every_attempt_ends_failed_with_its_error_on_the_q
     assert events(reminder_id=rule["id"])[0]["status"] == "failed"
     login(client, make_user("admin"))
     queue = client.get("/sag/reminders/queue").text
-    assert dest["channel"] in queue and "error=503" in queue
+    assert dest["channel"] in queue and "error=503" in queue and dest["name"] in queue
+    history = client.get(f"/sag/{case['id']}/reminders/history.json").json()
+    assert [(h["channel"], h["recipient_name"], h["status"]) for h in history if h["channel"].startswith("dest:")] \
+        == [(dest["channel"], dest["name"], "failed")]
     page = client.get(f"/sag/reminders/destinations/{dest['id']}").text
     assert f'data-log-id="{row["id"]}"' in page and 'data-status="failed"' in page and "error=503" in page
 

@@ -114,7 +114,8 @@ def test_destination_used_by_a_rule_cannot_be_deleted_until_the_rule_lets_go(adm
     r = admin_api.delete(f"{API}/{dest['id']}")
     assert r.status_code == 409 and rule["name"] in r.text
     assert admin_api.get(f"{API}/{dest['id']}").json()["rules"] == [{"id": rule["id"], "name": rule["name"]}]
-    assert admin_api.patch(f"/api/v1/sag/reminders/rules/{rule['id']}", json={"channels": ["in_app"]}).status_code == 200
+    r = admin_api.patch(f"/api/v1/sag/reminders/rules/{rule['id']}", json={"channels": ["in_app"]})
+    assert r.status_code == 200
     assert admin_api.delete(f"{API}/{dest['id']}").status_code == 204
     assert admin_api.get(f"{API}/{dest['id']}").status_code == 404
 

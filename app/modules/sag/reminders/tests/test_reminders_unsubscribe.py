@@ -84,7 +84,8 @@ def test_reminder_emails_carry_one_click_unsubscribe_and_thread_per_case(app, ra
         token = link[1:-1].rsplit("/", 1)[1]
         assert signing.unsign(LINK_PURPOSE_UNSUBSCRIBE, token) == {"u": u["id"], "k": "status_change"}
     # The header goes out whole, on one line, not as RFC 2047 encoded words a mail client cannot use.
-    assert b"\nList-Unsubscribe: <http" in raw_inbox.raw[0] and b"=?utf-8?" not in raw_inbox.raw[0].split(b"\r\n\r\n")[0]
+    head = raw_inbox.raw[0].split(b"\r\n\r\n")[0]
+    assert b"\nList-Unsubscribe: <http" in head and b"=?utf-8?" not in head
 
 
 def test_external_address_gets_threading_but_no_unsubscribe(app, raw_inbox):

@@ -60,7 +60,10 @@ def slugify(name: str) -> str:
 
 def describe_url(url: str) -> tuple[str, str]:
     """(scheme, host) of a valid Apprise URL, as shown from now on; 422 for anything else."""
-    scheme = urlsplit(url).scheme.lower()
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError as exc:
+        raise ValidationFailed(f"url: not a URL ({exc})", field="url") from None
     if not scheme:
         raise ValidationFailed("url: an Apprise URL starts with its service, e.g. json://, form://, "
                                "msteams:// or slack://", field="url")
@@ -68,10 +71,11 @@ def describe_url(url: str) -> tuple[str, str]:
     if plugin is None:
         raise ValidationFailed(f"url: {why}", field="url")
     # The privacy form masks tokens Apprise knows of (Slack's first token is its "host").
-    shown = urlsplit(plugin.url(privacy=True))
-    host = shown.hostname or ""
-    if shown.port:
-        host = f"{host}:{shown.port}"
+    try:
+        shown = urlsplit(plugin.url(privacy=True))
+        host = (shown.hostname or "") + (f":{shown.port}" if shown.port else "")
+    except ValueError as exc:
+        raise ValidationFailed(f"url: not a valid Apprise URL ({exc})", field="url") from None
     return scheme, host[:255]
 
 

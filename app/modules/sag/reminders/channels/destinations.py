@@ -88,9 +88,13 @@ def timeout_s() -> float:
 
 def redact(text: str, url: str) -> str:
     """`text` with every part of `url` that may be secret (user, password, path, query, the whole) blanked."""
-    parts = urlsplit(url)
-    secrets = {url, parts.netloc, parts.username or "", parts.password or "", parts.fragment,
-               *parts.path.split("/"), *(v for _k, v in parse_qsl(parts.query)), parts.query}
+    secrets = {url}
+    try:
+        parts = urlsplit(url)
+        secrets |= {parts.netloc, parts.username or "", parts.password or "", parts.fragment,
+                    *parts.path.split("/"), *(v for _k, v in parse_qsl(parts.query)), parts.query}
+    except ValueError:  # not even a URL: the whole string, blanked, is enough
+        pass
     secrets |= {unquote(s) for s in secrets}
     for secret in sorted((s for s in secrets if len(s) >= MIN_SECRET_CHARS), key=len, reverse=True):
         text = text.replace(secret, REDACTED)

@@ -79,6 +79,8 @@ def test_send_test_message_reports_a_failure_without_the_url(admin_api):
     ({"name": "  ", "url": "json://127.0.0.1/x"}, "name"),
     ({"name": "!!!", "url": "json://127.0.0.1/x"}, "name"),
     ({"name": "Webhook: bad", "url": "json://127.0.0.1/" + "x" * 2001}, "url"),
+    ({"name": "Webhook: bad", "url": "json://[::1/x"}, "url"),
+    ({"name": "Webhook: bad", "url": "json://127.0.0.1:99999/x"}, "url"),
     ({"name": "Webhook: bad", "url": "json://127.0.0.1/x", "secret": True}, "secret"),
 ])
 def test_bad_destination_input_is_refused_with_422(admin_api, body, field):

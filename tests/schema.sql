@@ -414,13 +414,15 @@ CREATE FUNCTION public.sag_reminder_destinations(p_ids bigint[], p_titles text[]
     ), chans AS (
         SELECT * FROM jsonb_to_recordset(p_channels)
             AS c (name TEXT, switch TEXT, quiet_hours BOOLEAN, rate_limited BOOLEAN, external BOOLEAN,
-                  pending BOOLEAN, kind_defaults JSONB)
+                  pending BOOLEAN, kind_defaults JSONB, per_firing BOOLEAN)
     ), ev AS (
         -- An event without a rule (a mention, a watched case) names its users in event_data
         -- ("recipients": {"users": [...]}) and goes out on every registered channel.
         SELECT it.event_id, it.title, it.message, it.escalate, q.reminder_id, q.sag_id, q.target_user_id,
                q.trigger_type, COALESCE(r.recipients, q.event_data->'recipients', '{}'::jsonb) AS recipients,
-               COALESCE(r.channels, ARRAY(SELECT c.name FROM chans c)) AS channels,
+               -- (never a chat or webhook destination: news for one user is not for a team channel)
+               COALESCE(r.channels, ARRAY(SELECT c.name FROM chans c WHERE NOT COALESCE(c.per_firing, FALSE)))
+                   AS channels,
                COALESCE(r.priority, 'normal') AS priority, r.escalate_role, s.assigned_to, s.created_by,
                (SELECT max(h.changed_at) FROM sag_status_history h WHERE h.sag_id = q.sag_id) AS status_changed_at,
                CASE WHEN r.deliver_in_opening_hours
@@ -468,10 +470,16 @@ CREATE FUNCTION public.sag_reminder_destinations(p_ids bigint[], p_titles text[]
            rcp.held_until IS NOT NULL
     FROM rcp
     CROSS JOIN LATERAL unnest(rcp.channels) AS rc (name)
-    JOIN chans ch ON ch.name = rc.name
+    JOIN chans ch ON ch.name = rc.name AND NOT COALESCE(ch.per_firing, FALSE)
     LEFT JOIN users u ON u.id = rcp.user_id
     LEFT JOIN user_notification_preferences p ON p.user_id = rcp.user_id
     WHERE rcp.user_id IS NOT NULL OR ch.external
+    UNION ALL
+    SELECT ev.event_id, NULL::integer, NULL::text, FALSE, 'firing', ch.name, ev.title, ev.message, ev.priority,
+           ev.reminder_id, ev.sag_id, TRUE, NULL::timestamptz, NULL::integer, FALSE, FALSE, ch.pending, FALSE
+    FROM ev
+    CROSS JOIN LATERAL unnest(ev.channels) AS rc (name)
+    JOIN chans ch ON ch.name = rc.name AND ch.per_firing
 $$;
 
 --
@@ -1408,6 +1416,42 @@ CREATE TABLE public.sag_customer_calendars (
 );
 
 --
+-- Name: sag_destinations; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sag_destinations (
+    id integer NOT NULL,
+    name character varying(80) NOT NULL,
+    slug character varying(40) NOT NULL,
+    url_sealed text NOT NULL,
+    url_scheme character varying(32) NOT NULL,
+    url_host character varying(255) DEFAULT ''::character varying NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT sag_destinations_name_check CHECK (((btrim((name)::text) <> ''::text) AND ((name)::text = btrim((name)::text)))),
+    CONSTRAINT sag_destinations_slug_check CHECK (((slug)::text ~ '^[a-z0-9]+(-[a-z0-9]+)*$'::text)),
+    CONSTRAINT sag_destinations_url_sealed_check CHECK ((url_sealed ~~ 'v1.%'::text))
+);
+
+--
+-- Name: sag_destinations_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.sag_destinations_id_seq
+    AS integer
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+--
+-- Name: sag_destinations_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.sag_destinations_id_seq OWNED BY public.sag_destinations.id;
+
+--
 -- Name: sag_note_revisions; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1513,7 +1557,7 @@ CREATE TABLE public.sag_reminder_logs (
     user_id integer,
     email character varying(254),
     recipient text NOT NULL,
-    channel character varying(20) NOT NULL,
+    channel character varying(45) NOT NULL,
     status character varying(12) NOT NULL,
     title character varying(500) NOT NULL,
     message text DEFAULT ''::text NOT NULL,
@@ -1531,7 +1575,7 @@ CREATE TABLE public.sag_reminder_logs (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     held_for_opening boolean DEFAULT false NOT NULL,
     in_summary boolean DEFAULT false NOT NULL,
-    CONSTRAINT sag_reminder_logs_channel_check CHECK (((channel)::text ~ '^[a-z][a-z0-9_]{0,19}$'::text)),
+    CONSTRAINT sag_reminder_logs_channel_check CHECK (((channel)::text ~ '^([a-z][a-z0-9_]{0,19}|dest:[a-z0-9-]{1,40})$'::text)),
     CONSTRAINT sag_reminder_logs_status_check CHECK (((status)::text = ANY ((ARRAY['pending'::character varying, 'sent'::character varying, 'failed'::character varying, 'rate_limited'::character varying, 'suppressed'::character varying, 'deferred'::character varying])::text[])))
 );
 
@@ -1616,7 +1660,7 @@ END) STORED,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     deliver_in_opening_hours boolean DEFAULT false NOT NULL,
     opening_hours_calendar character varying(80),
-    CONSTRAINT sag_reminders_channels_check CHECK ((((cardinality(channels) >= 1) AND (cardinality(channels) <= 8)) AND (array_to_string(channels, ','::text) ~ '^[a-z][a-z0-9_]{0,19}(,[a-z][a-z0-9_]{0,19})*$'::text))),
+    CONSTRAINT sag_reminders_channels_check CHECK ((((cardinality(channels) >= 1) AND (cardinality(channels) <= 8)) AND (array_to_string(channels, ','::text) ~ '^([a-z][a-z0-9_]{0,19}|dest:[a-z0-9-]{1,40})(,([a-z][a-z0-9_]{0,19}|dest:[a-z0-9-]{1,40}))*$'::text))),
     CONSTRAINT sag_reminders_check CHECK (((escalate_after IS NULL) = (escalate_role IS NULL))),
     CONSTRAINT sag_reminders_escalate_after_check CHECK (((escalate_after >= 1) AND (escalate_after <= 100))),
     CONSTRAINT sag_reminders_escalate_role_check CHECK (((escalate_role)::text = ANY ((ARRAY['admin'::character varying, 'user'::character varying])::text[]))),
@@ -2058,6 +2102,12 @@ ALTER TABLE ONLY public.sag_calendars ALTER COLUMN id SET DEFAULT nextval('publi
 ALTER TABLE ONLY public.sag_case_changes ALTER COLUMN id SET DEFAULT nextval('public.sag_case_changes_id_seq'::regclass);
 
 --
+-- Name: sag_destinations id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_destinations ALTER COLUMN id SET DEFAULT nextval('public.sag_destinations_id_seq'::regclass);
+
+--
 -- Name: sag_note_revisions id; Type: DEFAULT; Schema: public; Owner: -
 --
 
@@ -2225,6 +2275,20 @@ ALTER TABLE ONLY public.sag_case_changes
 
 ALTER TABLE ONLY public.sag_customer_calendars
     ADD CONSTRAINT sag_customer_calendars_pkey PRIMARY KEY (customer_id);
+
+--
+-- Name: sag_destinations sag_destinations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_destinations
+    ADD CONSTRAINT sag_destinations_pkey PRIMARY KEY (id);
+
+--
+-- Name: sag_destinations sag_destinations_slug_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_destinations
+    ADD CONSTRAINT sag_destinations_slug_key UNIQUE (slug);
 
 --
 -- Name: sag_note_revisions sag_note_revisions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -2466,6 +2530,12 @@ CREATE INDEX sag_case_changes_sag_idx ON public.sag_case_changes USING btree (sa
 CREATE INDEX sag_customer_calendars_calendar_idx ON public.sag_customer_calendars USING btree (calendar_id);
 
 --
+-- Name: sag_destinations_name_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX sag_destinations_name_idx ON public.sag_destinations USING btree (lower((name)::text));
+
+--
 -- Name: sag_note_revisions_note_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -2494,6 +2564,12 @@ CREATE INDEX sag_reminder_logs_case_idx ON public.sag_reminder_logs USING btree 
 --
 
 CREATE INDEX sag_reminder_logs_deferred_idx ON public.sag_reminder_logs USING btree (user_id, deliver_after) WHERE ((status)::text = 'deferred'::text);
+
+--
+-- Name: sag_reminder_logs_destination_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sag_reminder_logs_destination_idx ON public.sag_reminder_logs USING btree (channel, id) WHERE ((channel)::text ~~ 'dest:%'::text);
 
 --
 -- Name: sag_reminder_logs_limited_idx; Type: INDEX; Schema: public; Owner: -
@@ -2770,6 +2846,12 @@ CREATE TRIGGER sag_calendars_set_updated_at BEFORE UPDATE ON public.sag_calendar
 --
 
 CREATE TRIGGER sag_customer_calendars_refresh AFTER INSERT OR DELETE OR UPDATE ON public.sag_customer_calendars FOR EACH STATEMENT EXECUTE FUNCTION public.sag_sla_refresh_open();
+
+--
+-- Name: sag_destinations sag_destinations_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sag_destinations_set_updated_at BEFORE UPDATE ON public.sag_destinations FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 
 --
 -- Name: sag_notes sag_notes_added; Type: TRIGGER; Schema: public; Owner: -

@@ -17,6 +17,7 @@ import logging
 import smtplib
 import ssl
 import uuid
+from email import policy
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from pathlib import Path
@@ -29,6 +30,10 @@ from app.core.mime import RawMessage, build_raw
 log = logging.getLogger("app.core.mail")
 MAIL_SUBDIR = "mail"
 MAX_SUBJECT_CHARS = 250
+MAX_HEADER_CHARS = 900  # other headers: a List-Unsubscribe URL must stay whole
+# Lines up to RFC 5322's hard limit of 998: with the default 78, a long URL in a header
+# (List-Unsubscribe) would be folded into RFC 2047 encoded words no mail client reads as a URL.
+MESSAGE_POLICY = policy.default.clone(max_line_length=998)
 
 _inliner = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
 
@@ -37,23 +42,25 @@ def inline_css(html: str) -> str:
     return _inliner.inline(html)
 
 
-def _clean_header(value: str) -> str:
+def _clean_header(value: str, limit: int = MAX_SUBJECT_CHARS) -> str:
     # Header injection: a subject taken from user data must stay on one line.
-    return " ".join(str(value).split())[:MAX_SUBJECT_CHARS]
+    return " ".join(str(value).split())[:limit]
 
 
 def build_message(*, to: str, subject: str, text: str, html: str | None = None,
                   to_name: str | None = None, headers: dict[str, str] | None = None) -> EmailMessage:
+    """`headers` may set Message-ID (e.g. one stable per reminder); otherwise a random one is made."""
     settings = get_settings()
-    msg = EmailMessage()
+    headers = dict(headers or {})
+    msg = EmailMessage(policy=MESSAGE_POLICY)
     msg["From"] = settings.mail_from
     msg["To"] = formataddr((_clean_header(to_name), to)) if to_name else to
     msg["Subject"] = _clean_header(subject)
     msg["Date"] = formatdate(localtime=False)
     domain = parseaddr(settings.mail_from)[1].partition("@")[2] or "localhost"
-    msg["Message-ID"] = make_msgid(domain=domain)
-    for key, value in (headers or {}).items():
-        msg[key] = _clean_header(value)
+    msg["Message-ID"] = _clean_header(headers.pop("Message-ID", None) or make_msgid(domain=domain), MAX_HEADER_CHARS)
+    for key, value in headers.items():
+        msg[key] = _clean_header(value, MAX_HEADER_CHARS)
     msg.set_content(text)
     if html is not None:
         msg.add_alternative(inline_css(html), subtype="html")

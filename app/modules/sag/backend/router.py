@@ -1,4 +1,5 @@
-"""The sag module's API, mounted under /api/v1/sag: cases, notes and timeline, reminders, calendars and SLA policies."""
+"""The sag module's API, mounted under /api/v1/sag: cases, notes and timeline, watchers, reminders,
+destinations, calendars and SLA policies."""
 
 from fastapi import APIRouter
 
@@ -6,6 +7,7 @@ from app.modules.sag.cases import api as cases_api
 from app.modules.sag.conversation import api as conversation_api
 from app.modules.sag.conversation import watchers
 from app.modules.sag.reminders import api as reminders_api
+from app.modules.sag.reminders import destinations_api
 from app.modules.sag.sla import api as sla_api
 from app.modules.sag.sla import policies_api
 
@@ -16,5 +18,6 @@ router.routes.extend(cases_api.router.routes)
 router.include_router(conversation_api.router)
 router.include_router(reminders_api.router)
 router.include_router(watchers.api)
+router.include_router(destinations_api.router)
 router.include_router(sla_api.router)
 router.include_router(policies_api.router)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -17,6 +18,9 @@ from app.core.mime import RawMessage
 EMAIL_TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "email"
 LINK_PURPOSE_OPEN = "sag-reminder-open"
 LINK_PURPOSE_ACTION = "sag-reminder-action"
+LINK_PURPOSE_UNSUBSCRIBE = "sag-reminder-unsubscribe"
+# An unsubscribe link keeps working long after the mail arrived (mail clients offer it then).
+UNSUBSCRIBE_MAX_AGE_S = 365 * 24 * 3600
 ACTIONS = ("acknowledge", "snooze_1h", "snooze_1d")
 EXCERPT_CHARS = 400
 SUMMARY_MAX_ITEMS = 25
@@ -44,6 +48,31 @@ def open_link(log_id: int, user_id: int) -> str:
 def action_link(log_id: int, user_id: int, action: str) -> str:
     token = signing.sign(LINK_PURPOSE_ACTION, {"l": log_id, "u": user_id, "a": action})
     return f"{_base()}{LINK_PREFIX}/action/{token}"
+
+
+def unsubscribe_link(user_id: int, kind: str) -> str:
+    """Signed link that switches off e-mail for this kind of reminder for this user (one click, RFC 8058)."""
+    return f"{_base()}{LINK_PREFIX}/unsubscribe/{signing.sign(LINK_PURPOSE_UNSUBSCRIBE, {'u': user_id, 'k': kind})}"
+
+
+def message_domain() -> str:
+    """The right-hand side of the hub's Message-IDs: BASE_URL's host, the same on every worker."""
+    return urlsplit(get_settings().base_url).hostname or "localhost"
+
+
+def list_headers(row: dict[str, Any]) -> dict[str, str]:
+    """Message-ID, threading per case (a case's reminders reply to one root id) and one-click unsubscribe.
+
+    The Message-ID is the log row's, so a retried send is recognisably the same message. Only
+    a hub user has a preference to switch off; an external address gets no List-Unsubscribe.
+    """
+    domain = message_domain()
+    root = f"<sag-case-{row['sag_id']}@{domain}>"
+    headers = {"Message-ID": f"<sag-reminder-{row['id']}@{domain}>", "In-Reply-To": root, "References": root}
+    if row.get("user_id") and row.get("trigger_type"):
+        headers["List-Unsubscribe"] = f"<{unsubscribe_link(row['user_id'], row['trigger_type'])}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return headers
 
 
 def _format_time(value, tz: str | None) -> str:
@@ -91,7 +120,7 @@ def reminder_message(row: dict[str, Any]) -> RawMessage:
         html=_env.get_template("reminder.html").render(ctx),
         # A reply to a user's e-mail becomes a note on the case (`bmc-hub mail-in`, docs/conversation.md).
         headers={"X-BMC-Reminder-Log": str(row["id"]), "Auto-Submitted": "auto-generated",
-                 **reply_to},
+                 **reply_to, **list_headers(row)},
     )
 
 

@@ -77,7 +77,8 @@ def process_batch(conn: psycopg.Connection, opts: Options) -> Outcome:
     if not rows:
         return out
     now: datetime = rows[0]["now"]
-    registry = channels.registry()
+    # Chat and webhook destinations (`dest:<slug>`) are read only when a claimed rule names one.
+    registry = channels.registry(conn, {n for r in rows for n in (r["channels"] or ())})
     firings, own = sort_out(rows, registry, opts, out)
     try:
         waiting = write_logs(conn, firings, registry, now, opts, out) if firings else []

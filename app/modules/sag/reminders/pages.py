@@ -18,6 +18,7 @@ from app.core.deps import AdminUser, CurrentUser
 from app.core.errors import ValidationFailed
 from app.core.templating import render, templates
 from app.modules.sag.reminders import channels
+from app.modules.sag.reminders import destinations as reminder_destinations
 from app.modules.sag.reminders import feed as reminder_feed
 from app.modules.sag.reminders import queue as reminders_queue
 from app.modules.sag.reminders.feed import Q
@@ -107,6 +108,8 @@ def read_editor_data(user: CurrentUser) -> dict:
         "timezone": user.timezone,
         "is_admin": user.is_admin,
         "user_id": user.id,
+        "destinations": [{"channel": d["channel"], "name": d["name"]}
+                         for d in reminder_destinations.list_destinations()],
     }
 
 

@@ -62,8 +62,9 @@ EMAIL_MAX = 254
 
 
 TriggerType = Literal["status_change", "scheduled", "deadline", "recurring", "inactivity", "sla"]
-# Any registered channel (reminders/channels); the registry is checked in validate_rule.
-ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,19}$")]
+# Any registered channel (reminders/channels) or a destination `dest:<slug>` (reminders/destinations.py);
+# the registry is checked in validate_rule.
+ChannelName = Annotated[str, StringConstraints(pattern=r"^([a-z][a-z0-9_]{0,19}|dest:[a-z0-9-]{1,40})$")]
 MAX_CHANNELS = 8  # as the CHECK on sag_reminders.channels
 Priority = Literal["low", "normal", "high", "urgent"]
 Role = Literal["admin", "user"]
@@ -404,10 +405,11 @@ def validate_rule(data: dict[str, Any], now: datetime, old: dict[str, Any] | Non
     rec = data["recipients"]
     rec = rec.model_dump() if isinstance(rec, BaseModel) else dict(rec)
     channels = list(dict.fromkeys(data["channels"]))
-    available = channel_registry.registry()
+    available = channel_registry.registry(wanted=channels)
     unknown = [c for c in channels if c not in available]
     if unknown:
-        _fail(f"unknown channel(s): {', '.join(unknown)} (available: {', '.join(available)})", "channels")
+        _fail(f"unknown channel(s): {', '.join(unknown)} (available: {', '.join(available)}, and dest:<slug> "
+              "for each destination under Reminders > Destinations)", "channels")
     emails = []
     for raw in rec.get("emails") or []:
         addr = str(raw).strip().lower()

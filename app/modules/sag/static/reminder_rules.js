@@ -127,6 +127,8 @@
         tz: this.tz, caseId: this.caseId, deadline: this.deadline,
         statusLabels: Object.fromEntries((data.statuses || []).map((s) => [s.key, s.label])),
         userNames: Object.fromEntries((data.users || []).map((u) => [u.id, u.name])),
+        channelNames: Object.assign({ in_app: "in-app", email: "e-mail" },
+          Object.fromEntries((data.destinations || []).map((d) => [d.channel, d.name]))),
       };
       this.canEditGlobal = !!data.is_admin;
       // Role and external recipients and escalation to a role are for administrators only.
@@ -157,6 +159,23 @@
           if (opening || !c.is_default) sel.append(new Option(opening ? c.name : `working time (${c.name})`, c.name));
         });
       });
+      // Chat and webhook destinations (one message per firing) after the built-in channels.
+      const last = f.querySelector('[data-error="channels"]');
+      (data.destinations || []).forEach((d, i) => {
+        const id = `chDest${i}_${Math.random().toString(36).slice(2, 8)}`;
+        const wrap = el("div", "form-check form-check-inline");
+        const box = el("input", "form-check-input");
+        Object.assign(box, { type: "checkbox", name: "channels", value: d.channel, id });
+        const label = el("label", "form-check-label small", d.name);
+        label.htmlFor = id;
+        label.title = `${d.channel}: one message per firing`;
+        wrap.append(box, label);
+        last.before(wrap);
+      });
+    }
+
+    channelName(c) {
+      return (this.ctx.channelNames || {})[c] || c;
     }
 
     bind() {
@@ -226,7 +245,7 @@
         const name = el("td");
         name.append(el("div", "fw-semibold rule-name", r.name));
         const badges = el("div", "small");
-        badges.append(el("span", "badge text-bg-light border me-1", (r.channels || []).map((c) => (c === "in_app" ? "in-app" : "e-mail")).join(" + ")));
+        badges.append(el("span", "badge text-bg-light border me-1", (r.channels || []).map((c) => this.channelName(c)).join(" + ")));
         badges.append(el("span", "badge text-bg-light border me-1", r.priority));
         if (!r.active) badges.append(el("span", "badge text-bg-secondary", "inactive"));
         name.append(badges);
@@ -504,7 +523,7 @@
         const st = el("td", null, status);
         if (r.error) st.title = r.error;
         tr.append(el("td", "text-nowrap", fmt(r.created_at, this.tz)), el("td", null, r.title),
-          el("td", null, r.recipient_name || ""), el("td", null, r.channel === "in_app" ? "in-app" : "e-mail"), st,
+          el("td", null, r.recipient_name || ""), el("td", null, this.channelName(r.channel)), st,
           el("td", null, then.join(", ")));
         tb.append(tr);
       }

@@ -15,10 +15,14 @@ so adding a channel never touches engine.py or the SQL:
   chunks of `chunk_size` with the batch's lease renewed before each chunk; a row that
   fails keeps the event for a retry with back-off, while every other channel's rows are
   already written (a failing channel never delays the others). Without it the log row
-  is the delivery (in-app: the row's insert trigger pushes it to the browser).
+  is the delivery (in-app: the row's insert trigger pushes it to the browser);
+- `per_firing` (optional, default False): one row per event rather than per recipient, with
+  no user (a chat or webhook destination, channels/destinations.py).
 
 Built-in channels are one file each (in_app.py, email.py). Other modules add theirs
-through the `"sag.channels"` extension point of their module.json.
+through the `"sag.channels"` extension point of their module.json. Admin-defined chat and
+webhook destinations (channels/destinations.py) are channels named `dest:<slug>`, read from
+the database when a batch or a rule names one.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -34,7 +38,7 @@ from typing import Any, Protocol, runtime_checkable
 import psycopg
 
 from app.core.modules import current_host
-from app.modules.sag.reminders.channels import email, in_app
+from app.modules.sag.reminders.channels import destinations, email, in_app
 
 log = logging.getLogger("app.modules.sag")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,19}$")  # as the CHECK on sag_reminder_logs.channel
@@ -87,8 +91,12 @@ def extra_channels() -> list[Channel]:
     return [channel for _module, channel in current_host().extensions("sag.channels")]
 
 
-def registry() -> dict[str, Channel]:
-    """Every usable channel by name, built-in first (their order decides the held-back notice's channel)."""
+def registry(conn: psycopg.Connection | None = None, wanted: Iterable[str] = ()) -> dict[str, Channel]:
+    """Every usable channel by name, built-in first (their order decides the held-back notice's channel).
+
+    Destinations (`dest:<slug>`) are added only when `wanted` names one, read on `conn` (else the
+    pool): they are the last, so a slow destination is handed its rows after e-mail.
+    """
     channels = {c.name: c for c in BUILT_IN}
     for ch in extra_channels():
         if not isinstance(ch, Channel) or not NAME_RE.match(str(getattr(ch, "name", ""))):
@@ -97,6 +105,9 @@ def registry() -> dict[str, Channel]:
             log.error("ignoring reminder channel %r: the name is taken", ch.name)
         else:
             channels[ch.name] = ch
+    slugs = {n[len(destinations.PREFIX):] for n in wanted if n.startswith(destinations.PREFIX)}
+    if slugs:
+        channels.update({c.name: c for c in destinations.load(conn, sorted(slugs))})
     return channels
 
 
@@ -115,7 +126,8 @@ def sql_param(channels: dict[str, Channel]) -> str:
     defaults = kind_defaults()
     return json.dumps([{"name": c.name, "switch": c.preference, "quiet_hours": bool(c.quiet_hours),
                         "rate_limited": bool(c.rate_limited), "external": bool(c.external),
-                        "pending": bool(c.pending), "kind_defaults": defaults.get(c.name, {})}
+                        "pending": bool(c.pending), "kind_defaults": defaults.get(c.name, {}),
+                         "per_firing": bool(getattr(c, "per_firing", False))}
                        for c in channels.values()])
 
 

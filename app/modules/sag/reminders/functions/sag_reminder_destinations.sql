@@ -7,9 +7,11 @@
 -- The firings come as parallel arrays (event ids, titles, messages, escalate flags). The worker
 -- calls it twice per batch (reserve the rate limit, then write).
 -- p_channels: the registered channels, [{"name", "switch", "quiet_hours", "rate_limited",
--- "external", "pending", "kind_defaults"}] (reminders/channels/__init__.py, sql_param). "switch" names the
+-- "external", "pending", "kind_defaults", "per_firing"}] (reminders/channels/__init__.py, sql_param). "switch" names the
 -- column of user_notification_preferences that turns the channel on or off. A rule's channel
--- that is not registered (its module is off) yields no rows.
+-- that is not registered (its module is off) yields no rows. A channel with "per_firing" (a
+-- chat or webhook destination) gets one row per event instead of one per recipient: no user,
+-- recipient 'firing', never switched off, deferred or rate-limited by a user's preferences.
 -- A rule that delivers only within opening hours (migration 010): outside its calendar's
 -- opening hours a user's rows on every channel are held until the calendar opens
 -- (`quiet_until` is then the later of that and the channel's quiet-hours end; `held` says so).
@@ -30,13 +32,15 @@ LANGUAGE sql STABLE AS $$
     ), chans AS (
         SELECT * FROM jsonb_to_recordset(p_channels)
             AS c (name TEXT, switch TEXT, quiet_hours BOOLEAN, rate_limited BOOLEAN, external BOOLEAN,
-                  pending BOOLEAN, kind_defaults JSONB)
+                  pending BOOLEAN, kind_defaults JSONB, per_firing BOOLEAN)
     ), ev AS (
         -- An event without a rule (a mention, a watched case) names its users in event_data
         -- ("recipients": {"users": [...]}) and goes out on every registered channel.
         SELECT it.event_id, it.title, it.message, it.escalate, q.reminder_id, q.sag_id, q.target_user_id,
                q.trigger_type, COALESCE(r.recipients, q.event_data->'recipients', '{}'::jsonb) AS recipients,
-               COALESCE(r.channels, ARRAY(SELECT c.name FROM chans c)) AS channels,
+               -- (never a chat or webhook destination: news for one user is not for a team channel)
+               COALESCE(r.channels, ARRAY(SELECT c.name FROM chans c WHERE NOT COALESCE(c.per_firing, FALSE)))
+                   AS channels,
                COALESCE(r.priority, 'normal') AS priority, r.escalate_role, s.assigned_to, s.created_by,
                (SELECT max(h.changed_at) FROM sag_status_history h WHERE h.sag_id = q.sag_id) AS status_changed_at,
                CASE WHEN r.deliver_in_opening_hours
@@ -84,8 +88,14 @@ LANGUAGE sql STABLE AS $$
            rcp.held_until IS NOT NULL
     FROM rcp
     CROSS JOIN LATERAL unnest(rcp.channels) AS rc (name)
-    JOIN chans ch ON ch.name = rc.name
+    JOIN chans ch ON ch.name = rc.name AND NOT COALESCE(ch.per_firing, FALSE)
     LEFT JOIN users u ON u.id = rcp.user_id
     LEFT JOIN user_notification_preferences p ON p.user_id = rcp.user_id
     WHERE rcp.user_id IS NOT NULL OR ch.external
+    UNION ALL
+    SELECT ev.event_id, NULL::integer, NULL::text, FALSE, 'firing', ch.name, ev.title, ev.message, ev.priority,
+           ev.reminder_id, ev.sag_id, TRUE, NULL::timestamptz, NULL::integer, FALSE, FALSE, ch.pending, FALSE
+    FROM ev
+    CROSS JOIN LATERAL unnest(ev.channels) AS rc (name)
+    JOIN chans ch ON ch.name = rc.name AND ch.per_firing
 $$;

@@ -91,13 +91,14 @@ ORDER BY last_log DESC
 LIMIT 200;
 
 -- name: case_history
--- Every reminder sent about one case (all recipients and channels), newest first.
+-- Every reminder sent about one case (all recipients, channels and destinations), newest first.
 SELECT l.id, l.rule_id, r.name AS rule_name, l.channel, l.status, l.title, l.priority, l.error,
        l.created_at, l.sent_at, l.seen_at, l.clicked_at, l.dismissed_at, l.snoozed_until, l.acknowledged_at,
-       l.escalated, COALESCE(NULLIF(u.full_name, ''), u.username, l.email) AS recipient_name
+       l.escalated, COALESCE(NULLIF(u.full_name, ''), u.username, l.email, d.name) AS recipient_name
 FROM sag_reminder_logs l
 LEFT JOIN users u ON u.id = l.user_id
 LEFT JOIN sag_reminders r ON r.id = l.rule_id
+LEFT JOIN sag_destinations d ON l.user_id IS NULL AND 'dest:' || d.slug = l.channel
 WHERE l.sag_id = %(case_id)s
 ORDER BY l.id DESC
 LIMIT %(limit)s;
@@ -128,8 +129,9 @@ LIMIT %(limit)s;
 -- name: queue_failed_deliveries
 -- Recent log rows whose delivery failed (e.g. SMTP down), with the error.
 SELECT l.id, l.event_id, l.sag_id, l.channel, l.error, l.created_at,
-       COALESCE(NULLIF(u.full_name, ''), u.username, l.email) AS recipient_name
+       COALESCE(NULLIF(u.full_name, ''), u.username, l.email, d.name) AS recipient_name
 FROM sag_reminder_logs l LEFT JOIN users u ON u.id = l.user_id
+LEFT JOIN sag_destinations d ON l.user_id IS NULL AND 'dest:' || d.slug = l.channel
 WHERE l.status = 'failed'
 ORDER BY l.id DESC
 LIMIT %(limit)s;

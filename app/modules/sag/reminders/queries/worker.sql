@@ -164,13 +164,14 @@ SELECT (SELECT count(*) FROM inserted)::int AS written,
        (SELECT count(*) FROM finished)::int AS finished;
 
 -- name: read_pending_rows
--- One channel's log rows of these events still to be handed to its transport, with the case details they show.
+-- One channel's log rows of these events still to be handed to its transport, with the case details they show and the kind (e-mail unsubscribe).
 SELECT l.id, l.event_id, l.user_id, l.email, l.title, l.message, l.priority, l.escalated, l.sag_id, l.rule_id,
        s.title AS case_title, s.description, s.status, st.label AS status_label, s.priority AS case_priority,
        s.deadline, c.name AS customer_name, COALESCE(NULLIF(au.full_name, ''), au.username) AS assignee_name,
-       u.timezone, COALESCE(NULLIF(u.full_name, ''), u.username) AS user_name
+       u.timezone, COALESCE(NULLIF(u.full_name, ''), u.username) AS user_name, q.trigger_type
 FROM sag_reminder_logs l
 JOIN sag_sager s ON s.id = l.sag_id
+LEFT JOIN sag_reminder_queue q ON q.id = l.event_id
 LEFT JOIN sag_statuses st ON st.key = s.status
 LEFT JOIN customers c ON c.id = s.customer_id
 LEFT JOIN users au ON au.id = s.assigned_to

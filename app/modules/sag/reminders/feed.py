@@ -34,6 +34,8 @@ def shape(row: dict[str, Any]) -> dict[str, Any]:
     out["case_number"] = f"#{row['sag_id']}" if row.get("sag_id") else ""
     out["case_title"] = row.get("case_title") or ""
     out["url"] = case_url(row.get("sag_id"))
+    if row.get("group_size"):
+        out["url"] = f"{LIST_URL}?group={row['id']}"  # "Open list": the grouped cases
     for key, value in out.items():
         if hasattr(value, "isoformat"):
             out[key] = value.isoformat()

@@ -41,6 +41,7 @@ EMAIL_RE = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,250})
 EMAIL_MAX = 254
 CRON_MAX = 120
 WHEN_MAX = 64
+DEFAULT_GROUP_WINDOW_MIN = 2  # minutes: a rule's firings for one user this close together arrive as one
 
 
 def _cron_field(number: str) -> str:
@@ -181,6 +182,9 @@ class _RuleBase(BaseModel):
     repeat_every_hours: whole_number(ge=1, le=720) | None = None
     escalate_after: whole_number(ge=1, le=100) | None = None
     escalate_role: Role | None = None
+    group_window_minutes: whole_number(ge=0, le=1440) = Field(
+        DEFAULT_GROUP_WINDOW_MIN, description="Firings for one user within this many minutes arrive as one "
+                                              "reminder listing the cases; 0 = never grouped")
 
     @model_validator(mode="after")
     def _combinations(self):
@@ -241,9 +245,11 @@ class RulePatch(BaseModel):
     repeat_every_hours: whole_number(ge=1, le=720) | None = None
     escalate_after: whole_number(ge=1, le=100) | None = None
     escalate_role: Role | None = None
+    group_window_minutes: whole_number(ge=0, le=1440) = None
 
     _not_null = field_validator("name", "trigger_type", "trigger_config", "recipients", "channels",
-                                "title_template", "priority", "active", mode="before")(_not_null)
+                                "title_template", "priority", "active", "group_window_minutes",
+                                mode="before")(_not_null)
 
 
 def rule_data(body: BaseModel, *, patch: bool = False) -> dict[str, Any]:
@@ -449,8 +455,17 @@ def validate_rule(data: dict[str, Any], now: datetime, old: dict[str, Any] | Non
         "repeat_every_hours": data.get("repeat_every_hours"),
         "escalate_after": data.get("escalate_after"),
         "escalate_role": data.get("escalate_role"),
+        "group_window_minutes": _group_window(data.get("group_window_minutes")),
         "next_run_at": next_run,
     }
+
+
+def _group_window(value: Any) -> int:
+    if value is None:
+        return DEFAULT_GROUP_WINDOW_MIN
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1440:
+        _fail("group_window_minutes must be a whole number from 0 to 1440", "group_window_minutes")
+    return value
 
 
 def lookahead(now: datetime, days: int = 7) -> datetime:

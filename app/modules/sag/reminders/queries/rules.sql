@@ -2,10 +2,10 @@
 -- Store a validated rule (the insert trigger queues its events).
 INSERT INTO sag_reminders (name, sag_id, trigger_type, trigger_config, recipients, channels, title_template,
                            message_template, priority, active, repeat_every_hours, escalate_after, escalate_role,
-                           created_by, next_run_at)
+                           created_by, next_run_at, group_window_minutes)
 VALUES (%(name)s, %(sag_id)s, %(trigger_type)s, %(trigger_config)s, %(recipients)s, %(channels)s,
         %(title_template)s, %(message_template)s, %(priority)s, %(active)s, %(repeat_every_hours)s,
-        %(escalate_after)s, %(escalate_role)s, %(created_by)s, %(next_run_at)s)
+        %(escalate_after)s, %(escalate_role)s, %(created_by)s, %(next_run_at)s, %(group_window_minutes)s)
 RETURNING id;
 
 -- name: update_rule
@@ -15,7 +15,8 @@ SET name = %(name)s, trigger_type = %(trigger_type)s, trigger_config = %(trigger
     recipients = %(recipients)s, channels = %(channels)s, title_template = %(title_template)s,
     message_template = %(message_template)s, priority = %(priority)s, active = %(active)s,
     repeat_every_hours = %(repeat_every_hours)s, escalate_after = %(escalate_after)s,
-    escalate_role = %(escalate_role)s, next_run_at = %(next_run_at)s
+    escalate_role = %(escalate_role)s, next_run_at = %(next_run_at)s,
+    group_window_minutes = %(group_window_minutes)s
 WHERE id = %(id)s
 RETURNING id;
 
@@ -27,7 +28,8 @@ DELETE FROM sag_reminders WHERE id = %(id)s RETURNING id;
 -- Rules with filters, their case, creator and computed next run (earliest pending event).
 SELECT r.id, r.name, r.sag_id, s.title AS case_title, r.trigger_type, r.trigger_config, r.recipients, r.channels,
        r.title_template, r.message_template, r.priority, r.active, r.repeat_every_hours, r.escalate_after,
-       r.escalate_role, r.created_by, COALESCE(NULLIF(cu.full_name, ''), cu.username) AS created_by_name,
+       r.escalate_role, r.group_window_minutes, r.created_by,
+       COALESCE(NULLIF(cu.full_name, ''), cu.username) AS created_by_name,
        r.last_run_at, r.created_at, r.updated_at,
        (SELECT min(q.scheduled_for) FROM sag_reminder_queue q
         WHERE q.reminder_id = r.id AND q.status = 'pending'

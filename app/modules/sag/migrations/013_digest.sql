@@ -15,7 +15,8 @@ CREATE TABLE sag_digest_settings (
 CREATE TRIGGER sag_digest_settings_set_updated_at BEFORE UPDATE ON sag_digest_settings
     FOR EACH ROW EXECUTE FUNCTION set_updated_at();
 
--- One row per user and local date, claimed (inserted) before the e-mail is built: the unique key
+-- One row per user and local date (skipped = not a working day, empty = nothing to report),
+-- claimed (inserted) before the e-mail is built: the unique key
 -- is what makes the digest go out once however many workers look. A worker holds it with a lease
 -- while sending; a failure is recorded on the row and retried after `next_attempt_at`.
 CREATE TABLE sag_digest_runs (
@@ -23,7 +24,7 @@ CREATE TABLE sag_digest_runs (
     user_id           INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     local_date        DATE NOT NULL,
     status            VARCHAR(10) NOT NULL DEFAULT 'sending'
-                      CHECK (status IN ('sending', 'sent', 'empty', 'failed', 'gave_up')),
+                      CHECK (status IN ('sending', 'sent', 'empty', 'skipped', 'failed', 'gave_up')),
     attempts          INTEGER NOT NULL DEFAULT 1 CHECK (attempts >= 0),
     last_error        TEXT,
     lease_owner       TEXT,

@@ -1,0 +1,259 @@
+"""The daily digest end to end: a real reminder worker (injectable clock) and a real SMTP server.
+
+Content and links, nothing to report = no e-mail, exactly once across workers and restarts,
+a late worker sends the same day but not a missed day, non-working days of the default
+calendar, the user's time zone, failures recorded and retried.
+"""
+
+from __future__ import annotations
+
+import email
+import os
+import socket
+import threading
+from datetime import date, datetime, time, timedelta
+from email import policy
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiosmtpd.controller import Controller
+from psycopg.types.json import Jsonb
+
+from app.core import database
+from app.core.config import get_settings, reset_settings
+from app.modules.sag.reminders.tests.reminders_helpers import (
+    clear_queue,
+    db_now,
+    make_case,
+    make_rule,
+    set_status,
+    worker,
+)
+from tests.fixtures import make_user
+
+CPH = ZoneInfo("Europe/Copenhagen")
+
+
+class Inbox:
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def to(self, user: dict) -> list[email.message.EmailMessage]:
+        return [m for m in self.messages if user["email"] in str(m["To"])]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _use_smtp(port: int | None) -> None:
+    if port is None:
+        os.environ.pop("SMTP_HOST", None)
+        os.environ.pop("SMTP_PORT", None)
+    else:
+        os.environ["SMTP_HOST"] = "127.0.0.1"
+        os.environ["SMTP_PORT"] = str(port)
+    reset_settings()
+
+
+@pytest.fixture
+def inbox():
+    box = Inbox()
+    controller = Controller(box, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    box.port = controller.port
+    _use_smtp(controller.port)
+    try:
+        yield box
+    finally:
+        controller.stop()
+        _use_smtp(None)
+
+
+def _weekday(weekday: int, weeks_ahead: int = 2) -> date:
+    """A date of the given weekday (0 = Monday) a few weeks from now, so nothing real interferes."""
+    today = datetime.now(CPH).date() + timedelta(weeks=weeks_ahead)
+    return today + timedelta(days=(weekday - today.weekday()) % 7)
+
+
+def _at(day: date, hh: int, mm: int, tz: ZoneInfo = CPH) -> timedelta:
+    """The worker offset that makes its clock read `day hh:mm` in `tz`."""
+    return datetime.combine(day, time(hh, mm), tz) - db_now()
+
+
+def _digest_user(**settings) -> dict:
+    """A user with the digest on; earlier tests' users are switched off, so counts are this user's."""
+    database.execute_update("UPDATE sag_digest_settings SET enabled = FALSE")
+    user = make_user(timezone=settings.pop("timezone", "Europe/Copenhagen"))
+    values = {"enabled": True, "send_at": "07:30", "include_unassigned": False} | settings
+    database.execute_update(
+        "INSERT INTO sag_digest_settings (user_id, enabled, send_at, include_unassigned) "
+        "VALUES (%(u)s, %(enabled)s, %(send_at)s, %(include_unassigned)s)", dict(values, u=user["id"]))
+    return user
+
+
+def _check(offset: timedelta, **options) -> int:
+    w = worker(offset, digest_every_s=0, **options)
+    try:
+        w.drain()  # each batch (and the first look when idle) also sends the digests that are due
+        return w.digests_sent
+    finally:
+        w.close()
+
+
+def _runs(user: dict) -> list[dict]:
+    return database.execute_query("SELECT * FROM sag_digest_runs WHERE user_id = %s ORDER BY local_date",
+                                  (user["id"],))
+
+
+def _text(msg) -> tuple[str, str]:
+    return (msg.get_body(("plain",)).get_content(), msg.get_body(("html",)).get_content())
+
+
+def test_digest_lists_overdue_due_today_unassigned_and_unread_reminders_with_links(app, inbox):
+    clear_queue()
+    day = _weekday(1)
+    user = _digest_user(include_unassigned=True)
+    overdue = make_case(title="Printer <b>on fire</b>", assigned_to=user["id"],
+                        deadline=datetime.combine(day - timedelta(days=1), time(16), CPH))
+    due = make_case(title="Renew the certificate", assigned_to=user["id"],
+                    deadline=datetime.combine(day, time(15), CPH))
+    later = make_case(title="Plan the migration", assigned_to=user["id"],
+                      deadline=datetime.combine(day + timedelta(days=1), time(9), CPH))
+    unassigned = make_case(title="Nobody owns this yet")
+    make_rule(name="Status news", channels=["in_app"], title_template="#{{ case.number }} changed status")
+    set_status(due["id"], "in_progress")
+    assert _check(_at(day, 7, 31)) == 1
+
+    [msg] = inbox.to(user)
+    text, html = _text(msg)
+    assert msg["Subject"].startswith("Your day ") and msg["X-BMC-Digest"] == day.isoformat()
+    assert "Overdue (1)" in text and f"#{overdue['id']} Printer <b>on fire</b>" in text
+    assert "Printer &lt;b&gt;on fire&lt;/b&gt;" in html
+    assert "Due today (1)" in text and f"#{due['id']} Renew the certificate" in text
+    assert later["title"] not in text
+    assert "Unassigned open cases" in text and "Nobody owns this yet" in text
+    assert "Unread reminders and mentions (1)" in text and f"#{due['id']} changed status" in text
+    base = get_settings().base_url.rstrip("/")
+    assert f"{base}/sag/{overdue['id']}" in text and f'href="{base}/sag/{unassigned["id"]}"' in html
+    assert f'href="{base}/sag/reminders"' in html
+    [run] = _runs(user)
+    assert run["status"] == "sent" and run["item_count"] == 4 and run["attempts"] == 1
+
+
+def test_unassigned_cases_only_when_asked_for_and_nothing_to_report_sends_no_email(app, inbox):
+    clear_queue()
+    day = _weekday(2)
+    user = _digest_user()
+    make_case(title="Unassigned but not wanted")
+    assert _check(_at(day, 8, 0)) == 0
+    assert inbox.to(user) == []
+    [run] = _runs(user)
+    assert run["status"] == "empty" and run["item_count"] == 0
+    # Decided for today: a later check does not look again.
+    assert _check(_at(day, 12, 0)) == 0 and len(_runs(user)) == 1
+
+
+def test_exactly_one_digest_per_day_with_two_workers_and_a_restart(app, inbox):
+    clear_queue()
+    day = _weekday(3)
+    user = _digest_user()
+    make_case(title="Overdue thing", assigned_to=user["id"], deadline=datetime.combine(day, time(6), CPH))
+    offset = _at(day, 7, 45)
+    workers = [worker(offset, digest_every_s=0) for _ in range(2)]
+    start = threading.Barrier(2)
+    sent: list[int] = []
+
+    def go(w):
+        start.wait()
+        sent.append(w.send_digests())
+
+    threads = [threading.Thread(target=go, args=(w,)) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    for w in workers:
+        w.close()
+    assert sorted(sent) == [0, 1]
+    # A restarted worker later that day finds it done.
+    assert _check(_at(day, 16, 0)) == 0
+    assert len(inbox.to(user)) == 1 and len(_runs(user)) == 1
+
+
+def test_worker_down_at_send_time_sends_later_the_same_day_but_never_a_missed_day(app, inbox):
+    clear_queue()
+    monday = _weekday(0)
+    user = _digest_user(send_at="07:30")
+    make_case(title="Still overdue", assigned_to=user["id"], deadline=datetime.combine(monday, time(6), CPH))
+    assert _check(_at(monday, 7, 29)) == 0 and _runs(user) == []
+    # No worker ran at 07:30; one comes back at 14:10 the same day.
+    assert _check(_at(monday, 14, 10)) == 1
+    assert [r["local_date"] for r in _runs(user)] == [monday]
+    # Nothing ran on Tuesday; on Wednesday only Wednesday's digest goes out.
+    wednesday = monday + timedelta(days=2)
+    assert _check(_at(wednesday, 9, 0)) == 1
+    assert [r["local_date"] for r in _runs(user)] == [monday, wednesday]
+    assert [m["X-BMC-Digest"] for m in inbox.to(user)] == [monday.isoformat(), wednesday.isoformat()]
+
+
+def test_send_time_is_the_users_local_time(app, inbox):
+    clear_queue()
+    day = _weekday(1, weeks_ahead=3)
+    ny = ZoneInfo("America/New_York")
+    user = _digest_user(timezone="America/New_York", send_at="07:30")
+    make_case(title="Overdue in New York", assigned_to=user["id"], deadline=datetime.combine(day, time(1), ny))
+    # 07:35 in Copenhagen is the middle of the night in New York.
+    assert _check(_at(day, 7, 35, CPH)) == 0 and inbox.to(user) == []
+    assert _check(_at(day, 7, 35, ny)) == 1
+    [msg] = inbox.to(user)
+    assert msg["X-BMC-Digest"] == day.isoformat()
+
+
+def test_failed_send_is_recorded_on_the_run_and_retried(app, inbox):
+    clear_queue()
+    day = _weekday(4, weeks_ahead=3)
+    user = _digest_user()
+    make_case(title="Overdue while mail is down", assigned_to=user["id"],
+              deadline=datetime.combine(day, time(6), CPH))
+    _use_smtp(_free_port())  # nothing listens there
+    try:
+        assert _check(_at(day, 8, 0), retry_base_s=60.0) == 0
+    finally:
+        _use_smtp(inbox.port)
+    [run] = _runs(user)
+    assert run["status"] == "failed" and run["attempts"] == 1 and run["last_error"]
+    assert _check(_at(day, 8, 0, CPH) + timedelta(seconds=30), retry_base_s=60.0) == 0  # back-off not over
+    assert _check(_at(day, 8, 2), retry_base_s=60.0) == 1
+    [run] = _runs(user)
+    assert run["status"] == "sent" and run["attempts"] == 2 and run["last_error"] is None
+    assert len(inbox.to(user)) == 1
+
+
+def test_non_working_days_of_the_default_calendar_are_skipped(app, inbox):
+    """Last in this file: it makes a default calendar, which every later digest would follow."""
+    clear_queue()
+    user = _digest_user()
+    saturday = _weekday(5, weeks_ahead=4)
+    closed_wednesday = saturday + timedelta(days=4)
+    make_case(title="Overdue all week", assigned_to=user["id"],
+              deadline=datetime.combine(saturday - timedelta(days=3), time(6), CPH))
+    week = {d: [{"start": "08:00", "end": "16:00"}] for d in ("mon", "tue", "wed", "thu", "fri")}
+    cal = database.execute_query(
+        "INSERT INTO sag_calendars (name, weekly_hours, country, is_default) VALUES ('Digest test', %s, NULL, TRUE) "
+        "RETURNING id", (Jsonb(week),))[0]
+    database.execute_update("INSERT INTO sag_calendar_days (calendar_id, day, hours, note) VALUES (%s, %s, '[]', "
+                            "'Closed for the move')", (cal["id"], closed_wednesday))
+    assert _check(_at(saturday, 9, 0)) == 0
+    assert _check(_at(closed_wednesday, 9, 0)) == 0
+    assert inbox.to(user) == []
+    assert [(r["local_date"], r["status"]) for r in _runs(user)] == [(saturday, "skipped"),
+                                                                     (closed_wednesday, "skipped")]
+    thursday = closed_wednesday + timedelta(days=1)
+    assert _check(_at(thursday, 9, 0)) == 1 and len(inbox.to(user)) == 1

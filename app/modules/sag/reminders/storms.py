@@ -67,14 +67,16 @@ def gather(conn: psycopg.Connection, rows: list[dict[str, Any]]) -> int:
 def find(conn: psycopg.Connection, rows: list[dict[str, Any]], firing_ids: set[int]) -> dict[int, Storm]:
     """The rules with two or more rendered firings in the batch that are to be grouped."""
     by_rule: dict[int, Storm] = {}
+    cases: dict[int, set[int]] = defaultdict(set)
     first_run: set[int] = set()
     for row in rows:
         if row["id"] in firing_ids and _groupable(row):
             storm = by_rule.setdefault(row["reminder_id"], Storm(row["reminder_id"], row["rule_name"] or "Reminder"))
             storm.event_ids.append(row["id"])
+            cases[row["reminder_id"]].add(row["sag_id"])
             if (row["event_data"] or {}).get("first_run"):
                 first_run.add(row["reminder_id"])
-    by_rule = {k: v for k, v in by_rule.items() if len(v.event_ids) > 1}
+    by_rule = {k: v for k, v in by_rule.items() if len(cases[k]) > 1}  # one case's news stays single
     if not by_rule:
         return {}
     with conn.transaction():
@@ -120,11 +122,11 @@ def group(conn: psycopg.Connection, storms: dict[int, Storm], now: datetime) -> 
     singles: list[int] = []
     made = 0
     for (rule_id, user_id), by_channel in per_user.items():
-        sets = {ch: ms for ch, ms in by_channel.items() if len(ms) > 1}
-        singles += [ms[0]["id"] for ch, ms in by_channel.items() if len(ms) == 1 and ms[0]["status"] == "sent"]
+        sets = {ch: ms for ch, ms in by_channel.items() if len({m["sag_id"] for m in ms}) > 1}
+        singles += [m["id"] for ch, ms in by_channel.items() if ch not in sets for m in ms if m["status"] == "sent"]
         if not sets:
             continue
-        n = max(len(ms) for ms in sets.values())
+        n = max(len({m["sag_id"] for m in ms}) for ms in sets.values())
         later = any(ms[0]["status"] == "pending" for ms in sets.values())
         event_id = conn.execute(Q["insert_storm_event"], {
             "rule_id": rule_id, "user_id": user_id, "status": "pending" if later else "sent", "now": now,
@@ -134,7 +136,8 @@ def group(conn: psycopg.Connection, storms: dict[int, Storm], now: datetime) -> 
             group_id = conn.execute(Q["insert_group_row"], {
                 "event_id": event_id, "rule_id": rule_id, "user_id": user_id, "email": members[0]["email"],
                 "channel": channel, "status": "pending" if members[0]["status"] == "pending" else "sent",
-                "title": _title(storms[rule_id].name, len(members)), "message": _message(members),
+                "title": _title(storms[rule_id].name, len({m["sag_id"] for m in members})),
+                "message": _message(members),
                 "priority": _priority(members), "now": now}).fetchone()["id"]
             conn.execute(Q["join_group"], {"group_id": group_id, "ids": [m["id"] for m in members], "now": now})
         made += 1

@@ -7,73 +7,27 @@ calendar, the user's time zone, failures recorded and retried.
 
 from __future__ import annotations
 
-import email
-import os
-import socket
 import threading
 from datetime import date, datetime, time, timedelta
-from email import policy
 from zoneinfo import ZoneInfo
 
-import pytest
-from aiosmtpd.controller import Controller
 from psycopg.types.json import Jsonb
 
 from app.core import database
-from app.core.config import get_settings, reset_settings
+from app.core.config import get_settings
 from app.modules.sag.reminders.tests.reminders_helpers import (
     clear_queue,
     db_now,
+    free_port,
     make_case,
     make_rule,
     set_status,
+    use_smtp,
     worker,
 )
 from tests.fixtures import make_user
 
 CPH = ZoneInfo("Europe/Copenhagen")
-
-
-class Inbox:
-    def __init__(self):
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-    def to(self, user: dict) -> list[email.message.EmailMessage]:
-        return [m for m in self.messages if user["email"] in str(m["To"])]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _use_smtp(port: int | None) -> None:
-    if port is None:
-        os.environ.pop("SMTP_HOST", None)
-        os.environ.pop("SMTP_PORT", None)
-    else:
-        os.environ["SMTP_HOST"] = "127.0.0.1"
-        os.environ["SMTP_PORT"] = str(port)
-    reset_settings()
-
-
-@pytest.fixture
-def inbox():
-    box = Inbox()
-    controller = Controller(box, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    box.port = controller.port
-    _use_smtp(controller.port)
-    try:
-        yield box
-    finally:
-        controller.stop()
-        _use_smtp(None)
 
 
 def _weekday(weekday: int, weeks_ahead: int = 2) -> date:
@@ -116,7 +70,7 @@ def _text(msg) -> tuple[str, str]:
     return (msg.get_body(("plain",)).get_content(), msg.get_body(("html",)).get_content())
 
 
-def test_digest_lists_overdue_due_today_unassigned_and_unread_reminders_with_links(app, inbox):
+def test_digest_lists_overdue_due_today_unassigned_and_unread_reminders_with_links(app, smtp_inbox):
     clear_queue()
     day = _weekday(1)
     user = _digest_user(include_unassigned=True)
@@ -131,7 +85,7 @@ def test_digest_lists_overdue_due_today_unassigned_and_unread_reminders_with_lin
     set_status(due["id"], "in_progress")
     assert _check(_at(day, 7, 31)) == 1
 
-    [msg] = inbox.to(user)
+    [msg] = smtp_inbox.to(user)
     text, html = _text(msg)
     assert msg["Subject"].startswith("Your day ") and msg["X-BMC-Digest"] == day.isoformat()
     assert "Overdue (1)" in text and f"#{overdue['id']} Printer <b>on fire</b>" in text
@@ -147,20 +101,20 @@ def test_digest_lists_overdue_due_today_unassigned_and_unread_reminders_with_lin
     assert run["status"] == "sent" and run["item_count"] == 4 and run["attempts"] == 1
 
 
-def test_unassigned_cases_only_when_asked_for_and_nothing_to_report_sends_no_email(app, inbox):
+def test_unassigned_cases_only_when_asked_for_and_nothing_to_report_sends_no_email(app, smtp_inbox):
     clear_queue()
     day = _weekday(2)
     user = _digest_user()
     make_case(title="Unassigned but not wanted")
     assert _check(_at(day, 8, 0)) == 0
-    assert inbox.to(user) == []
+    assert smtp_inbox.to(user) == []
     [run] = _runs(user)
     assert run["status"] == "empty" and run["item_count"] == 0
     # Decided for today: a later check does not look again.
     assert _check(_at(day, 12, 0)) == 0 and len(_runs(user)) == 1
 
 
-def test_exactly_one_digest_per_day_with_two_workers_and_a_restart(app, inbox):
+def test_exactly_one_digest_per_day_with_two_workers_and_a_restart(app, smtp_inbox):
     clear_queue()
     day = _weekday(3)
     user = _digest_user()
@@ -184,10 +138,10 @@ def test_exactly_one_digest_per_day_with_two_workers_and_a_restart(app, inbox):
     assert sorted(sent) == [0, 1]
     # A restarted worker later that day finds it done.
     assert _check(_at(day, 16, 0)) == 0
-    assert len(inbox.to(user)) == 1 and len(_runs(user)) == 1
+    assert len(smtp_inbox.to(user)) == 1 and len(_runs(user)) == 1
 
 
-def test_worker_down_at_send_time_sends_later_the_same_day_but_never_a_missed_day(app, inbox):
+def test_worker_down_at_send_time_sends_later_the_same_day_but_never_a_missed_day(app, smtp_inbox):
     clear_queue()
     monday = _weekday(0)
     user = _digest_user(send_at="07:30")
@@ -200,43 +154,43 @@ def test_worker_down_at_send_time_sends_later_the_same_day_but_never_a_missed_da
     wednesday = monday + timedelta(days=2)
     assert _check(_at(wednesday, 9, 0)) == 1
     assert [r["local_date"] for r in _runs(user)] == [monday, wednesday]
-    assert [m["X-BMC-Digest"] for m in inbox.to(user)] == [monday.isoformat(), wednesday.isoformat()]
+    assert [m["X-BMC-Digest"] for m in smtp_inbox.to(user)] == [monday.isoformat(), wednesday.isoformat()]
 
 
-def test_send_time_is_the_users_local_time(app, inbox):
+def test_send_time_is_the_users_local_time(app, smtp_inbox):
     clear_queue()
     day = _weekday(1, weeks_ahead=3)
     ny = ZoneInfo("America/New_York")
     user = _digest_user(timezone="America/New_York", send_at="07:30")
     make_case(title="Overdue in New York", assigned_to=user["id"], deadline=datetime.combine(day, time(1), ny))
     # 07:35 in Copenhagen is the middle of the night in New York.
-    assert _check(_at(day, 7, 35, CPH)) == 0 and inbox.to(user) == []
+    assert _check(_at(day, 7, 35, CPH)) == 0 and smtp_inbox.to(user) == []
     assert _check(_at(day, 7, 35, ny)) == 1
-    [msg] = inbox.to(user)
+    [msg] = smtp_inbox.to(user)
     assert msg["X-BMC-Digest"] == day.isoformat()
 
 
-def test_failed_send_is_recorded_on_the_run_and_retried(app, inbox):
+def test_failed_send_is_recorded_on_the_run_and_retried(app, smtp_inbox):
     clear_queue()
     day = _weekday(4, weeks_ahead=3)
     user = _digest_user()
     make_case(title="Overdue while mail is down", assigned_to=user["id"],
               deadline=datetime.combine(day, time(6), CPH))
-    _use_smtp(_free_port())  # nothing listens there
+    use_smtp(free_port())  # nothing listens there
     try:
         assert _check(_at(day, 8, 0), retry_base_s=60.0) == 0
     finally:
-        _use_smtp(inbox.port)
+        use_smtp(smtp_inbox.port)
     [run] = _runs(user)
     assert run["status"] == "failed" and run["attempts"] == 1 and run["last_error"]
     assert _check(_at(day, 8, 0, CPH) + timedelta(seconds=30), retry_base_s=60.0) == 0  # back-off not over
     assert _check(_at(day, 8, 2), retry_base_s=60.0) == 1
     [run] = _runs(user)
     assert run["status"] == "sent" and run["attempts"] == 2 and run["last_error"] is None
-    assert len(inbox.to(user)) == 1
+    assert len(smtp_inbox.to(user)) == 1
 
 
-def test_non_working_days_of_the_default_calendar_are_skipped(app, inbox):
+def test_non_working_days_of_the_default_calendar_are_skipped(app, smtp_inbox):
     """Last in this file: it makes a default calendar, which every later digest would follow."""
     clear_queue()
     user = _digest_user()
@@ -252,8 +206,8 @@ def test_non_working_days_of_the_default_calendar_are_skipped(app, inbox):
                             "'Closed for the move')", (cal["id"], closed_wednesday))
     assert _check(_at(saturday, 9, 0)) == 0
     assert _check(_at(closed_wednesday, 9, 0)) == 0
-    assert inbox.to(user) == []
+    assert smtp_inbox.to(user) == []
     assert [(r["local_date"], r["status"]) for r in _runs(user)] == [(saturday, "skipped"),
                                                                      (closed_wednesday, "skipped")]
     thursday = closed_wednesday + timedelta(days=1)
-    assert _check(_at(thursday, 9, 0)) == 1 and len(inbox.to(user)) == 1
+    assert _check(_at(thursday, 9, 0)) == 1 and len(smtp_inbox.to(user)) == 1

@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from app.modules.sag.cases import api as cases_api
 from app.modules.sag.reminders import api as reminders_api
+from app.modules.sag.reminders import digest_settings
 from app.modules.sag.sla import api as sla_api
 from app.modules.sag.sla import policies_api
 
@@ -12,5 +13,6 @@ router = APIRouter()
 # second include_router, so the case routes are taken over as they are.
 router.routes.extend(cases_api.router.routes)
 router.include_router(reminders_api.router)
+router.include_router(digest_settings.api)
 router.include_router(sla_api.router)
 router.include_router(policies_api.router)

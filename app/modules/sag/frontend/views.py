@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from app.modules.sag.cases import pages as case_pages
 from app.modules.sag.reminders import actions as reminder_actions
+from app.modules.sag.reminders import digest_settings
 from app.modules.sag.reminders import pages as reminder_pages
 from app.modules.sag.sla import pages as sla_pages
 from app.modules.sag.sla import policy_pages
@@ -11,6 +12,7 @@ from app.modules.sag.sla import policy_pages
 router = APIRouter()
 router.include_router(reminder_actions.router)
 router.include_router(reminder_pages.router)
+router.include_router(digest_settings.pages)
 router.include_router(sla_pages.router)
 router.include_router(policy_pages.router)
 # Routes at the mount point itself (path "", i.e. GET /sag) cannot pass through a second

@@ -211,3 +211,36 @@ def test_non_working_days_of_the_default_calendar_are_skipped(app, smtp_inbox):
                                                                      (closed_wednesday, "skipped")]
     thursday = closed_wednesday + timedelta(days=1)
     assert _check(_at(thursday, 9, 0)) == 1 and len(smtp_inbox.to(user)) == 1
+
+
+def test_the_preferences_page_has_the_digest_section_and_saves_it(app, client):
+    from tests.fixtures import login
+
+    user = make_user()
+    csrf = login(client, user)
+    page = client.get("/me/notifications")
+    assert page.status_code == 200 and 'id="dailyDigest"' in page.text and 'value="07:30"' in page.text
+    r = client.post("/sag/digest/settings", data={"csrf_token": csrf, "digest_enabled": "1",
+                                                  "digest_send_at": "06:45", "digest_unassigned": "1"},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/me/notifications")
+    row = database.execute_query("SELECT * FROM sag_digest_settings WHERE user_id = %s", (user["id"],))[0]
+    assert row["enabled"] and row["send_at"] == time(6, 45) and row["include_unassigned"]
+    bad = client.post("/sag/digest/settings", data={"csrf_token": csrf, "digest_enabled": "1",
+                                                    "digest_send_at": "25:99"})
+    assert bad.status_code == 422 and 'data-error-for="send_at"' in bad.text
+    assert client.post("/sag/digest/settings", data={"digest_enabled": "1", "digest_send_at": "08:00"},
+                       follow_redirects=False).status_code == 403  # no CSRF token
+    assert database.execute_query("SELECT send_at FROM sag_digest_settings WHERE user_id = %s",
+                                  (user["id"],))[0]["send_at"] == time(6, 45)
+
+
+def test_digest_settings_api_reads_defaults_and_refuses_bad_input(app, user_api):
+    assert user_api.get("/api/v1/sag/digest/settings").json() == {
+        "enabled": False, "send_at": "07:30:00", "include_unassigned": False}
+    r = user_api.put("/api/v1/sag/digest/settings", json={"enabled": True, "send_at": "09:15"})
+    assert r.status_code == 200 and r.json()["send_at"] == "09:15:00" and r.json()["enabled"] is True
+    assert user_api.put("/api/v1/sag/digest/settings", json={"enabled": "yes"}).status_code == 422
+    assert user_api.put("/api/v1/sag/digest/settings", json={"send_at": "7 o'clock"}).status_code == 422
+    assert user_api.put("/api/v1/sag/digest/settings", json={"colour": "blue"}).status_code == 422
+    assert user_api.get("/api/v1/sag/digest/settings").json()["send_at"] == "09:15:00"

@@ -133,3 +133,17 @@ def test_firings_due_within_the_window_are_gathered_into_one_reminder(app):
     assert sorted(r["sag_id"] for r in rows if r["group_id"] == group["id"]) == sorted(c["id"] for c in near)
     assert far["id"] not in {r["sag_id"] for r in rows}
     assert [e["status"] for e in events(sag_id=far["id"], kind="rule")] == ["pending"]
+
+
+def test_group_window_is_a_rule_setting_from_0_to_1440_minutes(app, admin_api):
+    body = {"name": "Windowed", "trigger_type": "status_change", "trigger_config": {"to": "on_hold"},
+            "title_template": "{{ case.title }}"}
+    created = admin_api.post("/api/v1/sag/reminders/rules", json=body)
+    assert created.status_code == 201 and created.json()["group_window_minutes"] == 2
+    rule_id = created.json()["id"]
+    patched = admin_api.patch(f"/api/v1/sag/reminders/rules/{rule_id}", json={"group_window_minutes": 0})
+    assert patched.status_code == 200 and patched.json()["group_window_minutes"] == 0
+    for bad in (-1, 1441, True, None, 1.5, "soon"):
+        r = admin_api.patch(f"/api/v1/sag/reminders/rules/{rule_id}", json={"group_window_minutes": bad})
+        assert r.status_code == 422, bad
+    assert admin_api.get(f"/api/v1/sag/reminders/rules/{rule_id}").json()["group_window_minutes"] == 0

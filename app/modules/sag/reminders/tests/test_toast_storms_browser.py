@@ -17,10 +17,10 @@ TOAST = ".reminder-toast"
 LAPTOP = {"width": 1366, "height": 768}
 
 
-def _reminders_for(server, tech: dict, n: int) -> list[dict]:
+def _reminders_for(live, tech: dict, n: int) -> list[dict]:
     """`n` separate reminders (one case rule each, so nothing is grouped) for `tech`, unseen."""
     colleague = make_user()
-    api = Api(server, colleague)
+    api = Api(live, colleague)
     cases = []
     for i in range(n):
         case = create_case(api, tech, f"Backlog case {i}")

@@ -56,8 +56,12 @@ def _groupable(row: dict[str, Any]) -> bool:
 
 
 def gather(conn: psycopg.Connection, rows: list[dict[str, Any]]) -> int:
-    """Pull forward the batch's rules' pending firings due within their window; returns how many."""
-    rule_ids = sorted({r["reminder_id"] for r in rows if _groupable(r)})
+    """Pull forward the batch's rules' pending firings due within their window; returns how many.
+
+    Status-change rules are left out: their firings are never queued ahead of time.
+    """
+    rule_ids = sorted({r["reminder_id"] for r in rows
+                       if _groupable(r) and not (r["kind"] == "rule" and r["trigger_type"] == "status_change")})
     if not rule_ids:
         return 0
     with conn.transaction():

@@ -30,6 +30,7 @@ from app.core.config import get_settings
 from app.core.queries import load_queries
 from app.modules.sag.reminders.email import _env, _format_time
 from app.modules.sag.reminders.events import error_text
+from app.modules.sag.sla import calendars
 
 log = logging.getLogger("app.modules.sag")
 Q = load_queries(Path(__file__).parent / "queries" / "daily_digest.sql")
@@ -41,8 +42,6 @@ WEEKDAYS_ONLY = (0, 1, 2, 3, 4)  # working days without a default calendar: Mond
 
 def working_day(day: date) -> bool:
     """Whether `day` is a working day of the default calendar (Monday-Friday without one)."""
-    from app.modules.sag.sla import calendars  # the SLA part owns calendars; read at run time
-
     calendar_id = calendars.default_calendar_id()
     if calendar_id is None:
         return day.weekday() in WEEKDAYS_ONLY

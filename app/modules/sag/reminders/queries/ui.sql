@@ -41,7 +41,8 @@ WHERE user_id = %(user_id)s AND channel = 'in_app' AND status = 'sent'
 -- The user's reminder log rows with the page's filters, newest first, one page plus one.
 SELECT l.id, l.rule_id, l.sag_id, s.title AS case_title, l.title, l.message, l.priority, l.channel,
        l.status, l.escalated, l.error, l.created_at, l.sent_at, l.deliver_after, l.seen_at, l.clicked_at,
-       l.dismissed_at, l.snoozed_until, l.acknowledged_at, r.name AS rule_name
+       l.dismissed_at, l.snoozed_until, l.acknowledged_at, r.name AS rule_name,
+       (SELECT count(*) FROM sag_reminder_logs m WHERE m.group_id = l.id)::int AS group_size
 FROM sag_reminder_logs l
 LEFT JOIN sag_sager s ON s.id = l.sag_id
 LEFT JOIN sag_reminders r ON r.id = l.rule_id

@@ -90,6 +90,7 @@ def test_one_rule_firing_for_many_cases_of_one_user_is_one_reminder_each_case_lo
     assert all(acked[m["id"]] is None for m in members[1:]) and acked[group["id"]] is None
     page = api.get(f"/sag/reminders?group={group['id']}")
     assert page.status_code == 200 and 'id="groupNotice"' in page.text and "Printer 4" in page.text
+    assert f'href="/sag/reminders?group={group["id"]}&amp;channel=in_app"' in api.get("/sag/reminders").text
 
 
 def test_grouping_off_delivers_each_case_and_one_case_never_groups(app):

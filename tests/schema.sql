@@ -494,7 +494,9 @@ BEGIN
                       json_build_object('user_id', n.user_id, 'log_id', n.id, 'event', 'reminder',
                                         'sag_id', n.sag_id, 'priority', n.priority)::text)
     FROM new_logs n
-    WHERE n.channel = 'in_app' AND n.status = 'sent' AND n.user_id IS NOT NULL;
+    WHERE n.channel = 'in_app' AND n.status = 'sent' AND n.user_id IS NOT NULL
+      AND NOT COALESCE(n.event_id = ANY (string_to_array(
+              NULLIF(current_setting('sag.held_events', true), ''), ',')::bigint[]), FALSE);
     RETURN NULL;
 END;
 $$;
@@ -1452,6 +1454,58 @@ CREATE SEQUENCE public.sag_destinations_id_seq
 ALTER SEQUENCE public.sag_destinations_id_seq OWNED BY public.sag_destinations.id;
 
 --
+-- Name: sag_digest_runs; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sag_digest_runs (
+    id bigint NOT NULL,
+    user_id integer NOT NULL,
+    local_date date NOT NULL,
+    status character varying(10) DEFAULT 'sending'::character varying NOT NULL,
+    attempts integer DEFAULT 1 NOT NULL,
+    last_error text,
+    lease_owner text,
+    lease_expires_at timestamp with time zone,
+    next_attempt_at timestamp with time zone,
+    item_count integer,
+    sent_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT sag_digest_runs_attempts_check CHECK ((attempts >= 0)),
+    CONSTRAINT sag_digest_runs_status_check CHECK (((status)::text = ANY ((ARRAY['sending'::character varying, 'sent'::character varying, 'empty'::character varying, 'skipped'::character varying, 'failed'::character varying, 'gave_up'::character varying])::text[])))
+);
+
+--
+-- Name: sag_digest_runs_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.sag_digest_runs_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+--
+-- Name: sag_digest_runs_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.sag_digest_runs_id_seq OWNED BY public.sag_digest_runs.id;
+
+--
+-- Name: sag_digest_settings; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sag_digest_settings (
+    user_id integer NOT NULL,
+    enabled boolean DEFAULT false NOT NULL,
+    send_at time without time zone DEFAULT '07:30:00'::time without time zone NOT NULL,
+    include_unassigned boolean DEFAULT false NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
 -- Name: sag_note_revisions; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1575,6 +1629,7 @@ CREATE TABLE public.sag_reminder_logs (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     held_for_opening boolean DEFAULT false NOT NULL,
     in_summary boolean DEFAULT false NOT NULL,
+    group_id bigint,
     CONSTRAINT sag_reminder_logs_channel_check CHECK (((channel)::text ~ '^([a-z][a-z0-9_]{0,19}|dest:[a-z0-9-]{1,40})$'::text)),
     CONSTRAINT sag_reminder_logs_status_check CHECK (((status)::text = ANY ((ARRAY['pending'::character varying, 'sent'::character varying, 'failed'::character varying, 'rate_limited'::character varying, 'suppressed'::character varying, 'deferred'::character varying])::text[])))
 );
@@ -1660,10 +1715,12 @@ END) STORED,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     deliver_in_opening_hours boolean DEFAULT false NOT NULL,
     opening_hours_calendar character varying(80),
+    group_window_minutes integer DEFAULT 2 NOT NULL,
     CONSTRAINT sag_reminders_channels_check CHECK ((((cardinality(channels) >= 1) AND (cardinality(channels) <= 8)) AND (array_to_string(channels, ','::text) ~ '^([a-z][a-z0-9_]{0,19}|dest:[a-z0-9-]{1,40})(,([a-z][a-z0-9_]{0,19}|dest:[a-z0-9-]{1,40}))*$'::text))),
     CONSTRAINT sag_reminders_check CHECK (((escalate_after IS NULL) = (escalate_role IS NULL))),
     CONSTRAINT sag_reminders_escalate_after_check CHECK (((escalate_after >= 1) AND (escalate_after <= 100))),
     CONSTRAINT sag_reminders_escalate_role_check CHECK (((escalate_role)::text = ANY ((ARRAY['admin'::character varying, 'user'::character varying])::text[]))),
+    CONSTRAINT sag_reminders_group_window_minutes_check CHECK (((group_window_minutes >= 0) AND (group_window_minutes <= 1440))),
     CONSTRAINT sag_reminders_message_template_check CHECK ((length(message_template) <= 5000)),
     CONSTRAINT sag_reminders_name_check CHECK ((btrim((name)::text) <> ''::text)),
     CONSTRAINT sag_reminders_opening_hours_check CHECK (((opening_hours_calendar IS NULL) OR deliver_in_opening_hours)),
@@ -2108,6 +2165,12 @@ ALTER TABLE ONLY public.sag_case_changes ALTER COLUMN id SET DEFAULT nextval('pu
 ALTER TABLE ONLY public.sag_destinations ALTER COLUMN id SET DEFAULT nextval('public.sag_destinations_id_seq'::regclass);
 
 --
+-- Name: sag_digest_runs id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_digest_runs ALTER COLUMN id SET DEFAULT nextval('public.sag_digest_runs_id_seq'::regclass);
+
+--
 -- Name: sag_note_revisions id; Type: DEFAULT; Schema: public; Owner: -
 --
 
@@ -2289,6 +2352,27 @@ ALTER TABLE ONLY public.sag_destinations
 
 ALTER TABLE ONLY public.sag_destinations
     ADD CONSTRAINT sag_destinations_slug_key UNIQUE (slug);
+
+--
+-- Name: sag_digest_runs sag_digest_runs_once; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_digest_runs
+    ADD CONSTRAINT sag_digest_runs_once UNIQUE (user_id, local_date);
+
+--
+-- Name: sag_digest_runs sag_digest_runs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_digest_runs
+    ADD CONSTRAINT sag_digest_runs_pkey PRIMARY KEY (id);
+
+--
+-- Name: sag_digest_settings sag_digest_settings_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_digest_settings
+    ADD CONSTRAINT sag_digest_settings_pkey PRIMARY KEY (user_id);
 
 --
 -- Name: sag_note_revisions sag_note_revisions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -2570,6 +2654,12 @@ CREATE INDEX sag_reminder_logs_deferred_idx ON public.sag_reminder_logs USING bt
 --
 
 CREATE INDEX sag_reminder_logs_destination_idx ON public.sag_reminder_logs USING btree (channel, id) WHERE ((channel)::text ~~ 'dest:%'::text);
+
+--
+-- Name: sag_reminder_logs_group_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sag_reminder_logs_group_idx ON public.sag_reminder_logs USING btree (group_id) WHERE (group_id IS NOT NULL);
 
 --
 -- Name: sag_reminder_logs_limited_idx; Type: INDEX; Schema: public; Owner: -
@@ -2854,6 +2944,18 @@ CREATE TRIGGER sag_customer_calendars_refresh AFTER INSERT OR DELETE OR UPDATE O
 CREATE TRIGGER sag_destinations_set_updated_at BEFORE UPDATE ON public.sag_destinations FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 
 --
+-- Name: sag_digest_runs sag_digest_runs_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sag_digest_runs_set_updated_at BEFORE UPDATE ON public.sag_digest_runs FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+--
+-- Name: sag_digest_settings sag_digest_settings_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sag_digest_settings_set_updated_at BEFORE UPDATE ON public.sag_digest_settings FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+--
 -- Name: sag_notes sag_notes_added; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -3110,6 +3212,20 @@ ALTER TABLE ONLY public.sag_customer_calendars
     ADD CONSTRAINT sag_customer_calendars_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES public.customers(id) ON DELETE CASCADE;
 
 --
+-- Name: sag_digest_runs sag_digest_runs_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_digest_runs
+    ADD CONSTRAINT sag_digest_runs_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
+
+--
+-- Name: sag_digest_settings sag_digest_settings_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_digest_settings
+    ADD CONSTRAINT sag_digest_settings_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
+
+--
 -- Name: sag_note_revisions sag_note_revisions_edited_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -3157,6 +3273,13 @@ ALTER TABLE ONLY public.sag_notes
 
 ALTER TABLE ONLY public.sag_reminder_logs
     ADD CONSTRAINT sag_reminder_logs_event_id_fkey FOREIGN KEY (event_id) REFERENCES public.sag_reminder_queue(id) ON DELETE CASCADE;
+
+--
+-- Name: sag_reminder_logs sag_reminder_logs_group_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sag_reminder_logs
+    ADD CONSTRAINT sag_reminder_logs_group_id_fkey FOREIGN KEY (group_id) REFERENCES public.sag_reminder_logs(id) ON DELETE SET NULL;
 
 --
 -- Name: sag_reminder_logs sag_reminder_logs_rule_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -

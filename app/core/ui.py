@@ -3,7 +3,8 @@
 The core renders these places in its templates without knowing who fills them; each
 enabled module of the app is a `Contributor`, held by the app's module host
 (`request.app.state.modules.contributors()`).
-Slots used by the core: `head`, `body_end`, `dashboard`, `customer_detail`, `navbar_right`.
+Slots used by the core: `head`, `body_end`, `dashboard`, `customer_detail`, `navbar_right`,
+`notification_preferences` (sections of the preferences page, each with its own form).
 """
 
 from __future__ import annotations

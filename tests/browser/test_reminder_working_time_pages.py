@@ -72,7 +72,8 @@ def test_the_rule_editor_counts_a_deadline_offset_in_working_hours(office, sessi
     form.get_by_label("Unit").select_option("hours")
     form.locator("[name=cfg_calendar]").select_option("default")
     form.get_by_role("button", name="Preview").click()
-    expect(panel.locator(".reminder-preview")).to_contain_text("(4 working hours before the deadline (default calendar))")
+    expect(panel.locator(".reminder-preview")).to_contain_text(
+        "(4 working hours before the deadline (default calendar))")
     form.get_by_role("button", name="Save rule").click()
     row = panel.locator("table.reminder-rules tr", has_text="Four working hours before")
     expect(row).to_contain_text("4 working hour(s) before the deadline (default calendar)")

@@ -7,6 +7,11 @@
 //  - acting on a toast (open, snooze, dismiss) removes it from the other tabs at once
 //    (BroadcastChannel, with a localStorage event as fallback) and through the server's
 //    "update" event.
+// On a page load with several missed reminders waiting, one summary toast stands for them
+// ("n unread reminders": Show them / Open list). A grouped reminder (one rule, several cases)
+// opens the list of its cases. With desktop notifications switched on in this browser (the
+// preferences page, desktop_notifications.js), a reminder arriving while the tab is hidden also
+// raises an operating-system notification; the toast is there when the user comes back.
 // Every text is inserted with textContent: a case title can never become markup.
 (function () {
   "use strict";
@@ -18,6 +23,9 @@
   const CLOSED_KEEP_MS = 2 * 24 * 3600 * 1000;  // how long tabs remember acted-on ids
   const CLOSED_KEY = "bmc.notifications.closed";
   const SEEN_KEY = "bmc.notifications.seen";
+  const DESKTOP_KEY = "bmc.notifications.desktop";  // "on" when this browser opted in
+  const SUMMARY_FROM = 2;           // missed reminders on page load shown as one summary toast from this many
+  const GROUP_MESSAGE_MAX_PX = 160;  // a grouped reminder's case list scrolls beyond this height
 
   const cfg = {
     stream: bell.dataset.stream || "/api/v1/notifications/stream",
@@ -103,8 +111,10 @@
     if (!el) {
       el = document.createElement("div");
       el.id = "reminderToasts";
-      el.className = "toast-container position-fixed end-0 p-3";
-      el.style.top = "3.5rem";  // below the navigation bar, so the bell stays visible
+      // Bottom left: tables keep their actions in the right-hand column, which a stack on the
+      // right covered on laptop screens (1366 px). Narrower than Bootstrap's 350 px, and the
+      // stack scrolls rather than growing over the page.
+      el.className = "toast-container position-fixed bottom-0 start-0 p-3 reminder-toasts";
       el.style.zIndex = "1090";
       el.setAttribute("aria-live", "polite");
       document.body.append(el);
@@ -150,6 +160,7 @@
     t.setAttribute("aria-atomic", "true");
     t.dataset.logId = String(data.id);
     t.dataset.priority = data.priority || "normal";
+    if (data.group_size) t.dataset.groupSize = String(data.group_size);
 
     const header = el("div", "toast-header " + p.header);
     const title = el("strong", "me-auto reminder-title", data.title || "Reminder");
@@ -170,10 +181,11 @@
     if (data.message) {
       const msg = el("div", "reminder-message mt-1", data.message);
       msg.style.whiteSpace = "pre-line";
+      if (data.group_size) { msg.style.maxHeight = `${GROUP_MESSAGE_MAX_PX}px`; msg.style.overflowY = "auto"; }
       body.append(msg);
     }
     const actions = el("div", "d-flex flex-wrap gap-1 mt-2 pt-2 border-top");
-    if (data.url) actions.append(button("Open", "btn-primary", "open"));
+    if (data.url) actions.append(button(data.group_size ? "Open list" : "Open", "btn-primary", "open"));
     // A feed may say an item cannot be snoozed (sag: mentions, watched-case news, summaries).
     if (data.snoozable !== false) {
       actions.append(button("Snooze 1 h", "btn-outline-secondary", "snooze-1h"));
@@ -244,6 +256,64 @@
     if (visible.size < MAX_VISIBLE) show(data); else { waiting.push(data); renderMore(); }
   }
 
+  // --- missed reminders on page load: one summary ------------------------------------
+  function showSummary(items) {
+    for (const d of items) known.add(String(d.id));
+    const t = el("div", "toast reminder-summary border-0 shadow");
+    t.id = "reminderSummary";
+    t.setAttribute("role", "status");
+    t.dataset.count = String(items.length);
+    const body = el("div", "toast-body bg-body");
+    body.append(el("div", "fw-semibold reminder-summary-text",
+      `${items.length} unread reminders while you were away`));
+    const actions = el("div", "d-flex flex-wrap gap-1 mt-2 pt-2 border-top");
+    const open = el("a", "btn btn-sm btn-primary", "Open list");
+    open.href = `${cfg.listUrl}?filter=unread`;
+    const expand = button("Show them here", "btn-outline-secondary", "expand");
+    const close = button("Later", "btn-outline-secondary ms-auto", "later");
+    actions.append(open, expand, close);
+    body.append(actions);
+    t.append(body);
+    area().prepend(t);
+    const toast = new bootstrap.Toast(t, { autohide: false });
+    t.addEventListener("hidden.bs.toast", () => t.remove());
+    expand.addEventListener("click", () => {
+      toast.hide();
+      for (const d of items) { known.delete(String(d.id)); receive(d); }
+    });
+    close.addEventListener("click", () => toast.hide());
+    toast.show();
+  }
+
+  const pending = [];    // reminders replayed before the first "hello": the backlog of this page load
+  let loaded = false;
+  function flushBacklog() {
+    loaded = true;
+    const open = pending.splice(0).filter((d) => !isClosed(d.id) && !isDone(d) && !known.has(String(d.id)));
+    if (open.length >= SUMMARY_FROM) showSummary(open); else open.forEach(receive);
+  }
+
+  // --- desktop notifications (opt-in per browser) -----------------------------------------
+  function desktopOn() {
+    try {
+      return "Notification" in window && Notification.permission === "granted"
+        && localStorage.getItem(DESKTOP_KEY) === "on";
+    } catch (e) { return false; }
+  }
+  function notifyDesktop(data) {
+    if (!document.hidden || !desktopOn()) return;
+    const c = caseLine(data);
+    const n = new Notification(data.title || "Reminder", {
+      body: [c, data.message || ""].filter(Boolean).join("\n").slice(0, 300),
+      tag: `bmc-reminder-${data.id}`,  // several hidden tabs raise it once
+    });
+    n.onclick = () => {
+      window.focus();
+      n.close();
+      act(data, "open");
+    };
+  }
+
   function removeToast(id, announce) {
     id = String(id);
     markClosed(id);
@@ -301,12 +371,18 @@
     const url = lastId ? `${cfg.stream}?after=${encodeURIComponent(lastId)}` : cfg.stream;
     source = new EventSource(url, { withCredentials: true });
     source.addEventListener("open", () => { retryMs = 1000; bell.dataset.live = "1"; });
-    source.addEventListener("hello", (ev) => { const d = parse(ev); if (d) setCount(d.unread); });
+    source.addEventListener("hello", (ev) => {
+      const d = parse(ev);
+      if (d) setCount(d.unread);
+      if (!loaded) flushBacklog();
+    });
     source.addEventListener("reminder", (ev) => {
       if (ev.lastEventId) lastId = ev.lastEventId;
       const d = parse(ev);
       if (d) {
         if (typeof d.unread === "number") setCount(d.unread);
+        if (d.replayed && !loaded) { pending.push(d); return; }
+        if (!d.replayed) notifyDesktop(d);
         receive(d);
       }
     });
@@ -325,6 +401,6 @@
 
   window.addEventListener("pagehide", () => { if (source) source.close(); });
   window.addEventListener("pageshow", (ev) => { if (ev.persisted) connect(); });
-  window.hubNotifications = { setCount, receive, remove: (id) => removeToast(id, true), visibleIds: () => Array.from(visible.keys()) };
+  window.hubNotifications = { setCount, receive, remove: (id) => removeToast(id, true), visibleIds: () => Array.from(visible.keys()), desktopOn };
   connect();
 })();

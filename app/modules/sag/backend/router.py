@@ -7,7 +7,7 @@ from app.modules.sag.cases import api as cases_api
 from app.modules.sag.conversation import api as conversation_api
 from app.modules.sag.conversation import watchers
 from app.modules.sag.reminders import api as reminders_api
-from app.modules.sag.reminders import destinations_api
+from app.modules.sag.reminders import destinations_api, digest_settings
 from app.modules.sag.sla import api as sla_api
 from app.modules.sag.sla import policies_api
 
@@ -19,5 +19,6 @@ router.include_router(conversation_api.router)
 router.include_router(reminders_api.router)
 router.include_router(watchers.api)
 router.include_router(destinations_api.router)
+router.include_router(digest_settings.api)
 router.include_router(sla_api.router)
 router.include_router(policies_api.router)

@@ -7,7 +7,7 @@ from app.modules.sag.cases import pages as case_pages
 from app.modules.sag.conversation import pages as conversation_pages
 from app.modules.sag.conversation import watchers
 from app.modules.sag.reminders import actions as reminder_actions
-from app.modules.sag.reminders import destination_pages
+from app.modules.sag.reminders import destination_pages, digest_settings
 from app.modules.sag.reminders import pages as reminder_pages
 from app.modules.sag.reminders import unsubscribe as reminder_unsubscribe
 from app.modules.sag.sla import pages as sla_pages
@@ -19,6 +19,7 @@ router.include_router(conversation_pages.router)
 router.include_router(destination_pages.router)
 router.include_router(reminder_unsubscribe.router)
 router.include_router(reminder_pages.router)
+router.include_router(digest_settings.pages)
 router.include_router(sla_pages.router)
 router.include_router(policy_pages.router)
 router.include_router(watchers.pages)

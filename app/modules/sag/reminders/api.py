@@ -126,13 +126,15 @@ def read_my_reminders(user: CurrentUser, unread: bool = False, snoozed: bool = F
                       since_id: Annotated[int | None, Query(ge=0)] = None,
                       kind: Annotated[Literal["reminder", "mention", "watch"] | None,
                                       Query(description="reminders, mentions or watched-case news")] = None,
+                      group: Annotated[int | None, Query(ge=1, le=2**63 - 1,
+                                                        description="the cases of one grouped reminder")] = None,
                       limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
     if channel is not None and channel not in channels.registry():
         raise ValidationFailed(f"unknown channel {channel!r}", field="channel")
     rows, total = reminders_mine.list_mine(user.id, unread=unread, snoozed=snoozed,
                                            rate_limited=rate_limited or held_back, sag_id=case_id,
                                            channel=channel, status=status, since_id=since_id,
-                                           kind=kind, limit=limit, offset=offset)
+                                           kind=kind, group_id=group, limit=limit, offset=offset)
     result = _page(rows, total, limit, offset)
     result["unread_count"] = reminders_mine.unread_count(user.id)
     return result

@@ -12,8 +12,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from app.core import mail, signing
 from app.core.config import get_settings
-from app.modules.sag.conversation.reply_tokens import reply_headers
 from app.core.mime import RawMessage
+from app.modules.sag.conversation.reply_tokens import reply_headers
 
 EMAIL_TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "email"
 LINK_PURPOSE_OPEN = "sag-reminder-open"

@@ -2,16 +2,20 @@
 
     process_batch
       claim        one statement claims due (and lease-expired) events with their rule and case
+      gather       (storms.py) firings of the batch's rules due within their grouping window are
+                   pulled forward and claimed with it
       sort_out     per event, from the kinds table (kinds.py): give up after too many attempts,
                    fail an unknown kind, skip (rule or case gone ...), set aside kinds with a
                    handler of their own, render the rest (title, message)
       write_logs   resolve recipients, reserve the hourly limit, write one log row per recipient
                    and channel (preferences, quiet hours, the limit, per the channels' flags;
-                   channels/__init__.py); an event with nothing left to hand over is done here
+                   channels/__init__.py); an event with nothing left to hand over is done here;
+                   storms found above become one group row per user and channel (storms.py)
       hand_over    each channel whose rows are `pending` (e-mail) gets them in chunks, the
                    lease renewed before each; a failed row keeps its event for a retry
       close        finish, skip, fail or retry the events, in one transaction
-      own kinds    ticks, digests, held-back notices, one by one (kinds.py, summaries.py)
+      own kinds    ticks, digests, held-back notices, grouped e-mails, one by one (kinds.py,
+                   summaries.py, storms.py)
 
 Nothing here knows a channel or a kind by name: both come from their tables.
 """
@@ -25,7 +29,7 @@ from typing import Any
 
 import psycopg
 
-from app.modules.sag.reminders import channels, kinds
+from app.modules.sag.reminders import channels, kinds, storms
 from app.modules.sag.reminders.events import Outcome, Q, close, error_text, finish, retry
 from app.modules.sag.reminders.render import ReminderTemplateError
 from app.modules.sag.reminders.tunables import tunables
@@ -73,6 +77,8 @@ class Firing:
 def process_batch(conn: psycopg.Connection, opts: Options) -> Outcome:
     """Claim and process one batch on `conn` (a dedicated connection). Returns what happened."""
     rows = claim(conn, opts)
+    if rows and storms.gather(conn, rows):
+        rows += claim(conn, opts)  # the firings pulled forward into the grouping window
     out = Outcome(claimed=len(rows))
     if not rows:
         return out
@@ -81,7 +87,8 @@ def process_batch(conn: psycopg.Connection, opts: Options) -> Outcome:
     registry = channels.registry(conn, {n for r in rows for n in (r["channels"] or ())})
     firings, own = sort_out(rows, registry, opts, out)
     try:
-        waiting = write_logs(conn, firings, registry, now, opts, out) if firings else []
+        storm_sets = storms.find(conn, rows, {f.event_id for f in firings}) if len(firings) > 1 else {}
+        waiting = write_logs(conn, firings, registry, now, opts, out, storm_sets) if firings else []
         failed = hand_over(conn, waiting, registry, now, opts, out) if waiting else {}
         with conn.transaction():
             finish(conn, [e for e in waiting if e not in failed], now)
@@ -142,7 +149,8 @@ def sort_out(rows: list[dict[str, Any]], registry: dict[str, channels.Channel], 
 
 
 def write_logs(conn: psycopg.Connection, firings: list[Firing], registry: dict[str, channels.Channel],
-               now: datetime, opts: Options, out: Outcome) -> list[int]:
+               now: datetime, opts: Options, out: Outcome,
+               storm_sets: dict[int, storms.Storm] | None = None) -> list[int]:
     """Reserve the rate limit (short transaction), then write every log row (second transaction).
 
     Reserving on its own keeps the per-user counter rows locked for milliseconds, so workers
@@ -162,8 +170,12 @@ def write_logs(conn: psycopg.Connection, firings: list[Firing], registry: dict[s
             if attempt == DEADLOCK_RETRIES - 1:
                 raise
     with conn.transaction():
+        if storm_sets:
+            storms.hold(conn, storm_sets)  # no push per row: grouped below, in this transaction
         result = conn.execute(Q["deliver_batch"], dict(
             params, finish_ids=[f.event_id for f in firings if not f.waits])).fetchone()
+        if storm_sets:
+            storms.group(conn, storm_sets, now)
     out.written, out.delivered = result["written"], result["delivered"]
     return [f.event_id for f in firings if f.waits]
 

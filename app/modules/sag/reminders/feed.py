@@ -36,6 +36,8 @@ def shape(row: dict[str, Any]) -> dict[str, Any]:
     out["url"] = case_url(row.get("sag_id"))
     # Snoozing brings a rule's reminder back; a mention, watched-case news or a summary has no rule.
     out["snoozable"] = row.get("rule_id") is not None and row.get("sag_id") is not None
+    if row.get("group_size"):
+        out["url"] = f"{LIST_URL}?group={row['id']}"  # "Open list": the grouped cases
     for key, value in out.items():
         if hasattr(value, "isoformat"):
             out[key] = value.isoformat()

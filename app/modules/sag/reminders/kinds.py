@@ -19,7 +19,7 @@ import psycopg
 
 from app.core.config import get_settings
 from app.modules.sag.conversation import mentions
-from app.modules.sag.reminders import opening_hours, summaries
+from app.modules.sag.reminders import opening_hours, storms, summaries
 from app.modules.sag.reminders.events import Outcome, Q, finish
 from app.modules.sag.reminders.render import render_event
 from app.modules.sag.reminders.rules import next_cron_run, parse_when
@@ -118,8 +118,10 @@ def process_tick(conn: psycopg.Connection, row: Row, now: datetime, opts: Any, o
         raise ValueError(f"a tick of trigger type {row['trigger_type']!r}, which has no next_run in kinds.py")
     with conn.transaction():
         prev = (row["event_data"] or {}).get("prev")
+        # The first run of a new global rule is always delivered grouped (storms.py).
+        first_run = row["rule_last_run_at"] is None and row["rule_sag_id"] is None
         conn.execute(Q["expand_tick"], {"tick_id": row["id"], "rule_id": row["reminder_id"], "now": now,
-                                        "prev": prev})
+                                        "prev": prev, "first_run": first_run})
         conn.execute(Q["advance_rule"], {"rule_id": row["reminder_id"], "now": now,
                                          "next_run_at": kind.next_run(conn, row, now)})
         finish(conn, [row["id"]], now)
@@ -162,6 +164,8 @@ KINDS: dict[str, Kind] = {k.key: k for k in (
     Kind("opening", "Held until opening hours", "deliver_batch, when a rule that delivers only within opening "
          "hours fires while its calendar is closed: due when it opens", skip=_never,
          handler=opening_hours.process_opening),
+    Kind("storm", "Grouped reminder", "write_logs (storms.group), when a rule fires for one user for several "
+         "cases at once: mails the group's one message", skip=_never, handler=storms.process_storm),
 )}
 
 

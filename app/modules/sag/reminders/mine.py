@@ -33,11 +33,12 @@ def log_json(row: dict[str, Any]) -> dict[str, Any]:
 def list_mine(user_id: int, *, unread: bool = False, snoozed: bool = False, rate_limited: bool = False,
               sag_id: int | None = None, channel: str | None = None, status: str | None = None,
               since_id: int | None = None, limit: int = 50, offset: int = 0,
-              log_id: int | None = None, kind: str | None = None) -> tuple[list[dict[str, Any]], int]:
+              log_id: int | None = None, kind: str | None = None,
+              group_id: int | None = None) -> tuple[list[dict[str, Any]], int]:
     rows = database.execute_query(Q["read_my_logs"], {
         "user_id": user_id, "log_id": log_id, "unread": unread, "snoozed": snoozed,
         "rate_limited": rate_limited, "sag_id": sag_id, "channel": channel, "status": status,
-        "since_id": since_id, "kind": kind, "limit": limit, "offset": offset})
+        "since_id": since_id, "kind": kind, "group_id": group_id, "limit": limit, "offset": offset})
     total = rows[0]["total"] if rows else 0
     return [log_json(r) for r in rows], total
 

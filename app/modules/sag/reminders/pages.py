@@ -59,13 +59,14 @@ def read_my_reminders(
     channel: Annotated[str, Query(pattern=channels.NAME_RE.pattern)] = "in_app",
     case_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     kind: Annotated[Literal["all", "reminder", "mention", "watch"], Query()] = "all",
+    group: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="the cases of one grouped reminder")] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ):
     known = {n: c.label for n, c in channels.registry().items()}
     if channel != "all" and channel not in known:
         raise ValidationFailed(f"unknown channel {channel!r}", field="channel")
     params = {"user_id": user.id, "channel": None if channel == "all" else channel, "case_id": case_id,
-              "filter": filter, "kind": None if kind == "all" else kind,
+              "group_id": group, "filter": filter, "kind": None if kind == "all" else kind,
               "limit": PAGE_SIZE + 1, "offset": (page - 1) * PAGE_SIZE}
     rows = database.execute_query(Q["list_my_logs"], params)
     counts = database.execute_query(Q["count_my_logs"], params)[0]
@@ -74,7 +75,8 @@ def read_my_reminders(
         "rows": rows[:PAGE_SIZE],
         "has_next": len(rows) > PAGE_SIZE, "page": page, "counts": counts, "filters": FILTERS, "kinds": KINDS,
         "channels": {**known, "all": "All channels"},
-        "cases": cases, "current": {"filter": filter, "channel": channel, "case_id": case_id, "kind": kind},
+        "cases": cases,
+        "current": {"filter": filter, "channel": channel, "case_id": case_id, "kind": kind, "group": group},
         "api": reminder_feed.ACTIONS_API,
     })
 

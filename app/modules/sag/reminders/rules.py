@@ -58,6 +58,7 @@ MAX_LISTED_USERS = 100
 MAX_EXTERNAL_EMAILS = 50
 EMAIL_RE = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,250})\.[A-Za-z]{2,}$")
 EMAIL_MAX = 254
+DEFAULT_GROUP_WINDOW_MIN = 2  # minutes: a rule's firings for one user this close together arrive as one
 
 
 
@@ -139,6 +140,9 @@ class _RuleBase(BaseModel):
         False, description="Hold firings outside the opening hours of opening_hours_calendar until it opens")
     opening_hours_calendar: CalendarRef | None = Field(
         None, description="The calendar whose opening hours count (default: the default calendar)")
+    group_window_minutes: whole_number(ge=0, le=1440) = Field(
+        DEFAULT_GROUP_WINDOW_MIN, description="Firings for one user within this many minutes arrive as one "
+                                              "reminder listing the cases; 0 = never grouped")
 
     @model_validator(mode="after")
     def _combinations(self):
@@ -206,9 +210,11 @@ class RulePatch(BaseModel):
     escalate_role: Role | None = None
     deliver_in_opening_hours: StrictBool = None
     opening_hours_calendar: CalendarRef | None = None
+    group_window_minutes: whole_number(ge=0, le=1440) = None
 
     _not_null = field_validator("name", "trigger_type", "trigger_config", "recipients", "channels",
                                 "title_template", "priority", "active", "deliver_in_opening_hours",
+                                "group_window_minutes",
                                 mode="before")(_not_null)
 
 
@@ -468,8 +474,17 @@ def validate_rule(data: dict[str, Any], now: datetime, old: dict[str, Any] | Non
         "escalate_role": data.get("escalate_role"),
         "deliver_in_opening_hours": in_hours,
         "opening_hours_calendar": opening_calendar,
+        "group_window_minutes": _group_window(data.get("group_window_minutes")),
         "next_run_at": next_run,
     }
+
+
+def _group_window(value: Any) -> int:
+    if value is None:
+        return DEFAULT_GROUP_WINDOW_MIN
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1440:
+        _fail("group_window_minutes must be a whole number from 0 to 1440", "group_window_minutes")
+    return value
 
 
 def lookahead(now: datetime, days: int = 7) -> datetime:

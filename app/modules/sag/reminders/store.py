@@ -16,7 +16,8 @@ from app.modules.sag.reminders.rules import validate_rule
 Q = load_queries(Path(__file__).parent / "queries" / "rules.sql")
 EDITABLE = ("name", "trigger_type", "trigger_config", "recipients", "channels", "title_template",
             "message_template", "priority", "active", "repeat_every_hours", "escalate_after", "escalate_role",
-            "deliver_in_opening_hours", "opening_hours_calendar")
+            "deliver_in_opening_hours", "opening_hours_calendar",
+            "group_window_minutes")
 
 
 def db_now() -> datetime:

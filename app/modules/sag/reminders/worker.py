@@ -15,13 +15,14 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from datetime import timedelta
 
 import psycopg
 
 from app.core import database
-from app.modules.sag.reminders import channels
+from app.modules.sag.reminders import channels, daily_digest
 from app.modules.sag.reminders.engine import Options, Outcome, Q, process_batch
 
 log = logging.getLogger("app.modules.sag")
@@ -36,8 +37,12 @@ def new_worker_id() -> str:
 
 
 class ReminderWorker:
-    def __init__(self, *, offset: timedelta = timedelta(0), worker_id: str | None = None, **options) -> None:
+    def __init__(self, *, offset: timedelta = timedelta(0), worker_id: str | None = None,
+                 digest_every_s: float = daily_digest.DIGEST_CHECK_S, **options) -> None:
         self.opts = Options.from_settings(worker_id or new_worker_id(), offset=offset, **options)
+        self.digest_every_s = digest_every_s  # how often run_once looks for due daily digests
+        self.next_digest_check = 0.0
+        self.digests_sent = 0
         self.conn: psycopg.Connection | None = None
         self.listen_conn: psycopg.Connection | None = None
         self.batches = 0
@@ -74,6 +79,9 @@ class ReminderWorker:
             self._connect()
         out = process_batch(self.conn, self.opts)
         self.batches += 1
+        if time.monotonic() >= self.next_digest_check:
+            self.next_digest_check = time.monotonic() + self.digest_every_s
+            self.send_digests()
         if self.batches % PURGE_EVERY_BATCHES == 0:
             with self.conn.transaction():
                 self.conn.execute(Q["purge_rate_windows"], {"now": out_now(self.conn, self.opts.offset)})
@@ -83,6 +91,19 @@ class ReminderWorker:
                      "%d retried, %d failed", out.claimed, out.written, out.delivered, handed, out.skipped,
                      out.retried, out.failed)
         return out
+
+    def send_digests(self) -> int:
+        """The other unit of work: the daily digests due now (daily_digest.py); returns how many went out."""
+        if self.conn is None:
+            self._connect()
+        with self.conn.transaction():
+            now = out_now(self.conn, self.opts.offset)
+        # Each claim is committed before its e-mail is sent (run_due's own transactions).
+        sent = daily_digest.run_due(self.conn, self.opts, now)
+        self.digests_sent += sent
+        if sent:
+            log.info("reminders: sent %d daily digest(s)", sent)
+        return sent
 
     def drain(self, max_batches: int = 10_000) -> int:
         """Process batches until nothing is due (tests, scripts); returns events claimed."""

@@ -20,13 +20,15 @@ WHERE l.user_id = %(user_id)s
   AND (%(channel)s::text IS NULL OR l.channel = %(channel)s)
   AND (%(status)s::text IS NULL OR l.status = %(status)s)
   AND (%(since_id)s::bigint IS NULL OR l.id > %(since_id)s)
+  AND (%(group_id)s::bigint IS NULL OR l.group_id = %(group_id)s)
 ORDER BY l.id DESC
 LIMIT %(limit)s OFFSET %(offset)s;
 
 -- name: count_unread
 -- In-app reminders delivered to the user and neither seen nor dismissed.
 SELECT count(*)::int AS unread FROM sag_reminder_logs
-WHERE user_id = %(user_id)s AND channel = 'in_app' AND status = 'sent' AND seen_at IS NULL AND dismissed_at IS NULL;
+WHERE user_id = %(user_id)s AND channel = 'in_app' AND status = 'sent' AND seen_at IS NULL AND dismissed_at IS NULL
+  AND group_id IS NULL;  -- a grouped reminder counts once, as its group row
 
 -- name: mark_logs
 -- Record an interaction on the user's own rows (acknowledge also covers the other channel of the same reminder).

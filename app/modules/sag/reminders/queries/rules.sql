@@ -2,11 +2,12 @@
 -- Store a validated rule (the insert trigger queues its events).
 INSERT INTO sag_reminders (name, sag_id, trigger_type, trigger_config, recipients, channels, title_template,
                            message_template, priority, active, repeat_every_hours, escalate_after, escalate_role,
-                           created_by, next_run_at, deliver_in_opening_hours, opening_hours_calendar)
+                           created_by, next_run_at, deliver_in_opening_hours, opening_hours_calendar,
+                           group_window_minutes)
 VALUES (%(name)s, %(sag_id)s, %(trigger_type)s, %(trigger_config)s, %(recipients)s, %(channels)s,
         %(title_template)s, %(message_template)s, %(priority)s, %(active)s, %(repeat_every_hours)s,
         %(escalate_after)s, %(escalate_role)s, %(created_by)s, %(next_run_at)s, %(deliver_in_opening_hours)s,
-        %(opening_hours_calendar)s)
+        %(opening_hours_calendar)s, %(group_window_minutes)s)
 RETURNING id;
 
 -- name: update_rule
@@ -17,7 +18,8 @@ SET name = %(name)s, trigger_type = %(trigger_type)s, trigger_config = %(trigger
     message_template = %(message_template)s, priority = %(priority)s, active = %(active)s,
     repeat_every_hours = %(repeat_every_hours)s, escalate_after = %(escalate_after)s,
     escalate_role = %(escalate_role)s, next_run_at = %(next_run_at)s,
-    deliver_in_opening_hours = %(deliver_in_opening_hours)s, opening_hours_calendar = %(opening_hours_calendar)s
+    deliver_in_opening_hours = %(deliver_in_opening_hours)s, opening_hours_calendar = %(opening_hours_calendar)s,
+    group_window_minutes = %(group_window_minutes)s
 WHERE id = %(id)s
 RETURNING id;
 
@@ -29,7 +31,7 @@ DELETE FROM sag_reminders WHERE id = %(id)s RETURNING id;
 -- Rules with filters, their case, creator and computed next run (earliest pending event).
 SELECT r.id, r.name, r.sag_id, s.title AS case_title, r.trigger_type, r.trigger_config, r.recipients, r.channels,
        r.title_template, r.message_template, r.priority, r.active, r.repeat_every_hours, r.escalate_after,
-       r.escalate_role, r.deliver_in_opening_hours, r.opening_hours_calendar,
+       r.escalate_role, r.deliver_in_opening_hours, r.opening_hours_calendar, r.group_window_minutes,
        r.created_by, COALESCE(NULLIF(cu.full_name, ''), cu.username) AS created_by_name,
        r.last_run_at, r.created_at, r.updated_at,
        (SELECT min(q.scheduled_for) FROM sag_reminder_queue q

@@ -5,7 +5,8 @@ SELECT l.id, l.rule_id, l.sag_id, s.title AS case_title, l.title, l.message, l.p
        l.snoozed_until, l.acknowledged_at,
        (SELECT count(*) FROM sag_reminder_logs u
         WHERE u.user_id = %(user_id)s AND u.channel = 'in_app' AND u.status = 'sent'
-          AND u.seen_at IS NULL AND u.dismissed_at IS NULL) AS unread
+          AND u.seen_at IS NULL AND u.dismissed_at IS NULL AND u.group_id IS NULL) AS unread,
+       (SELECT count(*) FROM sag_reminder_logs m WHERE m.group_id = l.id)::int AS group_size
 FROM sag_reminder_logs l
 LEFT JOIN sag_sager s ON s.id = l.sag_id
 WHERE l.id = %(log_id)s AND l.user_id = %(user_id)s;
@@ -15,10 +16,11 @@ WHERE l.id = %(log_id)s AND l.user_id = %(user_id)s;
 SELECT * FROM (
     SELECT l.id, l.rule_id, l.sag_id, s.title AS case_title, l.title, l.message, l.priority, l.channel,
            l.status, l.escalated, l.created_at, l.sent_at, l.seen_at, l.clicked_at, l.dismissed_at,
-           l.snoozed_until, l.acknowledged_at
+           l.snoozed_until, l.acknowledged_at,
+           (SELECT count(*) FROM sag_reminder_logs m WHERE m.group_id = l.id)::int AS group_size
     FROM sag_reminder_logs l
     LEFT JOIN sag_sager s ON s.id = l.sag_id
-    WHERE l.user_id = %(user_id)s AND l.channel = 'in_app' AND l.status = 'sent'
+    WHERE l.user_id = %(user_id)s AND l.channel = 'in_app' AND l.status = 'sent' AND l.group_id IS NULL
       AND l.dismissed_at IS NULL AND l.clicked_at IS NULL AND l.acknowledged_at IS NULL
       AND l.snoozed_until IS NULL
       AND l.created_at > now() - make_interval(hours => %(max_age_h)s)
@@ -32,7 +34,8 @@ ORDER BY id;
 -- The bell's number: delivered in-app reminders neither seen nor dismissed.
 SELECT count(*) AS n FROM sag_reminder_logs
 WHERE user_id = %(user_id)s AND channel = 'in_app' AND status = 'sent'
-  AND seen_at IS NULL AND dismissed_at IS NULL;
+  AND seen_at IS NULL AND dismissed_at IS NULL
+  AND group_id IS NULL;  -- a grouped reminder counts once, as its group row
 
 -- name: list_my_logs
 -- The user's reminder log rows with the page's filters, newest first, one page plus one.
@@ -40,7 +43,8 @@ WHERE user_id = %(user_id)s AND channel = 'in_app' AND status = 'sent'
 SELECT l.id, l.rule_id, l.sag_id, s.title AS case_title, l.title, l.message, l.priority, l.channel,
        l.status, l.escalated, l.error, l.created_at, l.sent_at, l.deliver_after, l.seen_at, l.clicked_at,
        l.dismissed_at, l.snoozed_until, l.acknowledged_at, r.name AS rule_name,
-       CASE WHEN q.kind IN ('mention', 'watch') THEN q.kind ELSE 'reminder' END AS kind
+       CASE WHEN q.kind IN ('mention', 'watch') THEN q.kind ELSE 'reminder' END AS kind,
+       (SELECT count(*) FROM sag_reminder_logs m WHERE m.group_id = l.id)::int AS group_size
 FROM sag_reminder_logs l
 LEFT JOIN sag_sager s ON s.id = l.sag_id
 LEFT JOIN sag_reminders r ON r.id = l.rule_id
@@ -50,6 +54,7 @@ WHERE l.user_id = %(user_id)s
   AND (%(case_id)s::int IS NULL OR l.sag_id = %(case_id)s::int)
   AND (%(kind)s::text IS NULL
        OR CASE WHEN q.kind IN ('mention', 'watch') THEN q.kind ELSE 'reminder' END = %(kind)s::text)
+  AND (%(group_id)s::bigint IS NULL OR l.group_id = %(group_id)s::bigint)
   AND CASE %(filter)s::text
         WHEN 'unread' THEN l.status = 'sent' AND l.seen_at IS NULL AND l.dismissed_at IS NULL
         WHEN 'snoozed' THEN l.snoozed_until > now()
@@ -71,7 +76,8 @@ LEFT JOIN sag_reminder_queue q ON q.id = l.event_id
 WHERE l.user_id = %(user_id)s AND (%(channel)s::text IS NULL OR l.channel = %(channel)s::text)
   AND (%(case_id)s::int IS NULL OR l.sag_id = %(case_id)s::int)
   AND (%(kind)s::text IS NULL
-       OR CASE WHEN q.kind IN ('mention', 'watch') THEN q.kind ELSE 'reminder' END = %(kind)s::text);
+       OR CASE WHEN q.kind IN ('mention', 'watch') THEN q.kind ELSE 'reminder' END = %(kind)s::text)
+  AND (%(group_id)s::bigint IS NULL OR l.group_id = %(group_id)s::bigint);
 
 -- name: my_unread_by_kind
 -- The user's unread in-app notifications per kind (the profile's Notifications card).

@@ -177,6 +177,7 @@ LEFT JOIN customers c ON c.id = s.customer_id
 LEFT JOIN users au ON au.id = s.assigned_to
 LEFT JOIN users u ON u.id = l.user_id
 WHERE l.event_id = ANY (%(event_ids)s) AND l.channel = %(channel)s AND l.status = 'pending'
+  AND l.group_id IS NULL  -- rows of a grouped reminder go out in its one message (storms.py)
 ORDER BY l.id;
 
 -- name: record_results
@@ -226,7 +227,8 @@ WHERE event_id = ANY (%(event_ids)s) AND status = 'pending';
 -- A time-based rule's tick: one `rule` event per matching open case (inactivity: those that went quiet in this window).
 INSERT INTO sag_reminder_queue (reminder_id, sag_id, kind, trigger_type, event_data, dedup_key, scheduled_for)
 SELECT r.id, s.id, 'rule', r.trigger_type,
-       jsonb_build_object('tick', %(tick_id)s::bigint, 'inactive_since', s.updated_at),
+       jsonb_build_object('tick', %(tick_id)s::bigint, 'inactive_since', s.updated_at)
+           || CASE WHEN %(first_run)s THEN '{"first_run": true}'::jsonb ELSE '{}'::jsonb END,
        'fire:' || %(tick_id)s::bigint || ':' || s.id, %(now)s
 FROM sag_reminders r
 JOIN sag_sager s ON (r.sag_id IS NULL OR s.id = r.sag_id)

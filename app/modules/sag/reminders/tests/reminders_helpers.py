@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import email
+import os
+import socket
 import uuid
 from datetime import datetime, timedelta
+from email import policy
 from typing import Any
 
 from app.core import database
+from app.core.config import reset_settings
 from app.modules.sag.reminders import store as reminders_store
 from app.modules.sag.reminders.worker import ReminderWorker
 
@@ -80,3 +85,35 @@ def inbox(**where: Any) -> list[dict[str, Any]]:
     """Status-change firings not yet moved into the queue by a worker."""
     conds = " AND ".join(f"{k} = %({k})s" for k in where) or "TRUE"
     return database.execute_query(f"SELECT * FROM sag_reminder_inbox WHERE {conds} ORDER BY id", where)
+
+
+class Inbox:
+    """What a real SMTP server on loopback received."""
+
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+        self.port = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def to(self, user: dict) -> list[email.message.EmailMessage]:
+        return [m for m in self.messages if user["email"] in str(m["To"])]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def use_smtp(port: int | None) -> None:
+    if port is None:
+        os.environ.pop("SMTP_HOST", None)
+        os.environ.pop("SMTP_PORT", None)
+    else:
+        os.environ["SMTP_HOST"] = "127.0.0.1"
+        os.environ["SMTP_PORT"] = str(port)
+    reset_settings()
+

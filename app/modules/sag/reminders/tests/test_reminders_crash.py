@@ -97,8 +97,9 @@ def _setup(n_cases: int, channels=("in_app",)):
     database.execute_update("UPDATE user_notification_preferences SET max_per_hour = %s WHERE user_id = ANY(%s)",
                             (CAP, [u["id"] for u in users]))
     cases = [make_case(assigned_to=users[0]["id"]) for _ in range(n_cases)]
+    # Grouping off: these tests count the per-case deliveries (test_storm_grouping.py groups them).
     rule = make_rule(recipients={"assignee": True, "users": [users[1]["id"]]}, channels=list(channels),
-                     trigger_config={"from": "new", "to": "in_progress"})
+                     trigger_config={"from": "new", "to": "in_progress"}, group_window_minutes=0)
     database.execute_update("UPDATE sag_sager SET status = 'in_progress' WHERE id = ANY(%s)",
                             ([c["id"] for c in cases],))
     return rule, users

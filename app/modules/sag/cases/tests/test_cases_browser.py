@@ -47,10 +47,11 @@ def test_a_technician_creates_works_and_edits_a_case(session_for, customer):  # 
     page.get_by_label("New status").select_option("waiting_customer")
     page.get_by_label("Note (optional)").fill("Afventer skærmbillede")
     page.get_by_role("button", name="Change status").click()
+    # The timeline (conversation/) lists the newest entry last.
     history = page.locator("#caseHistory")
-    expect(history.locator("li").first).to_contain_text("Waiting for customer")
-    expect(history.locator("li").first).to_contain_text("Afventer skærmbillede")
-    expect(history.locator("li").first).to_contain_text("Sofie Browser")
+    expect(history.locator("li").last).to_contain_text("Waiting for customer")
+    expect(history.locator("li").last).to_contain_text("Afventer skærmbillede")
+    expect(history.locator("li").last).to_contain_text("Sofie Browser")
     shot(page, "case_page")
 
     page.get_by_label("Assign to").select_option("")

@@ -79,23 +79,30 @@ $$;
 
 -- Statement trigger on policies, pause statuses, customer calendars and calendars (a new or
 -- another default):
--- every open case's clock again (closed cases keep the clock they closed with).
+-- every open case's clock again (closed cases keep the clock they closed with), in one
+-- set-based statement (sag_sla_refresh_cases.sql).
 CREATE OR REPLACE FUNCTION sag_sla_refresh_open() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM sag_sla_refresh(id) FROM sag_sager WHERE closed_at IS NULL;
+    PERFORM sag_sla_refresh_cases(ARRAY(SELECT id FROM sag_sager WHERE closed_at IS NULL));
     RETURN NULL;
 END;
 $$;
 
 -- Statement trigger on sag_calendar_spans (transition table `changed`): the open cases whose
--- clock runs on a calendar whose spans were written again.
+-- clock runs on a calendar whose spans were written again. spans.write_spans deletes a
+-- calendar's spans and copies the new ones in one transaction, with `sag.spans_rewrite` set
+-- for the delete: recomputing between the two would only compute NULLs, so the delete skips
+-- and the insert that follows recomputes.
 CREATE OR REPLACE FUNCTION sag_sla_refresh_calendar() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM sag_sla_refresh(k.sag_id)
-    FROM sag_sla_clocks k JOIN sag_sager s ON s.id = k.sag_id
-    WHERE s.closed_at IS NULL AND k.calendar_id IN (SELECT DISTINCT calendar_id FROM changed);
+    IF TG_OP = 'DELETE' AND current_setting('sag.spans_rewrite', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    PERFORM sag_sla_refresh_cases(ARRAY(
+        SELECT k.sag_id FROM sag_sla_clocks k JOIN sag_sager s ON s.id = k.sag_id
+        WHERE s.closed_at IS NULL AND k.calendar_id IN (SELECT DISTINCT calendar_id FROM changed)));
     RETURN NULL;
 END;
 $$;

@@ -5,21 +5,12 @@
 -- changed) or the open cases of one calendar (its spans were written again): 100,000 cases
 -- then take seconds, not minutes.
 
--- The instant at which the calendar's open-time total reaches `secs` (seconds counted from its
--- first stored span); NULL beyond the stored spans. One index lookup; a single SELECT without
--- FROM so that the planner inlines it as a subquery.
-CREATE OR REPLACE FUNCTION sag_span_instant(cal INTEGER, secs DOUBLE PRECISION) RETURNS TIMESTAMPTZ
-LANGUAGE sql STABLE AS $$
-    SELECT (SELECT s.start_at + make_interval(secs => secs - s.open_before)
-            FROM sag_calendar_spans s
-            WHERE s.calendar_id = cal AND s.open_after >= secs
-            ORDER BY s.open_after LIMIT 1)
-$$;
-
 -- The clocks of the given cases, from scratch (see sag_sla_refresh for the rules). Rows whose
 -- values did not change are not written again. The arithmetic is written exactly as in
 -- sag_add_working_minutes / sag_working_minutes_between (same operations, same order, the
 -- paused spells summed in history order), so the due times are equal to the microsecond.
+-- The span lookups are written out here rather than called: PostgreSQL does not inline a SQL
+-- function holding a subquery, and a call per lookup cost more than the lookup itself.
 CREATE OR REPLACE FUNCTION sag_sla_refresh_cases(case_ids INTEGER[]) RETURNS VOID
 LANGUAGE sql AS $$
     WITH c AS (
@@ -49,7 +40,13 @@ LANGUAGE sql AS $$
     ), hist AS (
         SELECT h.sag_id,
                min(h.changed_at) FILTER (WHERE h.to_status <> 'new') AS responded,
-               sum(greatest(0, (sag_open_seconds(h.cal, h.next_at) - sag_open_seconds(h.cal, h.changed_at)) / 60)
+               sum(greatest(0, (
+                       COALESCE((SELECT s.open_before + greatest(0, extract(epoch FROM least(h.next_at, s.end_at) - s.start_at))
+                                 FROM sag_calendar_spans s WHERE s.calendar_id = h.cal AND s.start_at <= h.next_at
+                                 ORDER BY s.start_at DESC LIMIT 1), 0)::double precision
+                     - COALESCE((SELECT s.open_before + greatest(0, extract(epoch FROM least(h.changed_at, s.end_at) - s.start_at))
+                                 FROM sag_calendar_spans s WHERE s.calendar_id = h.cal AND s.start_at <= h.changed_at
+                                 ORDER BY s.start_at DESC LIMIT 1), 0)::double precision) / 60)
                    ORDER BY h.changed_at, h.id) FILTER (WHERE h.stops AND h.next_at IS NOT NULL) AS stopped,
                max(h.changed_at) FILTER (WHERE h.stops AND h.next_at IS NULL) AS paused_since
         FROM h GROUP BY h.sag_id
@@ -60,18 +57,31 @@ LANGUAGE sql AS $$
                base.secs AS base, pc.response_minutes, pc.resolution_minutes, pc.warning_percent
         FROM pc
         LEFT JOIN hist ON hist.sag_id = pc.id
-        LEFT JOIN LATERAL (SELECT sag_open_seconds(pc.cal, pc.created_at) AS secs) AS base ON pc.cal IS NOT NULL
+        LEFT JOIN LATERAL (
+            SELECT COALESCE((SELECT s.open_before + greatest(0, extract(epoch FROM least(pc.created_at, s.end_at) - s.start_at))
+                             FROM sag_calendar_spans s WHERE s.calendar_id = pc.cal AND s.start_at <= pc.created_at
+                             ORDER BY s.start_at DESC LIMIT 1), 0)::double precision AS secs
+        ) AS base ON pc.cal IS NOT NULL
     )
     INSERT INTO sag_sla_clocks AS k (sag_id, policy_id, calendar_id, first_response_at, response_due_at,
                                      response_warn_at, resolution_due_at, resolution_warn_at, paused_minutes,
                                      paused_since)
-    SELECT x.id, x.policy_id, x.cal, x.responded,
-           sag_span_instant(x.cal, x.base + x.response_minutes::double precision * 60),
-           sag_span_instant(x.cal, x.base + (x.response_minutes * x.warning_percent / 100.0)::double precision * 60),
-           sag_span_instant(x.cal, x.base + (x.resolution_minutes + x.stopped) * 60),
-           sag_span_instant(x.cal, x.base + (x.resolution_minutes * x.warning_percent / 100.0 + x.stopped) * 60),
-           x.stopped, x.paused_since
+    SELECT x.id, x.policy_id, x.cal, x.responded, due.at[1], due.at[2], due.at[3], due.at[4], x.stopped, x.paused_since
     FROM computed x
+    -- The four instants (response due and warn, resolution due and warn) where the calendar's
+    -- open-time total reaches the target: the first span whose running total gets there.
+    -- open_after is whole seconds: compared with ceil() of the target, the index applies.
+    LEFT JOIN LATERAL (
+        SELECT array_agg((SELECT s.start_at + make_interval(secs => t.secs - s.open_before)
+                          FROM sag_calendar_spans s
+                          WHERE s.calendar_id = x.cal AND s.open_after >= ceil(t.secs)::bigint
+                          ORDER BY s.open_after LIMIT 1) ORDER BY t.n) AS at
+        FROM unnest(ARRAY[x.base + x.response_minutes::double precision * 60,
+                          x.base + (x.response_minutes * x.warning_percent / 100.0)::double precision * 60,
+                          x.base + (x.resolution_minutes + x.stopped) * 60,
+                          x.base + (x.resolution_minutes * x.warning_percent / 100.0 + x.stopped) * 60])
+             WITH ORDINALITY AS t(secs, n)
+    ) AS due ON x.cal IS NOT NULL
     ON CONFLICT (sag_id) DO UPDATE SET policy_id = EXCLUDED.policy_id, calendar_id = EXCLUDED.calendar_id,
         first_response_at = EXCLUDED.first_response_at, response_due_at = EXCLUDED.response_due_at,
         response_warn_at = EXCLUDED.response_warn_at, resolution_due_at = EXCLUDED.resolution_due_at,

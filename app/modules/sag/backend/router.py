@@ -5,7 +5,7 @@ from fastapi import APIRouter
 from app.modules.sag.cases import api as cases_api
 from app.modules.sag.reminders import api as reminders_api
 from app.modules.sag.sla import api as sla_api
-from app.modules.sag.sla import policies_api, report_pages
+from app.modules.sag.sla import clock_view, policies_api, report_pages
 
 router = APIRouter()
 # Routes at the mount point itself (path "", e.g. GET /api/v1/sag) cannot pass through a
@@ -15,3 +15,4 @@ router.include_router(reminders_api.router)
 router.include_router(sla_api.router)
 router.include_router(policies_api.router)
 router.include_router(report_pages.api_router)
+router.include_router(clock_view.router)

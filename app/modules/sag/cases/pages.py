@@ -20,6 +20,7 @@ from app.core.templating import render
 from app.modules.sag.cases import store as cases
 from app.modules.sag.cases.listing import SLA_STATES, SORTS, CaseFilter, search_cases
 from app.modules.sag.cases.store import Assignment, CaseCreate, CaseUpdate, StatusChange
+from app.modules.sag.sla import clock_view
 
 router = APIRouter()
 
@@ -146,7 +147,7 @@ def _case_context(case_id: int) -> dict[str, Any]:
     return {
         "case": case, "history": case["history"], "statuses": statuses,
         "next_status": later[0] if later else None, "users": cases.assignable_users(case["assigned_to"]),
-        "errors": {},
+        "errors": {}, "sla_clocks": clock_view.page_payload(clock_view.case_clocks(case_id)),
     }
 
 

@@ -1,5 +1,5 @@
-"""The `bmc-hub demo` hook (the module loader looks for backend/demo.py): the demo calendar,
-demo cases, then reminder rules."""
+"""The `bmc-hub demo` hook (the module loader looks for backend/demo.py): the demo calendar and
+SLA policies, demo cases, the SLA demo cases, then reminder rules."""
 
 from __future__ import annotations
 
@@ -13,12 +13,13 @@ log = logging.getLogger("app.modules.sag")
 
 
 def run(progress, task) -> None:
-    """The demo calendar (sla/demo.py), the demo cases (cases/demo.py), then the demo reminder
-    rules on them (reminders/demo.py)."""
+    """The demo calendar and SLA policies (sla/demo.py), the demo cases (cases/demo.py), one case
+    per SLA state, then the demo reminder rules on them (reminders/demo.py)."""
     sla_demo.run(progress, task)
     progress.update(task, total=cases_demo.DEMO_CASES, description="Cases")
     created = cases_demo.demo_cases(advance=lambda n=1: progress.advance(task, n))
     log.info("demo: %d cases created", created)
+    sla_demo.run_cases(progress, task)
     # Its own progress line, so the cases line keeps showing what was done.
     reminder_task = progress.add_task("Reminders", total=None)
     reminders_demo.run(progress, reminder_task)

@@ -18,6 +18,8 @@ DECLARE
     prev_at TIMESTAMPTZ;
     prev_stop BOOLEAN := FALSE;
     responded TIMESTAMPTZ;
+    base DOUBLE PRECISION;
+    due TIMESTAMPTZ[];
 BEGIN
     SELECT id, customer_id, priority, created_at INTO c FROM sag_sager WHERE id = case_id;
     IF NOT FOUND THEN
@@ -52,14 +54,23 @@ BEGIN
         prev_at := h.changed_at;
         prev_stop := h.stops;
     END LOOP;
+    -- The four instants as sag_add_working_minutes(cal, created_at, target) gives them (targets
+    -- are always > 0), with the open total before the creation looked up once rather than four
+    -- times: this runs on every status change.
+    base := sag_open_seconds(cal, c.created_at);
+    SELECT array_agg((SELECT s.start_at + make_interval(secs => t.secs - s.open_before)
+                      FROM sag_calendar_spans s
+                      WHERE s.calendar_id = cal AND s.open_after >= ceil(t.secs)::bigint
+                      ORDER BY s.open_after LIMIT 1) ORDER BY t.n)
+    INTO due
+    FROM unnest(ARRAY[base + p.response_minutes::double precision * 60,
+                      base + (p.response_minutes * p.warning_percent / 100.0)::double precision * 60,
+                      base + (p.resolution_minutes + stopped) * 60,
+                      base + (p.resolution_minutes * p.warning_percent / 100.0 + stopped) * 60])
+         WITH ORDINALITY AS t(secs, n);
     INSERT INTO sag_sla_clocks (sag_id, policy_id, calendar_id, first_response_at, response_due_at, response_warn_at,
                                 resolution_due_at, resolution_warn_at, paused_minutes, paused_since)
-    VALUES (case_id, p.id, cal, responded,
-            sag_add_working_minutes(cal, c.created_at, p.response_minutes),
-            sag_add_working_minutes(cal, c.created_at, p.response_minutes * p.warning_percent / 100.0),
-            sag_add_working_minutes(cal, c.created_at, p.resolution_minutes + stopped),
-            sag_add_working_minutes(cal, c.created_at, p.resolution_minutes * p.warning_percent / 100.0 + stopped),
-            stopped, CASE WHEN prev_stop THEN prev_at END)
+    VALUES (case_id, p.id, cal, responded, due[1], due[2], due[3], due[4], stopped, CASE WHEN prev_stop THEN prev_at END)
     ON CONFLICT (sag_id) DO UPDATE SET policy_id = EXCLUDED.policy_id, calendar_id = EXCLUDED.calendar_id,
         first_response_at = EXCLUDED.first_response_at, response_due_at = EXCLUDED.response_due_at,
         response_warn_at = EXCLUDED.response_warn_at, resolution_due_at = EXCLUDED.resolution_due_at,

@@ -1,4 +1,4 @@
-"""The sag module's entries in the admin menu (one slot per module): reminders, calendars, SLA policies, the SLA report."""
+"""The sag module's admin menu entries (one slot per module): reminders, calendars, SLA policies and report."""
 
 from fastapi import Request
 from markupsafe import Markup

@@ -154,8 +154,18 @@ RETURNS TABLE (sla_state TEXT, sla_policy_id INTEGER, sla_calendar_id INTEGER, f
 LANGUAGE sql STABLE AS $$
     SELECT x.state, k.policy_id, k.calendar_id, k.first_response_at, k.response_due_at, k.resolution_due_at,
            k.paused_minutes, k.paused_since, x.due_at,
+           -- sag_working_minutes_between(calendar, paused_since or at, due) written out: a call per
+           -- row (it holds subqueries, so it is never inlined) cost more than its two lookups.
            CASE WHEN x.state IN ('ok', 'warning', 'paused')
-                THEN round(sag_working_minutes_between(k.calendar_id, COALESCE(k.paused_since, at), x.due_at))
+                THEN round((
+                    COALESCE((SELECT sp.open_before + greatest(0, extract(epoch FROM least(x.due_at, sp.end_at) - sp.start_at))
+                              FROM sag_calendar_spans sp WHERE sp.calendar_id = k.calendar_id AND sp.start_at <= x.due_at
+                              ORDER BY sp.start_at DESC LIMIT 1), 0)::double precision
+                  - COALESCE((SELECT sp.open_before + greatest(0, extract(epoch FROM least(COALESCE(k.paused_since, at), sp.end_at)
+                                                                               - sp.start_at))
+                              FROM sag_calendar_spans sp
+                              WHERE sp.calendar_id = k.calendar_id AND sp.start_at <= COALESCE(k.paused_since, at)
+                              ORDER BY sp.start_at DESC LIMIT 1), 0)::double precision) / 60)
            END,
            CASE WHEN x.state = 'breached' THEN round(extract(epoch FROM at - x.due_at) / 60) END
     FROM sag_sla_clocks k

@@ -161,6 +161,7 @@ def test_staff_read_the_report_and_admins_find_it_in_the_menu(client, data):
     login(client, make_user("user"))
     assert client.get("/sag/sla/report").status_code == 200
     assert 'href="/sag/sla/report"' not in client.get("/").text  # the admin menu is for admins
+    assert 'href="/sag/sla/report"' in client.get("/sag").text  # staff find it on the case list
     client.cookies.clear()
     login(client, make_user("admin"))
     assert 'href="/sag/sla/report"' in client.get("/").text

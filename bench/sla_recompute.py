@@ -106,6 +106,8 @@ def _fill(n: int) -> None:
         conn.execute("UPDATE sag_sager SET status = CASE WHEN id % 10 = 1 THEN 'on_hold' ELSE 'in_progress' END "
                      "WHERE id % 3 <> 0")
         conn.execute("ALTER TABLE sag_sager ENABLE TRIGGER USER")
+        # Statistics first: planned without them, the first recompute joined the history row by row.
+        conn.execute("ANALYZE sag_sager, sag_status_history")
         conn.execute(REFRESH_ALL[_set_based()])
     with database.connect(autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")

@@ -97,7 +97,9 @@ CREATE FUNCTION public.sag_add_working_minutes(cal integer, t timestamp with tim
                 WHEN minutes <= 0 THEN t
                 ELSE (SELECT s.start_at + make_interval(secs => target.at_seconds - s.open_before)
                       FROM sag_calendar_spans s
-                      WHERE s.calendar_id = cal AND s.open_after >= target.at_seconds
+                      -- open_after is whole seconds: comparing it with ceil() of the target
+                      -- (not with the double itself) lets the (calendar_id, open_after) index answer.
+                      WHERE s.calendar_id = cal AND s.open_after >= ceil(target.at_seconds)::bigint
                       ORDER BY s.open_after LIMIT 1)
            END
     FROM (SELECT sag_open_seconds(cal, t) + minutes * 60 AS at_seconds) AS target
@@ -857,8 +859,18 @@ CREATE FUNCTION public.sag_sla_case(case_id integer, at timestamp with time zone
     AS $$
     SELECT x.state, k.policy_id, k.calendar_id, k.first_response_at, k.response_due_at, k.resolution_due_at,
            k.paused_minutes, k.paused_since, x.due_at,
+           -- sag_working_minutes_between(calendar, paused_since or at, due) written out: a call per
+           -- row (it holds subqueries, so it is never inlined) cost more than its two lookups.
            CASE WHEN x.state IN ('ok', 'warning', 'paused')
-                THEN round(sag_working_minutes_between(k.calendar_id, COALESCE(k.paused_since, at), x.due_at))
+                THEN round((
+                    COALESCE((SELECT sp.open_before + greatest(0, extract(epoch FROM least(x.due_at, sp.end_at) - sp.start_at))
+                              FROM sag_calendar_spans sp WHERE sp.calendar_id = k.calendar_id AND sp.start_at <= x.due_at
+                              ORDER BY sp.start_at DESC LIMIT 1), 0)::double precision
+                  - COALESCE((SELECT sp.open_before + greatest(0, extract(epoch FROM least(COALESCE(k.paused_since, at), sp.end_at)
+                                                                               - sp.start_at))
+                              FROM sag_calendar_spans sp
+                              WHERE sp.calendar_id = k.calendar_id AND sp.start_at <= COALESCE(k.paused_since, at)
+                              ORDER BY sp.start_at DESC LIMIT 1), 0)::double precision) / 60)
            END,
            CASE WHEN x.state = 'breached' THEN round(extract(epoch FROM at - x.due_at) / 60) END
     FROM sag_sla_clocks k
@@ -902,6 +914,8 @@ DECLARE
     prev_at TIMESTAMPTZ;
     prev_stop BOOLEAN := FALSE;
     responded TIMESTAMPTZ;
+    base DOUBLE PRECISION;
+    due TIMESTAMPTZ[];
 BEGIN
     SELECT id, customer_id, priority, created_at, created_by INTO c FROM sag_sager WHERE id = case_id;
     IF NOT FOUND THEN
@@ -938,14 +952,23 @@ BEGIN
         prev_at := h.changed_at;
         prev_stop := h.stops;
     END LOOP;
+    -- The four instants as sag_add_working_minutes(cal, created_at, target) gives them (targets
+    -- are always > 0), with the open total before the creation looked up once rather than four
+    -- times: this runs on every status change.
+    base := sag_open_seconds(cal, c.created_at);
+    SELECT array_agg((SELECT s.start_at + make_interval(secs => t.secs - s.open_before)
+                      FROM sag_calendar_spans s
+                      WHERE s.calendar_id = cal AND s.open_after >= ceil(t.secs)::bigint
+                      ORDER BY s.open_after LIMIT 1) ORDER BY t.n)
+    INTO due
+    FROM unnest(ARRAY[base + p.response_minutes::double precision * 60,
+                      base + (p.response_minutes * p.warning_percent / 100.0)::double precision * 60,
+                      base + (p.resolution_minutes + stopped) * 60,
+                      base + (p.resolution_minutes * p.warning_percent / 100.0 + stopped) * 60])
+         WITH ORDINALITY AS t(secs, n);
     INSERT INTO sag_sla_clocks (sag_id, policy_id, calendar_id, first_response_at, response_due_at, response_warn_at,
                                 resolution_due_at, resolution_warn_at, paused_minutes, paused_since)
-    VALUES (case_id, p.id, cal, responded,
-            sag_add_working_minutes(cal, c.created_at, p.response_minutes),
-            sag_add_working_minutes(cal, c.created_at, p.response_minutes * p.warning_percent / 100.0),
-            sag_add_working_minutes(cal, c.created_at, p.resolution_minutes + stopped),
-            sag_add_working_minutes(cal, c.created_at, p.resolution_minutes * p.warning_percent / 100.0 + stopped),
-            stopped, CASE WHEN prev_stop THEN prev_at END)
+    VALUES (case_id, p.id, cal, responded, due[1], due[2], due[3], due[4], stopped, CASE WHEN prev_stop THEN prev_at END)
     ON CONFLICT (sag_id) DO UPDATE SET policy_id = EXCLUDED.policy_id, calendar_id = EXCLUDED.calendar_id,
         first_response_at = EXCLUDED.first_response_at, response_due_at = EXCLUDED.response_due_at,
         response_warn_at = EXCLUDED.response_warn_at, resolution_due_at = EXCLUDED.resolution_due_at,
@@ -962,11 +985,103 @@ CREATE FUNCTION public.sag_sla_refresh_calendar() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM sag_sla_refresh(k.sag_id)
-    FROM sag_sla_clocks k JOIN sag_sager s ON s.id = k.sag_id
-    WHERE s.closed_at IS NULL AND k.calendar_id IN (SELECT DISTINCT calendar_id FROM changed);
+    IF TG_OP = 'DELETE' AND current_setting('sag.spans_rewrite', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    PERFORM sag_sla_refresh_cases(ARRAY(
+        SELECT k.sag_id FROM sag_sla_clocks k JOIN sag_sager s ON s.id = k.sag_id
+        WHERE s.closed_at IS NULL AND k.calendar_id IN (SELECT DISTINCT calendar_id FROM changed)));
     RETURN NULL;
 END;
+$$;
+
+--
+-- Name: sag_sla_refresh_cases(integer[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_sla_refresh_cases(case_ids integer[]) RETURNS void
+    LANGUAGE sql
+    AS $$
+    WITH c AS (
+        SELECT s.id, s.customer_id, s.priority, s.created_at
+        FROM (SELECT DISTINCT unnest(case_ids) AS id) AS u
+        JOIN sag_sager s ON s.id = u.id
+    ), pc AS (
+        SELECT c.id, c.created_at, p.id AS policy_id, p.response_minutes, p.resolution_minutes, p.warning_percent,
+               CASE WHEN p.id IS NOT NULL
+                    THEN COALESCE(p.calendar_id, cc.calendar_id, (SELECT d.id FROM sag_calendars d WHERE d.is_default))
+               END AS cal
+        FROM c
+        LEFT JOIN LATERAL (
+            SELECT p.* FROM sag_sla_policies p
+            WHERE (p.customer_id = c.customer_id OR p.customer_id IS NULL) AND (p.priority = c.priority OR p.priority IS NULL)
+            ORDER BY p.customer_id IS NULL, p.priority IS NULL LIMIT 1
+        ) AS p ON TRUE
+        LEFT JOIN sag_customer_calendars cc ON cc.customer_id = c.customer_id
+    ), h AS (
+        SELECT sh.sag_id, sh.id, sh.changed_at, sh.to_status, pc.cal,
+               (st.is_closed OR EXISTS (SELECT 1 FROM sag_sla_pause_statuses ps
+                                        WHERE ps.policy_id = pc.policy_id AND ps.status = sh.to_status)) AS stops,
+               lead(sh.changed_at) OVER (PARTITION BY sh.sag_id ORDER BY sh.changed_at, sh.id) AS next_at
+        FROM pc
+        JOIN sag_status_history sh ON sh.sag_id = pc.id
+        JOIN sag_statuses st ON st.key = sh.to_status
+    ), hist AS (
+        SELECT h.sag_id,
+               min(h.changed_at) FILTER (WHERE h.to_status <> 'new') AS responded,
+               sum(greatest(0, (
+                       COALESCE((SELECT s.open_before + greatest(0, extract(epoch FROM least(h.next_at, s.end_at) - s.start_at))
+                                 FROM sag_calendar_spans s WHERE s.calendar_id = h.cal AND s.start_at <= h.next_at
+                                 ORDER BY s.start_at DESC LIMIT 1), 0)::double precision
+                     - COALESCE((SELECT s.open_before + greatest(0, extract(epoch FROM least(h.changed_at, s.end_at) - s.start_at))
+                                 FROM sag_calendar_spans s WHERE s.calendar_id = h.cal AND s.start_at <= h.changed_at
+                                 ORDER BY s.start_at DESC LIMIT 1), 0)::double precision) / 60)
+                   ORDER BY h.changed_at, h.id) FILTER (WHERE h.stops AND h.next_at IS NOT NULL) AS stopped,
+               max(h.changed_at) FILTER (WHERE h.stops AND h.next_at IS NULL) AS paused_since
+        FROM h GROUP BY h.sag_id
+    ), computed AS (
+        SELECT pc.id, pc.policy_id, pc.cal, hist.responded,
+               CASE WHEN pc.cal IS NOT NULL THEN COALESCE(hist.stopped, 0) ELSE 0 END AS stopped,
+               CASE WHEN pc.cal IS NOT NULL THEN hist.paused_since END AS paused_since,
+               base.secs AS base, pc.response_minutes, pc.resolution_minutes, pc.warning_percent
+        FROM pc
+        LEFT JOIN hist ON hist.sag_id = pc.id
+        LEFT JOIN LATERAL (
+            SELECT COALESCE((SELECT s.open_before + greatest(0, extract(epoch FROM least(pc.created_at, s.end_at) - s.start_at))
+                             FROM sag_calendar_spans s WHERE s.calendar_id = pc.cal AND s.start_at <= pc.created_at
+                             ORDER BY s.start_at DESC LIMIT 1), 0)::double precision AS secs
+        ) AS base ON pc.cal IS NOT NULL
+    )
+    INSERT INTO sag_sla_clocks AS k (sag_id, policy_id, calendar_id, first_response_at, response_due_at,
+                                     response_warn_at, resolution_due_at, resolution_warn_at, paused_minutes,
+                                     paused_since)
+    SELECT x.id, x.policy_id, x.cal, x.responded, due.at[1], due.at[2], due.at[3], due.at[4], x.stopped, x.paused_since
+    FROM computed x
+    -- The four instants (response due and warn, resolution due and warn) where the calendar's
+    -- open-time total reaches the target: the first span whose running total gets there.
+    -- open_after is whole seconds: compared with ceil() of the target, the index applies.
+    LEFT JOIN LATERAL (
+        SELECT array_agg((SELECT s.start_at + make_interval(secs => t.secs - s.open_before)
+                          FROM sag_calendar_spans s
+                          WHERE s.calendar_id = x.cal AND s.open_after >= ceil(t.secs)::bigint
+                          ORDER BY s.open_after LIMIT 1) ORDER BY t.n) AS at
+        FROM unnest(ARRAY[x.base + x.response_minutes::double precision * 60,
+                          x.base + (x.response_minutes * x.warning_percent / 100.0)::double precision * 60,
+                          x.base + (x.resolution_minutes + x.stopped) * 60,
+                          x.base + (x.resolution_minutes * x.warning_percent / 100.0 + x.stopped) * 60])
+             WITH ORDINALITY AS t(secs, n)
+    ) AS due ON x.cal IS NOT NULL
+    ON CONFLICT (sag_id) DO UPDATE SET policy_id = EXCLUDED.policy_id, calendar_id = EXCLUDED.calendar_id,
+        first_response_at = EXCLUDED.first_response_at, response_due_at = EXCLUDED.response_due_at,
+        response_warn_at = EXCLUDED.response_warn_at, resolution_due_at = EXCLUDED.resolution_due_at,
+        resolution_warn_at = EXCLUDED.resolution_warn_at, paused_minutes = EXCLUDED.paused_minutes,
+        paused_since = EXCLUDED.paused_since
+    WHERE (k.policy_id, k.calendar_id, k.first_response_at, k.response_due_at, k.response_warn_at,
+           k.resolution_due_at, k.resolution_warn_at, k.paused_minutes, k.paused_since)
+          IS DISTINCT FROM
+          (EXCLUDED.policy_id, EXCLUDED.calendar_id, EXCLUDED.first_response_at, EXCLUDED.response_due_at,
+           EXCLUDED.response_warn_at, EXCLUDED.resolution_due_at, EXCLUDED.resolution_warn_at,
+           EXCLUDED.paused_minutes, EXCLUDED.paused_since);
 $$;
 
 --
@@ -977,7 +1092,7 @@ CREATE FUNCTION public.sag_sla_refresh_open() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM sag_sla_refresh(id) FROM sag_sager WHERE closed_at IS NULL;
+    PERFORM sag_sla_refresh_cases(ARRAY(SELECT id FROM sag_sager WHERE closed_at IS NULL));
     RETURN NULL;
 END;
 $$;

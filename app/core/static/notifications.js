@@ -380,6 +380,8 @@
       if (ev.lastEventId) lastId = ev.lastEventId;
       const d = parse(ev);
       if (d) {
+        // Pages that show what the notification is about (the case page's SLA clocks) refresh on it.
+        window.dispatchEvent(new CustomEvent("hub:notification", { detail: d }));
         if (typeof d.unread === "number") setCount(d.unread);
         if (d.replayed && !loaded) { pending.push(d); return; }
         if (!d.replayed) notifyDesktop(d);

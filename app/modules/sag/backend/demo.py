@@ -1,5 +1,5 @@
-"""The `bmc-hub demo` hook (the module loader looks for backend/demo.py): the demo calendar,
-demo cases and their notes, then reminder rules."""
+"""The `bmc-hub demo` hook (the module loader looks for backend/demo.py): the demo calendar and
+SLA policies, demo cases and their notes, the SLA demo cases, then reminder rules."""
 
 from __future__ import annotations
 
@@ -15,14 +15,15 @@ log = logging.getLogger("app.modules.sag")
 
 
 def run(progress, task, cases: int | None = None) -> None:
-    """The demo calendar (sla/demo.py), the demo cases (cases/demo.py) and their notes
-    (conversation/demo.py), generated cases up to `cases` in total when asked (cases/bulk.py),
-    then the demo reminder rules on them (reminders/demo.py)."""
+    """The demo calendar and SLA policies (sla/demo.py), the demo cases (cases/demo.py) and their
+    notes (conversation/demo.py), one case per SLA state, generated cases up to `cases` in total
+    when asked (cases/bulk.py), then the demo reminder rules on them (reminders/demo.py)."""
     sla_demo.run(progress, task)
     progress.update(task, total=cases_demo.DEMO_CASES, description="Cases")
     created = cases_demo.demo_cases(advance=lambda n=1: progress.advance(task, n))
     log.info("demo: %d cases created", created)
     log.info("demo: %d notes added", notes_demo.demo_notes())
+    sla_demo.run_cases(progress, task)
     if cases is not None:
         bulk_task = progress.add_task("Generated cases", total=None)
         result = bulk.fill_to(cases, advance=lambda n=1: progress.advance(bulk_task, n))

@@ -9,7 +9,7 @@ from app.modules.sag.conversation import watchers
 from app.modules.sag.reminders import api as reminders_api
 from app.modules.sag.reminders import destinations_api, digest_settings
 from app.modules.sag.sla import api as sla_api
-from app.modules.sag.sla import policies_api
+from app.modules.sag.sla import clock_view, policies_api, report_pages
 
 router = APIRouter()
 # Routes at the mount point itself (path "", e.g. GET /api/v1/sag) cannot pass through a
@@ -22,3 +22,5 @@ router.include_router(destinations_api.router)
 router.include_router(digest_settings.api)
 router.include_router(sla_api.router)
 router.include_router(policies_api.router)
+router.include_router(report_pages.api_router)
+router.include_router(clock_view.router)

@@ -21,6 +21,7 @@ from app.modules.sag.cases import store as cases
 from app.modules.sag.cases.listing import SLA_STATES, SORTS, CaseFilter, search_cases
 from app.modules.sag.cases.store import Assignment, CaseCreate, CaseUpdate, StatusChange
 from app.modules.sag.conversation import timeline, watchers
+from app.modules.sag.sla import clock_view
 
 router = APIRouter()
 
@@ -147,7 +148,8 @@ def _case_context(case_id: int, timeline_page: int = 1) -> dict[str, Any]:
     return {
         "case": case, "history": case["history"], "statuses": statuses,
         "next_status": later[0] if later else None, "users": cases.assignable_users(case["assigned_to"]),
-        "errors": {}, **timeline.page_context(case_id, timeline_page),
+        "errors": {}, "sla_clocks": clock_view.page_payload(clock_view.case_clocks(case_id)),
+        **timeline.page_context(case_id, timeline_page),
     }
 
 

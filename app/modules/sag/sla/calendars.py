@@ -113,9 +113,10 @@ def update_calendar(calendar_id: int, patch: CalendarPatch) -> dict[str, Any]:
             merged = _as_input(get_calendar(calendar_id)) | {k: v for k, v in changes.items() if k != "is_default"}
             merged["is_default"] = current[0]["is_default"] or bool(changes.get("is_default"))
             body = _validated(merged)
-            if body.is_default:
-                database.execute_update(Q["unset_default"], {"id": calendar_id})
             database.execute_update(Q["update_calendar"], _fields(body) | {"id": calendar_id})
+            if body.is_default and not current[0]["is_default"]:
+                database.execute_update(Q["unset_default"], {"id": calendar_id})
+                database.execute_update(Q["make_default"], {"id": calendar_id})
             if "closed_dates" in changes or "special_days" in changes:
                 _write_days(calendar_id, body)
             spans.write_spans(calendar_id, load(calendar_id))

@@ -45,7 +45,10 @@ def write_spans(calendar_id: int, cal: businesstime.Calendar, today: date | None
     today = today or date.today()
     rows = span_rows(cal, today.year - SPAN_YEARS_BACK, today.year + SPAN_YEARS_AHEAD)
     with database.transaction() as conn, conn.cursor() as cur:
+        # The delete's trigger skips recomputing (the COPY's trigger does it once, with the new spans).
+        cur.execute(Q["mark_rewrite"], {"on": "on"})
         cur.execute(Q["delete_spans"], {"id": calendar_id})
+        cur.execute(Q["mark_rewrite"], {"on": ""})
         with cur.copy(Q["copy_spans"]) as copy:
             for row in rows:
                 copy.write_row((calendar_id, *row))

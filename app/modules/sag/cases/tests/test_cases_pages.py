@@ -30,7 +30,9 @@ def lars(client, demo_data):
 
 
 def test_demo_creates_about_200_cases_in_every_status_with_history(demo_data):
-    rows = database.execute_query("SELECT status, count(*) AS n FROM sag_sager GROUP BY status")
+    # The SLA demo adds one case per SLA state after these (sla/demo.py).
+    rows = database.execute_query("SELECT status, count(*) AS n FROM sag_sager WHERE title NOT LIKE 'SLA demo:%%' "
+                                  "GROUP BY status")
     by_status = {r["status"]: r["n"] for r in rows}
     assert sum(by_status.values()) == demo.DEMO_CASES
     assert set(by_status) == {"new", "in_progress", "waiting_customer", "on_hold", "resolved", "closed"}

@@ -18,6 +18,8 @@ DECLARE
     prev_at TIMESTAMPTZ;
     prev_stop BOOLEAN := FALSE;
     responded TIMESTAMPTZ;
+    base DOUBLE PRECISION;
+    due TIMESTAMPTZ[];
 BEGIN
     SELECT id, customer_id, priority, created_at, created_by INTO c FROM sag_sager WHERE id = case_id;
     IF NOT FOUND THEN
@@ -54,14 +56,23 @@ BEGIN
         prev_at := h.changed_at;
         prev_stop := h.stops;
     END LOOP;
+    -- The four instants as sag_add_working_minutes(cal, created_at, target) gives them (targets
+    -- are always > 0), with the open total before the creation looked up once rather than four
+    -- times: this runs on every status change.
+    base := sag_open_seconds(cal, c.created_at);
+    SELECT array_agg((SELECT s.start_at + make_interval(secs => t.secs - s.open_before)
+                      FROM sag_calendar_spans s
+                      WHERE s.calendar_id = cal AND s.open_after >= ceil(t.secs)::bigint
+                      ORDER BY s.open_after LIMIT 1) ORDER BY t.n)
+    INTO due
+    FROM unnest(ARRAY[base + p.response_minutes::double precision * 60,
+                      base + (p.response_minutes * p.warning_percent / 100.0)::double precision * 60,
+                      base + (p.resolution_minutes + stopped) * 60,
+                      base + (p.resolution_minutes * p.warning_percent / 100.0 + stopped) * 60])
+         WITH ORDINALITY AS t(secs, n);
     INSERT INTO sag_sla_clocks (sag_id, policy_id, calendar_id, first_response_at, response_due_at, response_warn_at,
                                 resolution_due_at, resolution_warn_at, paused_minutes, paused_since)
-    VALUES (case_id, p.id, cal, responded,
-            sag_add_working_minutes(cal, c.created_at, p.response_minutes),
-            sag_add_working_minutes(cal, c.created_at, p.response_minutes * p.warning_percent / 100.0),
-            sag_add_working_minutes(cal, c.created_at, p.resolution_minutes + stopped),
-            sag_add_working_minutes(cal, c.created_at, p.resolution_minutes * p.warning_percent / 100.0 + stopped),
-            stopped, CASE WHEN prev_stop THEN prev_at END)
+    VALUES (case_id, p.id, cal, responded, due[1], due[2], due[3], due[4], stopped, CASE WHEN prev_stop THEN prev_at END)
     ON CONFLICT (sag_id) DO UPDATE SET policy_id = EXCLUDED.policy_id, calendar_id = EXCLUDED.calendar_id,
         first_response_at = EXCLUDED.first_response_at, response_due_at = EXCLUDED.response_due_at,
         response_warn_at = EXCLUDED.response_warn_at, resolution_due_at = EXCLUDED.resolution_due_at,
@@ -81,23 +92,30 @@ $$;
 
 -- Statement trigger on policies, pause statuses, customer calendars and calendars (a new or
 -- another default):
--- every open case's clock again (closed cases keep the clock they closed with).
+-- every open case's clock again (closed cases keep the clock they closed with), in one
+-- set-based statement (sag_sla_refresh_cases.sql).
 CREATE OR REPLACE FUNCTION sag_sla_refresh_open() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM sag_sla_refresh(id) FROM sag_sager WHERE closed_at IS NULL;
+    PERFORM sag_sla_refresh_cases(ARRAY(SELECT id FROM sag_sager WHERE closed_at IS NULL));
     RETURN NULL;
 END;
 $$;
 
 -- Statement trigger on sag_calendar_spans (transition table `changed`): the open cases whose
--- clock runs on a calendar whose spans were written again.
+-- clock runs on a calendar whose spans were written again. spans.write_spans deletes a
+-- calendar's spans and copies the new ones in one transaction, with `sag.spans_rewrite` set
+-- for the delete: recomputing between the two would only compute NULLs, so the delete skips
+-- and the insert that follows recomputes.
 CREATE OR REPLACE FUNCTION sag_sla_refresh_calendar() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM sag_sla_refresh(k.sag_id)
-    FROM sag_sla_clocks k JOIN sag_sager s ON s.id = k.sag_id
-    WHERE s.closed_at IS NULL AND k.calendar_id IN (SELECT DISTINCT calendar_id FROM changed);
+    IF TG_OP = 'DELETE' AND current_setting('sag.spans_rewrite', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    PERFORM sag_sla_refresh_cases(ARRAY(
+        SELECT k.sag_id FROM sag_sla_clocks k JOIN sag_sager s ON s.id = k.sag_id
+        WHERE s.closed_at IS NULL AND k.calendar_id IN (SELECT DISTINCT calendar_id FROM changed)));
     RETURN NULL;
 END;
 $$;
@@ -138,8 +156,18 @@ RETURNS TABLE (sla_state TEXT, sla_policy_id INTEGER, sla_calendar_id INTEGER, f
 LANGUAGE sql STABLE AS $$
     SELECT x.state, k.policy_id, k.calendar_id, k.first_response_at, k.response_due_at, k.resolution_due_at,
            k.paused_minutes, k.paused_since, x.due_at,
+           -- sag_working_minutes_between(calendar, paused_since or at, due) written out: a call per
+           -- row (it holds subqueries, so it is never inlined) cost more than its two lookups.
            CASE WHEN x.state IN ('ok', 'warning', 'paused')
-                THEN round(sag_working_minutes_between(k.calendar_id, COALESCE(k.paused_since, at), x.due_at))
+                THEN round((
+                    COALESCE((SELECT sp.open_before + greatest(0, extract(epoch FROM least(x.due_at, sp.end_at) - sp.start_at))
+                              FROM sag_calendar_spans sp WHERE sp.calendar_id = k.calendar_id AND sp.start_at <= x.due_at
+                              ORDER BY sp.start_at DESC LIMIT 1), 0)::double precision
+                  - COALESCE((SELECT sp.open_before + greatest(0, extract(epoch FROM least(COALESCE(k.paused_since, at), sp.end_at)
+                                                                               - sp.start_at))
+                              FROM sag_calendar_spans sp
+                              WHERE sp.calendar_id = k.calendar_id AND sp.start_at <= COALESCE(k.paused_since, at)
+                              ORDER BY sp.start_at DESC LIMIT 1), 0)::double precision) / 60)
            END,
            CASE WHEN x.state = 'breached' THEN round(extract(epoch FROM at - x.due_at) / 60) END
     FROM sag_sla_clocks k

@@ -22,7 +22,9 @@ LANGUAGE sql STABLE AS $$
                 WHEN minutes <= 0 THEN t
                 ELSE (SELECT s.start_at + make_interval(secs => target.at_seconds - s.open_before)
                       FROM sag_calendar_spans s
-                      WHERE s.calendar_id = cal AND s.open_after >= target.at_seconds
+                      -- open_after is whole seconds: comparing it with ceil() of the target
+                      -- (not with the double itself) lets the (calendar_id, open_after) index answer.
+                      WHERE s.calendar_id = cal AND s.open_after >= ceil(target.at_seconds)::bigint
                       ORDER BY s.open_after LIMIT 1)
            END
     FROM (SELECT sag_open_seconds(cal, t) + minutes * 60 AS at_seconds) AS target

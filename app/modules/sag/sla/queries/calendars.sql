@@ -39,11 +39,17 @@ VALUES (%(name)s, %(timezone)s, %(weekly_hours)s, %(country)s, %(subdivision)s, 
 RETURNING id;
 
 -- name: update_calendar
--- Replace a calendar's own fields with validated values.
+-- Replace a calendar's own fields with validated values. Not is_default: setting that column
+-- fires the trigger that recomputes every open clock, so it is set (make_default) only when
+-- it changes; the hours reach the clocks through the spans written next.
 UPDATE sag_calendars
 SET name = %(name)s, timezone = %(timezone)s, weekly_hours = %(weekly_hours)s, country = %(country)s,
-    subdivision = %(subdivision)s, is_default = %(is_default)s
+    subdivision = %(subdivision)s
 WHERE id = %(id)s;
+
+-- name: make_default
+-- Make this calendar the default (after unset_default took the mark off the old one).
+UPDATE sag_calendars SET is_default = TRUE WHERE id = %(id)s AND NOT is_default;
 
 -- name: delete_days
 -- Forget a calendar's closed and special dates (before the new list is written).

@@ -1,3 +1,7 @@
+-- name: mark_rewrite
+-- Tell the spans' delete trigger (this transaction only) that new spans follow at once.
+SELECT set_config('sag.spans_rewrite', %(on)s, true);
+
 -- name: delete_spans
 -- Forget a calendar's stored spans before writing them again.
 DELETE FROM sag_calendar_spans WHERE calendar_id = %(id)s;

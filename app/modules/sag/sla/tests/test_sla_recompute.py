@@ -151,3 +151,21 @@ def test_renaming_a_calendar_does_not_touch_the_clocks(cases, setup):
     stamp = database.execute_query("SELECT max(updated_at) AS t FROM sag_sla_clocks")[0]["t"]
     calendars.update_calendar(setup["always"], calendars.CalendarPatch(name="Døgnåbent"))
     assert database.execute_query("SELECT max(updated_at) AS t FROM sag_sla_clocks")[0]["t"] == stamp
+
+
+def test_a_note_by_someone_else_answers_the_case_in_both_recomputes(setup):
+    creator = database.execute_insert("INSERT INTO users (username, email, password_hash) "
+                                      "VALUES ('opretter', 'opretter@example.test', 'x') RETURNING id")
+    colleague = database.execute_insert("INSERT INTO users (username, email, password_hash) "
+                                        "VALUES ('kollega', 'kollega@example.test', 'x') RETURNING id")
+    t = local(2026, 4, 14, 9, 0)
+    by_colleague, by_creator = _case(t, []), _case(t, [(t + timedelta(hours=3), "in_progress")])
+    for case_id, author, at in ((by_colleague, colleague, t + timedelta(minutes=25)),
+                                (by_creator, creator, t + timedelta(minutes=10))):
+        database.execute_update("UPDATE sag_sager SET created_by = %s WHERE id = %s", (creator, case_id))
+        database.execute_insert("INSERT INTO sag_notes (sag_id, author_id, body, created_at) "
+                                "VALUES (%s, %s, 'Ringer kunden op', %s) RETURNING id", (case_id, author, at))
+    expected = _per_case([by_colleague, by_creator])
+    assert expected[by_colleague][2] == t + timedelta(minutes=25)  # the colleague's note answered it
+    assert expected[by_creator][2] == t + timedelta(hours=3)  # the creator's own note does not count
+    assert _set_based([by_colleague, by_creator]) == expected

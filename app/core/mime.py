@@ -68,8 +68,11 @@ def build_raw(*, sender: str, to: str, subject: str, text: str, html: str | None
     must already be one line (mail._clean_header); `html` must already have its CSS inlined."""
     address, domain = _sender(sender)
     lines = [_header("From", sender), "To: " + _address(to, to_name), _header("Subject", subject),
-             "Date: " + formatdate(localtime=False), "Message-ID: " + make_msgid(domain=domain)]
-    lines += [_header(key, value) for key, value in (headers or {}).items()]
+             "Date: " + formatdate(localtime=False)]
+    headers = dict(headers or {})
+    # A caller may give a stable Message-ID (a reminder's, so replies and threads find it).
+    lines.append("Message-ID: " + (headers.pop("Message-ID", None) or make_msgid(domain=domain)))
+    lines += [_header(key, value) for key, value in headers.items()]
     lines.append("MIME-Version: 1.0")
     if html is None:
         lines += _part("plain", text)

@@ -129,9 +129,10 @@ def test_reminder_figures_follow_a_status_change_through_a_worker(scraper):
     assert run_worker() == 1
     after = scrape(scraper)
     assert value(after, "bmc_reminder_queue_depth", status="inbox") == 0
-    # The assignee watches the case: the watchers' news of the change waits a few seconds, pending.
-    assert value(after, "bmc_reminder_queue_depth", status="pending") == value(before, "bmc_reminder_queue_depth",
-                                                                               status="pending") + 1
+    # The rule's firing is done. (The assignee watches the case: the watchers' news of the change
+    # waits a few seconds, pending or already sent depending on how fast this machine is.)
+    assert sum(v for (n, ls), v in after.items()
+               if n == "bmc_reminder_queue_depth" and {("status", "pending"), ("kind", "rule")} <= ls) == 0
     assert value(after, "bmc_reminder_oldest_due_age_seconds") == 0
 
     def grew(name, **labels):

@@ -56,7 +56,7 @@ TRIGGER_TYPES = ("status_change", "scheduled", "deadline", "recurring", "inactiv
 TIME_TRIGGERS = ("scheduled", "recurring", "inactivity")
 MAX_LISTED_USERS = 100
 MAX_EXTERNAL_EMAILS = 50
-EMAIL_RE = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,250})\.[A-Za-z]{2,}$")
+EMAIL_RE = re.compile(r"^[^@\s<>\"',;\x00-\x1f\x7f-\x9f]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,250})\.[A-Za-z]{2,}$")
 EMAIL_MAX = 254
 DEFAULT_GROUP_WINDOW_MIN = 2  # minutes: a rule's firings for one user this close together arrive as one
 

@@ -1003,11 +1003,11 @@ CREATE FUNCTION public.sag_sla_refresh_cases(case_ids integer[]) RETURNS void
     LANGUAGE sql
     AS $$
     WITH c AS (
-        SELECT s.id, s.customer_id, s.priority, s.created_at
+        SELECT s.id, s.customer_id, s.priority, s.created_at, s.created_by
         FROM (SELECT DISTINCT unnest(case_ids) AS id) AS u
         JOIN sag_sager s ON s.id = u.id
     ), pc AS (
-        SELECT c.id, c.created_at, p.id AS policy_id, p.response_minutes, p.resolution_minutes, p.warning_percent,
+        SELECT c.id, c.created_at, c.created_by, p.id AS policy_id, p.response_minutes, p.resolution_minutes, p.warning_percent,
                CASE WHEN p.id IS NOT NULL
                     THEN COALESCE(p.calendar_id, cc.calendar_id, (SELECT d.id FROM sag_calendars d WHERE d.is_default))
                END AS cal
@@ -1040,7 +1040,11 @@ CREATE FUNCTION public.sag_sla_refresh_cases(case_ids integer[]) RETURNS void
                max(h.changed_at) FILTER (WHERE h.stops AND h.next_at IS NULL) AS paused_since
         FROM h GROUP BY h.sag_id
     ), computed AS (
-        SELECT pc.id, pc.policy_id, pc.cal, hist.responded,
+        -- The first response: the first status change out of `new` or the first note by someone other
+        -- than the creator, whichever came first (as sag_sla_refresh).
+        SELECT pc.id, pc.policy_id, pc.cal,
+               LEAST(hist.responded, (SELECT min(n.created_at) FROM sag_notes n
+                                      WHERE n.sag_id = pc.id AND n.author_id IS DISTINCT FROM pc.created_by)) AS responded,
                CASE WHEN pc.cal IS NOT NULL THEN COALESCE(hist.stopped, 0) ELSE 0 END AS stopped,
                CASE WHEN pc.cal IS NOT NULL THEN hist.paused_since END AS paused_since,
                base.secs AS base, pc.response_minutes, pc.resolution_minutes, pc.warning_percent

@@ -17,7 +17,7 @@ counts exactly up to 1000, see cases_list.COUNT_CAP.)
 Target: p95 under 50 ms per call. `--explain` prints EXPLAIN ANALYZE of each query's SQL to
 stderr; `--profile QUERY` profiles 50 list calls of one query with pyinstrument (stderr).
 
-    .venv/bin/python bench/cases_list.py [--cases 100000] [--requests 200] [--explain]
+    .venv/bin/python bench/cases_list.py [--cases 100000] [--notes 500000] [--requests 200] [--explain]
                                          [--profile my_open|overdue|due_soon|text_search|by_customer]
 """
 
@@ -40,9 +40,35 @@ SEARCH_TERMS = ["printer", "outlook", "backup", "vpn", "certifikat", "phishing",
                 "licens", "wi-fi", "firewall", "mødelokale"]
 
 
-def _fill(n_cases: int, seed: int = 1) -> int:
+def _more_notes(total: int, n_cases: int, users: list[int], seed: int) -> int:
+    """Notes on random cases until the hub holds `total` (COPY through the sag_notes statement
+    triggers, which index the words of each touched case once). Returns how many were added."""
+    from datetime import UTC, datetime, timedelta
+
+    from app.core import database
+    from app.modules.sag.cases.bulk_plan import note_pool
+
+    have = database.execute_query("SELECT count(*) AS n FROM sag_notes")[0]["n"]
+    rng = random.Random(seed)
+    texts, now = note_pool(rng), datetime.now(UTC)
+    with database.transaction() as conn, conn.cursor() as cur:
+        with cur.copy("COPY sag_notes (sag_id, author_id, body, created_at) FROM STDIN") as copy:
+            for _ in range(max(0, total - have)):
+                copy.write_row((rng.randint(1, n_cases), rng.choice(users), rng.choice(texts),
+                                now - timedelta(days=rng.uniform(0, 5 * 365))))
+    # The load rewrote every case once (its note words): compact the table as one whose notes came
+    # one by one would be, before measuring.
+    with database.connect(autocommit=True) as conn:
+        conn.execute("VACUUM FULL sag_sager")
+        conn.execute("ANALYZE sag_sager")
+        conn.execute("ANALYZE sag_notes")
+    return max(0, total - have)
+
+
+def _fill(n_cases: int, seed: int = 1, notes: int | None = None) -> int:
     """Users, customers and `n_cases` cases with history and notes (the bulk generator,
-    app/modules/sag/cases/bulk.py, which ANALYZEs). Returns "me"."""
+    app/modules/sag/cases/bulk.py, which ANALYZEs), then more notes up to `notes` in all when
+    asked. Returns "me"."""
     from app.core import auth, database
     from app.modules.sag.cases import bulk
 
@@ -55,6 +81,10 @@ def _fill(n_cases: int, seed: int = 1) -> int:
     result = bulk.bulk_cases(n_cases, seed=seed)
     print(f"set-up: {result.cases} cases, {result.history} history rows, {result.notes} notes "
           f"in {result.seconds} s", file=sys.stderr)
+    if notes is not None:
+        started = time.perf_counter()
+        added = _more_notes(notes, n_cases, users, seed)
+        print(f"set-up: {added} more notes in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     # What autovacuum does shortly after a bulk load: set the visibility map (index-only scans
     # for the counts) -- steady state, not load time.
     with database.connect(autocommit=True) as conn:
@@ -132,6 +162,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--notes", type=int, default=None,
+                        help="notes in all (more are added to the generator's ~1.6 per case), e.g. 500000")
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--profile", choices=list(QUERIES), help="profile this query with pyinstrument")
     args = parser.parse_args()
@@ -144,7 +176,7 @@ def main() -> None:
 
         migrations.migrate_core()
         app = create_app()
-        me = _fill(args.cases)
+        me = _fill(args.cases, notes=args.notes)
         token = auth.create_api_token(me, "bench")
         if args.explain:
             _explain(me)
@@ -182,7 +214,10 @@ def main() -> None:
                                "p95_ms": round(percentile(times, 95), 2)}
         if args.profile:
             _profile(args.profile, me)
-        print(json.dumps({"cases": args.cases, "requests_per_query": args.requests,
+        from app.core import database
+
+        notes = database.execute_query("SELECT count(*) AS n FROM sag_notes")[0]["n"]
+        print(json.dumps({"cases": args.cases, "notes": notes, "requests_per_query": args.requests,
                           "p50_ms": round(statistics.median(everything), 2),
                           "p95_ms": round(percentile(everything, 95), 2), "queries": results, **pages}))
 

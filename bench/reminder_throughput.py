@@ -107,6 +107,10 @@ def _fill(n: int) -> list[int]:
             for i in range(n):
                 cp.write_row((f"Bench case {i}", "Printer on floor 2 is offline", "new",
                               users[i % half], users[half + i % half]))
+    # The assignee and the creator watch their cases (automatically); their watched-case news of
+    # the same status change would be a second event per change, told apart from the rule's
+    # reminder only after a settling delay. Measured here: the rule's firings alone, as before.
+    database.execute_update("UPDATE sag_watchers SET unwatched = TRUE")
     return [r["id"] for r in database.execute_query("SELECT id FROM sag_sager ORDER BY id")]
 
 

@@ -1136,7 +1136,24 @@ $$;
 CREATE FUNCTION public.sag_sla_track_case() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
+DECLARE
+    k RECORD;
 BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.priority = OLD.priority AND NEW.customer_id IS NOT DISTINCT FROM OLD.customer_id
+       AND NEW.status IS DISTINCT FROM OLD.status THEN
+        SELECT sag_id, policy_id, first_response_at INTO k FROM sag_sla_clocks WHERE sag_id = NEW.id;
+        IF FOUND AND NOT EXISTS (
+            SELECT 1 FROM sag_statuses st
+            WHERE st.key IN (OLD.status, NEW.status)
+              AND (st.is_closed OR EXISTS (SELECT 1 FROM sag_sla_pause_statuses ps
+                                           WHERE ps.policy_id = k.policy_id AND ps.status = st.key))) THEN
+            -- Leaving `new` answers the case (the history row of this change is dated now()).
+            IF k.first_response_at IS NULL AND NEW.status <> 'new' THEN
+                UPDATE sag_sla_clocks SET first_response_at = now() WHERE sag_id = NEW.id;
+            END IF;
+            RETURN NULL;
+        END IF;
+    END IF;
     PERFORM sag_sla_refresh(NEW.id);
     RETURN NULL;
 END;

@@ -82,9 +82,30 @@ END;
 $$;
 
 -- Trigger on sag_sager (after the status history is written): the case's clock again.
+-- Most status changes move between two statuses that both keep the clock running (new ->
+-- in_progress, say): then the policy, calendar, paused time and due times stay as they are,
+-- and at most the first response is new. That common case is one lookup and at most one
+-- small UPDATE instead of the whole recompute (bench/sla_recompute.py, status_update_ratio).
 CREATE OR REPLACE FUNCTION sag_sla_track_case() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    k RECORD;
 BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.priority = OLD.priority AND NEW.customer_id IS NOT DISTINCT FROM OLD.customer_id
+       AND NEW.status IS DISTINCT FROM OLD.status THEN
+        SELECT sag_id, policy_id, first_response_at INTO k FROM sag_sla_clocks WHERE sag_id = NEW.id;
+        IF FOUND AND NOT EXISTS (
+            SELECT 1 FROM sag_statuses st
+            WHERE st.key IN (OLD.status, NEW.status)
+              AND (st.is_closed OR EXISTS (SELECT 1 FROM sag_sla_pause_statuses ps
+                                           WHERE ps.policy_id = k.policy_id AND ps.status = st.key))) THEN
+            -- Leaving `new` answers the case (the history row of this change is dated now()).
+            IF k.first_response_at IS NULL AND NEW.status <> 'new' THEN
+                UPDATE sag_sla_clocks SET first_response_at = now() WHERE sag_id = NEW.id;
+            END IF;
+            RETURN NULL;
+        END IF;
+    END IF;
     PERFORM sag_sla_refresh(NEW.id);
     RETURN NULL;
 END;

@@ -169,3 +169,20 @@ def test_a_note_by_someone_else_answers_the_case_in_both_recomputes(setup):
     assert expected[by_colleague][2] == t + timedelta(minutes=25)  # the colleague's note answered it
     assert expected[by_creator][2] == t + timedelta(hours=3)  # the creator's own note does not count
     assert _set_based([by_colleague, by_creator]) == expected
+
+
+def test_the_clock_a_status_change_leaves_is_the_full_recompute(setup):
+    # Status changes between running statuses take the trigger's short path; pauses and closing
+    # take the full one. Either way the stored clock is what a recompute from scratch gives.
+    made = []
+    for fields in ({}, {"priority": "urgent"}, {"customer_id": setup["own"]}):
+        case_id = database.execute_insert("INSERT INTO sag_sager (title, customer_id, priority) "
+                                          "VALUES ('Printer', %s, %s) RETURNING id",
+                                          (fields.get("customer_id"), fields.get("priority", "normal")))
+        made.append(case_id)
+        for status in ("in_progress", "waiting_customer", "in_progress", "resolved", "in_progress", "new",
+                       "in_progress"):
+            database.execute_update("UPDATE sag_sager SET status = %s WHERE id = %s", (status, case_id))
+            stored = _clocks([case_id])
+            assert _per_case([case_id]) == stored, status
+    assert all(c[2] is not None for c in _clocks(made).values())  # each was answered

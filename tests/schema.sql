@@ -1148,9 +1148,11 @@ BEGIN
               AND (st.is_closed OR EXISTS (SELECT 1 FROM sag_sla_pause_statuses ps
                                            WHERE ps.policy_id = k.policy_id AND ps.status = st.key))) THEN
             -- Leaving `new` answers the case (the history row of this change is dated now()).
-            IF k.first_response_at IS NULL AND NEW.status <> 'new' THEN
-                UPDATE sag_sla_clocks SET first_response_at = now() WHERE sag_id = NEW.id;
-            END IF;
+            -- The row is written either way, as the full recompute writes it (its updated_at
+            -- says when the clock last followed the case).
+            UPDATE sag_sla_clocks
+            SET first_response_at = COALESCE(first_response_at, CASE WHEN NEW.status <> 'new' THEN now() END)
+            WHERE sag_id = NEW.id;
             RETURN NULL;
         END IF;
     END IF;

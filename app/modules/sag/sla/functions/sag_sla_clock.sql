@@ -84,8 +84,8 @@ $$;
 -- Trigger on sag_sager (after the status history is written): the case's clock again.
 -- Most status changes move between two statuses that both keep the clock running (new ->
 -- in_progress, say): then the policy, calendar, paused time and due times stay as they are,
--- and at most the first response is new. That common case is one lookup and at most one
--- small UPDATE instead of the whole recompute (bench/sla_recompute.py, status_update_ratio).
+-- and at most the first response is new. That common case is one lookup and one small UPDATE
+-- instead of the whole recompute (bench/sla_recompute.py, status_update_ratio).
 CREATE OR REPLACE FUNCTION sag_sla_track_case() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -100,9 +100,11 @@ BEGIN
               AND (st.is_closed OR EXISTS (SELECT 1 FROM sag_sla_pause_statuses ps
                                            WHERE ps.policy_id = k.policy_id AND ps.status = st.key))) THEN
             -- Leaving `new` answers the case (the history row of this change is dated now()).
-            IF k.first_response_at IS NULL AND NEW.status <> 'new' THEN
-                UPDATE sag_sla_clocks SET first_response_at = now() WHERE sag_id = NEW.id;
-            END IF;
+            -- The row is written either way, as the full recompute writes it (its updated_at
+            -- says when the clock last followed the case).
+            UPDATE sag_sla_clocks
+            SET first_response_at = COALESCE(first_response_at, CASE WHEN NEW.status <> 'new' THEN now() END)
+            WHERE sag_id = NEW.id;
             RETURN NULL;
         END IF;
     END IF;

@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: run test lint demo bench schema clean-venv
+.PHONY: run test lint demo bench schema i18n clean-venv
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "BMC Hub needs Python 3.11 or newer (python3.11, python3.12, ...)"; exit 1; }
@@ -38,6 +38,11 @@ lint: $(VENV)/.installed-dev
 # Rewrite tests/schema.sql, the schema snapshot, after changing a migration or a function file.
 schema: $(VENV)/.installed-dev
 	$(BIN)/python scripts/dump_schema.py
+
+# Extract the texts marked for translation, update the Danish catalogs (core and each module)
+# and compile them (docs/development.md#translations). Translate the new entries, run it again.
+i18n: $(VENV)/.installed-dev
+	$(BIN)/bmc-hub i18n
 
 demo: $(VENV)/.installed
 	$(BIN)/bmc-hub demo

@@ -187,6 +187,28 @@ def mail_in(host: str | None = typer.Option(None, help="Address to listen on (de
     listener.run(host, port, lmtp=lmtp)
 
 
+@cli.command("i18n")
+def i18n_command(check: bool = typer.Option(False, "--check", help="Only report what is missing; change nothing"),
+                 modules_dir: Path | None = typer.Option(None, help="Also a module folder outside app/modules")) -> None:
+    """Extract the texts marked for translation, update each catalog (core and every module), compile them."""
+    from app.core import i18n_catalogs
+
+    found = 0
+    for package in i18n_catalogs.packages(modules_dir):
+        if check:
+            problems = i18n_catalogs.problems(package)
+            found += len(problems)
+            for problem in problems:
+                err.print(problem)
+            continue
+        counts = i18n_catalogs.update(package)
+        for language, n in counts.items():
+            console.print(f"{package.name}: {n} texts in {package.po(language).relative_to(Path.cwd())}"
+                          if package.po(language).is_relative_to(Path.cwd()) else f"{package.name}: {n} texts")
+    if check and found:
+        raise typer.Exit(1)
+
+
 cli.add_typer(modules_cli.app, name="modules")
 cli.command("create-module")(modules_cli.create_module_command)
 

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core import database, realtime
+from app.core import database, i18n, realtime
 from app.core.errors import FormError, HubError, NotAuthenticated
 from app.core.logs import setup_logging
 from app.core.modules import loader
@@ -42,9 +42,12 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "") or request.method == "GET"
 
 
-def _error_response(request: Request, status: int, message: str, field: str | None = None, headers=None):
+def _error_response(request: Request, status: int, message: str, field: str | None = None, headers=None,
+                    translated: str | None = None):
+    # The API's detail stays English (scripts match on it); a page shows it translated.
     if _wants_html(request):
-        return render(request, "error.html", {"status": status, "message": message}, status)
+        shown = translated if translated is not None else i18n.lookup(message)
+        return render(request, "error.html", {"status": status, "message": shown}, status)
     body = {"detail": message}
     if field:
         body["field"] = field
@@ -66,7 +69,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HubError)
     async def _hub_error(request: Request, exc: HubError):
         headers = {"Retry-After": str(exc.retry_after_s)} if hasattr(exc, "retry_after_s") else None
-        return _error_response(request, exc.status, exc.message, exc.field, headers)
+        return _error_response(request, exc.status, exc.message, exc.field, headers, i18n.error_text(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
@@ -144,6 +147,8 @@ def create_app(load_modules: bool = True) -> FastAPI:
     app.include_router(backups_route.pages)
     if load_modules:
         loader.install(app)
+    # The browser's language for pages seen before signing in; a signed-in user's replaces it.
+    app.add_middleware(i18n.LanguageMiddleware)
     # Outermost, after the modules' middleware: every request is counted, gated ones too.
     from app.core import metrics
 

@@ -54,6 +54,9 @@ def _test_environment(tmp_path_factory) -> Iterator[Path]:
         "LOG_FILE": str(base / "logs" / "app.log"),
         "SECRET_KEY": "test-secret-key-" + uuid.uuid4().hex,
         "BASE_URL": "http://testserver",
+        # The hub's default language is Danish; the suite reads pages in English unless a test
+        # chooses Danish (a user's language, Accept-Language) to test the translation.
+        "LANGUAGE": "en",
     })
     from app.core.config import reset_settings
 

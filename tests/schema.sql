@@ -2061,8 +2061,21 @@ CREATE TABLE public.sag_statuses (
     sort_order integer NOT NULL,
     is_closed boolean DEFAULT false NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    label_da character varying(64) NOT NULL,
     CONSTRAINT sag_statuses_key_check CHECK (((key)::text ~ '^[a-z][a-z0-9_]*$'::text))
 );
+
+--
+-- Name: COLUMN sag_statuses.label; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sag_statuses.label IS 'the status''s English name';
+
+--
+-- Name: COLUMN sag_statuses.label_da; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sag_statuses.label_da IS 'the status''s Danish name';
 
 --
 -- Name: sag_watchers; Type: TABLE; Schema: public; Owner: -
@@ -2153,6 +2166,8 @@ CREATE TABLE public.users (
     last_login_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    language character varying(2),
+    CONSTRAINT users_language_check CHECK (((language)::text = ANY ((ARRAY['da'::character varying, 'en'::character varying])::text[]))),
     CONSTRAINT users_role_check CHECK (((role)::text = ANY ((ARRAY['admin'::character varying, 'user'::character varying])::text[]))),
     CONSTRAINT users_username_check CHECK (((username)::text ~ '^[A-Za-z0-9._@-]{2,64}$'::text))
 );

@@ -49,6 +49,7 @@ class User:
     full_name: str
     role: str
     timezone: str
+    language: str | None = None  # None: the hub's LANGUAGE
     via: str = "session"  # "session" or "token"
     csrf_token: str | None = None
 
@@ -184,7 +185,8 @@ def _user_from_bearer(token: str) -> User | None:
     if not rows:
         return None
     r = rows[0]
-    return User(r["id"], r["username"], r["email"], r["full_name"], r["role"], r["timezone"], via="token")
+    return User(r["id"], r["username"], r["email"], r["full_name"], r["role"], r["timezone"], r["language"],
+                via="token")
 
 
 def _user_from_cookie(token: str) -> User | None:
@@ -192,7 +194,7 @@ def _user_from_cookie(token: str) -> User | None:
     if not rows:
         return None
     r = rows[0]
-    return User(r["id"], r["username"], r["email"], r["full_name"], r["role"], r["timezone"],
+    return User(r["id"], r["username"], r["email"], r["full_name"], r["role"], r["timezone"], r["language"],
                 via="session", csrf_token=r["csrf_token"])
 
 

@@ -11,7 +11,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     log_file: Path = Path("logs/app.log")
     log_level: str = "INFO"
     timezone: str = "Europe/Copenhagen"
+    # The hub's language for users who have not chosen one (docs/configuration.md): da or en.
+    language: Literal["da", "en"] = "da"
 
     smtp_host: str | None = None
     smtp_port: int = 25

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from app.core import auth, database
+from app.core import auth, database, i18n
 from app.core.auth import User
 from app.core.errors import Forbidden, NotAuthenticated
 
@@ -26,6 +26,7 @@ async def get_current_user(request: Request) -> User:
     await auth.check_csrf(request, user)
     # Database triggers attribute changes made during this request to this user.
     database.set_acting_user(user.id)
+    i18n.set_language(user.language)
     return user
 
 

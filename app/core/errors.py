@@ -10,9 +10,16 @@ class HubError(Exception):
 
     status = 400
 
-    def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, field: str | None = None, **params: Any):
+        """`message` in English, with `%(name)s` placeholders filled from `params`:
+        `NotFound("Case %(id)s not found", id=5)`. The API answers the English text (stable
+        for scripts); pages show it translated (`app.core.i18n.error_text`), looked up in the
+        catalogs by `template`."""
+        text = message % params if params else message
+        super().__init__(text)
+        self.message = text
+        self.template = message
+        self.params = params
         self.field = field
 
 
@@ -51,8 +58,8 @@ class Conflict(HubError):
 class TooManyRequests(HubError):
     status = 429
 
-    def __init__(self, message: str, *, retry_after_s: int = 60):
-        super().__init__(message)
+    def __init__(self, message: str, *, retry_after_s: int = 60, **params: Any):
+        super().__init__(message, **params)
         self.retry_after_s = retry_after_s
 
 

@@ -28,6 +28,8 @@ from pydantic import BaseModel, ValidationError
 
 from app.core.auth import CSRF_FIELD
 from app.core.errors import FormError, HubError, NotFound
+from app.core.i18n import gettext as _
+from app.core.i18n import error_text, lookup
 
 MAX_FIELD_LENGTH = 20_000
 M = TypeVar("M", bound=BaseModel)
@@ -87,7 +89,7 @@ def form_errors(template: str, context: Context, *, one_message: bool = False,
     except ValidationError as exc:
         raise _refused(template, context, validation_messages(exc), status or 422, one_message) from None
     except HubError as exc:
-        raise _refused(template, context, {exc.field or "__all__": exc.message}, status or exc.status,
+        raise _refused(template, context, {exc.field or "__all__": error_text(exc)}, status or exc.status,
                        one_message) from exc
 
 
@@ -99,7 +101,7 @@ def _refused(template: str, context: Context, errors: dict[str, str], status: in
 
 
 def validation_messages(exc: ValidationError) -> dict[str, str]:
-    """{field: message} for a form, in plain words."""
+    """{field: message} for a form, in plain words of the reader's language."""
     messages: dict[str, str] = {}
     for err in exc.errors():
         field = str(err["loc"][0]) if err["loc"] else "__all__"
@@ -107,27 +109,29 @@ def validation_messages(exc: ValidationError) -> dict[str, str]:
         ctx = err.get("ctx") or {}
         if err["type"] == "string_pattern_mismatch":
             msg = {
-                "cvr_number": "A CVR number is 8 digits.",
-                "email": "Enter a valid e-mail address.",
-                "username": "2-64 letters, digits or . _ @ -",
-            }.get(field, "Invalid format.")
+                "cvr_number": _("A CVR number is 8 digits."),
+                "email": _("Enter a valid e-mail address."),
+                "username": _("2-64 letters, digits or . _ @ -"),
+            }.get(field) or _("Invalid format.")
         elif err["type"] == "extra_forbidden":
-            msg = "Unknown field."
+            msg = _("Unknown field.")
         elif err["type"] == "missing" or (err["type"] == "string_too_short" and ctx.get("min_length") == 1):
-            msg = "This field is required."
+            msg = _("This field is required.")
         elif err["type"] == "string_too_short":
-            msg = f"Use at least {ctx.get('min_length')} characters."
+            msg = _("Use at least %(n)s characters.", n=ctx.get("min_length"))
         elif err["type"] == "string_too_long":
-            msg = f"Use at most {ctx.get('max_length')} characters."
+            msg = _("Use at most %(n)s characters.", n=ctx.get("max_length"))
         elif err["type"] in ("int_parsing", "int_type", "int_from_float"):
-            msg = "Enter a whole number."
+            msg = _("Enter a whole number.")
         elif err["type"] == "greater_than":
-            msg = f"Must be greater than {ctx.get('gt')}."
+            msg = _("Must be greater than %(n)s.", n=ctx.get("gt"))
         elif err["type"] == "less_than":
-            msg = f"Must be less than {ctx.get('lt')}."
+            msg = _("Must be less than %(n)s.", n=ctx.get("lt"))
         elif err["type"] == "literal_error":
-            msg = "Choose one of the offered values."
+            msg = _("Choose one of the offered values.")
         elif msg.startswith("Value error, "):
-            msg = msg.removeprefix("Value error, ")
+            # A validator's own message (English in the code): shown translated when the
+            # catalog has it.
+            msg = lookup(msg.removeprefix("Value error, "))
         messages.setdefault(field, msg)
     return messages

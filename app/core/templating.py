@@ -8,25 +8,25 @@ that must be HTML is marked so explicitly.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import BaseLoader, ChoiceLoader, Environment, FileSystemLoader, TemplateNotFound, select_autoescape
 
-from app.core import host_context, ui
-from app.core.config import get_settings
+from app.core import formats, host_context, i18n, ui
+from app.core.i18n import lazy_gettext
 
 CORE_TEMPLATES = Path(__file__).parent / "templates"
 
 NOTICES = {
-    "saved": "Saved.",
-    "created": "Created.",
-    "deleted": "Deleted.",
-    "logged_out": "You are signed out.",
-    "password_changed": "Password changed.",
+    "saved": lazy_gettext("Saved."),
+    "created": lazy_gettext("Created."),
+    "deleted": lazy_gettext("Deleted."),
+    "logged_out": lazy_gettext("You are signed out."),
+    "password_changed": lazy_gettext("Password changed."),
 }
 
 
@@ -49,20 +49,42 @@ class ModuleTemplates(BaseLoader):
         return source, filename, uptodate
 
 
-def _localtime(value, request: Request | None = None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    if value is None:
-        return ""
-    tz_name = get_settings().timezone
+def _user_zone(request: Request | None) -> str | None:
     user = getattr(getattr(request, "state", None), "user", None) if request is not None else None
-    if user is not None and getattr(user, "timezone", None):
-        tz_name = user.timezone
-    try:
-        tz = ZoneInfo(tz_name)
-    except Exception:  # noqa: BLE001
-        tz = ZoneInfo("UTC")
-    if getattr(value, "tzinfo", None) is None:
-        return value.strftime(fmt)
-    return value.astimezone(tz).strftime(fmt)
+    return getattr(user, "timezone", None)
+
+
+def _localtime(value, request: Request | None = None, fmt: str | None = None, style: str = "medium") -> str:
+    """A moment in the reader's zone and language ("1. dec. 2026 14.05"); `fmt` (strftime)
+    for machine-read values such as a form field's "%Y-%m-%dT%H:%M"."""
+    if value is None or value == "":
+        return ""
+    if fmt is not None:
+        local = formats.to_local(value, _user_zone(request)) if isinstance(value, datetime) else value
+        return local.strftime(fmt)
+    if isinstance(value, datetime):
+        return formats.format_datetime(value, style, _user_zone(request))
+    return formats.format_date(value, style)
+
+
+def _localdate(value, request: Request | None = None, style: str = "medium") -> str:
+    return formats.format_date(value, style, _user_zone(request))
+
+
+def _reltime(value, now: datetime | None = None) -> str:
+    return formats.format_relative(value, now)
+
+
+def _localized(row: Any, field: str) -> Any:
+    """`row[field]` in the reader's language: `row[field + "_da"]` for Danish when present
+    (data with a label per language, such as a case status: `status_label` / `status_label_da`)."""
+    get = row.get if isinstance(row, dict) else lambda k, d=None: getattr(row, k, d)
+    language = i18n.get_language()
+    if language != "en":
+        translated = get(f"{field}_{language}")
+        if translated:
+            return translated
+    return get(field)
 
 
 def active_nav_url(path: str, urls: list[str]) -> str | None:
@@ -82,6 +104,10 @@ def _base_context(request: Request) -> dict[str, Any]:
     notice = NOTICES.get(request.query_params.get("notice", ""))
     nav = ui.nav_items(request) if user else []
     return {
+        "lang": i18n.get_language(),
+        "languages": i18n.LANGUAGES,
+        "default_language": i18n.default_language(),
+        "js_messages": i18n.js_messages(),
         "current_user": user,
         "csrf_token": getattr(user, "csrf_token", None) or "",
         "nav_items": nav,
@@ -98,9 +124,22 @@ def _make_env() -> Environment:
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    # Looked up at render time, in the language of the running request or recipient.
+    env.install_gettext_callables(
+        lambda message: i18n.translations().gettext(message),
+        lambda singular, plural, n: i18n.translations().ngettext(singular, plural, n),
+        newstyle=True,
+        pgettext=lambda context, message: i18n.translations().pgettext(context, message),
     )
     env.globals["ui_slot"] = ui.slot
     env.filters["localtime"] = _localtime
+    env.filters["localdate"] = _localdate
+    env.filters["reltime"] = _reltime
+    env.filters["number"] = lambda value, decimals=None: formats.format_number(value, decimals=decimals)
+    env.filters["duration"] = formats.format_duration
+    env.filters["localized"] = _localized
     return env
 
 

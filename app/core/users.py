@@ -24,6 +24,7 @@ Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, 
 Password = Annotated[str, StringConstraints(min_length=MIN_PASSWORD_LENGTH, max_length=200)]
 FullName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), *NOT_NUL]
 Role = Literal["admin", "user"]
+Language = Literal["da", "en"]
 
 
 class UserCreate(BaseModel):
@@ -35,6 +36,7 @@ class UserCreate(BaseModel):
     role: Role = "user"
     active: bool = True
     timezone: TimeZoneName | None = Field(None, description="IANA zone; null = the hub's zone")
+    language: Language | None = Field(None, description="da or en; null = the hub's LANGUAGE")
 
 
 class UserUpdate(BaseModel):
@@ -47,6 +49,7 @@ class UserUpdate(BaseModel):
     role: Role | None = None
     active: bool | None = None
     timezone: TimeZoneName | None = None
+    language: Language | None = None
 
 
 class UserOut(BaseModel):
@@ -57,6 +60,7 @@ class UserOut(BaseModel):
     role: str
     active: bool
     timezone: str
+    language: str | None = None
     last_login_at: Any = None
     created_at: Any = None
     updated_at: Any = None
@@ -92,6 +96,7 @@ def create_user(data: UserCreate) -> dict[str, Any]:
             "username": data.username, "email": data.email, "full_name": data.full_name,
             "password_hash": auth.hash_password(data.password), "role": data.role,
             "active": data.active, "timezone": data.timezone or get_settings().timezone,
+            "language": data.language,
         })
     except psycopg.errors.UniqueViolation as exc:
         raise _conflict(exc) from exc
@@ -128,3 +133,8 @@ def update_user(user_id: int, data: UserUpdate) -> dict[str, Any]:
 
 def count_admins() -> int:
     return database.execute_query(Q["count_admins"])[0]["n"]
+
+
+def set_language(user_id: int, language: str | None) -> None:
+    """The language the hub speaks to this user; None follows the hub's LANGUAGE setting."""
+    database.execute_update(Q["update_language"], {"id": user_id, "language": language})

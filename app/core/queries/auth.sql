@@ -46,7 +46,7 @@ WITH s AS (
     WHERE token_hash = %(token_hash)s AND expires_at > now() AND last_seen_at < now() - interval '1 minute'
     RETURNING token_hash
 )
-SELECT u.id, u.username, u.email, u.full_name, u.role, u.timezone, ss.csrf_token
+SELECT u.id, u.username, u.email, u.full_name, u.role, u.timezone, u.language, ss.csrf_token
 FROM sessions ss JOIN users u ON u.id = ss.user_id
 WHERE ss.token_hash = %(token_hash)s AND ss.expires_at > now() AND u.active;
 
@@ -75,7 +75,7 @@ WITH live AS (
     WHERE api_tokens.id = live.id
       AND (live.last_used_at IS NULL OR live.last_used_at < now() - interval '1 minute')
 )
-SELECT u.id, u.username, u.email, u.full_name, u.role, u.timezone
+SELECT u.id, u.username, u.email, u.full_name, u.role, u.timezone, u.language
 FROM live JOIN users u ON u.id = live.user_id
 WHERE u.active;
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
-from pydantic import BaseModel, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.core import auth
+from app.core import auth, i18n, users
 from app.core.config import get_settings
 from app.core.deps import CurrentUser, OptionalUser, public
 from app.core.errors import NotFound, TooManyRequests
@@ -93,13 +93,29 @@ class Me(BaseModel):
     full_name: str
     role: str
     timezone: str
+    language: str = Field(description="the language the hub speaks to this user (da or en)")
     auth: str
 
 
 @api.get("/me", response_model=Me)
 def read_me(user: CurrentUser) -> Me:
     return Me(id=user.id, username=user.username, email=user.email, full_name=user.full_name,
-              role=user.role, timezone=user.timezone, auth=user.via)
+              role=user.role, timezone=user.timezone,
+              language=user.language or i18n.default_language(), auth=user.via)
+
+
+class MeUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    language: Literal["da", "en"] | None = Field(description="da or en; null = follow the hub's LANGUAGE")
+
+
+@api.patch("/me", response_model=Me)
+def update_me(body: MeUpdate, user: CurrentUser) -> Me:
+    """Change the signed-in user's own settings (today: the language of pages and e-mails)."""
+    users.set_language(user.id, body.language)
+    return Me(id=user.id, username=user.username, email=user.email, full_name=user.full_name,
+              role=user.role, timezone=user.timezone,
+              language=body.language or i18n.default_language(), auth=user.via)
 
 
 class TokenCreate(BaseModel):

@@ -60,7 +60,7 @@ def create_user_page(request: Request, admin: AdminUser, posted: PostedForm):
     return RedirectResponse("/admin/users?notice=created", status_code=303)
 
 
-EDITABLE = ("role", "active", "password", "full_name", "email", "timezone")
+EDITABLE = ("role", "active", "password", "full_name", "email", "timezone", "language")
 
 
 @pages.get("/{user_id}")

@@ -28,7 +28,7 @@
     close.type = "button";
     close.className = "btn-close btn-close-white me-2 m-auto";
     close.setAttribute("data-bs-dismiss", "toast");
-    close.setAttribute("aria-label", "Close");
+    close.setAttribute("aria-label", t("Close"));
     wrap.append(bodyEl, close);
     el.append(wrap);
     area.append(el);
@@ -36,5 +36,20 @@
     new bootstrap.Toast(el, { delay: 6000 }).show();
   }
 
-  window.hub = { api, alert, csrf };
+  // Texts of the scripts in the page's language: the page carries the translations of every
+  // text a script marks with t("...") (app/core/i18n.py), with "%(name)s" placeholders.
+  let messages = null;
+  function t(text, vars) {
+    if (messages === null) {
+      const el = document.getElementById("hubMessages");
+      try { messages = el ? JSON.parse(el.textContent) : {}; } catch (e) { messages = {}; }
+    }
+    let out = messages[text] || text;
+    if (vars) out = out.replace(/%\((\w+)\)s/g, (m, name) => (name in vars ? String(vars[name]) : m));
+    return out;
+  }
+
+  const lang = () => document.documentElement.lang || "en";
+
+  window.hub = { api, alert, csrf, t, lang };
 })();

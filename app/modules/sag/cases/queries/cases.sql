@@ -9,7 +9,7 @@ WITH page AS (
     ORDER BY {order}
     LIMIT %(limit)s OFFSET %(offset)s
 )
-SELECT s.id, s.title, s.status, st.label AS status_label, st.is_closed, s.priority,
+SELECT s.id, s.title, s.status, st.label AS status_label, st.label_da AS status_label_da, st.is_closed, s.priority,
        s.customer_id, c.name AS customer_name,
        s.assigned_to, COALESCE(NULLIF(au.full_name, ''), au.username) AS assignee_name,
        s.created_by, s.deadline, s.closed_at, s.version, s.created_at, s.updated_at,
@@ -35,7 +35,7 @@ EXPLAIN (FORMAT JSON) SELECT 1 FROM sag_sager s WHERE {where};
 
 -- name: read_case
 -- One case with its status, customer, assignee and creator names, and its SLA clock.
-SELECT s.id, s.title, s.description, s.status, st.label AS status_label, st.is_closed, s.priority,
+SELECT s.id, s.title, s.description, s.status, st.label AS status_label, st.label_da AS status_label_da, st.is_closed, s.priority,
        s.customer_id, c.name AS customer_name,
        s.assigned_to, COALESCE(NULLIF(au.full_name, ''), au.username) AS assignee_name,
        s.created_by, COALESCE(NULLIF(cu.full_name, ''), cu.username) AS creator_name,
@@ -58,7 +58,7 @@ SELECT id, version, status, assigned_to FROM sag_sager WHERE id = %(id)s;
 
 -- name: read_history
 -- A case's status history, oldest first, with the names of the people who changed it.
-SELECT h.id, h.sag_id, h.from_status, fs.label AS from_label, h.to_status, ts.label AS to_label,
+SELECT h.id, h.sag_id, h.from_status, fs.label AS from_label, fs.label_da AS from_label_da, h.to_status, ts.label AS to_label, ts.label_da AS to_label_da,
        h.changed_by, COALESCE(NULLIF(u.full_name, ''), u.username) AS changed_by_name,
        h.note, h.changed_at
 FROM sag_status_history h
@@ -70,7 +70,7 @@ ORDER BY h.changed_at, h.id;
 
 -- name: list_statuses
 -- Every status in display order.
-SELECT key, label, sort_order, is_closed FROM sag_statuses ORDER BY sort_order, key;
+SELECT key, label, label_da, sort_order, is_closed FROM sag_statuses ORDER BY sort_order, key;
 
 -- name: create_case
 -- Insert a case (the triggers write the first history row and closed_at) and return its id.

@@ -39,7 +39,7 @@ LEFT JOIN sag_statuses st ON st.key = s.status WHERE s.id = %(sag_id)s;
 
 -- name: read_status_labels
 -- Labels of two statuses (a status change's from and to).
-SELECT key, label FROM sag_statuses WHERE key = ANY (%(keys)s::text[]);
+SELECT key, label, label_da FROM sag_statuses WHERE key = ANY (%(keys)s::text[]);
 
 -- name: read_user_name
 -- A user's display name.

@@ -57,7 +57,7 @@ SELECT id, email, timezone, COALESCE(NULLIF(full_name, ''), username) AS user_na
 
 -- name: my_cases_due
 -- The user's open cases due before the end of their local day: overdue (deadline passed) and due today.
-SELECT s.id, s.title, s.deadline, s.priority, st.label AS status_label, c.name AS customer_name,
+SELECT s.id, s.title, s.deadline, s.priority, st.label AS status_label, st.label_da AS status_label_da, c.name AS customer_name,
        s.deadline < %(now)s AS overdue
 FROM sag_sager s
 LEFT JOIN sag_statuses st ON st.key = s.status
@@ -67,7 +67,7 @@ ORDER BY s.deadline, s.id;
 
 -- name: unassigned_cases
 -- Open cases nobody is assigned to, oldest first (one more than shown, to say "and more").
-SELECT s.id, s.title, s.deadline, s.priority, st.label AS status_label, c.name AS customer_name,
+SELECT s.id, s.title, s.deadline, s.priority, st.label AS status_label, st.label_da AS status_label_da, c.name AS customer_name,
        count(*) OVER () AS total
 FROM sag_sager s
 LEFT JOIN sag_statuses st ON st.key = s.status

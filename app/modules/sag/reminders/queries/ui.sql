@@ -111,7 +111,7 @@ LIMIT %(limit)s;
 
 -- name: editor_statuses
 -- Case statuses for the status-change trigger's selects.
-SELECT key, label FROM sag_statuses ORDER BY sort_order;
+SELECT key, label, label_da FROM sag_statuses ORDER BY sort_order;
 
 -- name: editor_users
 -- Active users a rule can name as recipients.

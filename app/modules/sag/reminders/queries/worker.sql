@@ -5,7 +5,7 @@ SELECT e.id, e.reminder_id, e.sag_id, e.kind, e.trigger_type, e.target_user_id, 
        r.name AS rule_name, r.active AS rule_active, r.trigger_config, r.title_template, r.message_template,
        r.escalate_after, r.escalate_role, r.repeat_every_hours, r.sag_id AS rule_sag_id, r.channels,
        r.last_run_at AS rule_last_run_at,
-       s.title AS case_title, s.description, s.status, st.label AS status_label, s.priority AS case_priority,
+       s.title AS case_title, s.description, s.status, st.label AS status_label, st.label_da AS status_label_da, s.priority AS case_priority,
        s.deadline, s.closed_at, s.updated_at AS case_updated_at,
        c.name AS customer_name, COALESCE(NULLIF(au.full_name, ''), au.username) AS assignee_name
 FROM sag_claim_reminder_events(%(worker)s, %(limit)s, %(lease_s)s, clock_timestamp() + %(offset)s) AS e
@@ -166,7 +166,7 @@ SELECT (SELECT count(*) FROM inserted)::int AS written,
 -- name: read_pending_rows
 -- One channel's log rows of these events still to be handed to its transport, with the case details they show and the kind (e-mail unsubscribe).
 SELECT l.id, l.event_id, l.user_id, l.email, l.title, l.message, l.priority, l.escalated, l.sag_id, l.rule_id,
-       s.title AS case_title, s.description, s.status, st.label AS status_label, s.priority AS case_priority,
+       s.title AS case_title, s.description, s.status, st.label AS status_label, st.label_da AS status_label_da, s.priority AS case_priority,
        s.deadline, c.name AS customer_name, COALESCE(NULLIF(au.full_name, ''), au.username) AS assignee_name,
        u.timezone, COALESCE(NULLIF(u.full_name, ''), u.username) AS user_name, q.trigger_type
 FROM sag_reminder_logs l

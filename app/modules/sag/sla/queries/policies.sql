@@ -41,7 +41,7 @@ DELETE FROM sag_sla_policies WHERE id = %(id)s RETURNING id;
 
 -- name: statuses
 -- Every case status with whether it closes a case, in workflow order.
-SELECT key, label, is_closed FROM sag_statuses ORDER BY sort_order;
+SELECT key, label, label_da, is_closed FROM sag_statuses ORDER BY sort_order;
 
 -- name: customer_exists
 -- Whether the customer exists.

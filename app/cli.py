@@ -189,7 +189,7 @@ def mail_in(host: str | None = typer.Option(None, help="Address to listen on (de
 
 @cli.command("i18n")
 def i18n_command(check: bool = typer.Option(False, "--check", help="Only report what is missing; change nothing"),
-                 modules_dir: Path | None = typer.Option(None, help="Also a module folder outside app/modules")) -> None:
+                 modules_dir: Path | None = typer.Option(None, help="Modules from this folder instead")) -> None:
     """Extract the texts marked for translation, update each catalog (core and every module), compile them."""
     from app.core import i18n_catalogs
 

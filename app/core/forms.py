@@ -28,8 +28,8 @@ from pydantic import BaseModel, ValidationError
 
 from app.core.auth import CSRF_FIELD
 from app.core.errors import FormError, HubError, NotFound
-from app.core.i18n import gettext as _
 from app.core.i18n import error_text, lookup
+from app.core.i18n import gettext as _
 
 MAX_FIELD_LENGTH = 20_000
 M = TypeVar("M", bound=BaseModel)

@@ -153,11 +153,11 @@ def make_user(role: str = "user", password: str = TEST_PASSWORD, **fields) -> di
     n = next(_counter)
     username = fields.pop("username", f"{role}{n}_{uuid.uuid4().hex[:6]}")
     row = database.execute_query(
-        "INSERT INTO users (username, email, full_name, password_hash, role, active, timezone) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING *",
+        "INSERT INTO users (username, email, full_name, password_hash, role, active, timezone, language) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING *",
         (username, fields.pop("email", f"{username}@example.test"), fields.pop("full_name", f"Test {username}"),
          _password_hash(password), role, fields.pop("active", True),
-         fields.pop("timezone", "Europe/Copenhagen")),
+         fields.pop("timezone", "Europe/Copenhagen"), fields.pop("language", None)),
     )[0]
     row["password"] = password
     return row

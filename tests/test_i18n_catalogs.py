@@ -15,7 +15,7 @@ from app.core.i18n_check import python_problems, template_problems
 from app.core.templating import env
 
 APP = Path(i18n_catalogs.APP_DIR)
-TEMPLATES = sorted(p for p in APP.rglob("templates/**/*.html"))
+TEMPLATES = sorted(p for p in APP.rglob("templates/**/*") if p.suffix in (".html", ".txt"))
 PYTHON = sorted(p for p in APP.rglob("*.py") if "tests" not in p.parts)
 
 

@@ -46,6 +46,7 @@ METHODS = [
     ("**/_template/**", "ignore"),
     ("**.py", "python"),
     ("**/templates/**.html", "jinja2"),
+    ("**/templates/**.txt", "jinja2"),
 ]
 
 
@@ -90,7 +91,7 @@ def extract(package: Package) -> Catalog:
         method_map = [("modules/**", "ignore"), *method_map]
     elif package.name == "_template":
         method_map = [m for m in method_map if m[0] != "**/_template/**"]
-    options = {"**/templates/**.html": JINJA_OPTIONS}
+    options = {"**/templates/**.html": JINJA_OPTIONS, "**/templates/**.txt": JINJA_OPTIONS}
     js_keywords = {"t": None}
     for filename, lineno, message, comments, context in extract_from_dir(
             package.source, method_map, options, KEYWORDS, comment_tags=("Translators:",), strip_comment_tags=True):

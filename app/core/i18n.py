@@ -113,15 +113,22 @@ def _merged(language: str, folders: tuple[str, ...]) -> NullTranslations:
 
 def locale_folders() -> tuple[str, ...]:
     """The catalogs in use: each enabled module's (if it has one), then the core's."""
+    return _folders(_module_dirs())
+
+
+def _module_dirs() -> tuple[Path, ...]:
     host = host_context.active_host()
-    folders: list[str] = []
-    if host is not None:
-        for rec in host.enabled():
-            folder = rec.templates_dir.parent / "locale" if rec.templates_dir is not None else None
-            if folder is not None and folder.is_dir():
-                folders.append(str(folder))
-    folders.append(str(CORE_LOCALE_DIR))
-    return tuple(folders)
+    if host is None:
+        return ()
+    return tuple(rec.templates_dir.parent for rec in host.enabled() if rec.templates_dir is not None)
+
+
+@functools.lru_cache(maxsize=64)
+def _folders(module_dirs: tuple[Path, ...]) -> tuple[str, ...]:
+    # Cached: asked for every text of every page; a module's folder does not grow a catalog
+    # while the process runs.
+    found = [str(d / "locale") for d in module_dirs if (d / "locale").is_dir()]
+    return (*found, str(CORE_LOCALE_DIR))
 
 
 def translations(language: str | None = None) -> NullTranslations:

@@ -35,12 +35,12 @@ class Email:
                 ctx: DeliveryContext) -> dict[int, str | None]:
         results: dict[int, str | None] = {}
         built, outgoing = [], []
-        for row in rows:
-            try:
-                outgoing.append(messages.reminder_message(row))
+        for row, msg in zip(rows, messages.reminder_messages(list(rows)), strict=True):
+            if isinstance(msg, Exception):  # one unbuildable e-mail is recorded, the rest go out
+                results[row["id"]] = f"could not build e-mail: {type(msg).__name__}: {msg}"[:ERROR_MAX_CHARS]
+            else:
+                outgoing.append(msg)
                 built.append(row)
-            except Exception as exc:  # noqa: BLE001 - one unbuildable e-mail is recorded, the rest go out
-                results[row["id"]] = f"could not build e-mail: {type(exc).__name__}: {exc}"[:ERROR_MAX_CHARS]
         for row, err in zip(built, mail.send_messages(outgoing), strict=True):
             results[row["id"]] = err
         return results

@@ -178,7 +178,7 @@ LEFT JOIN users au ON au.id = s.assigned_to
 LEFT JOIN users u ON u.id = l.user_id
 WHERE l.event_id = ANY (%(event_ids)s) AND l.channel = %(channel)s AND l.status = 'pending'
   AND l.group_id IS NULL  -- rows of a grouped reminder go out in its one message (storms.py)
-ORDER BY l.id;
+ORDER BY l.event_id, l.id;  -- an event's recipients side by side: one chunk shares its rendering
 
 -- name: record_results
 -- Mark handed-over rows sent, or store the error (final = mark failed).

@@ -17,6 +17,7 @@ inlined), UTF-8, quoted-printable bodies, RFC 2047 encoded words for non-ASCII h
 from __future__ import annotations
 
 import binascii
+import time
 import uuid
 from dataclasses import dataclass
 from email.header import Header
@@ -25,6 +26,8 @@ from functools import lru_cache
 
 CRLF = "\r\n"
 SENDER_CACHE_SIZE = 8
+ADDRESS_CACHE_SIZE = 1024  # recipients' formatted To values kept
+DATE_CACHE_SIZE = 2  # Date values (one per second)
 HEADER_LINE_CHARS = 76  # where encoded headers are folded (RFC 2047 keeps each word under 76)
 
 
@@ -43,7 +46,9 @@ def _header(name: str, value: str) -> str:
     return f"{name}: " + Header(value, "utf-8", maxlinelen=HEADER_LINE_CHARS, header_name=name).encode(CRLF)
 
 
+@lru_cache(maxsize=ADDRESS_CACHE_SIZE)
 def _address(address: str, name: str | None) -> str:
+    # Cached: bulk mail goes to the same few hundred users again and again.
     if not name:
         return address
     # formataddr quotes the name when it needs it and encodes it (RFC 2047) when it is not ASCII.
@@ -117,6 +122,11 @@ def _part(subtype: str, body: str | Encoded) -> list[str]:
             encoded.replace("\n", CRLF)]
 
 
+@lru_cache(maxsize=DATE_CACHE_SIZE)
+def _date(second: int) -> str:
+    return formatdate(second, localtime=False)  # the same for every message of a second
+
+
 @lru_cache(maxsize=SENDER_CACHE_SIZE)
 def _sender(sender: str) -> tuple[str, str]:
     """(bare address, Message-ID domain) of a From value: the same for every message of a hub."""
@@ -131,7 +141,7 @@ def build_raw(*, sender: str, to: str, subject: str, text: str | Encoded, html: 
     A body may come encoded already (`Encoded`, e.g. from `QPTemplate.fill`)."""
     address, domain = _sender(sender)
     lines = [_header("From", sender), "To: " + _address(to, to_name), _header("Subject", subject),
-             "Date: " + formatdate(localtime=False)]
+             "Date: " + _date(int(time.time()))]
     headers = dict(headers or {})
     # A caller may give a stable Message-ID (a reminder's, so replies and threads find it).
     lines.append("Message-ID: " + (headers.pop("Message-ID", None) or make_msgid(domain=domain)))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import secrets
+from functools import lru_cache
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
 from app.core import mail, signing
 from app.core.config import get_settings
@@ -125,6 +126,11 @@ def _context(row: dict[str, Any]) -> dict[str, Any]:
             "can_reply": bool(get_settings().mail_reply_domain and row.get("user_id"))}
 
 
+@lru_cache(maxsize=1)
+def _reminder_templates() -> tuple[Template, Template]:
+    return _env.get_template("reminder.txt"), _env.get_template("reminder.html")
+
+
 def _bodies(row: dict[str, Any], cache: dict[tuple, Any]) -> tuple[QPTemplate, QPTemplate]:
     """(text, HTML with its CSS inlined) of the row's e-mail, encoded, with link markers.
 
@@ -137,8 +143,9 @@ def _bodies(row: dict[str, Any], cache: dict[tuple, Any]) -> tuple[QPTemplate, Q
     bodies = cache.get(key)
     if bodies is None:
         markers = tuple(_MARKERS.values())
-        bodies = cache[key] = (QPTemplate(_env.get_template("reminder.txt").render(ctx), markers),
-                               QPTemplate(mail.inline_css(_env.get_template("reminder.html").render(ctx)), markers))
+        text, html = _reminder_templates()
+        bodies = cache[key] = (QPTemplate(text.render(ctx), markers),
+                               QPTemplate(mail.inline_css(html.render(ctx)), markers))
     return bodies
 
 

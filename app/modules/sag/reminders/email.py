@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import secrets
-from functools import lru_cache
 from email.message import EmailMessage
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit

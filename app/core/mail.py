@@ -17,7 +17,6 @@ import logging
 import os
 import smtplib
 import ssl
-import uuid
 from email import policy
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
@@ -26,7 +25,7 @@ from pathlib import Path
 import css_inline
 
 from app.core.config import get_settings
-from app.core.mime import Encoded, RawMessage, build_raw
+from app.core.mime import Encoded, RawMessage, build_raw, unique_name
 
 log = logging.getLogger("app.core.mail")
 MAIL_SUBDIR = "mail"
@@ -97,7 +96,7 @@ def _write_files(messages: list[EmailMessage | RawMessage]) -> list[str | None]:
     results: list[str | None] = []
     for msg in messages:
         try:
-            name = f"{prefix}{uuid.uuid4().hex}.eml"
+            name = f"{prefix}{unique_name()}.eml"
             data = memoryview(_bytes(msg))
             fd = os.open(name + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
             try:

@@ -17,8 +17,10 @@ inlined), UTF-8, quoted-printable bodies, RFC 2047 encoded words for non-ASCII h
 from __future__ import annotations
 
 import binascii
+import itertools
+import os
+import secrets
 import time
-import uuid
 from dataclasses import dataclass
 from email.header import Header
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
@@ -99,8 +101,12 @@ class QPTemplate:
                 continue  # a line with two markers
             if start > pos:
                 self.pieces.append(_qp(body[pos:start]))
-            self.pieces.append((body[start:end],))
-            pos = end
+                self.pieces.append((body[start:end],))
+            elif self.pieces and isinstance(self.pieces[-1], tuple):  # the next line: one piece
+                self.pieces[-1] = (self.pieces[-1][0] + body[start:end],)
+            else:
+                self.pieces.append((body[start:end],))
+            pos = max(pos, end)
         if pos < len(body):
             self.pieces.append(_qp(body[pos:]))
 
@@ -120,6 +126,19 @@ def _part(subtype: str, body: str | Encoded) -> list[str]:
     encoded = body.data if isinstance(body, Encoded) else _qp(body.replace("\r\n", "\n"))
     return [f'Content-Type: text/{subtype}; charset="utf-8"', "Content-Transfer-Encoding: quoted-printable", "",
             encoded.replace("\n", CRLF)]
+
+
+_names = itertools.count()
+_name_prefix = ["", -1]  # [random hex, the pid it was drawn in]
+
+
+def unique_name() -> str:
+    """32 hex characters unique across processes and calls (a random part per process and a
+    counter): a multipart boundary or a file name. A uuid4 per message cost more than the
+    message's headers."""
+    if _name_prefix[1] != os.getpid():  # a forked child draws its own
+        _name_prefix[:] = [secrets.token_hex(10), os.getpid()]
+    return f"{_name_prefix[0]}{next(_names) & 0xFFFFFFFFFFFF:012x}"
 
 
 @lru_cache(maxsize=DATE_CACHE_SIZE)
@@ -150,7 +169,7 @@ def build_raw(*, sender: str, to: str, subject: str, text: str | Encoded, html: 
     if html is None:
         lines += _part("plain", text)
     else:
-        boundary = "=_" + uuid.uuid4().hex
+        boundary = "=_" + unique_name()
         lines += [f'Content-Type: multipart/alternative; boundary="{boundary}"', "", f"--{boundary}"]
         lines += _part("plain", text)
         lines += [f"--{boundary}"]

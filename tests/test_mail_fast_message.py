@@ -57,3 +57,20 @@ def test_fast_message_goes_to_the_file_backend(app):
     assert mail.send_messages([raw]) == [None]
     [path] = set(mail.mail_dir().glob("*.eml")) - before
     assert path.read_bytes() == raw.data
+
+
+def test_encoded_template_fills_to_the_bytes_of_encoding_the_filled_body(app):
+    import binascii
+
+    from app.core.mime import QPTemplate
+
+    marker = "MARKERabc123"
+    body = ("Hej Søren = 1\n" + "long line " * 20 + "\n\tlink: https://hub.test/x/" + marker + " \n"
+            + "trailing space \nmore " * 30 + marker + "\nend")
+    value = "eyJsIjoxfQ.AGsPGZI.LtnJy93J5KTp4C5JJ2-nTQ"
+    filled = body.replace(marker, value)
+    expected = binascii.b2a_qp(filled.encode(), istext=True).decode()
+    assert QPTemplate(body, (marker,)).fill({marker: value}).data == expected
+    with_cr = body.replace("end", "a\rb")  # a lone CR: encoded whole, still the same bytes
+    assert QPTemplate(with_cr, (marker,)).fill({marker: value}).data == binascii.b2a_qp(
+        with_cr.replace(marker, value).encode(), istext=True).decode()

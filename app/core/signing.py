@@ -3,25 +3,42 @@
     token = sign("email-action", {"l": 12, "u": 3, "a": "acknowledge"})
     data = unsign("email-action", token)          # raises BadToken / ExpiredToken
 
-The purpose is the signer's salt, so a token made for one purpose never verifies for
-another. Tokens expire after `DEFAULT_MAX_AGE_S` unless the caller says otherwise.
+A token is three URL-safe base64 fields joined by dots: the data as compact JSON, the issue
+time (seconds, big-endian) and a MAC: HMAC-SHA256 over the first two fields, truncated to
+`MAC_BYTES`, with a key derived from the hub's secret and the purpose. So a token made for one
+purpose never verifies for another, and any changed character fails the MAC. Tokens expire
+after `DEFAULT_MAX_AGE_S` unless the caller says otherwise.
+
+Reminder e-mails carry five or six tokens each, thousands a second: the format is built
+with a few hashlib/base64 calls (itsdangerous, used before, spent most of a token on a
+signer object, zlib and padding). Tokens of that earlier format, still in mailboxes, keep
+verifying (`_legacy_unsign`) until they expire.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import hmac
+import json
 import time
 from functools import lru_cache
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from itsdangerous.timed import TimestampSigner
 
 from app.core.config import secret_key
 from app.core.errors import HubError
 
 DEFAULT_MAX_AGE_S = 7 * 24 * 3600
 SALT_PREFIX = "bmc-hub:"
-SERIALIZER_CACHE_SIZE = 32  # (purpose, secret) pairs kept
+KEY_LABEL = b"bmc-hub token v2:"  # separates this format's keys from any other use of the secret
+MAC_BYTES = 16  # 128 bits of HMAC-SHA256
+TS_BYTES = 5  # issue time in seconds: enough until the year 36812
+MAX_TOKEN_CHARS = 4096
+KEY_CACHE_SIZE = 32  # (purpose, secret) pairs kept
+FUTURE_SKEW_S = 60  # a token issued this far "in the future" (clocks of several hosts) still verifies
 
 
 class BadToken(HubError):
@@ -34,53 +51,81 @@ class ExpiredToken(BadToken):
     status = 410
 
 
-class _FixedTimeSigner(TimestampSigner):
-    # Lets callers (tests, back-dated links) choose the issue time instead of the wall clock.
-    issued_at: float | None = None
-
-    def get_timestamp(self) -> int:
-        return int(self.issued_at if self.issued_at is not None else time.time())
-
-
-def _serializer(purpose: str, issued_at: float | None = None) -> URLSafeTimedSerializer:
-    if not purpose:
-        raise ValueError("a token needs a purpose")
-    if issued_at is None:
-        return _current_serializer(purpose, secret_key())
-    signer = type("_Signer", (_FixedTimeSigner,), {"issued_at": issued_at})
-    return URLSafeTimedSerializer(secret_key(), salt=SALT_PREFIX + purpose, signer=signer)
+@lru_cache(maxsize=KEY_CACHE_SIZE)
+def _mac_base(purpose: str, key: str) -> Any:
+    # Keyed by the secret too, so a new key takes effect. An HMAC object is copied per token
+    # instead of keying a new one (the key schedule is half the cost of a short MAC).
+    derived = hmac.new(key.encode("utf-8"), KEY_LABEL + purpose.encode("utf-8"), hashlib.sha256).digest()
+    return hmac.new(derived, digestmod=hashlib.sha256)
 
 
-class _OneSignerSerializer(URLSafeTimedSerializer):
-    """Builds its signer once (itsdangerous builds one per token); the signer keeps no state."""
-
-    def make_signer(self, salt=None):
-        if salt is not None and salt != self.salt:
-            return super().make_signer(salt)
-        if not hasattr(self, "_signer"):
-            self._signer = super().make_signer(salt)
-        return self._signer
+_to_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
-@lru_cache(maxsize=SERIALIZER_CACHE_SIZE)
-def _current_serializer(purpose: str, key: str) -> URLSafeTimedSerializer:
-    # Reminder e-mails sign four links each, thousands a second: building a signer class and a
-    # signer per token was a fifth of an e-mail's cost. Keyed by the secret too, so a new key
-    # takes effect.
-    return _OneSignerSerializer(key, salt=SALT_PREFIX + purpose, signer=_FixedTimeSigner)
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@lru_cache(maxsize=4)
+def _ts_field(ts: int) -> str:
+    return _b64(ts.to_bytes(TS_BYTES, "big"))  # the same for every token of a second
+
+
+def _mac(purpose: str, signed: bytes) -> bytes:
+    h = _mac_base(purpose, secret_key()).copy()
+    h.update(signed)
+    return h.digest()[:MAC_BYTES]
 
 
 def sign(purpose: str, data: Any, *, issued_at: float | None = None) -> str:
     """A URL-safe token carrying `data` (JSON-serialisable), valid only for `purpose`."""
-    return _serializer(purpose, issued_at).dumps(data)
+    if not purpose:
+        raise ValueError("a token needs a purpose")
+    ts = int(time.time() if issued_at is None else issued_at)
+    payload = _to_json(data).encode("utf-8")
+    signed = f"{_b64(payload)}.{_ts_field(ts)}".encode("ascii")
+    return f"{signed.decode('ascii')}.{_b64(_mac(purpose, signed))}"
 
 
 def unsign(purpose: str, token: str, *, max_age_s: int = DEFAULT_MAX_AGE_S) -> Any:
     """The data in `token`; raises ExpiredToken or BadToken."""
-    if not isinstance(token, str) or not token or len(token) > 4096:
+    if not purpose:
+        raise ValueError("a token needs a purpose")
+    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_CHARS or not token.isascii():
         raise BadToken("This link is not valid.")
+    signed, _, mac = token.rpartition(".")
+    payload, _, ts_text = signed.partition(".")
+    # Compared as text: base64 decoding ignores a last character's spare bits, so comparing
+    # decoded bytes would accept more than one spelling of a MAC.
+    ok = hmac.compare_digest(mac, _b64(_mac(purpose, signed.encode("ascii"))))
+    if not ok or not payload or "." in ts_text:
+        return _legacy_unsign(purpose, token, max_age_s)
     try:
-        return _serializer(purpose).loads(token, max_age=max_age_s)
+        issued = int.from_bytes(_unb64(ts_text), "big")
+        data = json.loads(_unb64(payload))
+    except (binascii.Error, ValueError) as exc:  # a valid MAC over garbage: never made by sign()
+        raise BadToken("This link is not valid.") from exc
+    age = time.time() - issued
+    if age > max_age_s:
+        raise ExpiredToken("This link has expired.")
+    if age < -FUTURE_SKEW_S:
+        raise BadToken("This link is not valid.")
+    return data
+
+
+@lru_cache(maxsize=KEY_CACHE_SIZE)
+def _legacy_serializer(purpose: str, key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(key, salt=SALT_PREFIX + purpose)
+
+
+def _legacy_unsign(purpose: str, token: str, max_age_s: int) -> Any:
+    """Tokens of the earlier itsdangerous format (links in e-mails sent before the change)."""
+    try:
+        return _legacy_serializer(purpose, secret_key()).loads(token, max_age=max_age_s)
     except SignatureExpired as exc:
         raise ExpiredToken("This link has expired.") from exc
     except BadSignature as exc:

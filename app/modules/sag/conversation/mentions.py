@@ -98,21 +98,23 @@ def _note_news(conn: psycopg.Connection, row: dict[str, Any], now: datetime, opt
 
 def _status_news(conn: psycopg.Connection, row: dict[str, Any], now: datetime, opts: Any, out: Outcome) -> None:
     data = row["event_data"] or {}
+    users = delivery.stored_recipients(row)
+    # One transaction for every read: this runs once per status change of a watched case, on
+    # the same worker that delivers the rules' firings (each transaction is two round trips more).
     with conn.transaction():
         case = conn.execute(Q["read_case"], {"sag_id": row["sag_id"]}).fetchone()
         labels = {r["key"]: r["label"] for r in conn.execute(Q["read_status_labels"], {
             "keys": [data.get("from"), data.get("to")]}).fetchall()}
         actor = (conn.execute(Q["read_user_name"], {"user_id": data["changed_by"]}).fetchone()
                  if data.get("changed_by") is not None else None)
+        if case is not None and users is None:
+            ruled = {r["user_id"] for r in conn.execute(Q["notified_by_status_rules"], {
+                "sag_id": case["id"], "event_id": row["id"]}).fetchall()}
+            watchers = [r["user_id"] for r in conn.execute(Q["read_watchers"], {"sag_id": case["id"]}).fetchall()]
+            users = [u for u in watchers if u != data.get("changed_by") and u not in ruled]
     if case is None:
         delivery.skip(conn, row, "case deleted", now, out)
         return
-    users = delivery.stored_recipients(row)
-    if users is None:
-        with conn.transaction():
-            ruled = {r["user_id"] for r in conn.execute(Q["notified_by_status_rules"], {
-                "sag_id": case["id"], "event_id": row["id"]}).fetchall()}
-        users = [u for u in _watchers(conn, case["id"]) if u != data.get("changed_by") and u not in ruled]
     before = labels.get(data.get("from"), data.get("from") or "")
     after = labels.get(data.get("to"), data.get("to") or "")
     title = f"#{case['id']} {case['title']}: {before} → {after}"

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import secrets
 from email.message import EmailMessage
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
 from app.core import mail, signing
 from app.core.config import get_settings
-from app.core.mime import RawMessage
+from app.core.mime import QPTemplate, RawMessage
 from app.modules.sag.conversation.reply_tokens import reply_headers
 
 EMAIL_TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "email"
@@ -25,6 +27,9 @@ ACTIONS = ("acknowledge", "snooze_1h", "snooze_1d")
 EXCERPT_CHARS = 400
 SUMMARY_MAX_ITEMS = 25
 LINK_PREFIX = "/sag/reminder-links"
+# Where a recipient's signed token goes in an e-mail rendered once for all recipients; random
+# per process, so no case text can contain (and be replaced like) one.
+_MARKERS = {name: f"bmclink{secrets.token_hex(8)}{name.replace('_', '')}" for name in ("open", *ACTIONS)}
 
 _env = Environment(
     loader=FileSystemLoader(str(EMAIL_TEMPLATES)),
@@ -60,17 +65,24 @@ def message_domain() -> str:
     return urlsplit(get_settings().base_url).hostname or "localhost"
 
 
-def list_headers(row: dict[str, Any]) -> dict[str, str]:
+def list_headers(row: dict[str, Any], memo: dict[tuple, str] | None = None) -> dict[str, str]:
     """Message-ID, threading per case (a case's reminders reply to one root id) and one-click unsubscribe.
 
     The Message-ID is the log row's, so a retried send is recognisably the same message. Only
     a hub user has a preference to switch off; an external address gets no List-Unsubscribe.
+    `memo` keeps the unsubscribe links of one bulk send: one per user and kind, not per e-mail.
     """
     domain = message_domain()
     root = f"<sag-case-{row['sag_id']}@{domain}>"
     headers = {"Message-ID": f"<sag-reminder-{row['id']}@{domain}>", "In-Reply-To": root, "References": root}
     if row.get("user_id") and row.get("trigger_type"):
-        headers["List-Unsubscribe"] = f"<{unsubscribe_link(row['user_id'], row['trigger_type'])}>"
+        key = (row["user_id"], row["trigger_type"])
+        link = memo.get(key) if memo is not None else None
+        if link is None:
+            link = unsubscribe_link(*key)
+            if memo is not None:
+                memo[key] = link
+        headers["List-Unsubscribe"] = f"<{link}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     return headers
 
@@ -86,8 +98,8 @@ def _format_time(value, tz: str | None) -> str:
     return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or "")
 
 
-def reminder_message(row: dict[str, Any]) -> RawMessage:
-    """The e-mail for one log row of read_pending_rows (written straight to bytes: these go out in bulk)."""
+def _context(row: dict[str, Any]) -> dict[str, Any]:
+    """The template context of one log row, its signed links as markers (filled per recipient)."""
     description = row.get("description") or ""
     excerpt = description[:EXCERPT_CHARS] + ("…" if len(description) > EXCERPT_CHARS else "")
     case = {
@@ -101,26 +113,86 @@ def reminder_message(row: dict[str, Any]) -> RawMessage:
         "excerpt": excerpt,
     }
     if row.get("user_id"):
-        links = {"open": open_link(row["id"], row["user_id"]),
-                 **{a: action_link(row["id"], row["user_id"], a) for a in ACTIONS},
+        links = {"open": f"{_base()}{LINK_PREFIX}/open/{_MARKERS['open']}",
+                 **{a: f"{_base()}{LINK_PREFIX}/action/{_MARKERS[a]}" for a in ACTIONS},
                  "preferences": f"{_base()}/me/notifications"}
         if "rule_id" in row and row["rule_id"] is None:
             # A mention or watched-case news has no rule to bring back: no snooze links.
             links.update(snooze_1h=None, snooze_1d=None)
     else:
         links = {"open": f"{_base()}/sag/{row['sag_id']}", "acknowledge": None}
+    return {"title": row["title"], "message": row.get("message") or "", "case": case, "links": links,
+            "escalated": bool(row.get("escalated")), "link_days": signing.DEFAULT_MAX_AGE_S // 86400,
+            "can_reply": bool(get_settings().mail_reply_domain and row.get("user_id"))}
+
+
+@lru_cache(maxsize=1)
+def _reminder_templates() -> tuple[Template, Template]:
+    return _env.get_template("reminder.txt"), _env.get_template("reminder.html")
+
+
+def _bodies(row: dict[str, Any], cache: dict[tuple, Any]) -> tuple[QPTemplate, QPTemplate]:
+    """(text, HTML with its CSS inlined) of the row's e-mail, encoded, with link markers.
+
+    Rendered and inlined once per event and language for all its recipients (the same
+    context gives the same bodies; a recipient's own time zone or escalation gives another
+    context, so another entry). Each recipient's links are filled in from `_tokens`.
+    """
+    ctx = _context(row)
+    key = (row.get("event_id"), row.get("language"), repr(ctx))
+    bodies = cache.get(key)
+    if bodies is None:
+        markers = tuple(_MARKERS.values())
+        text, html = _reminder_templates()
+        bodies = cache[key] = (QPTemplate(text.render(ctx), markers),
+                               QPTemplate(mail.inline_css(html.render(ctx)), markers))
+    return bodies
+
+
+def _tokens(row: dict[str, Any]) -> dict[str, str]:
+    """{marker: the row's signed token} (tokens need no HTML escaping)."""
+    if not row.get("user_id"):
+        return {}
+    data = {"l": row["id"], "u": row["user_id"]}
+    tokens = {_MARKERS["open"]: signing.sign(LINK_PURPOSE_OPEN, data),
+              _MARKERS["acknowledge"]: signing.sign(LINK_PURPOSE_ACTION, {**data, "a": "acknowledge"})}
+    if row.get("rule_id") is not None or "rule_id" not in row:  # as _context: no rule, no snooze links
+        tokens.update({_MARKERS[a]: signing.sign(LINK_PURPOSE_ACTION, {**data, "a": a})
+                       for a in ACTIONS if a != "acknowledge"})
+    return tokens
+
+
+def reminder_messages(rows: list[dict[str, Any]]) -> list[RawMessage | Exception]:
+    """The e-mails of log rows of read_pending_rows, in order; a row that cannot be built gets its error.
+
+    Written straight to bytes: these go out in bulk. Rows of one event share one rendering.
+    """
+    cache: dict[tuple, Any] = {}
+    memo: dict[tuple, str] = {}
+    out: list[RawMessage | Exception] = []
+    for row in rows:
+        try:
+            out.append(_one_message(row, cache, memo))
+        except Exception as exc:  # noqa: BLE001 - one unbuildable e-mail is the caller's to record
+            out.append(exc)
+    return out
+
+
+def reminder_message(row: dict[str, Any]) -> RawMessage:
+    """The e-mail for one log row of read_pending_rows."""
+    return _one_message(row, {}, {})
+
+
+def _one_message(row: dict[str, Any], cache: dict[tuple, Any], memo: dict[tuple, str]) -> RawMessage:
+    text, html = _bodies(row, cache)
+    tokens = _tokens(row)
     reply_to = reply_headers(row["sag_id"], row.get("user_id"))
-    ctx = {"title": row["title"], "message": row.get("message") or "", "case": case, "links": links,
-           "escalated": bool(row.get("escalated")), "link_days": signing.DEFAULT_MAX_AGE_S // 86400,
-           "can_reply": bool(reply_to)}
-    subject = f"[#{row['sag_id']}] {row['title']}"
     return mail.build_fast_message(
-        to=row["email"], to_name=row.get("user_name"), subject=subject,
-        text=_env.get_template("reminder.txt").render(ctx),
-        html=_env.get_template("reminder.html").render(ctx),
+        to=row["email"], to_name=row.get("user_name"), subject=f"[#{row['sag_id']}] {row['title']}",
+        text=text.fill(tokens), html=html.fill(tokens),
         # A reply to a user's e-mail becomes a note on the case (`bmc-hub mail-in`, docs/conversation.md).
         headers={"X-BMC-Reminder-Log": str(row["id"]), "Auto-Submitted": "auto-generated",
-                 **reply_to, **list_headers(row)},
+                 **reply_to, **list_headers(row, memo)},
     )
 
 

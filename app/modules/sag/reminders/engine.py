@@ -153,6 +153,9 @@ def write_logs(conn: psycopg.Connection, firings: list[Firing], registry: dict[s
                storm_sets: dict[int, storms.Storm] | None = None) -> list[int]:
     """Reserve the rate limit (short transaction), then write every log row (second transaction).
 
+    The destinations (recipients x channels, with preferences and quiet hours) are evaluated
+    once, by the reservation, which hands them to the write as JSON text (never parsed here).
+
     Reserving on its own keeps the per-user counter rows locked for milliseconds, so workers
     do not queue behind each other's log writes. The grants are recorded on the events, so a
     batch taken over after a crash between the two neither counts twice nor pushes more.
@@ -164,7 +167,7 @@ def write_logs(conn: psycopg.Connection, firings: list[Firing], registry: dict[s
     for attempt in range(DEADLOCK_RETRIES):
         try:
             with conn.transaction():
-                conn.execute(Q["reserve_rate"], params)
+                destinations = conn.execute(Q["reserve_rate"], params).fetchone()["destinations"]
             break
         except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure):
             if attempt == DEADLOCK_RETRIES - 1:
@@ -172,8 +175,9 @@ def write_logs(conn: psycopg.Connection, firings: list[Firing], registry: dict[s
     with conn.transaction():
         if storm_sets:
             storms.hold(conn, storm_sets)  # no push per row: grouped below, in this transaction
-        result = conn.execute(Q["deliver_batch"], dict(
-            params, finish_ids=[f.event_id for f in firings if not f.waits])).fetchone()
+        result = conn.execute(Q["deliver_batch"], {
+            "ids": params["ids"], "now": now, "destinations": destinations,
+            "finish_ids": [f.event_id for f in firings if not f.waits]}).fetchone()
         if storm_sets:
             storms.group(conn, storm_sets, now)
     out.written, out.delivered = result["written"], result["delivered"]

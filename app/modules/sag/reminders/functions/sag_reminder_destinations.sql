@@ -5,7 +5,7 @@
 -- on its unique key, and the rate reservation then counts them twice, which only errs on the
 -- side of fewer pushes.
 -- The firings come as parallel arrays (event ids, titles, messages, escalate flags). The worker
--- calls it twice per batch (reserve the rate limit, then write).
+-- calls it once per batch (reserve_rate, which hands the rows to deliver_batch).
 -- p_channels: the registered channels, [{"name", "switch", "quiet_hours", "rate_limited",
 -- "external", "pending", "kind_defaults", "per_firing"}] (reminders/channels/__init__.py, sql_param). "switch" names the
 -- column of user_notification_preferences that turns the channel on or off. A rule's channel

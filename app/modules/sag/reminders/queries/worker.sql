@@ -24,10 +24,12 @@ SELECT CASE WHEN EXISTS (SELECT 1 FROM sag_reminder_inbox) THEN 0::float8 ELSE E
            - (clock_timestamp() + %(offset)s)))::float8 END AS wait_s;
 
 -- name: reserve_rate
--- Count the batch's reminders against each recipient's hourly cap and record on each event whom it may push to.
+-- Count the batch's reminders against each recipient's hourly cap, record on each event whom it may push to, and return the destinations (JSON) for deliver_batch.
 WITH d AS MATERIALIZED (
     -- Materialized: evaluated once per batch (inlined, a plan could re-run it, and with it the
     -- quiet-hours function, for every joined row: half a million calls for a batch of 500).
+    -- Returned as JSON text, so deliver_batch writes exactly these rows without evaluating the
+    -- destinations (preferences, quiet hours, opening hours) a second time.
     SELECT * FROM sag_reminder_destinations(%(ids)s::bigint[], %(titles)s::text[], %(messages)s::text[],
                                            %(escalate)s::boolean[], %(now)s, %(default_max)s,
                                            %(channels)s::jsonb)
@@ -65,15 +67,17 @@ WITH d AS MATERIALIZED (
     WHERE q.id = e.id AND NOT (q.event_data ? 'granted')
     RETURNING q.id
 )
-SELECT count(*)::int AS reserved FROM marked;
+SELECT (SELECT count(*) FROM marked)::int AS reserved, (SELECT json_agg(d)::text FROM d) AS destinations;
 
 -- name: deliver_batch
--- Write the log rows of a whole batch (rate-limit grants from reserve_rate) and queue summaries and repeats.
+-- Write the log rows of a whole batch (reserve_rate's destinations and rate-limit grants) and queue summaries and repeats.
 WITH dest AS MATERIALIZED (
-    -- Materialized: evaluated once per batch, as in reserve_rate.
-    SELECT * FROM sag_reminder_destinations(%(ids)s::bigint[], %(titles)s::text[], %(messages)s::text[],
-                                           %(escalate)s::boolean[], %(now)s, %(default_max)s,
-                                           %(channels)s::jsonb)
+    -- sag_reminder_destinations' rows as reserve_rate returned them (its result columns).
+    SELECT * FROM jsonb_to_recordset(COALESCE(%(destinations)s::jsonb, '[]'::jsonb))
+        AS d (event_id BIGINT, user_id INTEGER, email TEXT, escalated BOOLEAN, recipient TEXT, channel TEXT,
+              title TEXT, message TEXT, priority TEXT, reminder_id INTEGER, sag_id INTEGER, enabled BOOLEAN,
+              quiet_until TIMESTAMPTZ, cap INTEGER, rate_limited BOOLEAN, external BOOLEAN, pending BOOLEAN,
+              held BOOLEAN)
 ), ev AS (
     SELECT q.id AS event_id, q.kind, q.reminder_id, q.sag_id, q.trigger_type, q.event_data,
            r.repeat_every_hours
@@ -178,7 +182,7 @@ LEFT JOIN users au ON au.id = s.assigned_to
 LEFT JOIN users u ON u.id = l.user_id
 WHERE l.event_id = ANY (%(event_ids)s) AND l.channel = %(channel)s AND l.status = 'pending'
   AND l.group_id IS NULL  -- rows of a grouped reminder go out in its one message (storms.py)
-ORDER BY l.id;
+ORDER BY l.event_id, l.id;  -- an event's recipients side by side: one chunk shares its rendering
 
 -- name: record_results
 -- Mark handed-over rows sent, or store the error (final = mark failed).

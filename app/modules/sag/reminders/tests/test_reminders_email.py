@@ -151,3 +151,33 @@ def test_file_backend_writes_eml_when_no_smtp_host(app):
 def test_subject_cannot_inject_headers(app):
     msg = mail.build_message(to="a@example.test", subject="Hi\r\nBcc: evil@example.test", text="x")
     assert "Bcc" not in msg.keys() and "\n" not in msg["Subject"]
+
+
+def test_recipients_of_one_event_share_its_text_but_get_their_own_links(app, inbox):
+    from app.core import signing
+    from app.modules.sag.reminders.email import LINK_PURPOSE_ACTION, LINK_PURPOSE_OPEN
+
+    clear_queue()
+    assignee, creator = make_user(), make_user()
+    case = make_case(assigned_to=assignee["id"], created_by=creator["id"], title="Shared rendering")
+    rule = make_rule(sag_id=case["id"], channels=["email"], recipients={"assignee": True, "creator": True},
+                     title_template="{{ case.title }} moved")
+    set_status(case["id"], "on_hold")
+    run_worker()
+    assert len(inbox.messages) == 2
+    by_user = {r["email"]: r for r in logs(rule_id=rule["id"])}
+    links = {}
+    for msg in inbox.messages:
+        row = by_user[msg["To"].addresses[0].addr_spec]
+        text, html = _parts(msg)
+        assert "Shared rendering moved" in text and "Shared rendering moved" in html
+        opened = re.findall(r"/sag/reminder-links/open/([\w.\-]+)", text)
+        assert opened == re.findall(r"/sag/reminder-links/open/([\w.\-]+)", html)
+        assert signing.unsign(LINK_PURPOSE_OPEN, opened[0]) == {"l": row["id"], "u": row["user_id"]}
+        actions = re.findall(r"/sag/reminder-links/action/([\w.\-]+)", text)
+        assert [signing.unsign(LINK_PURPOSE_ACTION, t)["a"] for t in actions] == ["acknowledge", "snooze_1h",
+                                                                                 "snooze_1d"]
+        assert all(signing.unsign(LINK_PURPOSE_ACTION, t)["u"] == row["user_id"] for t in actions)
+        assert "bmclink" not in text and "bmclink" not in html  # no marker left unfilled
+        links[row["user_id"]] = opened[0]
+    assert len(set(links.values())) == 2

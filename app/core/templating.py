@@ -133,6 +133,8 @@ def _make_env() -> Environment:
         newstyle=True,
         pgettext=lambda context, message: i18n.translations().pgettext(context, message),
     )
+    # {% trans %} blocks are extracted trimmed (whitespace collapsed); look them up the same way.
+    env.policies["ext.i18n.trimmed"] = True
     env.globals["ui_slot"] = ui.slot
     env.filters["localtime"] = _localtime
     env.filters["localdate"] = _localdate

@@ -53,7 +53,7 @@ def case_clocks(case_id: int) -> dict[str, Any]:
     SLA), "spans": [[start, end], ...], "paused_minutes_left", "refresh_s"}."""
     rows = database.execute_query(Q["case_clock"], {"id": case_id})
     if not rows:
-        raise NotFound(f"Case {case_id} not found")
+        raise NotFound("Case %(id)s not found", id=case_id)
     r = rows[0]
     now = r["now"]
     # The response clock never pauses; a case closed unanswered counts its closing as the answer.

@@ -13,9 +13,11 @@ from markupsafe import Markup
 from app.core.auth import CSRF_FIELD
 from app.core.deps import AdminUser
 from app.core.forms import form_errors, parse_form
+from app.core.i18n import gettext as _
 from app.core.templating import render
 from app.modules.sag.sla import calendars
 from app.modules.sag.sla import policies as store
+from app.modules.sag.sla import report
 from app.modules.sag.sla.policy_models import DEFAULT_PAUSE_STATUSES, DEFAULT_WARNING_PERCENT, PolicyIn
 
 router = APIRouter()
@@ -31,14 +33,13 @@ Id = Annotated[int, PathParam(ge=1, le=2_147_483_647)]
 
 def duration_text(minutes: int) -> str:
     """Working minutes as "2 h 10 m" (hours and minutes; no days, since a working day varies)."""
-    hours, rest = divmod(int(minutes), 60)
-    return " ".join(p for p in (f"{hours} h" if hours else "", f"{rest} m" if rest or not hours else "") if p)
+    return report.minutes_text(minutes)
 
 
 def _context(policy: dict[str, Any], errors: dict[str, str] | None = None) -> dict[str, Any]:
     return {"policy": policy, "errors": errors or {}, "statuses": store.statuses(),
             "calendars": calendars.list_calendars(), "customers": calendars.customer_choices(CUSTOMER_CHOICES),
-            "priorities": ("low", "normal", "high", "urgent")}
+            "priorities": ("low", "normal", "high", "urgent"), "priority_label": store.priority_label}
 
 
 @router.get("/sla/policies")
@@ -103,4 +104,4 @@ def delete_policy_page(request: Request, policy_id: Id, admin: AdminUser):
 
 def admin_menu_items(request: Request) -> Markup:
     """The admin menu's entry for SLA policies."""
-    return Markup('<li><a class="dropdown-item" href="/sag/sla/policies">SLA policies</a></li>')
+    return Markup('<li><a class="dropdown-item" href="/sag/sla/policies">{}</a></li>').format(_("SLA policies"))

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from markupsafe import Markup
 
 from app.core.deps import CurrentUser
+from app.core.i18n import gettext as _
 from app.core.templating import render
 from app.modules.sag.sla import report
 
@@ -79,4 +80,4 @@ def read_report(user: CurrentUser, from_: Annotated[Month, Query(alias="from")] 
 
 def admin_menu_items(request: Request) -> Markup:
     """The admin menu's entry for the report."""
-    return Markup('<li><a class="dropdown-item" href="/sag/sla/report">SLA report</a></li>')
+    return Markup('<li><a class="dropdown-item" href="/sag/sla/report">{}</a></li>').format(_("SLA report"))

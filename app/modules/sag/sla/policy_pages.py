@@ -13,6 +13,7 @@ from markupsafe import Markup
 from app.core.auth import CSRF_FIELD
 from app.core.deps import AdminUser
 from app.core.forms import form_errors, parse_form
+from app.core import i18n
 from app.core.i18n import gettext as _
 from app.core.templating import render
 from app.modules.sag.sla import calendars
@@ -36,6 +37,11 @@ def duration_text(minutes: int) -> str:
     return report.minutes_text(minutes)
 
 
+def status_label(status: dict[str, Any]) -> str:
+    """A case status's name in the reader's language (`label_da` for Danish)."""
+    return (status.get("label_da") if i18n.get_language() == "da" else None) or status["label"]
+
+
 def _context(policy: dict[str, Any], errors: dict[str, str] | None = None) -> dict[str, Any]:
     return {"policy": policy, "errors": errors or {}, "statuses": store.statuses(),
             "calendars": calendars.list_calendars(), "customers": calendars.customer_choices(CUSTOMER_CHOICES),
@@ -45,7 +51,9 @@ def _context(policy: dict[str, Any], errors: dict[str, str] | None = None) -> di
 @router.get("/sla/policies")
 def read_policies_page(request: Request, admin: AdminUser):
     rows = store.list_policies()
+    labels = {s["key"]: status_label(s) for s in store.statuses()}
     for row in rows:
+        row["pause_labels"] = [labels.get(key, key) for key in row["pause_statuses"]]
         row["scope"] = store.scope_text(row)
         row["response_text"] = duration_text(row["response_minutes"])
         row["resolution_text"] = duration_text(row["resolution_minutes"])

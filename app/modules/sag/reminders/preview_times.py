@@ -50,9 +50,11 @@ def describe(rule: dict[str, Any], firing: dict[str, Any], tz: ZoneInfo) -> str:
     cfg = rule["trigger_config"]
     kind = rule["trigger_type"]
     if kind == "deadline":
-        return _("%(length)s before the deadline", length=_length(cfg, "offset_minutes", "offset_days")) + _calendar(cfg)
+        length = _length(cfg, "offset_minutes", "offset_days")
+        return _("%(length)s before the deadline", length=length) + _calendar(cfg)
     if kind == "inactivity":
-        return _("after %(length)s without an update", length=_length(cfg, "minutes", "days", "hours")) + _calendar(cfg)
+        length = _length(cfg, "minutes", "days", "hours")
+        return _("after %(length)s without an update", length=length) + _calendar(cfg)
     if kind == "sla":
         target = _target(cfg["target"])
         if firing["percent"] == 100:

@@ -112,4 +112,5 @@ def read_calendar_page(request: Request, calendar_id: Id, admin: AdminUser):
 
 def admin_menu_items(request: Request) -> Markup:
     """The admin menu's entry for calendars."""
-    return Markup('<li><a class="dropdown-item" href="/sag/calendars">{}</a></li>').format(_("Business-hours calendars"))
+    label = _("Business-hours calendars")
+    return Markup('<li><a class="dropdown-item" href="/sag/calendars">{}</a></li>').format(label)

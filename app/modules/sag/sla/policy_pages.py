@@ -10,15 +10,14 @@ from fastapi import Path as PathParam
 from fastapi.responses import RedirectResponse
 from markupsafe import Markup
 
+from app.core import i18n
 from app.core.auth import CSRF_FIELD
 from app.core.deps import AdminUser
 from app.core.forms import form_errors, parse_form
-from app.core import i18n
 from app.core.i18n import gettext as _
 from app.core.templating import render
-from app.modules.sag.sla import calendars
+from app.modules.sag.sla import calendars, report
 from app.modules.sag.sla import policies as store
-from app.modules.sag.sla import report
 from app.modules.sag.sla.policy_models import DEFAULT_PAUSE_STATUSES, DEFAULT_WARNING_PERCENT, PolicyIn
 
 router = APIRouter()

@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from app.core import database
-from app.core import formats
+from app.core import database, formats
 from app.core.errors import ValidationFailed
 from app.core.i18n import gettext as _
 from app.core.queries import load_queries
@@ -46,9 +45,10 @@ class Period:
         return _add_months(self.last, 1)
 
     def text(self) -> str:
-        """The months in the reader's language: "jan. 2026 – mar. 2026"."""
-        first = month_text(self.first)
-        return first if self.first == self.last else _("%(first)s to %(last)s", first=first, last=month_text(self.last))
+        """The months in the reader's language: "Jan 2026 to Mar 2026" / "jan. 2026 til mar. 2026"."""
+        if self.first == self.last:
+            return month_text(self.first)
+        return _("%(first)s to %(last)s", first=month_text(self.first), last=month_text(self.last))
 
 
 def month_text(month: date) -> str:

@@ -46,7 +46,8 @@ def read_report_page(request: Request, user: CurrentUser, from_: Annotated[Month
     name = next((c["name"] for c in customers if c["id"] == customer_id), None)
     return render(request, "sag/sla_report.html", data | {
         "chart": report.chart(data["months"]), "customers": customers, "customer_name": name,
-        "minutes": report.minutes_text, "month_text": report.month_text, "query": _query(data), "is_admin": user.is_admin})
+        "minutes": report.minutes_text, "month_text": report.month_text, "query": _query(data),
+        "is_admin": user.is_admin})
 
 
 @router.get("/sla/report.csv")

@@ -1,6 +1,7 @@
-"""The rule preview's times in words, in working time where the rule counts it: "Tue 09:45
-(4 working hours before the deadline)", "Wed 15:00 (75 % of the resolution target, due Thu
-09:00)", and when a rule that delivers only within opening hours would hold a firing."""
+"""The rule preview's times in words, in working time where the rule counts it: "Tue 1 Dec, 09:45
+(4 working hours before the deadline)", "Wed 2 Dec, 15:00 (75 % of the resolution target, due
+Thu 3 Dec, 09:00)", and when a rule that delivers only within opening hours would hold a firing.
+In the reader's language ("tirs. 1. dec. 09.45 (4 arbejdstimer før fristen)")."""
 
 from __future__ import annotations
 
@@ -8,31 +9,40 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app.core import formats
 from app.core.config import get_settings
+from app.core.i18n import gettext as _
+from app.core.i18n import ngettext
 
-DAY_FORMAT = "%a %d %b %H:%M"  # "Tue 01 Dec 09:45": the preview spans a week, so the weekday says most
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'s' if n != 1 else ''}"
+# "Tue 1 Dec, 09:45" / "tirs. 1. dec. 09.45": the preview spans a week, so the weekday says most.
+DAY_STYLE = "day"
 
 
 def _length(cfg: dict[str, Any], minutes_key: str, days_key: str, hours_key: str | None = None) -> str:
     """An offset in words: '2 working days', '4 working hours', '90 minutes'."""
-    working = "working " if cfg.get("calendar") else ""
+    working = bool(cfg.get("calendar"))
     if cfg.get(days_key) is not None:
-        return _plural(int(cfg[days_key]), f"{working}day")
+        n = int(cfg[days_key])
+        return (ngettext("%(num)s working day", "%(num)s working days", n) if working
+                else ngettext("%(num)s day", "%(num)s days", n))
     minutes = int(cfg.get(minutes_key) or 0) + 60 * int(cfg.get(hours_key or "", None) or 0)
     if minutes % 60 == 0:
-        return _plural(minutes // 60, f"{working}hour")
-    return _plural(minutes, f"{working}minute")
+        n = minutes // 60
+        return (ngettext("%(num)s working hour", "%(num)s working hours", n) if working
+                else ngettext("%(num)s hour", "%(num)s hours", n))
+    return (ngettext("%(num)s working minute", "%(num)s working minutes", minutes) if working
+            else ngettext("%(num)s minute", "%(num)s minutes", minutes))
 
 
 def _calendar(cfg: dict[str, Any]) -> str:
     name = cfg.get("calendar")
     if not name:
         return ""
-    return " (default calendar)" if name == "default" else f" (calendar {name})"
+    return " " + (_("(default calendar)") if name == "default" else _("(calendar %(name)s)", name=name))
+
+
+def _target(target: str) -> str:
+    return _("the first response target") if target == "response" else _("the resolution target")
 
 
 def describe(rule: dict[str, Any], firing: dict[str, Any], tz: ZoneInfo) -> str:
@@ -40,29 +50,36 @@ def describe(rule: dict[str, Any], firing: dict[str, Any], tz: ZoneInfo) -> str:
     cfg = rule["trigger_config"]
     kind = rule["trigger_type"]
     if kind == "deadline":
-        return f"{_length(cfg, 'offset_minutes', 'offset_days')} before the deadline{_calendar(cfg)}"
+        length = _length(cfg, "offset_minutes", "offset_days")
+        return _("%(length)s before the deadline", length=length) + _calendar(cfg)
     if kind == "inactivity":
-        return f"after {_length(cfg, 'minutes', 'days', 'hours')} without an update{_calendar(cfg)}"
+        length = _length(cfg, "minutes", "days", "hours")
+        return _("after %(length)s without an update", length=length) + _calendar(cfg)
     if kind == "sla":
-        what = "the breach of" if firing["percent"] == 100 else f"{firing['percent']} % of"
+        target = _target(cfg["target"])
+        if firing["percent"] == 100:
+            text = _("the breach of %(target)s", target=target)
+        else:
+            text = _("%(percent)s %% of %(target)s", percent=firing["percent"], target=target)
         due = firing.get("due_at")
-        return f"{what} the {cfg['target']} target" + (f", due {local(due, tz)}" if due else "")
+        return text + (_(", due %(time)s", time=local(due, tz)) if due else "")
     if kind == "recurring":
-        return f"cron {cfg['cron']} in {cfg.get('timezone') or get_settings().timezone}"
-    return "at the set time"
+        return _("cron %(cron)s in %(zone)s", cron=cfg["cron"], zone=cfg.get("timezone") or get_settings().timezone)
+    return _("at the set time")
 
 
 def local(at: datetime, tz: ZoneInfo) -> str:
-    return at.astimezone(tz).strftime(DAY_FORMAT)
+    """An instant in the zone and the reader's language: "Tue 1 Dec, 09:45" / "tirs. 1. dec. 09.45"."""
+    return formats.format_datetime(at, DAY_STYLE, tz.key)
 
 
 def when_text(rule: dict[str, Any], firing: dict[str, Any], now: datetime, tz: ZoneInfo) -> str:
-    """"Tue 01 Dec 09:45 (4 working hours before the deadline)", with "now" for an instant already past."""
+    """"Tue 1 Dec, 09:45 (4 working hours before the deadline)", with "now" for an instant already past."""
     at = firing["at"]
-    shown = "now" if at <= now else local(at, tz)
-    text = f"{shown} ({describe(rule, firing, tz)})"
+    shown = _("now") if at <= now else local(at, tz)
+    text = _("%(time)s (%(why)s)", time=shown, why=describe(rule, firing, tz))
     if firing.get("held_until") is not None:
-        text += f"; held until {local(firing['held_until'], tz)}, when the calendar opens"
+        text += _("; held until %(time)s, when the calendar opens", time=local(firing["held_until"], tz))
     return text
 
 

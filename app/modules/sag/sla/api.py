@@ -28,7 +28,7 @@ From = Annotated[date | None, Query(alias="from", description="First local date 
 def _first_day(cal: businesstime.Calendar, first: date | None) -> date:
     first = first or datetime.now(cal.zone).date()
     if not MIN_YEAR <= first.year <= MAX_YEAR:
-        raise ValidationFailed(f"from must be between {MIN_YEAR} and {MAX_YEAR}", field="from")
+        raise ValidationFailed("from must be between %(min)s and %(max)s", field="from", min=MIN_YEAR, max=MAX_YEAR)
     return first
 
 

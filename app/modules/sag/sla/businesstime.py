@@ -30,7 +30,9 @@ SEARCH_HORIZON_YEARS = 3
 # Instants outside these years are refused (holiday rules and zone data make little sense there).
 MIN_YEAR, MAX_YEAR = 1901, 2199
 ONE_DAY = timedelta(days=1)
-# Holiday names as the (English) pages show them; a country without English names keeps its own.
+# Holiday names in English by default (the API's); a page shows them in the reader's language
+# when the holidays package knows the country's names in it (`holiday_language`). A country
+# without names in the language asked for keeps its own.
 HOLIDAY_LANGUAGE = "en_US"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -77,9 +79,23 @@ def _zone_names() -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=256)
-def _holidays_of_year(country: str, subdivision: str | None, year: int) -> dict[date, str]:
-    found = holidays_lib.country_holidays(country, subdiv=subdivision, years=year, language=HOLIDAY_LANGUAGE)
+def _holidays_of_year(country: str, subdivision: str | None, year: int,
+                      language: str = HOLIDAY_LANGUAGE) -> dict[date, str]:
+    found = holidays_lib.country_holidays(country, subdiv=subdivision, years=year, language=language)
     return dict(found.items())
+
+
+@functools.lru_cache(maxsize=64)
+def holiday_language(country: str | None, language: str) -> str:
+    """The holidays package's language for a reader of `language` ("da", "en"): the reader's own
+    when the package has the country's names in it, else English."""
+    if country is None or language == "en":
+        return HOLIDAY_LANGUAGE
+    try:
+        supported = holidays_lib.country_holidays(country).supported_languages
+    except NotImplementedError:
+        return HOLIDAY_LANGUAGE
+    return language if language in supported else HOLIDAY_LANGUAGE
 
 
 @dataclass(frozen=True)
@@ -140,19 +156,19 @@ class Calendar:
     def zone(self) -> ZoneInfo:
         return self._zone
 
-    def holiday(self, day: date) -> str | None:
-        """The public holiday's name on `day`, if it is one."""
+    def holiday(self, day: date, language: str = HOLIDAY_LANGUAGE) -> str | None:
+        """The public holiday's name on `day`, if it is one (`language`: see `holiday_language`)."""
         if self.country is None:
             return None
-        return _holidays_of_year(self.country, self.subdivision, day.year).get(day)
+        return _holidays_of_year(self.country, self.subdivision, day.year, language).get(day)
 
-    def holidays_between(self, first: date, last: date) -> list[tuple[date, str]]:
+    def holidays_between(self, first: date, last: date, language: str = HOLIDAY_LANGUAGE) -> list[tuple[date, str]]:
         """Public holidays from `first` to `last` (both included), in date order."""
         if self.country is None:
             return []
         found = []
         for year in range(first.year, last.year + 1):
-            found += [(d, n) for d, n in _holidays_of_year(self.country, self.subdivision, year).items()
+            found += [(d, n) for d, n in _holidays_of_year(self.country, self.subdivision, year, language).items()
                       if first <= d <= last]
         return sorted(found)
 

@@ -39,7 +39,7 @@ def get_calendar(calendar_id: int) -> dict[str, Any]:
     """A calendar with its closed and special dates and the customers using it."""
     rows = database.execute_query(Q["read_calendar"], {"id": calendar_id})
     if not rows:
-        raise NotFound(f"Calendar {calendar_id} not found")
+        raise NotFound("Calendar %(id)s not found", id=calendar_id)
     cal = rows[0]
     # Every weekday present (empty = closed), so clients need not know which keys may be missing.
     # Not re-validated: the database checked the shape, and a row written by hand with
@@ -67,7 +67,7 @@ def _write_days(calendar_id: int, body: CalendarIn) -> None:
 def _name_taken(exc: psycopg.errors.UniqueViolation, name: str) -> Conflict:
     if "one_default" in (exc.diag.constraint_name or ""):
         return Conflict("Another calendar became the default at the same time; try again")
-    return Conflict(f"A calendar named {name!r} exists already", field="name")
+    return Conflict("A calendar named '%(name)s' exists already", field="name", name=name)
 
 
 def create_calendar(body: CalendarIn) -> dict[str, Any]:
@@ -106,7 +106,7 @@ def update_calendar(calendar_id: int, patch: CalendarPatch) -> dict[str, Any]:
         with database.transaction():
             current = database.execute_query(Q["lock_calendar"], {"id": calendar_id})
             if not current:
-                raise NotFound(f"Calendar {calendar_id} not found")
+                raise NotFound("Calendar %(id)s not found", id=calendar_id)
             if current[0]["is_default"] and changes.get("is_default") is False:
                 raise Conflict("This is the default calendar: make another calendar the default instead",
                                field="is_default")
@@ -134,8 +134,8 @@ def delete_calendar(calendar_id: int) -> None:
     except (psycopg.errors.RestrictViolation, psycopg.errors.ForeignKeyViolation):
         deleted = None  # a customer was given this calendar meanwhile
     if not deleted:
-        raise Conflict(f"Calendar {calendar_id} is used by customers ({len(cal['customers'])}); give them "
-                       "another calendar first")
+        raise Conflict("Calendar %(id)s is used by customers (%(count)s); give them another calendar first",
+                       id=calendar_id, count=len(cal["customers"]))
 
 
 def default_calendar_id() -> int | None:
@@ -163,7 +163,7 @@ def _minutes(hours: list[dict[str, str]]) -> tuple[businesstime.Interval, ...]:
 def customer_calendar(customer_id: int) -> dict[str, Any]:
     """{"calendar_id": ..., "own": bool}: the customer's own calendar, else the default one."""
     if not database.execute_query(Q["customer_exists"], {"customer_id": customer_id}):
-        raise NotFound(f"Customer {customer_id} not found")
+        raise NotFound("Customer %(id)s not found", id=customer_id)
     row = database.execute_query(Q["customer_calendar_id"], {"customer_id": customer_id})[0]
     if row["id"] is None:
         raise NotFound("There is no default calendar yet; create one (Admin → Calendars)")
@@ -173,7 +173,7 @@ def customer_calendar(customer_id: int) -> dict[str, Any]:
 def set_customer_calendar(customer_id: int, calendar_id: int) -> dict[str, Any]:
     get_calendar(calendar_id)
     if not database.execute_query(Q["customer_exists"], {"customer_id": customer_id}):
-        raise NotFound(f"Customer {customer_id} not found")
+        raise NotFound("Customer %(id)s not found", id=customer_id)
     try:
         database.execute_update(Q["set_customer_calendar"], {"customer_id": customer_id, "calendar_id": calendar_id})
     except psycopg.errors.ForeignKeyViolation:
@@ -184,7 +184,7 @@ def set_customer_calendar(customer_id: int, calendar_id: int) -> dict[str, Any]:
 
 def unset_customer_calendar(customer_id: int) -> None:
     if not database.execute_query(Q["unset_customer_calendar"], {"customer_id": customer_id}):
-        raise NotFound(f"Customer {customer_id} has no calendar of its own")
+        raise NotFound("Customer %(id)s has no calendar of its own", id=customer_id)
 
 
 def customer_choices(limit: int) -> list[dict[str, Any]]:

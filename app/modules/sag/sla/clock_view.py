@@ -53,7 +53,7 @@ def case_clocks(case_id: int) -> dict[str, Any]:
     SLA), "spans": [[start, end], ...], "paused_minutes_left", "refresh_s"}."""
     rows = database.execute_query(Q["case_clock"], {"id": case_id})
     if not rows:
-        raise NotFound(f"Case {case_id} not found")
+        raise NotFound("Case %(id)s not found", id=case_id)
     r = rows[0]
     now = r["now"]
     # The response clock never pauses; a case closed unanswered counts its closing as the answer.
@@ -81,8 +81,19 @@ def read_case_clocks(case_id: Id, user: CurrentUser) -> dict[str, Any]:
     return page_payload(case_clocks(case_id))
 
 
+class Instant(str):
+    """An instant as ISO text (what JSON carries) that keeps its datetime in `at`, so the case
+    page can show it in the reader's zone and language from the same payload."""
+
+    at: datetime
+
+
 def _iso(value: Any) -> Any:
-    return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
+    if not isinstance(value, datetime):
+        return value
+    text = Instant(value.astimezone(UTC).isoformat())
+    text.at = value
+    return text
 
 
 def seconds_left(spans: list[list[datetime]], start: datetime, due: datetime) -> float:

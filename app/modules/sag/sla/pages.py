@@ -12,11 +12,14 @@ from functools import cache
 from typing import Annotated, Any
 from zoneinfo import available_timezones
 
+from babel.dates import get_day_names
 from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from markupsafe import Markup
 
+from app.core import i18n
 from app.core.deps import AdminUser
+from app.core.i18n import gettext as _
 from app.core.templating import render
 from app.modules.sag.sla import businesstime
 from app.modules.sag.sla import calendars as store
@@ -27,8 +30,6 @@ router = APIRouter()
 PREVIEW_DAYS = 14
 HOLIDAYS_AHEAD_DAYS = 366
 CUSTOMER_CHOICES = 1000
-DAY_LABELS = dict(zip(businesstime.WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
-                                              "Sunday"), strict=True))
 # What a new calendar starts with: Danish office hours with a lunch break.
 NEW_CALENDAR = {
     "id": None, "name": "", "timezone": "Europe/Copenhagen", "country": "DK", "subdivision": None,
@@ -59,9 +60,16 @@ def _editor_text(cal: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def day_names(width: str = "wide") -> dict[str, str]:
+    """{"mon": "Monday", ...} in the reader's language (Babel's: "Mandag" as a label, "man." short)."""
+    names = get_day_names(width, locale=i18n.locale_name())
+    return {key: names[i].capitalize() if width == "wide" else names[i] for i, key in enumerate(businesstime.WEEKDAYS)}
+
+
 def _weekly_summary(weekly: dict[str, list]) -> str:
-    parts = [f"{d.capitalize()} {hours_text(weekly[d])}" for d in businesstime.WEEKDAYS if weekly.get(d)]
-    return "; ".join(parts) or "always closed"
+    short = day_names("abbreviated")
+    parts = [f"{short[d]} {hours_text(weekly[d])}" for d in businesstime.WEEKDAYS if weekly.get(d)]
+    return "; ".join(parts) or _("always closed")
 
 
 @router.get("/calendars")
@@ -77,11 +85,16 @@ def _editor(request: Request, cal: dict[str, Any]):
     if cal["id"] is not None:
         value = store.load(cal["id"])
         today = datetime.now(value.zone).date()
+        # Holiday names in the reader's language where the holidays package has them.
+        language = businesstime.holiday_language(value.country, i18n.get_language())
         preview = day_rows(value, today, PREVIEW_DAYS)
+        for row in preview:
+            if row["holiday"]:
+                row["holiday"] = value.holiday(row["date"], language)
         holidays = [{"date": d, "name": n, "open_anyway": bool(value.hours_on(d))}
-                    for d, n in value.holidays_between(today, today + timedelta(days=HOLIDAYS_AHEAD_DAYS))]
+                    for d, n in value.holidays_between(today, today + timedelta(days=HOLIDAYS_AHEAD_DAYS), language)]
     return render(request, "sag/sla_calendar.html", {
-        "cal": cal, "text": _editor_text(cal), "day_labels": DAY_LABELS, "zones": _zones(), "preview": preview,
+        "cal": cal, "text": _editor_text(cal), "day_labels": day_names(), "zones": _zones(), "preview": preview,
         "holidays": holidays, "customer_choices": store.customer_choices(CUSTOMER_CHOICES) if cal["id"] else [],
     })
 
@@ -99,4 +112,5 @@ def read_calendar_page(request: Request, calendar_id: Id, admin: AdminUser):
 
 def admin_menu_items(request: Request) -> Markup:
     """The admin menu's entry for calendars."""
-    return Markup('<li><a class="dropdown-item" href="/sag/calendars">Business-hours calendars</a></li>')
+    label = _("Business-hours calendars")
+    return Markup('<li><a class="dropdown-item" href="/sag/calendars">{}</a></li>').format(label)

@@ -11,6 +11,7 @@ import psycopg
 
 from app.core import database
 from app.core.errors import Conflict, NotFound, ValidationFailed
+from app.core.i18n import gettext as _
 from app.core.queries import load_queries
 from app.modules.sag.sla.policy_models import PolicyIn
 
@@ -24,7 +25,7 @@ def list_policies() -> list[dict[str, Any]]:
 def get_policy(policy_id: int) -> dict[str, Any]:
     rows = database.execute_query(Q["list_policies"], {"id": policy_id})
     if not rows:
-        raise NotFound(f"SLA policy {policy_id} not found")
+        raise NotFound("SLA policy %(id)s not found", id=policy_id)
     return rows[0]
 
 
@@ -32,11 +33,38 @@ def statuses() -> list[dict[str, Any]]:
     return database.execute_query(Q["statuses"])
 
 
+def priority_label(key: str) -> str:
+    """A case priority's name in the reader's language."""
+    return {"low": _("Low"), "normal": _("Normal"), "high": _("High"), "urgent": _("Urgent")}.get(key, key)
+
+
 def scope_text(policy: dict[str, Any] | PolicyIn) -> str:
+    """Which cases the policy covers, in the reader's language ("customer Alfa and priority high")."""
     p = policy if isinstance(policy, dict) else policy.model_dump()
-    parts = [f"customer {p.get('customer_name') or p['customer_id']}" if p["customer_id"] else "",
-             f"priority {p['priority']}" if p["priority"] else ""]
-    return " and ".join(x for x in parts if x) or "default (every other case)"
+    customer = p.get("customer_name") or p["customer_id"]
+    priority = priority_label(p["priority"]).lower() if p["priority"] else None
+    if customer and priority:
+        return _("customer %(customer)s and priority %(priority)s", customer=customer, priority=priority)
+    if customer:
+        return _("customer %(customer)s", customer=customer)
+    if priority:
+        return _("priority %(priority)s", priority=priority)
+    return _("default (every other case)")
+
+
+def _scope_taken(body: PolicyIn, holder: str) -> Conflict:
+    """The scope is another policy's already; the message names the scope by its values, so a
+    page can show it translated."""
+    if body.customer_id and body.priority:
+        return Conflict("Policy '%(name)s' covers customer %(customer)s and priority %(priority)s already",
+                        field="priority", name=holder, customer=body.customer_id, priority=body.priority)
+    if body.customer_id:
+        return Conflict("Policy '%(name)s' covers customer %(customer)s already", field="customer_id",
+                        name=holder, customer=body.customer_id)
+    if body.priority:
+        return Conflict("Policy '%(name)s' covers priority %(priority)s already", field="priority",
+                        name=holder, priority=body.priority)
+    return Conflict("Policy '%(name)s' is the default policy already", field="priority", name=holder)
 
 
 def _check(body: PolicyIn, policy_id: int) -> None:
@@ -44,21 +72,22 @@ def _check(body: PolicyIn, policy_id: int) -> None:
     known = {s["key"]: s for s in statuses()}
     for key in body.pause_statuses:
         if key not in known:
-            raise ValidationFailed(f"unknown status {key!r}; known: {', '.join(known)}", field="pause_statuses")
+            raise ValidationFailed("unknown status '%(key)s'; known: %(known)s", field="pause_statuses", key=key,
+                                   known=", ".join(known))
         if key == "new":
             raise ValidationFailed("'new' cannot pause the clock: leaving it is the first response",
                                    field="pause_statuses")
         if known[key]["is_closed"]:
-            raise ValidationFailed(f"{key!r} closes a case, which fulfils the SLA; it cannot pause it",
-                                   field="pause_statuses")
+            raise ValidationFailed("'%(key)s' closes a case, which fulfils the SLA; it cannot pause it",
+                                   field="pause_statuses", key=key)
     if body.customer_id and not database.execute_query(Q["customer_exists"], {"id": body.customer_id}):
-        raise ValidationFailed(f"customer {body.customer_id} does not exist", field="customer_id")
+        raise ValidationFailed("customer %(id)s does not exist", field="customer_id", id=body.customer_id)
     if body.calendar_id and not database.execute_query(Q["calendar_exists"], {"id": body.calendar_id}):
-        raise ValidationFailed(f"calendar {body.calendar_id} does not exist", field="calendar_id")
+        raise ValidationFailed("calendar %(id)s does not exist", field="calendar_id", id=body.calendar_id)
     holder = database.execute_query(Q["scope_holder"], {"priority": body.priority, "customer_id": body.customer_id,
                                                         "id": policy_id})
     if holder:
-        raise Conflict(f"Policy {holder[0]['name']!r} covers {scope_text(body)} already", field="priority")
+        raise _scope_taken(body, holder[0]["name"])
 
 
 def _write(body: PolicyIn, policy_id: int | None) -> int:
@@ -69,15 +98,15 @@ def _write(body: PolicyIn, policy_id: int | None) -> int:
             if policy_id is None:
                 policy_id = database.execute_insert(Q["insert_policy"], fields)
             elif not database.execute_query(Q["update_policy"], fields | {"id": policy_id}):
-                raise NotFound(f"SLA policy {policy_id} not found")
+                raise NotFound("SLA policy %(id)s not found", id=policy_id)
             database.execute_update(Q["delete_pause_statuses"], {"id": policy_id})
             with conn.cursor() as cur:
                 cur.executemany(Q["insert_pause_status"], [{"id": policy_id, "status": s}
                                                            for s in body.pause_statuses])
     except psycopg.errors.UniqueViolation as exc:
         if "scope" in (exc.diag.constraint_name or ""):
-            raise Conflict(f"Another policy covers {scope_text(body)} already", field="priority") from None
-        raise Conflict(f"A policy named {body.name!r} exists already", field="name") from None
+            raise Conflict("Another policy covers the same customer and priority already", field="priority") from None
+        raise Conflict("A policy named '%(name)s' exists already", field="name", name=body.name) from None
     except psycopg.errors.ForeignKeyViolation:
         # The customer, calendar or a status was deleted between the check and the write.
         raise ValidationFailed("The customer, calendar or a status no longer exists") from None
@@ -94,4 +123,4 @@ def replace_policy(policy_id: int, body: PolicyIn) -> dict[str, Any]:
 
 def delete_policy(policy_id: int) -> None:
     if not database.execute_query(Q["delete_policy"], {"id": policy_id}):
-        raise NotFound(f"SLA policy {policy_id} not found")
+        raise NotFound("SLA policy %(id)s not found", id=policy_id)

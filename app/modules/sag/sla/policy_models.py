@@ -20,9 +20,15 @@ Minutes = Annotated[int, Field(ge=1, le=MAX_TARGET_MINUTES, description="Working
 DbId = Annotated[int, Field(gt=0, lt=2**31)]
 
 
+def N_(text: str) -> str:  # noqa: N802 - the catalog's name for a marker that does not translate
+    """Marks a validator's message for the catalog; the API answers it in English and the
+    policy form shows it translated (`app.core.forms.validation_messages`)."""
+    return text
+
+
 def _unique(keys: list[str]) -> list[str]:
     if len(set(keys)) != len(keys):
-        raise ValueError("a status is listed twice")
+        raise ValueError(N_("a status is listed twice"))
     return keys
 
 
@@ -46,5 +52,5 @@ class PolicyIn(BaseModel):
     @model_validator(mode="after")
     def _ordered(self) -> PolicyIn:
         if self.resolution_minutes < self.response_minutes:
-            raise ValueError("the resolution target cannot be shorter than the first-response target")
+            raise ValueError(N_("the resolution target cannot be shorter than the first-response target"))
         return self

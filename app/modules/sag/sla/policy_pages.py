@@ -10,11 +10,13 @@ from fastapi import Path as PathParam
 from fastapi.responses import RedirectResponse
 from markupsafe import Markup
 
+from app.core import i18n
 from app.core.auth import CSRF_FIELD
 from app.core.deps import AdminUser
 from app.core.forms import form_errors, parse_form
+from app.core.i18n import gettext as _
 from app.core.templating import render
-from app.modules.sag.sla import calendars
+from app.modules.sag.sla import calendars, report
 from app.modules.sag.sla import policies as store
 from app.modules.sag.sla.policy_models import DEFAULT_PAUSE_STATUSES, DEFAULT_WARNING_PERCENT, PolicyIn
 
@@ -31,20 +33,26 @@ Id = Annotated[int, PathParam(ge=1, le=2_147_483_647)]
 
 def duration_text(minutes: int) -> str:
     """Working minutes as "2 h 10 m" (hours and minutes; no days, since a working day varies)."""
-    hours, rest = divmod(int(minutes), 60)
-    return " ".join(p for p in (f"{hours} h" if hours else "", f"{rest} m" if rest or not hours else "") if p)
+    return report.minutes_text(minutes)
+
+
+def status_label(status: dict[str, Any]) -> str:
+    """A case status's name in the reader's language (`label_da` for Danish)."""
+    return (status.get("label_da") if i18n.get_language() == "da" else None) or status["label"]
 
 
 def _context(policy: dict[str, Any], errors: dict[str, str] | None = None) -> dict[str, Any]:
     return {"policy": policy, "errors": errors or {}, "statuses": store.statuses(),
             "calendars": calendars.list_calendars(), "customers": calendars.customer_choices(CUSTOMER_CHOICES),
-            "priorities": ("low", "normal", "high", "urgent")}
+            "priorities": ("low", "normal", "high", "urgent"), "priority_label": store.priority_label}
 
 
 @router.get("/sla/policies")
 def read_policies_page(request: Request, admin: AdminUser):
     rows = store.list_policies()
+    labels = {s["key"]: status_label(s) for s in store.statuses()}
     for row in rows:
+        row["pause_labels"] = [labels.get(key, key) for key in row["pause_statuses"]]
         row["scope"] = store.scope_text(row)
         row["response_text"] = duration_text(row["response_minutes"])
         row["resolution_text"] = duration_text(row["resolution_minutes"])
@@ -103,4 +111,4 @@ def delete_policy_page(request: Request, policy_id: Id, admin: AdminUser):
 
 def admin_menu_items(request: Request) -> Markup:
     """The admin menu's entry for SLA policies."""
-    return Markup('<li><a class="dropdown-item" href="/sag/sla/policies">SLA policies</a></li>')
+    return Markup('<li><a class="dropdown-item" href="/sag/sla/policies">{}</a></li>').format(_("SLA policies"))

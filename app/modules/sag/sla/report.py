@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from app.core import database
+from app.core import database, formats
 from app.core.errors import ValidationFailed
+from app.core.i18n import gettext as _
 from app.core.queries import load_queries
 
 Q = load_queries(Path(__file__).parent / "queries" / "report.sql")
@@ -24,6 +25,7 @@ Q = load_queries(Path(__file__).parent / "queries" / "report.sql")
 # Months shown when no period is asked for (this one and the ones before), and at most.
 DEFAULT_MONTHS = 6
 MAX_MONTHS = 36
+MONTH_SKELETON = "yMMM"  # CLDR skeleton: abbreviated month and year
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 FIGURES = ("cases", "response_met", "response_breached", "response_pending", "resolution_met",
            "resolution_breached", "resolution_pending", "response_median", "response_p90",
@@ -43,7 +45,15 @@ class Period:
         return _add_months(self.last, 1)
 
     def text(self) -> str:
-        return f"{self.first:%Y-%m}" if self.first == self.last else f"{self.first:%Y-%m} to {self.last:%Y-%m}"
+        """The months in the reader's language: "Jan 2026 to Mar 2026" / "jan. 2026 til mar. 2026"."""
+        if self.first == self.last:
+            return month_text(self.first)
+        return _("%(first)s to %(last)s", first=month_text(self.first), last=month_text(self.last))
+
+
+def month_text(month: date) -> str:
+    """A month as the reader's language writes it short: "Jan 2026" / "jan. 2026"."""
+    return formats.format_date(month, MONTH_SKELETON)
 
 
 def _add_months(d: date, n: int) -> date:
@@ -54,7 +64,8 @@ def _add_months(d: date, n: int) -> date:
 def _month(value: str, field: str) -> date:
     m = _MONTH.match(value.strip())
     if not m or not 1 <= int(m.group(2)) <= 12 or not 2000 <= int(m.group(1)) <= 2100:
-        raise ValidationFailed(f"{field} must be a month as YYYY-MM (2000-2100), not {value[:20]!r}", field=field)
+        raise ValidationFailed("%(which)s must be a month as YYYY-MM (2000-2100), not '%(value)s'", field=field,
+                               which=field, value=value[:20])
     return date(int(m.group(1)), int(m.group(2)), 1)
 
 
@@ -65,7 +76,7 @@ def parse_period(first: str | None, last: str | None, today: date) -> Period:
     if first_month > last_month:
         raise ValidationFailed("from must not be after to", field="from")
     if _add_months(first_month, MAX_MONTHS) <= last_month:
-        raise ValidationFailed(f"The period is at most {MAX_MONTHS} months", field="from")
+        raise ValidationFailed("The period is at most %(months)s months", field="from", months=MAX_MONTHS)
     return Period(first_month, last_month)
 
 
@@ -119,11 +130,16 @@ def to_csv(data: dict[str, Any]) -> str:
 
 
 def minutes_text(minutes: float | None) -> str:
-    """Working minutes as "2 h 10 m" (no days: a working day varies); "—" when there are none."""
+    """Working minutes as "2 h 10 m" / "2 t 10 min" (no days: a working day varies); "—" when
+    there are none."""
     if minutes is None:
         return "—"
     hours, rest = divmod(round(minutes), 60)
-    return f"{hours} h {rest} m" if hours else f"{rest} m"
+    if hours and rest:
+        return _("%(hours)s h %(minutes)s m", hours=hours, minutes=rest)
+    if hours:
+        return _("%(hours)s h", hours=hours)
+    return _("%(minutes)s m", minutes=rest)
 
 
 # --- the chart: two stacked bars per month (response, resolution): met, breached, pending ----
@@ -132,6 +148,17 @@ CHART_H = 260
 PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 44, 12, 16, 48
 BAR_W = 14
 PARTS = (("met", "#198754"), ("breached", "#dc3545"), ("pending", "#adb5bd"))
+
+
+def part_label(part: str) -> str:
+    """A target's state as the chart and table name it to people."""
+    return {"met": _("met"), "breached": _("breached"), "pending": _("pending")}[part]
+
+
+def _bar_label(month: date, target: str, n: int, part: str) -> str:
+    what = _("first response") if target == "response" else _("resolution")
+    return _("%(month)s, %(target)s: %(count)s %(state)s", month=month_text(month), target=what, count=n,
+             state=part_label(part))
 
 
 def _nice_max(n: int) -> int:
@@ -150,7 +177,7 @@ def chart(months: list[dict[str, Any]]) -> dict[str, Any]:
     bars, labels = [], []
     for i, m in enumerate(months):
         x0 = PLOT_LEFT + i * slot + slot / 2
-        labels.append({"x": round(x0, 1), "text": f"{m['month']:%b %Y}"})
+        labels.append({"x": round(x0, 1), "text": month_text(m["month"])})
         for j, target in enumerate(("response", "resolution")):
             x, y = x0 - BAR_W - 1 + j * (BAR_W + 2), CHART_H - PLOT_BOTTOM
             for part, color in PARTS:
@@ -160,11 +187,12 @@ def chart(months: list[dict[str, Any]]) -> dict[str, Any]:
                 h = plot_h * n / top
                 y -= h
                 bars.append({"x": round(x, 1), "y": round(y, 1), "w": BAR_W, "h": round(h, 1), "color": color,
-                             "label": f"{m['month']:%b %Y}, {target}: {n} {part}"})
+                             "label": _bar_label(m["month"], target, n, part)})
     ticks = [{"y": round(CHART_H - PLOT_BOTTOM - plot_h * v / top, 1), "value": v}
              for v in sorted({0, top // 2, top})]
     return {"w": CHART_W, "h": CHART_H, "bars": bars, "labels": labels, "ticks": ticks, "left": PLOT_LEFT,
-            "right": CHART_W - PLOT_RIGHT, "base": CHART_H - PLOT_BOTTOM, "parts": PARTS}
+            "right": CHART_W - PLOT_RIGHT, "base": CHART_H - PLOT_BOTTOM,
+            "parts": [(part_label(part), color) for part, color in PARTS]}
 
 
 def zone_of(user) -> str:

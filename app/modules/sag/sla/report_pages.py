@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from markupsafe import Markup
 
 from app.core.deps import CurrentUser
+from app.core.i18n import gettext as _
 from app.core.templating import render
 from app.modules.sag.sla import report
 
@@ -45,7 +46,8 @@ def read_report_page(request: Request, user: CurrentUser, from_: Annotated[Month
     name = next((c["name"] for c in customers if c["id"] == customer_id), None)
     return render(request, "sag/sla_report.html", data | {
         "chart": report.chart(data["months"]), "customers": customers, "customer_name": name,
-        "minutes": report.minutes_text, "query": _query(data), "is_admin": user.is_admin})
+        "minutes": report.minutes_text, "month_text": report.month_text, "query": _query(data),
+        "is_admin": user.is_admin})
 
 
 @router.get("/sla/report.csv")
@@ -79,4 +81,4 @@ def read_report(user: CurrentUser, from_: Annotated[Month, Query(alias="from")] 
 
 def admin_menu_items(request: Request) -> Markup:
     """The admin menu's entry for the report."""
-    return Markup('<li><a class="dropdown-item" href="/sag/sla/report">SLA report</a></li>')
+    return Markup('<li><a class="dropdown-item" href="/sag/sla/report">{}</a></li>').format(_("SLA report"))

@@ -15,7 +15,7 @@
     const out = [];
     for (const part of text.split(",").map((p) => p.trim()).filter(Boolean)) {
       const m = part.match(INTERVAL);
-      if (!m) throw new Error(`${where}: "${part}" is not an interval like 08:00-12:00`);
+      if (!m) throw new Error(hub.t("%(where)s: \"%(part)s\" is not an interval like 08:00-12:00", { where, part }));
       out.push({ start: pad(m[1]), end: pad(m[2]) });
     }
     return out;
@@ -25,14 +25,15 @@
     const out = [];
     text.split("\n").map((l) => l.trim()).filter(Boolean).forEach((line, i) => {
       const m = line.match(DATE);
-      if (!m) throw new Error(`${where}, line ${i + 1}: start with a date like 2026-12-24`);
+      if (!m) throw new Error(hub.t("%(where)s, line %(line)s: start with a date like 2026-12-24", { where, line: i + 1 }));
       if (!withHours) { out.push({ date: m[1], note: m[2] }); return; }
       // The intervals run up to the first word that is not one; the rest is the note.
       const words = m[2].split(/\s+/);
       let hours = "", k = 0;
       while (k < words.length && /^[\d:,-]+$/.test(words[k])) { hours += words[k] + " "; k++; }
-      const parsed = intervals(hours.replace(/\s+/g, "").replace(/,/g, ", "), `${where}, line ${i + 1}`);
-      if (!parsed.length) throw new Error(`${where}, line ${i + 1}: give the hours, e.g. 08:00-12:00`);
+      const lineWhere = hub.t("%(where)s, line %(line)s", { where, line: i + 1 });
+      const parsed = intervals(hours.replace(/\s+/g, "").replace(/,/g, ", "), lineWhere);
+      if (!parsed.length) throw new Error(hub.t("%(where)s: give the hours, e.g. 08:00-12:00", { where: lineWhere }));
       out.push({ date: m[1], hours: parsed, note: words.slice(k).join(" ") });
     });
     return out;
@@ -48,8 +49,8 @@
     const out = {
       name: field("name").value.trim(), timezone: field("timezone").value.trim(), weekly_hours: weekly,
       country: country || null, subdivision: subdivision || null,
-      closed_dates: dateLines(document.getElementById("calClosed").value, false, "Closed dates"),
-      special_days: dateLines(document.getElementById("calSpecial").value, true, "Special hours"),
+      closed_dates: dateLines(document.getElementById("calClosed").value, false, hub.t("Closed dates")),
+      special_days: dateLines(document.getElementById("calSpecial").value, true, hub.t("Special hours")),
     };
     if (field("is_default").checked && !field("is_default").disabled) out.is_default = true;
     return out;
@@ -58,7 +59,7 @@
   async function explain(res) {
     let detail = "";
     try { detail = (await res.json()).detail; } catch (e) { /* not JSON */ }
-    hub.alert(typeof detail === "string" && detail ? detail : `That did not work (HTTP ${res.status}).`);
+    hub.alert(typeof detail === "string" && detail ? detail : hub.t("That did not work (HTTP %(status)s).", { status: res.status }));
   }
 
   form.addEventListener("submit", async (ev) => {
@@ -73,7 +74,7 @@
   });
 
   document.getElementById("calDelete")?.addEventListener("click", async () => {
-    if (!window.confirm("Delete this calendar?")) return;
+    if (!window.confirm(hub.t("Delete this calendar?"))) return;
     const res = await hub.api("DELETE", `/api/v1/sag/calendars/${id}`);
     if (res.ok) location.assign("/sag/calendars"); else await explain(res);
   });

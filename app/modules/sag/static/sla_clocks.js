@@ -13,6 +13,10 @@
   const BADGE = { ok: "text-bg-light border", warning: "text-bg-warning", breached: "text-bg-danger",
                   met: "text-bg-success", paused: "text-bg-secondary" };
   const TICK_MS = 1000;
+  // State names in the page's language (the template's data-labels); the key when one is missing.
+  let labels = {};
+  try { labels = JSON.parse(root.dataset.labels || "{}"); } catch (e) { labels = {}; }
+  const LOCALES = { da: "da-DK", en: "en-GB" };
   let data = null;
   let skew = 0;           // server clock minus browser clock, ms
   let refreshTimer = null;
@@ -21,8 +25,10 @@
   function span(seconds, withSeconds) {
     const s = Math.max(0, Math.floor(seconds));
     const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
-    let text = d ? `${d} d ${h} h` : h ? `${h} h ${m} m` : `${m} m`;
-    if (withSeconds && !d) text += ` ${String(s % 60).padStart(2, "0")} s`;
+    let text = d ? hub.t("%(days)s d %(hours)s h", { days: d, hours: h })
+      : h ? hub.t("%(hours)s h %(minutes)s m", { hours: h, minutes: m })
+      : hub.t("%(minutes)s m", { minutes: m });
+    if (withSeconds && !d) text += " " + hub.t("%(seconds)s s", { seconds: String(s % 60).padStart(2, "0") });
     return text;
   }
 
@@ -48,12 +54,13 @@
 
   function text(c, now) {
     switch (c.state) {
-      case "ok": case "warning": return `${span(openSecondsBetween(now, c.due), true)} working time left`;
-      case "paused": return `paused, ${span(c.left_s)} working time left`;
+      case "ok": case "warning":
+        return hub.t("%(time)s working time left", { time: span(openSecondsBetween(now, c.due), true) });
+      case "paused": return hub.t("paused, %(time)s working time left", { time: span(c.left_s) });
       case "breached":
-        if (c.running) return `breached ${span((now - c.due) / 1000)} ago`;
-        return c.kind === "response" ? "answered late" : "resolved late";
-      default: return c.kind === "response" ? "answered in time" : "resolved in time";
+        if (c.running) return hub.t("breached %(time)s ago", { time: span((now - c.due) / 1000) });
+        return c.kind === "response" ? hub.t("answered late") : hub.t("resolved late");
+      default: return c.kind === "response" ? hub.t("answered in time") : hub.t("resolved in time");
     }
   }
 
@@ -70,13 +77,14 @@
       li.dataset.state = c.state;
       const badge = li.querySelector("[data-sla-badge]");
       badge.className = `badge ms-auto ${BADGE[c.state] || ""}`;
-      badge.textContent = c.state;
+      badge.textContent = labels[c.state] || c.state;
       li.querySelector("[data-sla-text]").textContent = text(c, now);
       const due = li.querySelector("[data-sla-due]");
       if (due && due.getAttribute("datetime") !== c.due_at) due.setAttribute("datetime", c.due_at);
       if (due) {
         try {
-          due.textContent = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: tz })
+          due.textContent = new Intl.DateTimeFormat(LOCALES[hub.lang()] || "en-GB",
+                                                    { dateStyle: "medium", timeStyle: "short", timeZone: tz })
             .format(new Date(c.due));
         } catch (e) { due.textContent = new Date(c.due).toLocaleString(); }
       }
@@ -91,7 +99,7 @@
       load(payload);
       render();
       const updated = root.querySelector("[data-sla-updated]");
-      if (updated) updated.textContent = "live";
+      if (updated) updated.textContent = hub.t("live");
     } catch (e) { /* offline: keep counting on what we have, try again at the next refresh */ }
     schedule();
   }

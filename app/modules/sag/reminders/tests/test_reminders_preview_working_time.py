@@ -1,5 +1,5 @@
 """The rule preview in working time: a deadline offset in working hours shows its instant and
-why ("Fri 04 Dec 12:00 (4 working hours before the deadline (default calendar))"), an sla rule
+why ("Fri 4 Dec, 12:00 (4 working hours before the deadline (default calendar))"), an sla rule
 shows when each threshold would fire, a rule that delivers only within opening hours shows
 until when a firing would be held; bad sla and calendar input is 422, never 500."""
 
@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.core import database
+from app.core import database, formats
 from app.modules.sag.reminders.tests.reminders_helpers import clear_queue, db_now, make_case
 from app.modules.sag.sla import businesstime, calendars
 
@@ -34,7 +34,7 @@ def _at(item: dict) -> datetime:
 
 
 def _shown(at: datetime) -> str:
-    return at.astimezone(CPH).strftime("%a %d %b %H:%M")
+    return formats.format_datetime(at, "day", CPH.key, language="en")  # "Fri 4 Dec, 12:00"
 
 
 def _rule(case_id: int, trigger_type: str, config: dict, **extra) -> dict:

@@ -61,3 +61,25 @@ def test_an_admin_creates_and_edits_a_calendar(session_for):  # noqa: F811
     expect(page.locator("#calCustomers")).to_contain_text("Vestkyst El ApS")
     assert database.execute_query("SELECT calendar_id FROM sag_customer_calendars WHERE customer_id = %s",
                                   (customer["id"],))[0]["calendar_id"] == cal_id
+
+
+def test_the_editor_speaks_danish_to_a_danish_admin(session_for):  # noqa: F811
+    admin = make_user("admin")
+    database.execute_update("UPDATE users SET language = 'da' WHERE id = %s", (admin["id"],))
+    s = session_for(admin)
+    page = s.new_page("/sag/calendars/new")
+    page.get_by_label("Navn").fill("Support Odense")
+    page.get_by_label("Mandag").fill("8-12")
+    page.get_by_role("button", name="Opret kalender").click()
+    expect(page.locator("#toastArea")).to_contain_text('Mandag: "8-12" er ikke et interval som 08:00-12:00')
+    page.get_by_label("Mandag").fill("08:00-16:00")
+    page.get_by_label("Lukkedage").fill("24. december")
+    page.get_by_role("button", name="Opret kalender").click()
+    expect(page.locator("#toastArea")).to_contain_text("Lukkedage, linje 1: start med en dato som 2026-12-24")
+    page.get_by_label("Lukkedage").fill("2030-12-24 Juleaften")
+    with page.expect_navigation(timeout=30_000):
+        page.get_by_role("button", name="Opret kalender").click()
+    expect(page.locator("#calHolidays")).to_contain_text("Juledag")  # the holidays package's Danish names
+    expect(page.locator("#calPreview")).to_contain_text("08:00-16:00")
+    shot(page, "calendar_editor_da")
+    assert not s.errors, s.errors

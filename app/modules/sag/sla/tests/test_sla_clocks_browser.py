@@ -4,6 +4,8 @@ second, a clock turns breached on time without asking the server, and a change o
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from app.core import database
@@ -73,3 +75,20 @@ def test_a_clock_turns_breached_on_time_in_the_browser(session_for, policy):  # 
     expect(response).to_have_attribute("data-state", "breached", timeout=30_000)
     expect(response.locator("[data-sla-text]")).to_contain_text("breached 0 m ago")
     assert not s.errors, s.errors
+
+
+def test_clocks_count_down_in_danish(session_for, policy):  # noqa: F811
+    case_id = _case(age_s=10 * 60)
+    user = make_user("user")
+    database.execute_update("UPDATE users SET language = 'da' WHERE id = %s", (user["id"],))
+    page = session_for(user).new_page(f"/sag/{case_id}")
+    response = page.locator('[data-sla-clock="response"]')
+    text = response.locator("[data-sla-text]")
+    expect(text).to_contain_text("arbejdstid tilbage")
+    first = text.inner_text()
+    expect(text).not_to_have_text(first)  # the script rewrites it every second, in Danish
+    assert "arbejdstid tilbage" in text.inner_text() and " min " in text.inner_text()
+    expect(response.locator("[data-sla-badge]")).to_have_text("i rute")
+    # The browser's Danish date, e.g. "1. dec. 2026 20.41".
+    expect(response.locator("[data-sla-due]")).to_have_text(re.compile(r"^\d{1,2}\. [a-zæøå]+\.? \d{4}"))
+    shot(page, "case_sla_clocks_da")

@@ -106,6 +106,18 @@ def test_danish_case_form_says_what_is_wrong_in_danish(client, dansk):
     assert r.status_code == 422 and "Fristen skal ligge mellem år 2000 og 2100" in r.text
 
 
+def test_danish_dashboard_and_customer_page_count_cases_in_danish(client, dansk):
+    customer = database.execute_insert("INSERT INTO customers (name) VALUES ('Tømrer Hansen ApS') RETURNING id")
+    _case(dansk)
+    database.execute_update("UPDATE sag_sager SET customer_id = %s WHERE created_by = %s", (customer, dansk["id"]))
+    dashboard = _text(client.get("/").text)
+    assert "Mine sager" in dashboard and "Ikke tildelt (alle)" in dashboard
+    assert "Frist inden for 24 t" in dashboard
+    page = _text(client.get(f"/customers/{customer}").text)
+    assert "1 åbne" in page and "0 lukkede" in page and "Ny sag" in page
+    assert "1 sag for Tømrer Hansen ApS" in page and "I gang" in page
+
+
 def test_english_user_still_sees_english(client, english):
     case_id = _case(english)
     page = client.get("/sag").text

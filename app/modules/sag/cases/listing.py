@@ -101,7 +101,7 @@ def _user_ref(value: str | None, me: int, name: str) -> tuple[str, int | None] |
         return ("none", None)
     if value.isdigit() and 0 < int(value) < 2**31:
         return ("id", int(value))
-    raise ValidationFailed(f"{name} must be a user id, 'me', 'none' or 'any'", field=name)
+    raise ValidationFailed("%(name)s must be a user id, 'me', 'none' or 'any'", field=name, name=name)
 
 
 def _where(f: CaseFilter, me: int) -> tuple[list[str], dict[str, Any]]:
@@ -111,8 +111,8 @@ def _where(f: CaseFilter, me: int) -> tuple[list[str], dict[str, Any]]:
         known = {s["key"] for s in statuses()}
         unknown = [s for s in f.statuses if s not in known]
         if unknown:
-            raise ValidationFailed(f"Unknown status {unknown[0]!r}; use one of: {', '.join(sorted(known))}",
-                                   field="status")
+            raise ValidationFailed("Unknown status '%(status)s'; use one of: %(known)s", field="status",
+                                   status=unknown[0], known=", ".join(sorted(known)))
         conds.append("s.status = ANY(%(statuses)s)")
         params["statuses"] = list(f.statuses)
     if f.state == "open":
@@ -136,8 +136,8 @@ def _where(f: CaseFilter, me: int) -> tuple[list[str], dict[str, Any]]:
     if f.priorities:
         bad = [p for p in f.priorities if p not in PRIORITIES]
         if bad:
-            raise ValidationFailed(f"Unknown priority {bad[0]!r}; use one of: {', '.join(PRIORITIES)}",
-                                   field="priority")
+            raise ValidationFailed("Unknown priority '%(priority)s'; use one of: %(known)s", field="priority",
+                                   priority=bad[0], known=", ".join(PRIORITIES))
         conds.append("s.priority = ANY(%(priorities)s)")
         params["priorities"] = list(f.priorities)
     if f.overdue is True:
@@ -146,22 +146,23 @@ def _where(f: CaseFilter, me: int) -> tuple[list[str], dict[str, Any]]:
         conds.append("NOT (s.closed_at IS NULL AND s.deadline IS NOT NULL AND s.deadline < now())")
     if f.due_within_hours is not None:
         if not 1 <= f.due_within_hours <= DUE_WITHIN_MAX_HOURS:
-            raise ValidationFailed(f"due_within_hours must be 1-{DUE_WITHIN_MAX_HOURS}", field="due_within_hours")
+            raise ValidationFailed("due_within_hours must be 1-%(max)s", field="due_within_hours",
+                                   max=DUE_WITHIN_MAX_HOURS)
         conds.append("s.closed_at IS NULL AND s.deadline >= now() "
                      "AND s.deadline < now() + make_interval(hours => %(due_within)s)")
         params["due_within"] = f.due_within_hours
     if f.sla_states:
         bad = [x for x in f.sla_states if x not in SLA_STATES]
         if bad:
-            raise ValidationFailed(f"Unknown SLA state {bad[0]!r}; use one of: {', '.join(SLA_STATES)}",
-                                   field="sla_state")
+            raise ValidationFailed("Unknown SLA state '%(state)s'; use one of: %(known)s", field="sla_state",
+                                   state=bad[0], known=", ".join(SLA_STATES))
         conds.append("EXISTS (SELECT 1 FROM sag_sla_clocks k WHERE k.sag_id = s.id AND sag_sla_state("
                      "k.response_due_at, k.response_warn_at, k.first_response_at, k.resolution_due_at, "
                      "k.resolution_warn_at, k.paused_since, s.closed_at, now()) = ANY(%(sla_states)s))")
         params["sla_states"] = list(f.sla_states)
     text = (f.q or "").strip()
     if len(text) > SEARCH_MAX:
-        raise ValidationFailed(f"Search text is at most {SEARCH_MAX} characters", field="q")
+        raise ValidationFailed("Search text is at most %(max)s characters", field="q", max=SEARCH_MAX)
     if "\x00" in text:
         raise ValidationFailed("Search text must not contain NUL (\\0) characters", field="q")
     if text:
@@ -192,7 +193,8 @@ def search_cases(f: CaseFilter, me: int, page: int = 1, page_size: int = DEFAULT
     COUNT_SKIP_ESTIMATE matches or more, nothing is counted at all (same answer, no cost).
     """
     if sort not in SORTS:
-        raise ValidationFailed(f"Unknown sort {sort!r}; use one of: {', '.join(SORTS)}", field="sort")
+        raise ValidationFailed("Unknown sort '%(sort)s'; use one of: %(known)s", field="sort",
+                              sort=sort, known=", ".join(SORTS))
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     page = max(1, page)
     conds, params = _where(f, me)

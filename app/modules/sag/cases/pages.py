@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse
 from app.core.deps import AdminUser, CurrentUser
 from app.core.errors import ValidationFailed
 from app.core.forms import PostedForm, form_errors, parse_form
+from app.core.i18n import lazy_gettext
 from app.core.templating import render
 from app.modules.sag.cases import store as cases
 from app.modules.sag.cases.listing import SLA_STATES, SORTS, CaseFilter, search_cases
@@ -33,13 +34,14 @@ LIST_PAGE_SIZE = 25
 FILTER_KEYS = ("q", "status", "state", "assignee", "customer_id", "priority", "overdue", "due", "sla", "sort")
 # The default view (no filters in the address): my open cases, soonest deadline first.
 DEFAULT_VIEW = {"state": "open", "assignee": "me", "sort": "deadline"}
+# Saved views: (name, filters); the names are shown in the reader's language.
 VIEWS = [
-    ("My open cases", {"state": "open", "assignee": "me", "sort": "deadline"}),
-    ("Unassigned", {"state": "open", "assignee": "none", "sort": "-created"}),
-    ("Overdue", {"state": "open", "assignee": "any", "overdue": "1", "sort": "deadline"}),
-    ("Due within 24 h", {"state": "open", "assignee": "any", "due": "24", "sort": "deadline"}),
-    ("All open", {"state": "open", "assignee": "any", "sort": "-updated"}),
-    ("All cases", {"state": "all", "assignee": "any", "sort": "-updated"}),
+    (lazy_gettext("My open cases"), {"state": "open", "assignee": "me", "sort": "deadline"}),
+    (lazy_gettext("Unassigned"), {"state": "open", "assignee": "none", "sort": "-created"}),
+    (lazy_gettext("Overdue"), {"state": "open", "assignee": "any", "overdue": "1", "sort": "deadline"}),
+    (lazy_gettext("Due within 24 h"), {"state": "open", "assignee": "any", "due": "24", "sort": "deadline"}),
+    (lazy_gettext("All open"), {"state": "open", "assignee": "any", "sort": "-updated"}),
+    (lazy_gettext("All cases"), {"state": "all", "assignee": "any", "sort": "-updated"}),
 ]
 EDIT_FIELDS = ("title", "description", "customer_id", "priority", "assigned_to", "deadline")
 NULLABLE_FIELDS = ("customer_id", "assigned_to", "deadline")
@@ -50,7 +52,7 @@ def _int_or_error(value: str, field: str) -> int | None:
     if not value:
         return None
     if not value.isdigit() or not 0 < int(value) < 2**31:
-        raise ValidationFailed(f"{field} must be a positive whole number", field=field)
+        raise ValidationFailed("%(name)s must be a positive whole number", field=field, name=field)
     return int(value)
 
 
@@ -86,10 +88,10 @@ def read_case_list(request: Request, user: CurrentUser, page: int = 1):
     values = _filters_from(request)
     sort = values.get("sort") or "-updated"
     if sort not in SORTS:
-        raise ValidationFailed(f"Unknown sort {sort!r}", field="sort")
+        raise ValidationFailed("Unknown sort '%(sort)s'", field="sort", sort=sort)
     page = max(1, min(page, 100_000))
     result = search_cases(_case_filter(values), user.id, page, LIST_PAGE_SIZE, sort)
-    views = [(label, urlencode(v), all(values.get(k, "") == x for k, x in v.items())
+    views = [(str(label), urlencode(v), all(values.get(k, "") == x for k, x in v.items())
               and set(values) <= set(v)) for label, v in VIEWS]
     return render(request, "sag/case_list.html", {
         "result": result, "filters": values, "views": views, "sort": sort, "sorts": list(SORTS),

@@ -58,7 +58,7 @@ def read_note_revisions(case_id: int, note_id: int, user: CurrentUser) -> list[d
     with database.transaction() as conn:
         note = notes.read_note(conn, note_id)
         if note["sag_id"] != case_id:
-            raise NotFound(f"Note {note_id} not found")
+            raise NotFound("Note %(id)s not found", id=note_id)
         if note["deleted_at"] is not None:
             return []
         return notes.revisions(conn, note_id)

@@ -36,6 +36,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from app.core import database
 from app.core.config import get_settings
 from app.core.errors import HubError
+from app.core.i18n import ngettext
 from app.core.queries import load_queries
 from app.modules.sag.conversation import notes
 from app.modules.sag.conversation.reply_text import strip_reply
@@ -103,8 +104,10 @@ def note_text(msg: EmailMessage) -> str:
     if not text:
         raise ReplyRefused(550, "5.6.0 The reply has no text of its own above the quoted message")
     if dropped:
-        text += f"\n\n[{dropped} attachment{'s' if dropped != 1 else ''} not stored: attachments sent by e-mail " \
-                "are not kept]"
+        # Part of the note everyone reads: in the hub's language (no reader's language applies here).
+        text += "\n\n[" + ngettext("%(num)s attachment not stored: attachments sent by e-mail are not kept",
+                                    "%(num)s attachments not stored: attachments sent by e-mail are not kept",
+                                    dropped) + "]"
     if len(text) > notes.BODY_MAX:
         raise ReplyRefused(552, f"5.3.4 The reply is longer than a note may be ({notes.BODY_MAX} characters)")
     return text

@@ -11,6 +11,9 @@ handlers decide who is notified, then deliver through the engine's batch path (d
 - watch (a status change): the case's watchers, except whoever made the change and those a
   status-change rule already notified of it (the rule's firings are in the same batch, which
   handles them first).
+
+Titles and messages are the hub's texts, in the language the worker speaks (the hub's `LANGUAGE`):
+one event's notification reaches all its recipients with the same text.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from typing import Any
 
 import psycopg
 
+from app.core.i18n import get_language
+from app.core.i18n import gettext as _
 from app.modules.sag.conversation import delivery
 from app.modules.sag.conversation.delivery import Q
 from app.modules.sag.conversation.render import mentioned_handles
@@ -73,7 +78,8 @@ def process_mention(conn: psycopg.Connection, row: dict[str, Any], now: datetime
     if users is None:
         users = mention_recipients(conn, row, note)
     body = (row["event_data"] or {}).get("body") or note["body"]
-    title = f"{note['author_name']} mentioned you on #{case['id']}: {case['title']}"
+    title = _("%(author)s mentioned you on #%(id)s: %(title)s", author=note["author_name"], id=case["id"],
+              title=case["title"])
     delivery.deliver(conn, row, users, title, _excerpt(body), now, opts, out)
 
 
@@ -92,7 +98,8 @@ def _note_news(conn: psycopg.Connection, row: dict[str, Any], now: datetime, opt
         with conn.transaction():
             mentioned = set(resolve(conn, note["body"]))
         users = [u for u in _watchers(conn, case["id"]) if u != note["author_id"] and u not in mentioned]
-    title = f"{note['author_name']} wrote on #{case['id']}: {case['title']}"
+    title = _("%(author)s wrote on #%(id)s: %(title)s", author=note["author_name"], id=case["id"],
+              title=case["title"])
     delivery.deliver(conn, row, users, title, _excerpt(note["body"]), now, opts, out)
 
 
@@ -103,7 +110,9 @@ def _status_news(conn: psycopg.Connection, row: dict[str, Any], now: datetime, o
     # the same worker that delivers the rules' firings (each transaction is two round trips more).
     with conn.transaction():
         case = conn.execute(Q["read_case"], {"sag_id": row["sag_id"]}).fetchone()
-        labels = {r["key"]: r["label"] for r in conn.execute(Q["read_status_labels"], {
+        danish = get_language() == "da"
+        labels = {r["key"]: (r["label_da"] if danish and r["label_da"] else r["label"])
+                  for r in conn.execute(Q["read_status_labels"], {
             "keys": [data.get("from"), data.get("to")]}).fetchall()}
         actor = (conn.execute(Q["read_user_name"], {"user_id": data["changed_by"]}).fetchone()
                  if data.get("changed_by") is not None else None)
@@ -118,7 +127,7 @@ def _status_news(conn: psycopg.Connection, row: dict[str, Any], now: datetime, o
     before = labels.get(data.get("from"), data.get("from") or "")
     after = labels.get(data.get("to"), data.get("to") or "")
     title = f"#{case['id']} {case['title']}: {before} → {after}"
-    message = f"Status changed by {actor['name']}." if actor else "Status changed."
+    message = _("Status changed by %(name)s.", name=actor["name"]) if actor else _("Status changed.")
     delivery.deliver(conn, row, users, title, message, now, opts, out)
 
 

@@ -28,8 +28,8 @@ def written() -> None:
     """Under the module's DRY_RUN the write ran and is rolled back: say so (409) instead of
     answering as if it were saved."""
     if database.is_dry_run():
-        raise NotWritten(f"Module {MODULE} runs with DRY_RUN (MODULES__{MODULE.upper()}__DRY_RUN): "
-                         "the change was logged, not written")
+        raise NotWritten("Module %(module)s runs with DRY_RUN (MODULES__%(key)s__DRY_RUN): "
+                         "the change was logged, not written", module=MODULE, key=MODULE.upper())
 
 
 def check_body(body: str) -> str:
@@ -39,8 +39,8 @@ def check_body(body: str) -> str:
     # Browsers send a textarea's line breaks as CRLF; its maxlength counted them as one.
     body = body.replace("\r\n", "\n")
     if len(body) > BODY_MAX:
-        raise ValidationFailed(f"A note can be at most {BODY_MAX} characters (this one has {len(body)})",
-                               field="body")
+        raise ValidationFailed("A note can be at most %(max)s characters (this one has %(length)s)",
+                               field="body", max=BODY_MAX, length=len(body))
     if "\x00" in body:
         raise ValidationFailed("A note must not contain NUL (\\0) characters", field="body")
     return body
@@ -57,12 +57,16 @@ def _locked_note(conn: psycopg.Connection, note_id: int, user_id: int, verb: str
                  case_id: int | None) -> dict[str, Any]:
     note = conn.execute(Q["lock_note"], {"note_id": note_id}).fetchone()
     if note is None or (case_id is not None and note["sag_id"] != case_id):
-        raise NotFound(f"Note {note_id} not found")
+        raise NotFound("Note %(id)s not found", id=note_id)
     actor = _actor(conn, user_id)
     if note["author_id"] != user_id and actor["role"] != "admin":
-        raise Forbidden(f"Only the note's author or an admin may {verb} it")
+        if verb == "edit":
+            raise Forbidden("Only the note's author or an admin may edit it")
+        raise Forbidden("Only the note's author or an admin may delete it")
     if note["deleted_at"] is not None:
-        raise Conflict(f"Note {note_id} was deleted and cannot be {verb}ed")
+        if verb == "edit":
+            raise Conflict("Note %(id)s was deleted and cannot be edited", id=note_id)
+        raise Conflict("Note %(id)s was deleted and cannot be deleted", id=note_id)
     return note
 
 
@@ -70,7 +74,7 @@ def require_case(conn: psycopg.Connection, case_id: int) -> dict[str, Any]:
     """The case's id and creator, or 404."""
     row = conn.execute(Q["read_case_ref"], {"case_id": case_id}).fetchone()
     if row is None:
-        raise NotFound(f"Case {case_id} not found")
+        raise NotFound("Case %(id)s not found", id=case_id)
     return row
 
 
@@ -79,7 +83,7 @@ def add_note(conn: psycopg.Connection, case_id: int, author_id: int, body: str, 
     """Add a note to a case; returns the inserted sag_notes row."""
     body = check_body(body)
     if via not in VIA:
-        raise ValidationFailed(f"via must be one of {', '.join(VIA)}", field="via")
+        raise ValidationFailed("via must be one of %(known)s", field="via", known=", ".join(VIA))
     _actor(conn, author_id)
     require_case(conn, case_id)
     return conn.execute(Q["insert_note"], {"case_id": case_id, "author_id": author_id,
@@ -115,7 +119,7 @@ def read_note(conn: psycopg.Connection, note_id: int) -> dict[str, Any]:
     """One note with its author's, editor's and deleter's names (body None once deleted)."""
     row = conn.execute(Q["read_note"], {"note_id": note_id}).fetchone()
     if row is None:
-        raise NotFound(f"Note {note_id} not found")
+        raise NotFound("Note %(id)s not found", id=note_id)
     return row
 
 

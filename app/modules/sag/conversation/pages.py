@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse
 from app.core import database
 from app.core.deps import CurrentUser
 from app.core.errors import FormError, HubError, NotFound
+from app.core.i18n import error_text
 from app.core.templating import env
 from app.modules.sag.cases import pages as case_pages
 from app.modules.sag.conversation import notes
@@ -49,6 +50,6 @@ def create_note_page(request: Request, case_id: int, user: CurrentUser, body: No
     except HubError as exc:
         context: dict[str, Any] = case_pages._case_context(case_id)
         context["note_draft"] = body[:notes.BODY_MAX]
-        raise FormError(DETAIL, context, {"note": exc.message}, exc.status) from exc
+        raise FormError(DETAIL, context, {"note": error_text(exc)}, exc.status) from exc
     return RedirectResponse(f"/sag/{case_id}?notice=saved#note-{note['id']}", status_code=303)
 

@@ -31,7 +31,7 @@ def timeline(conn: psycopg.Connection, case_id: int, page: int = 1, page_size: i
     if page < 1:
         raise ValidationFailed("page must be 1 or more", field="page")
     if not 1 <= page_size <= PAGE_SIZE_MAX:
-        raise ValidationFailed(f"page_size must be 1-{PAGE_SIZE_MAX}", field="page_size")
+        raise ValidationFailed("page_size must be 1-%(max)s", field="page_size", max=PAGE_SIZE_MAX)
     require_case(conn, case_id)
     total = conn.execute(Q["timeline_count"], {"case_id": case_id}).fetchone()["n"]
     pages = max(1, -(-total // page_size))
@@ -46,7 +46,7 @@ def mention_candidates(conn: psycopg.Connection, prefix: str, limit: int = MENTI
     """Active users for the @-autocomplete: username, full name or a word of it starts with `prefix`."""
     prefix = (prefix or "").strip().lstrip("@").strip('"').lower()
     if len(prefix) > MENTION_PREFIX_MAX or "\x00" in prefix:
-        raise ValidationFailed(f"q must be at most {MENTION_PREFIX_MAX} characters of text", field="q")
+        raise ValidationFailed("q must be at most %(max)s characters of text", field="q", max=MENTION_PREFIX_MAX)
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return conn.execute(Q["mention_candidates"], {"prefix": escaped + "%", "limit": limit}).fetchall()
 

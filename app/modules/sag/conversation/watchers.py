@@ -41,7 +41,7 @@ class WatchState(BaseModel):
 
 def _case(sag_id: int) -> None:
     if not database.execute_query(Q["case_exists"], {"sag_id": sag_id}):
-        raise NotFound(f"Case {sag_id} not found")
+        raise NotFound("Case %(id)s not found", id=sag_id)
 
 
 def watch(sag_id: int, user_id: int) -> None:

@@ -127,7 +127,7 @@
     area.rows = 3;
     area.maxLength = 20000;
     area.required = true;
-    area.setAttribute("aria-label", "Note text");
+    area.setAttribute("aria-label", hub.t("Note text"));
     const menu = document.createElement("ul");
     menu.className = "dropdown-menu";
     menu.setAttribute("role", "listbox");
@@ -136,11 +136,11 @@
     const save = document.createElement("button");
     save.type = "submit";
     save.className = "btn btn-sm btn-primary";
-    save.textContent = "Save";
+    save.textContent = hub.t("Save");
     const cancel = document.createElement("button");
     cancel.type = "button";
     cancel.className = "btn btn-sm btn-outline-secondary";
-    cancel.textContent = "Cancel";
+    cancel.textContent = hub.t("Cancel");
     row.append(save, cancel);
     editForm.append(area, menu, row);
     bodyEl.hidden = true;
@@ -153,13 +153,13 @@
       save.disabled = true;
       const res = await hub.api("PATCH", `${API}/${noteId}`, { body: area.value });
       save.disabled = false;
-      if (!res.ok) { hub.alert(`The note was not saved: ${await problem(res)}`); return; }
+      if (!res.ok) { hub.alert(hub.t("The note was not saved: %(problem)s", {problem: await problem(res)})); return; }
       const note = await res.json();
       bodyEl.innerHTML = note.body_html;  // escaped by the server's note_html
       if (note.edited_at && !entry.querySelector(".note-edited")) {
         const mark = document.createElement("span");
         mark.className = "note-edited";
-        mark.textContent = "· edited";
+        mark.textContent = "· " + hub.t("edited");
         entry.querySelector("time").after(" ", mark);
       }
       finish();
@@ -178,12 +178,12 @@
   async function remove(button) {
     const entry = entryOf(button);
     const noteId = entry.querySelector(".note-actions").dataset.noteId;
-    if (!window.confirm("Delete this note? The timeline will show that it was deleted.")) return;
+    if (!window.confirm(hub.t("Delete this note? The timeline will show that it was deleted."))) return;
     const res = await hub.api("DELETE", `${API}/${noteId}`);
-    if (!res.ok) { hub.alert(`The note was not deleted: ${await problem(res)}`); return; }
+    if (!res.ok) { hub.alert(hub.t("The note was not deleted: %(problem)s", {problem: await problem(res)})); return; }
     const gone = document.createElement("div");
     gone.className = "small fst-italic text-body-secondary mt-1 note-deleted";
-    gone.textContent = `Note deleted by ${root.dataset.meName} just now`;
+    gone.textContent = hub.t("Note deleted by %(name)s just now", {name: root.dataset.meName});
     entry.querySelector(".note-body").replaceWith(gone);
     entry.querySelector(".note-actions").remove();
     const mark = entry.querySelector(".note-edited");

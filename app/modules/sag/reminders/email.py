@@ -1,4 +1,10 @@
-"""Reminder e-mails: HTML and text parts with the case details and signed action links."""
+"""Reminder e-mails: HTML and text parts with the case details and signed action links.
+
+Each e-mail speaks its recipient's language (`users.language`, else the hub's LANGUAGE; an
+external address gets the hub's): the row's `language` is switched to while the message is
+built, and its dates are written for that language and the recipient's time zone. The rule's
+own title and message are the rule author's text and stay as written.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,10 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from app.core import mail, signing
+from app.core import formats, i18n, mail, signing
 from app.core.config import get_settings
 from app.core.mime import RawMessage
 from app.modules.sag.conversation.reply_tokens import reply_headers
@@ -34,7 +39,15 @@ _env = Environment(
     lstrip_blocks=True,
     # The templates ship with the code: no file check per message (every e-mail asked for two).
     auto_reload=False,
+    extensions=["jinja2.ext.i18n"],
 )
+# Looked up when a message is rendered, in the language switched to for its recipient.
+def _plural_forms(singular: str, plural: str, n: int) -> str:
+    forms = i18n.translations().ngettext
+    return forms(singular, plural, n)
+
+
+_env.install_gettext_callables(i18n.lookup, _plural_forms, newstyle=True)
 
 
 def _base() -> str:
@@ -76,25 +89,34 @@ def list_headers(row: dict[str, Any]) -> dict[str, str]:
 
 
 def _format_time(value, tz: str | None) -> str:
+    """A moment in the recipient's zone and the current language, with the zone's abbreviation
+    ("1. dec. 2026 14.05 CET"); a bad stored zone falls back to the hub's (formats.zone)."""
     if value is None:
         return ""
-    try:
-        zone = ZoneInfo(tz or get_settings().timezone)
-    except Exception:  # noqa: BLE001 - a bad stored zone must not stop the e-mail
-        zone = ZoneInfo("UTC")
-    local = value.astimezone(zone)
-    return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or "")
+    return f"{formats.format_datetime(value, 'medium', tz)} {formats.to_local(value, tz).tzname() or ''}".rstrip()
+
+
+def recipient_language(row: dict[str, Any]) -> str:
+    """The language a recipient reads: theirs (`language`), else the hub's (external addresses too)."""
+    language = row.get("language")
+    return language if language in i18n.LANGUAGES else i18n.default_language()
 
 
 def reminder_message(row: dict[str, Any]) -> RawMessage:
-    """The e-mail for one log row of read_pending_rows (written straight to bytes: these go out in bulk)."""
+    """The e-mail for one log row of read_pending_rows (written straight to bytes: these go out in bulk),
+    in the recipient's language."""
+    with i18n.use_language(recipient_language(row)):
+        return _reminder_message(row)
+
+
+def _reminder_message(row: dict[str, Any]) -> RawMessage:
     description = row.get("description") or ""
     excerpt = description[:EXCERPT_CHARS] + ("…" if len(description) > EXCERPT_CHARS else "")
     case = {
         "number": row["sag_id"],
         "title": row.get("case_title") or "",
         "customer": row.get("customer_name") or "",
-        "status_label": row.get("status_label") or row.get("status") or "",
+        "status_label": _status_label(row),
         "priority": row.get("case_priority") or "",
         "deadline_text": _format_time(row.get("deadline"), row.get("timezone")),
         "assignee": row.get("assignee_name") or "",
@@ -112,7 +134,7 @@ def reminder_message(row: dict[str, Any]) -> RawMessage:
     reply_to = reply_headers(row["sag_id"], row.get("user_id"))
     ctx = {"title": row["title"], "message": row.get("message") or "", "case": case, "links": links,
            "escalated": bool(row.get("escalated")), "link_days": signing.DEFAULT_MAX_AGE_S // 86400,
-           "can_reply": bool(reply_to)}
+           "can_reply": bool(reply_to), "lang": i18n.get_language()}
     subject = f"[#{row['sag_id']}] {row['title']}"
     return mail.build_fast_message(
         to=row["email"], to_name=row.get("user_name"), subject=subject,
@@ -124,13 +146,28 @@ def reminder_message(row: dict[str, Any]) -> RawMessage:
     )
 
 
+def _status_label(row: dict[str, Any]) -> str:
+    """The case's status name in the current language (sag_statuses.label_da for Danish)."""
+    if i18n.get_language() == "da" and row.get("status_label_da"):
+        return row["status_label_da"]
+    return row.get("status_label") or row.get("status") or ""
+
+
 def summary_message(*, to: str, to_name: str | None, title: str, intro: str,
-                    items: list[dict[str, Any]]) -> EmailMessage:
-    """One e-mail listing several reminders (the quiet-hours digest, the held-back summary)."""
+                    items: list[dict[str, Any]], language: str | None = None) -> EmailMessage:
+    """One e-mail listing several reminders (the quiet-hours digest, the held-back summary), in
+    `language` (the recipient's; title and intro are already written in it)."""
+    with i18n.use_language(language):
+        return _summary_message(to=to, to_name=to_name, title=title, intro=intro, items=items)
+
+
+def _summary_message(*, to: str, to_name: str | None, title: str, intro: str,
+                     items: list[dict[str, Any]]) -> EmailMessage:
     shown = [dict(i, url=f"{_base()}/sag/{i['sag_id']}" if i.get("sag_id") else None)
              for i in items[:SUMMARY_MAX_ITEMS]]
     ctx = {"title": title, "intro": intro, "items": shown, "more": max(0, len(items) - SUMMARY_MAX_ITEMS),
-           "list_url": f"{_base()}/sag/reminders", "preferences_url": f"{_base()}/me/notifications"}
+           "list_url": f"{_base()}/sag/reminders", "preferences_url": f"{_base()}/me/notifications",
+           "lang": i18n.get_language()}
     return mail.build_message(
         to=to, to_name=to_name, subject=title,
         text=_env.get_template("summary.txt").render(ctx),

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import psycopg
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.core import database, sealing
+from app.core import database, i18n, sealing
 from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.modules.sag.reminders.channels import destinations as channel
 from app.modules.sag.reminders.channels.destinations import PREFIX, SEAL_PURPOSE, Q
@@ -27,7 +27,7 @@ NAME_MAX = 80
 SLUG_MAX = 40
 URL_MAX = 2000
 RECENT_DELIVERIES = 25
-TEST_TITLE = "Test message from BMC Hub"
+TEST_TITLE = i18n.lazy_gettext("Test message from BMC Hub")
 log = logging.getLogger("app.modules.sag")
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)]
@@ -153,9 +153,11 @@ def send_test(destination_id: int, user_name: str) -> str | None:
         url = sealing.unseal(SEAL_PURPOSE, dest.url_sealed)
     except sealing.Unreadable as exc:
         return f"{exc}; save the destination's URL again"
-    body = (f"{user_name} sent this test from the destination page of {dest.label!r}. "
-            f"Rules deliver here through the channel {dest.name}.")
-    error = channel.send_many([(url, TEST_TITLE, body)])[0]
+    with i18n.use_language(i18n.default_language()):  # a chat room is read by many: the hub's language
+        title = str(TEST_TITLE)
+        body = i18n.gettext("%(user)s sent this test from the destination page of “%(name)s”. Rules deliver here "
+                            "through the channel %(channel)s.", user=user_name, name=dest.label, channel=dest.name)
+    error = channel.send_many([(url, title, body)])[0]
     log.info("reminder destination %s (%s): test message %s", dest.name, dest.where,
              "sent" if error is None else f"failed: {error}")
     return error

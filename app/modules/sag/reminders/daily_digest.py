@@ -29,7 +29,7 @@ from app.core import formats, i18n, mail
 from app.core.config import get_settings
 from app.core.i18n import _, ngettext
 from app.core.queries import load_queries
-from app.modules.sag.reminders.email import _env, _format_time, _status_label, recipient_language
+from app.modules.sag.reminders.email import _env, _format_time, _status_label, recipient_language, speaking
 from app.modules.sag.reminders.events import error_text
 from app.modules.sag.sla import calendars
 
@@ -132,7 +132,7 @@ def _section(rows: list[dict[str, Any]], total: int) -> dict[str, Any]:
 
 def message(recipient: dict[str, Any], content: dict[str, Any], day: date) -> EmailMessage:
     """The digest e-mail, in the recipient's language."""
-    with i18n.use_language(recipient_language(recipient)):
+    with speaking(recipient_language(recipient)):
         return _message(recipient, content, day)
 
 

@@ -22,6 +22,7 @@ from app.core import database, i18n, sealing
 from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.modules.sag.reminders.channels import destinations as channel
 from app.modules.sag.reminders.channels.destinations import PREFIX, SEAL_PURPOSE, Q
+from app.modules.sag.reminders.email import speaking
 
 NAME_MAX = 80
 SLUG_MAX = 40
@@ -153,7 +154,7 @@ def send_test(destination_id: int, user_name: str) -> str | None:
         url = sealing.unseal(SEAL_PURPOSE, dest.url_sealed)
     except sealing.Unreadable as exc:
         return f"{exc}; save the destination's URL again"
-    with i18n.use_language(i18n.default_language()):  # a chat room is read by many: the hub's language
+    with speaking(i18n.default_language()):  # a chat room is read by many: the hub's language
         title = str(TEST_TITLE)
         body = i18n.gettext("%(user)s sent this test from the destination page of “%(name)s”. Rules deliver here "
                             "through the channel %(channel)s.", user=user_name, name=dest.label, channel=dest.name)

@@ -8,6 +8,8 @@ own title and message are the rule author's text and stay as written.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -15,9 +17,10 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from app.core import formats, i18n, mail, signing
+from app.core import formats, host_context, i18n, mail, signing
 from app.core.config import get_settings
 from app.core.mime import RawMessage
+from app.core.modules import current_host
 from app.modules.sag.conversation.reply_tokens import reply_headers
 
 EMAIL_TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "email"
@@ -102,10 +105,18 @@ def recipient_language(row: dict[str, Any]) -> str:
     return language if language in i18n.LANGUAGES else i18n.default_language()
 
 
+@contextlib.contextmanager
+def speaking(language: str | None) -> Iterator[str]:
+    """Write in `language` inside the block, with the enabled modules' catalogs: a worker job runs
+    with its module host set, and code run outside one (scripts, tests) gets the process's host."""
+    with host_context.use_host(host_context.active_host() or current_host()), i18n.use_language(language) as lang:
+        yield lang
+
+
 def reminder_message(row: dict[str, Any]) -> RawMessage:
     """The e-mail for one log row of read_pending_rows (written straight to bytes: these go out in bulk),
     in the recipient's language."""
-    with i18n.use_language(recipient_language(row)):
+    with speaking(recipient_language(row)):
         return _reminder_message(row)
 
 
@@ -157,7 +168,7 @@ def summary_message(*, to: str, to_name: str | None, title: str, intro: str,
                     items: list[dict[str, Any]], language: str | None = None) -> EmailMessage:
     """One e-mail listing several reminders (the quiet-hours digest, the held-back summary), in
     `language` (the recipient's; title and intro are already written in it)."""
-    with i18n.use_language(language):
+    with speaking(language):
         return _summary_message(to=to, to_name=to_name, title=title, intro=intro, items=items)
 
 

@@ -32,6 +32,7 @@ import psycopg
 
 from app.core import i18n
 from app.modules.sag.reminders import channels, kinds, storms
+from app.modules.sag.reminders.email import speaking
 from app.modules.sag.reminders.events import Outcome, Q, close, error_text, finish, retry
 from app.modules.sag.reminders.render import ReminderTemplateError
 from app.modules.sag.reminders.tunables import tunables
@@ -188,7 +189,7 @@ def escalated_prefixes() -> str:
     the JSON object deliver_batch reads: each row is written in its recipient's language."""
     prefixes = {}
     for language in i18n.LANGUAGES:
-        with i18n.use_language(language):
+        with speaking(language):
             prefixes[language] = i18n.gettext("Escalated:")
     prefixes[""] = prefixes.get(i18n.default_language(), "Escalated:")
     return json.dumps(prefixes)

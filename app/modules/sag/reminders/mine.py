@@ -57,7 +57,8 @@ def unread_count(user_id: int) -> int:
 def mark(user_id: int, ids: list[int], action: str) -> list[int]:
     """Apply `action` to the user's own rows among `ids`; returns the ids changed."""
     if action not in ACTIONS:
-        raise ValidationFailed("action must be one of %(actions)s or snooze", field="action", actions=", ".join(ACTIONS))
+        raise ValidationFailed("action must be one of %(actions)s or snooze", field="action",
+                               actions=", ".join(ACTIONS))
     with database.transaction():
         changed = [r["id"] for r in database.execute_query(
             Q["mark_logs"], {"user_id": user_id, "ids": ids, "action": action})]

@@ -16,10 +16,9 @@ from typing import Any
 
 import psycopg
 
-from app.core import i18n
 from app.core.i18n import _, ngettext
 from app.modules.sag.reminders import channels
-from app.modules.sag.reminders.email import SUMMARY_MAX_ITEMS, recipient_language
+from app.modules.sag.reminders.email import SUMMARY_MAX_ITEMS, recipient_language, speaking
 from app.modules.sag.reminders.events import Outcome, Q, finish, retry
 from app.modules.sag.reminders.summaries import MESSAGE_MAX_CHARS, _mark, _more, _send, _summary_user
 
@@ -93,7 +92,7 @@ def _summarise(conn: psycopg.Connection, channel: channels.Channel, user: dict[s
                rows: list[dict[str, Any]], event_id: int, now: datetime) -> str | None:
     """One summary on this channel listing the held reminders; each row is then `sent`, in the summary."""
     n = len(rows)
-    with i18n.use_language(recipient_language(user)):
+    with speaking(recipient_language(user)):
         title = ngettext("%(num)s reminder held until opening hours", "%(num)s reminders held until opening hours", n)
         intro = _("These reminders came outside opening hours and were held until now.")
         more = _more(n - SUMMARY_MAX_ITEMS) if n > SUMMARY_MAX_ITEMS else ""

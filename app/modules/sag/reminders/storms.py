@@ -29,11 +29,10 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from app.core import i18n
 from app.core.i18n import _, ngettext
 from app.core.queries import load_queries
 from app.modules.sag.reminders import channels
-from app.modules.sag.reminders.email import SUMMARY_MAX_ITEMS, recipient_language
+from app.modules.sag.reminders.email import SUMMARY_MAX_ITEMS, recipient_language, speaking
 from app.modules.sag.reminders.events import Outcome, error_text, finish, retry
 from app.modules.sag.reminders.events import Q as WQ
 
@@ -140,7 +139,7 @@ def group(conn: psycopg.Connection, storms: dict[int, Storm], now: datetime) -> 
             "data": Jsonb({"cases": n, "events": sorted({m["event_id"] for ms in sets.values() for m in ms})}),
         }).fetchone()["id"]
         for channel, members in sets.items():
-            with i18n.use_language(recipient_language(members[0])):
+            with speaking(recipient_language(members[0])):
                 title = _title(storms[rule_id].name, len({m["sag_id"] for m in members}))
                 message = _message(members)
             group_id = conn.execute(Q["insert_group_row"], {
@@ -175,7 +174,7 @@ def process_storm(conn: psycopg.Connection, row: dict[str, Any], now: datetime, 
             continue
         members = g["members"] if isinstance(g["members"], list) else json.loads(g["members"])
         try:
-            with i18n.use_language(recipient_language(user)):
+            with speaking(recipient_language(user)):
                 intro = _("One rule fired for several of your cases at once. Each case is listed below and can "
                           "be acknowledged on its own in your reminder list.")
             error = channel.send_summary(user, channels.Summary(title=g["title"], intro=intro, items=members))

@@ -11,10 +11,9 @@ from typing import Any
 
 import psycopg
 
-from app.core import i18n
 from app.core.i18n import _, ngettext
 from app.modules.sag.reminders import channels
-from app.modules.sag.reminders.email import SUMMARY_MAX_ITEMS, recipient_language
+from app.modules.sag.reminders.email import SUMMARY_MAX_ITEMS, recipient_language, speaking
 from app.modules.sag.reminders.events import Outcome, Q, error_text, finish, retry
 
 log = logging.getLogger("app.modules.sag")
@@ -76,7 +75,7 @@ def process_digest(conn: psycopg.Connection, row: dict[str, Any], now: datetime,
     failed_ids: list[int] = []
     first_error = None
     for name, deferred in by_channel.items():
-        with i18n.use_language(recipient_language(user)):
+        with speaking(recipient_language(user)):
             summary = channels.Summary(
                 title=ngettext("%(num)s reminder from your quiet hours", "%(num)s reminders from your quiet hours",
                                len(deferred)),
@@ -113,7 +112,7 @@ def process_held_back(conn: psycopg.Connection, row: dict[str, Any], now: dateti
             finish(conn, [row["id"]], now)
             return
         n = len(held)
-        with i18n.use_language(recipient_language(user)):
+        with speaking(recipient_language(user)):
             title = ngettext("%(num)s reminder held back", "%(num)s reminders held back", n)
             message = (ngettext("You reached your limit of reminders per hour, so %(num)s reminder was not pushed. "
                                 "It is in your reminder list:",

@@ -29,6 +29,7 @@ from app.core import database, formats, i18n, sealing
 from app.core.config import get_settings
 from app.core.i18n import _
 from app.core.queries import load_queries
+from app.modules.sag.reminders.email import speaking
 from app.modules.sag.reminders.tunables import tunable
 
 if TYPE_CHECKING:
@@ -172,7 +173,7 @@ def message_text(row: dict[str, Any]) -> tuple[str, str]:
     """(title, body) of one firing: the reminder, the case, its status, assignee, deadline and a link,
     in the hub's language (a chat channel is read by many)."""
     base = get_settings().base_url.rstrip("/")
-    with i18n.use_language(i18n.default_language()):
+    with speaking(i18n.default_language()):
         status = (row.get("status_label_da") if i18n.get_language() == "da" else None) \
             or row.get("status_label") or row.get("status") or ""
         lines = [_("Case #%(id)s: %(title)s", id=row["sag_id"], title=row.get("case_title") or ""),

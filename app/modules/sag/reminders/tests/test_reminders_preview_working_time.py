@@ -34,7 +34,7 @@ def _at(item: dict) -> datetime:
 
 
 def _shown(at: datetime) -> str:
-    return at.astimezone(CPH).strftime("%a %d %b %H:%M")
+    return at.astimezone(CPH).strftime("%a %-d %b %H:%M")  # as en_GB writes it (Babel), e.g. "Tue 1 Dec 09:45"
 
 
 def _rule(case_id: int, trigger_type: str, config: dict, **extra) -> dict:

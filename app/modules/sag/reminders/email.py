@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from contextvars import ContextVar
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from babel.support import NullTranslations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from app.core import formats, host_context, i18n, mail, signing
@@ -45,12 +47,22 @@ _env = Environment(
     extensions=["jinja2.ext.i18n"],
 )
 # Looked up when a message is rendered, in the language switched to for its recipient.
+# The catalog of the language being written (set by `speaking`): looked up once per message,
+# not once per text (finding the catalogs asks the module host for its folders).
+_catalog: ContextVar[NullTranslations | None] = ContextVar("sag_email_catalog", default=None)
+
+
+def _text(message: str) -> str:
+    catalog = _catalog.get()
+    return catalog.gettext(message) if catalog is not None else i18n.lookup(message)
+
+
 def _plural_forms(singular: str, plural: str, n: int) -> str:
-    forms = i18n.translations().ngettext
+    forms = (_catalog.get() or i18n.translations()).ngettext
     return forms(singular, plural, n)
 
 
-_env.install_gettext_callables(i18n.lookup, _plural_forms, newstyle=True)
+_env.install_gettext_callables(_text, _plural_forms, newstyle=True)
 
 
 def _base() -> str:
@@ -110,7 +122,11 @@ def speaking(language: str | None) -> Iterator[str]:
     """Write in `language` inside the block, with the enabled modules' catalogs: a worker job runs
     with its module host set, and code run outside one (scripts, tests) gets the process's host."""
     with host_context.use_host(host_context.active_host() or current_host()), i18n.use_language(language) as lang:
-        yield lang
+        token = _catalog.set(i18n.translations())
+        try:
+            yield lang
+        finally:
+            _catalog.reset(token)
 
 
 def reminder_message(row: dict[str, Any]) -> RawMessage:

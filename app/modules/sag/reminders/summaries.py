@@ -11,6 +11,7 @@ from typing import Any
 
 import psycopg
 
+from app.core import i18n
 from app.core.i18n import _, ngettext
 from app.modules.sag.reminders import channels
 from app.modules.sag.reminders.email import SUMMARY_MAX_ITEMS, recipient_language, speaking
@@ -65,7 +66,9 @@ def process_digest(conn: psycopg.Connection, row: dict[str, Any], now: datetime,
         elif d["channel"] not in registry:
             dropped.setdefault(f"channel {d['channel']} is not available", []).append(d["id"])
         elif not d["wanted"]:
-            dropped.setdefault(f"{registry[d['channel']].label} switched off", []).append(d["id"])
+            with i18n.use_language("en"):  # the row's error text, for the log: English
+                reason = f"{registry[d['channel']].label} switched off"
+            dropped.setdefault(reason, []).append(d["id"])
         else:
             by_channel.setdefault(d["channel"], []).append(d)
     if dropped:

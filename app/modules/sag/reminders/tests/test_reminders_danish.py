@@ -146,3 +146,25 @@ def test_escalated_reminder_title_is_prefixed_in_the_recipients_language(app):
     [boss_row] = logs(rule_id=rule["id"], user_id=boss["id"])
     assert boss_row["escalated"] and boss_row["title"] == f"Eskaleret: {case['title']} changed"
     assert not logs(rule_id=rule["id"], user_id=tech["id"])[-1]["title"].startswith("Eskaleret")
+
+
+def test_grouped_reminder_toast_and_email_are_in_the_recipients_language(app, smtp_inbox):
+    clear_queue()
+    mette, john = _speaks(make_user(), "da"), _speaks(make_user(), "en")
+    cases = [make_case(title=f"Printer {i}", assigned_to=mette["id"]) for i in range(3)]
+    cases += [make_case(title=f"Laptop {i}", assigned_to=john["id"]) for i in range(2)]
+    make_rule(name="Venter på kunden", channels=["in_app", "email"],
+              trigger_config={"from": "any", "to": "waiting_customer"})
+    database.execute_update("UPDATE sag_sager SET status = 'waiting_customer' WHERE id = ANY(%s)",
+                            ([c["id"] for c in cases],))
+    run_worker()
+    [da_group] = [r for r in logs(user_id=mette["id"], channel="in_app") if r["sag_id"] is None]
+    [en_group] = [r for r in logs(user_id=john["id"], channel="in_app") if r["sag_id"] is None]
+    assert da_group["title"] == "Venter på kunden: 3 sager"  # the toast's title, as stored
+    assert en_group["title"] == "Venter på kunden: 2 cases"
+    [da_mail], [en_mail] = smtp_inbox.to(mette), smtp_inbox.to(john)
+    assert da_mail["Subject"] == "Venter på kunden: 3 sager" and en_mail["Subject"] == "Venter på kunden: 2 cases"
+    text, _html = _parts(da_mail)
+    assert "Én regel blev udløst for flere af dine sager på én gang." in text and "Åbn mine påmindelser" in text
+    text, _html = _parts(en_mail)
+    assert "One rule fired for several of your cases at once." in text and "Open my reminders" in text

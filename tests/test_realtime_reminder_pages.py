@@ -58,7 +58,7 @@ def test_editor_choices_list_statuses_and_users(client):
     user = make_user()
     login(client, user)
     data = client.get("/sag/reminders/editor.json").json()
-    assert {"key": "new", "label": "New"} in data["statuses"]
+    assert {"key": "new", "label": "New", "label_da": "Ny"} in data["statuses"]  # the editor shows the reader's
     assert any(u["id"] == user["id"] for u in data["users"])
     assert data["user_id"] == user["id"] and data["is_admin"] is False
 

@@ -54,7 +54,10 @@ _catalog: ContextVar[NullTranslations | None] = ContextVar("sag_email_catalog", 
 
 def _text(message: str) -> str:
     catalog = _catalog.get()
-    return catalog.gettext(message) if catalog is not None else i18n.lookup(message)
+    if catalog is None:
+        return i18n.lookup(message)
+    translate = catalog.gettext
+    return translate(message)
 
 
 def _plural_forms(singular: str, plural: str, n: int) -> str:

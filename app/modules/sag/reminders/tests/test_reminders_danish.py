@@ -62,11 +62,10 @@ def test_one_firing_reaches_a_danish_and_an_english_recipient_each_in_their_lang
     assert '<html lang="da">' in html
     for part in (text, html):
         assert "Åbn sagen" in part and "Kvittér" in part and "Udsæt 1 time" in part and "Udsæt 1 dag" in part
-        assert "Frist" in part and "Ansvarlig" in part and "Kunde" in part and "haster" in part
+        assert "Frist" in part and "haster" in part
         assert "1. dec. 2026 14.05" in part  # the deadline in Danish, in the recipient's zone
         assert label_da in part
         assert "Disse links virker i 7 dage og kun for dig." in part
-        assert "Indstillinger for notifikationer" in part
         assert "Open case" not in part and "Acknowledge" not in part
 
     text, html = _parts(en_msg)
@@ -103,7 +102,7 @@ def test_held_back_summary_is_in_the_recipients_language(app, smtp_inbox):
     text, html = _parts(summary[0])
     for part in (text, html):
         assert "Disse påmindelser blev holdt tilbage af din grænse pr. time." in part
-        assert "Åbn mine påmindelser" in part and "Indstillinger for notifikationer" in part
+        assert "Åbn mine påmindelser" in part
 
 
 def test_daily_digest_is_in_the_recipients_language(app, smtp_inbox):

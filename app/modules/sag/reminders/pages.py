@@ -21,6 +21,7 @@ from app.core.templating import render, templates
 from app.modules.sag.reminders import channels
 from app.modules.sag.reminders import destinations as reminder_destinations
 from app.modules.sag.reminders import feed as reminder_feed
+from app.modules.sag.reminders import kinds as reminder_kinds
 from app.modules.sag.reminders import queue as reminders_queue
 from app.modules.sag.reminders.feed import Q
 
@@ -103,6 +104,7 @@ def read_queue(request: Request, admin: AdminUser):
         "overview": summary,
         "failures": database.execute_query(Q["queue_failures"], {"limit": FAILURES_LIMIT}),
         "failed_deliveries": database.execute_query(Q["queue_failed_deliveries"], {"limit": FAILURES_LIMIT}),
+        "kind_labels": {key: str(kind.label) for key, kind in reminder_kinds.KINDS.items()},
     })
 
 

@@ -91,3 +91,12 @@ def test_email_action_link_page_speaks_the_browsers_language(client):
     assert "Udsæt påmindelsen 1 time?" in page.text and "Åbn sagen i stedet" in page.text
     done = client.post(f"/sag/{url}", headers={"Accept-Language": "da"})
     assert "Udsat. Påmindelsen kommer igen om en time." in done.text
+
+
+def test_queue_page_is_danish_for_a_danish_admin(client):
+    login(client, _speaks(make_user("admin"), "da"))
+    page = client.get("/sag/reminders/queue")
+    assert page.status_code == 200
+    for text in ("Påmindelseskø", "Ældste forfaldne, venter stadig", "Gennemløb, seneste time", "Seneste fejl",
+                 "Fejlede leveringer", "hændelser behandlet", "venter"):
+        assert text in page.text, text

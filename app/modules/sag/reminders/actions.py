@@ -20,17 +20,20 @@ from fastapi.responses import RedirectResponse
 from app.core import database, signing
 from app.core.deps import OptionalUser, public
 from app.core.errors import FormError
+from app.core.i18n import _, lazy_gettext
 from app.core.templating import render
 from app.modules.sag.reminders import mine as reminders_mine
 from app.modules.sag.reminders.email import ACTIONS, LINK_PURPOSE_ACTION, LINK_PURPOSE_OPEN
 
 router = APIRouter()
 TEMPLATE = "sag/reminder_action.html"
-ACTION_LABELS = {"acknowledge": "Acknowledge this reminder", "snooze_1h": "Snooze this reminder for 1 hour",
-                 "snooze_1d": "Snooze this reminder for 1 day"}
-DONE_LABELS = {"acknowledge": "Acknowledged. You will not be reminded of this again until the case changes status.",
-               "snooze_1h": "Snoozed. The reminder comes back in one hour.",
-               "snooze_1d": "Snoozed. The reminder comes back in one day."}
+ACTION_LABELS = {"acknowledge": lazy_gettext("Acknowledge this reminder"),
+                 "snooze_1h": lazy_gettext("Snooze this reminder for 1 hour"),
+                 "snooze_1d": lazy_gettext("Snooze this reminder for 1 day")}
+DONE_LABELS = {"acknowledge": lazy_gettext("Acknowledged. You will not be reminded of this again until the case "
+                                           "changes status."),
+               "snooze_1h": lazy_gettext("Snoozed. The reminder comes back in one hour."),
+               "snooze_1d": lazy_gettext("Snoozed. The reminder comes back in one day.")}
 
 
 class LinkRefused(FormError):
@@ -45,18 +48,18 @@ def _log_for(purpose: str, token: str, viewer) -> tuple[dict, dict]:
     try:
         data = signing.unsign(purpose, token)
     except signing.ExpiredToken:
-        raise LinkRefused(410, "This link has expired. Open the hub to see your reminders.") from None
+        raise LinkRefused(410, _("This link has expired. Open the hub to see your reminders.")) from None
     except signing.BadToken:
-        raise LinkRefused(400, "This link is not valid.") from None
+        raise LinkRefused(400, _("This link is not valid.")) from None
     if not isinstance(data, dict) or not isinstance(data.get("l"), int) or not isinstance(data.get("u"), int):
-        raise LinkRefused(400, "This link is not valid.")
+        raise LinkRefused(400, _("This link is not valid."))
     if purpose == LINK_PURPOSE_ACTION and data.get("a") not in ACTIONS:
-        raise LinkRefused(400, "This link is not valid.")
+        raise LinkRefused(400, _("This link is not valid."))
     if viewer is not None and viewer.id != data["u"]:
-        raise LinkRefused(403, "This link was sent to another user. Sign out, or use your own e-mail.")
+        raise LinkRefused(403, _("This link was sent to another user. Sign out, or use your own e-mail."))
     rows = database.execute_query(reminders_mine.Q["read_link_target"], {"id": data["l"]})
     if not rows or rows[0]["user_id"] != data["u"] or not rows[0]["active"]:
-        raise LinkRefused(404, "This reminder no longer exists.")
+        raise LinkRefused(404, _("This reminder no longer exists."))
     return data, rows[0]
 
 
@@ -74,7 +77,7 @@ def open_reminder_link(token: str, viewer: OptionalUser):
 def confirm_reminder_action(token: str, request: Request, viewer: OptionalUser):
     data, log = _log_for(LINK_PURPOSE_ACTION, token, viewer)
     return render(request, TEMPLATE, {"state": "confirm", "log": log, "action": data["a"],
-                                      "label": ACTION_LABELS[data["a"]], "token": token})
+                                      "label": str(ACTION_LABELS[data["a"]]), "token": token})
 
 
 def _perform(data: dict, log: dict) -> str:
@@ -83,10 +86,10 @@ def _perform(data: dict, log: dict) -> str:
         reminders_mine.mark(user_id, [log_id], "acknowledge")
     else:
         if log["rule_id"] is None or log["sag_id"] is None:
-            raise LinkRefused(409, "This notice is a summary and cannot be snoozed.")
+            raise LinkRefused(409, _("This notice is a summary and cannot be snoozed."))
         until = reminders_mine.snooze_until(user_id, preset="1h" if action == "snooze_1h" else "1d")
         reminders_mine.snooze(user_id, [log_id], until)
-    return DONE_LABELS[action]
+    return str(DONE_LABELS[action])
 
 
 @public  # the signed, expiring token in the link is the proof

@@ -84,7 +84,7 @@ def delete_reminder_rule(rule_id: Id, user: CurrentUser) -> Response:
 def read_case_reminder_rules(case_id: Id, user: CurrentUser, include_global: bool = False,
                              limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
     if not database.execute_query(QA["case_exists"], {"id": case_id}):
-        raise NotFound(f"case {case_id} not found")
+        raise NotFound("case %(id)s not found", id=case_id)
     rows, total = reminders_store.read_rules(sag_id=case_id, limit=limit, offset=offset)
     result = _page(rows, total, limit, offset)
     if include_global:
@@ -98,7 +98,7 @@ def read_case_reminder_rules(case_id: Id, user: CurrentUser, include_global: boo
 def read_case_reminder_history(case_id: Id, user: CurrentUser, limit: Limit = 50,
                                offset: Offset = 0) -> dict[str, Any]:
     if not database.execute_query(QA["case_exists"], {"id": case_id}):
-        raise NotFound(f"case {case_id} not found")
+        raise NotFound("case %(id)s not found", id=case_id)
     rows = database.execute_query(QA["read_case_history"], {"sag_id": case_id, "limit": limit, "offset": offset})
     total = rows[0]["total"] if rows else 0
     for r in rows:
@@ -130,7 +130,7 @@ def read_my_reminders(user: CurrentUser, unread: bool = False, snoozed: bool = F
                                                         description="the cases of one grouped reminder")] = None,
                       limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
     if channel is not None and channel not in channels.registry():
-        raise ValidationFailed(f"unknown channel {channel!r}", field="channel")
+        raise ValidationFailed("unknown channel %(channel)r", field="channel", channel=channel)
     rows, total = reminders_mine.list_mine(user.id, unread=unread, snoozed=snoozed,
                                            rate_limited=rate_limited or held_back, sag_id=case_id,
                                            channel=channel, status=status, since_id=since_id,
@@ -226,6 +226,7 @@ def retry_reminder_event(event_id: BigId, user: AdminUser) -> dict[str, Any]:
         if row["id"] is None:
             found = database.execute_query(QA["read_event"], {"id": event_id})
             if not found:
-                raise NotFound(f"queue event {event_id} not found")
-            raise Conflict(f"only failed events can be retried; event {event_id} is {found[0]['status']}")
+                raise NotFound("queue event %(id)s not found", id=event_id)
+            raise Conflict("only failed events can be retried; event %(id)s is %(status)s", id=event_id,
+                           status=found[0]["status"])
     return {"id": event_id, "status": "pending", "emails_requeued": row["emails"]}

@@ -25,10 +25,11 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
-from app.core import mail
+from app.core import formats, i18n, mail
 from app.core.config import get_settings
+from app.core.i18n import _, ngettext
 from app.core.queries import load_queries
-from app.modules.sag.reminders.email import _env, _format_time
+from app.modules.sag.reminders.email import _env, _format_time, _status_label, recipient_language, speaking
 from app.modules.sag.reminders.events import error_text
 from app.modules.sag.sla import calendars
 
@@ -130,17 +131,27 @@ def _section(rows: list[dict[str, Any]], total: int) -> dict[str, Any]:
 
 
 def message(recipient: dict[str, Any], content: dict[str, Any], day: date) -> EmailMessage:
+    """The digest e-mail, in the recipient's language."""
+    with speaking(recipient_language(recipient)):
+        return _message(recipient, content, day)
+
+
+def _message(recipient: dict[str, Any], content: dict[str, Any], day: date) -> EmailMessage:
     base = get_settings().base_url.rstrip("/")
     sections = content["sections"]
     for key in ("overdue", "due_today", "unassigned"):
         for c in sections[key]["items"]:
             c["url"] = f"{base}/sag/{c['id']}"
             c["deadline_text"] = _format_time(c["deadline"], content["tz"])
+            c["due_text"] = _("due %(when)s", when=c["deadline_text"])
+            c["status_text"] = _status_label(c)
     for r in sections["unread"]["items"]:
         r["url"] = f"{base}/sag/{r['sag_id']}" if r["sag_id"] else f"{base}/sag/reminders"
-    title = f"Your day {day.strftime('%A %d %B')}: {content['count']} item{'s' if content['count'] != 1 else ''}"
+    title = ngettext("Your day %(day)s: %(num)s item", "Your day %(day)s: %(num)s items", content["count"],
+                     day=formats.format_date(day, "EEEEdMMMM"))
     ctx = {"title": title, "sections": sections, "list_url": f"{base}/sag/reminders",
-           "preferences_url": f"{base}/me/notifications", "cases_url": f"{base}/sag"}
+           "preferences_url": f"{base}/me/notifications", "cases_url": f"{base}/sag",
+           "lang": i18n.get_language(), "off_label": _("Switch the daily digest off")}
     return mail.build_message(
         to=recipient["email"], to_name=recipient["user_name"], subject=title,
         text=_env.get_template("daily_digest.txt").render(ctx),

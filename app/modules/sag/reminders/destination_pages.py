@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from app.core.deps import AdminUser
 from app.core.forms import PostedForm, form_errors, parse_form
+from app.core.i18n import _
 from app.core.templating import render
 from app.modules.sag.reminders import destinations as store
 from app.modules.sag.reminders.destinations import DestinationIn, DestinationPatch
@@ -83,4 +84,5 @@ def delete_destination_page(request: Request, destination_id: Id, admin: AdminUs
 
 def admin_menu_items(request: Request) -> Markup:
     """The admin menu's entry for destinations."""
-    return Markup('<li><a class="dropdown-item" href="/sag/reminders/destinations">Reminder destinations</a></li>')
+    return Markup(  # noqa: S704 - constant markup, the translated text escaped
+        '<li><a class="dropdown-item" href="/sag/reminders/destinations">%s</a></li>') % _("Reminder destinations")

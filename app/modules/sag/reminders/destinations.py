@@ -18,16 +18,17 @@ from urllib.parse import urlsplit
 import psycopg
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.core import database, sealing
+from app.core import database, i18n, sealing
 from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.modules.sag.reminders.channels import destinations as channel
 from app.modules.sag.reminders.channels.destinations import PREFIX, SEAL_PURPOSE, Q
+from app.modules.sag.reminders.email import speaking
 
 NAME_MAX = 80
 SLUG_MAX = 40
 URL_MAX = 2000
 RECENT_DELIVERIES = 25
-TEST_TITLE = "Test message from BMC Hub"
+TEST_TITLE = i18n.lazy_gettext("Test message from BMC Hub")
 log = logging.getLogger("app.modules.sag")
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)]
@@ -63,19 +64,19 @@ def describe_url(url: str) -> tuple[str, str]:
     try:
         scheme = urlsplit(url).scheme.lower()
     except ValueError as exc:
-        raise ValidationFailed(f"url: not a URL ({exc})", field="url") from None
+        raise ValidationFailed("url: not a URL (%(why)s)", field="url", why=str(exc)) from None
     if not scheme:
         raise ValidationFailed("url: an Apprise URL starts with its service, e.g. json://, form://, "
                                "msteams:// or slack://", field="url")
     plugin, why = channel.instantiate(url)
     if plugin is None:
-        raise ValidationFailed(f"url: {why}", field="url")
+        raise ValidationFailed("url: %(why)s", field="url", why=why)
     # The privacy form masks tokens Apprise knows of (Slack's first token is its "host").
     try:
         shown = urlsplit(plugin.url(privacy=True))
         host = (shown.hostname or "") + (f":{shown.port}" if shown.port else "")
     except ValueError as exc:
-        raise ValidationFailed(f"url: not a valid Apprise URL ({exc})", field="url") from None
+        raise ValidationFailed("url: not a valid Apprise URL (%(why)s)", field="url", why=str(exc)) from None
     return scheme, host[:255]
 
 
@@ -91,7 +92,7 @@ def list_destinations() -> list[dict[str, Any]]:
 def get_destination(destination_id: int) -> dict[str, Any]:
     rows = database.execute_query(Q["list_destinations"], {"id": destination_id})
     if not rows:
-        raise NotFound(f"destination {destination_id} not found")
+        raise NotFound("destination %(id)s not found", id=destination_id)
     return _public(rows[0])
 
 
@@ -101,8 +102,8 @@ def _sealed(url: str) -> dict[str, str]:
 
 
 def _name_taken(name: str) -> Conflict:
-    return Conflict(f"A destination named {name!r} (or one whose name gives the same channel) exists already",
-                    field="name")
+    return Conflict("A destination named %(name)r (or one whose name gives the same channel) exists already",
+                    field="name", name=name)
 
 
 def create_destination(body: DestinationIn) -> dict[str, Any]:
@@ -136,10 +137,10 @@ def delete_destination(destination_id: int) -> None:
     with database.transaction():
         rows = database.execute_query(Q["lock_destination"], {"id": destination_id})
         if not rows:
-            raise NotFound(f"destination {destination_id} not found")
+            raise NotFound("destination %(id)s not found", id=destination_id)
         if rows[0]["rules"]:
-            raise Conflict(f"Rules still send to this destination: {', '.join(rows[0]['rules'])}. "
-                           "Remove it from their channels first.")
+            raise Conflict("Rules still send to this destination: %(rules)s. Remove it from their channels first.",
+                           rules=", ".join(rows[0]["rules"]))
         database.execute_update(Q["delete_destination"], {"id": destination_id})
 
 
@@ -147,15 +148,17 @@ def send_test(destination_id: int, user_name: str) -> str | None:
     """Send a test message now; None when the service took it, else the error (never the URL)."""
     rows = database.execute_query(Q["read_sealed_url"], {"id": destination_id})
     if not rows:
-        raise NotFound(f"destination {destination_id} not found")
+        raise NotFound("destination %(id)s not found", id=destination_id)
     dest = channel.Destination(rows[0])
     try:
         url = sealing.unseal(SEAL_PURPOSE, dest.url_sealed)
     except sealing.Unreadable as exc:
         return f"{exc}; save the destination's URL again"
-    body = (f"{user_name} sent this test from the destination page of {dest.label!r}. "
-            f"Rules deliver here through the channel {dest.name}.")
-    error = channel.send_many([(url, TEST_TITLE, body)])[0]
+    with speaking(i18n.default_language()):  # a chat room is read by many: the hub's language
+        title = str(TEST_TITLE)
+        body = i18n.gettext("%(user)s sent this test from the destination page of “%(name)s”. Rules deliver here "
+                            "through the channel %(channel)s.", user=user_name, name=dest.label, channel=dest.name)
+    error = channel.send_many([(url, title, body)])[0]
     log.info("reminder destination %s (%s): test message %s", dest.name, dest.where,
              "sent" if error is None else f"failed: {error}")
     return error

@@ -1,20 +1,30 @@
-"""Reminder e-mails: HTML and text parts with the case details and signed action links."""
+"""Reminder e-mails: HTML and text parts with the case details and signed action links.
+
+Each e-mail speaks its recipient's language (`users.language`, else the hub's LANGUAGE; an
+external address gets the hub's): the row's `language` is switched to while the message is
+built, and its dates are written for that language and the recipient's time zone. The rule's
+own title and message are the rule author's text and stay as written.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+from collections.abc import Iterator
+from contextvars import ContextVar
 from email.message import EmailMessage
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
+from babel.support import NullTranslations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
-from app.core import mail, signing
+from app.core import formats, host_context, i18n, mail, signing
 from app.core.config import get_settings
 from app.core.mime import QPTemplate, RawMessage
+from app.core.modules import current_host
 from app.modules.sag.conversation.reply_tokens import reply_headers
 
 EMAIL_TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "email"
@@ -39,7 +49,28 @@ _env = Environment(
     lstrip_blocks=True,
     # The templates ship with the code: no file check per message (every e-mail asked for two).
     auto_reload=False,
+    extensions=["jinja2.ext.i18n"],
 )
+# Looked up when a message is rendered, in the language switched to for its recipient.
+# The catalog of the language being written (set by `speaking`): looked up once per message,
+# not once per text (finding the catalogs asks the module host for its folders).
+_catalog: ContextVar[NullTranslations | None] = ContextVar("sag_email_catalog", default=None)
+
+
+def _text(message: str) -> str:
+    catalog = _catalog.get()
+    if catalog is None:
+        return i18n.lookup(message)
+    translate = catalog.gettext
+    return translate(message)
+
+
+def _plural_forms(singular: str, plural: str, n: int) -> str:
+    forms = (_catalog.get() or i18n.translations()).ngettext
+    return forms(singular, plural, n)
+
+
+_env.install_gettext_callables(_text, _plural_forms, newstyle=True)
 
 
 def _base() -> str:
@@ -88,25 +119,41 @@ def list_headers(row: dict[str, Any], memo: dict[tuple, str] | None = None) -> d
 
 
 def _format_time(value, tz: str | None) -> str:
+    """A moment in the recipient's zone and the current language, with the zone's abbreviation
+    ("1. dec. 2026 14.05 CET"); a bad stored zone falls back to the hub's (formats.zone)."""
     if value is None:
         return ""
-    try:
-        zone = ZoneInfo(tz or get_settings().timezone)
-    except Exception:  # noqa: BLE001 - a bad stored zone must not stop the e-mail
-        zone = ZoneInfo("UTC")
-    local = value.astimezone(zone)
-    return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or "")
+    return f"{formats.format_datetime(value, 'medium', tz)} {formats.to_local(value, tz).tzname() or ''}".rstrip()
+
+
+def recipient_language(row: dict[str, Any]) -> str:
+    """The language a recipient reads: theirs (`language`), else the hub's (external addresses too)."""
+    language = row.get("language")
+    return language if language in i18n.LANGUAGES else i18n.default_language()
+
+
+@contextlib.contextmanager
+def speaking(language: str | None) -> Iterator[str]:
+    """Write in `language` inside the block, with the enabled modules' catalogs: a worker job runs
+    with its module host set, and code run outside one (scripts, tests) gets the process's host."""
+    with host_context.use_host(host_context.active_host() or current_host()), i18n.use_language(language) as lang:
+        token = _catalog.set(i18n.translations())
+        try:
+            yield lang
+        finally:
+            _catalog.reset(token)
 
 
 def _context(row: dict[str, Any]) -> dict[str, Any]:
-    """The template context of one log row, its signed links as markers (filled per recipient)."""
+    """The template context of one log row, its signed links as markers (filled per recipient),
+    in the current language (the recipient's: see `speaking`)."""
     description = row.get("description") or ""
     excerpt = description[:EXCERPT_CHARS] + ("…" if len(description) > EXCERPT_CHARS else "")
     case = {
         "number": row["sag_id"],
         "title": row.get("case_title") or "",
         "customer": row.get("customer_name") or "",
-        "status_label": row.get("status_label") or row.get("status") or "",
+        "status_label": _status_label(row),
         "priority": row.get("case_priority") or "",
         "deadline_text": _format_time(row.get("deadline"), row.get("timezone")),
         "assignee": row.get("assignee_name") or "",
@@ -123,7 +170,8 @@ def _context(row: dict[str, Any]) -> dict[str, Any]:
         links = {"open": f"{_base()}/sag/{row['sag_id']}", "acknowledge": None}
     return {"title": row["title"], "message": row.get("message") or "", "case": case, "links": links,
             "escalated": bool(row.get("escalated")), "link_days": signing.DEFAULT_MAX_AGE_S // 86400,
-            "can_reply": bool(get_settings().mail_reply_domain and row.get("user_id"))}
+            "can_reply": bool(get_settings().mail_reply_domain and row.get("user_id")),
+            "lang": i18n.get_language()}
 
 
 @lru_cache(maxsize=1)
@@ -139,7 +187,7 @@ def _bodies(row: dict[str, Any], cache: dict[tuple, Any]) -> tuple[QPTemplate, Q
     context, so another entry). Each recipient's links are filled in from `_tokens`.
     """
     ctx = _context(row)
-    key = (row.get("event_id"), row.get("language"), repr(ctx))
+    key = (row.get("event_id"), ctx["lang"], repr(ctx))
     bodies = cache.get(key)
     if bodies is None:
         markers = tuple(_MARKERS.values())
@@ -184,6 +232,11 @@ def reminder_message(row: dict[str, Any]) -> RawMessage:
 
 
 def _one_message(row: dict[str, Any], cache: dict[tuple, Any], memo: dict[tuple, str]) -> RawMessage:
+    with speaking(recipient_language(row)):
+        return _message(row, cache, memo)
+
+
+def _message(row: dict[str, Any], cache: dict[tuple, Any], memo: dict[tuple, str]) -> RawMessage:
     text, html = _bodies(row, cache)
     tokens = _tokens(row)
     reply_to = reply_headers(row["sag_id"], row.get("user_id"))
@@ -196,13 +249,28 @@ def _one_message(row: dict[str, Any], cache: dict[tuple, Any], memo: dict[tuple,
     )
 
 
+def _status_label(row: dict[str, Any]) -> str:
+    """The case's status name in the current language (sag_statuses.label_da for Danish)."""
+    if i18n.get_language() == "da" and row.get("status_label_da"):
+        return row["status_label_da"]
+    return row.get("status_label") or row.get("status") or ""
+
+
 def summary_message(*, to: str, to_name: str | None, title: str, intro: str,
-                    items: list[dict[str, Any]]) -> EmailMessage:
-    """One e-mail listing several reminders (the quiet-hours digest, the held-back summary)."""
+                    items: list[dict[str, Any]], language: str | None = None) -> EmailMessage:
+    """One e-mail listing several reminders (the quiet-hours digest, the held-back summary), in
+    `language` (the recipient's; title and intro are already written in it)."""
+    with speaking(language):
+        return _summary_message(to=to, to_name=to_name, title=title, intro=intro, items=items)
+
+
+def _summary_message(*, to: str, to_name: str | None, title: str, intro: str,
+                     items: list[dict[str, Any]]) -> EmailMessage:
     shown = [dict(i, url=f"{_base()}/sag/{i['sag_id']}" if i.get("sag_id") else None)
              for i in items[:SUMMARY_MAX_ITEMS]]
     ctx = {"title": title, "intro": intro, "items": shown, "more": max(0, len(items) - SUMMARY_MAX_ITEMS),
-           "list_url": f"{_base()}/sag/reminders", "preferences_url": f"{_base()}/me/notifications"}
+           "list_url": f"{_base()}/sag/reminders", "preferences_url": f"{_base()}/me/notifications",
+           "lang": i18n.get_language()}
     return mail.build_message(
         to=to, to_name=to_name, subject=title,
         text=_env.get_template("summary.txt").render(ctx),

@@ -22,6 +22,7 @@ Nothing here knows a channel or a kind by name: both come from their tables.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,7 +30,9 @@ from typing import Any
 
 import psycopg
 
+from app.core import i18n
 from app.modules.sag.reminders import channels, kinds, storms
+from app.modules.sag.reminders.email import speaking
 from app.modules.sag.reminders.events import Outcome, Q, close, error_text, finish, retry
 from app.modules.sag.reminders.render import ReminderTemplateError
 from app.modules.sag.reminders.tunables import tunables
@@ -163,7 +166,8 @@ def write_logs(conn: psycopg.Connection, firings: list[Firing], registry: dict[s
     """
     params = {"ids": [f.event_id for f in firings], "titles": [f.title for f in firings],
               "messages": [f.message for f in firings], "escalate": [f.escalate for f in firings],
-              "now": now, "default_max": opts.default_max_per_hour, "channels": channels.sql_param(registry)}
+              "now": now, "default_max": opts.default_max_per_hour, "channels": channels.sql_param(registry),
+              "escalated_prefixes": escalated_prefixes()}
     for attempt in range(DEADLOCK_RETRIES):
         try:
             with conn.transaction():
@@ -182,6 +186,17 @@ def write_logs(conn: psycopg.Connection, firings: list[Firing], registry: dict[s
             storms.group(conn, storm_sets, now)
     out.written, out.delivered = result["written"], result["delivered"]
     return [f.event_id for f in firings if f.waits]
+
+
+def escalated_prefixes() -> str:
+    """What an escalated reminder's title starts with, per recipient language ("" = the hub's), as
+    the JSON object deliver_batch reads: each row is written in its recipient's language."""
+    prefixes = {}
+    for language in i18n.LANGUAGES:
+        with speaking(language):
+            prefixes[language] = i18n.gettext("Escalated:")
+    prefixes[""] = prefixes.get(i18n.default_language(), "Escalated:")
+    return json.dumps(prefixes)
 
 
 def hand_over(conn: psycopg.Connection, event_ids: list[int], registry: dict[str, channels.Channel],

@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 
 from app.core.config import get_settings
+from app.core.i18n import lazy_gettext as _l
 from app.modules.sag.conversation import mentions
 from app.modules.sag.reminders import opening_hours, storms, summaries
 from app.modules.sag.reminders.events import Outcome, Q, finish
@@ -30,7 +31,7 @@ Row = dict[str, Any]
 @dataclass(frozen=True)
 class Kind:
     key: str
-    label: str
+    label: Any  # shown translated (lazy_gettext): the queue page names an event's kind
     source: str  # what queues events of this kind
     skip: Callable[[Row], str | None]  # the reason not to deliver it now, or None
     render: Callable[[Row], tuple[str, str]] | None = None  # batch path: (title, message) of the firing
@@ -130,41 +131,41 @@ def process_tick(conn: psycopg.Connection, row: Row, now: datetime, opts: Any, o
 # --- the table ---------------------------------------------------------------------------
 
 KINDS: dict[str, Kind] = {k.key: k for k in (
-    Kind("status_change", "Status change",
+    Kind("status_change", _l("Status change"),
          "the case trigger (sag_cases_reminders) writes the inbox; the claim moves it into the queue",
          skip=_status_firing, render=render_event),
-    Kind("scheduled", "At a set time", "a tick of the rule, fanned out to its open cases",
+    Kind("scheduled", _l("At a set time"), "a tick of the rule, fanned out to its open cases",
          skip=_firing, render=render_event, next_run=_once),
-    Kind("deadline", "Before the deadline",
+    Kind("deadline", _l("Before the deadline"),
          "sag_schedule_deadlines, at deadline - offset (re-planned when the deadline or the rule changes)",
          skip=_deadline_firing, render=render_event),
-    Kind("recurring", "Recurring", "a tick of the rule (cron in a time zone), fanned out to its open cases",
+    Kind("recurring", _l("Recurring"), "a tick of the rule (cron in a time zone), fanned out to its open cases",
          skip=_firing, render=render_event, next_run=_next_recurring),
-    Kind("inactivity", "No update for N days", "a tick of the rule, fanned out to the cases that went quiet",
+    Kind("inactivity", _l("No update for N days"), "a tick of the rule, fanned out to the cases that went quiet",
          skip=_firing, render=render_event, next_run=_next_inactivity),
-    Kind("sla", "SLA targets",
+    Kind("sla", _l("SLA targets"),
          "sag_schedule_sla, at each threshold's share of a response or resolution target in working time "
          "(re-planned when the case's SLA clock moves, pauses or is met; sag_sla_thresholds: once each)",
          skip=_firing, render=render_event),
-    Kind("repeat", "Re-reminder", "deliver_batch, every N hours until acknowledged (may escalate to a role)",
+    Kind("repeat", _l("Re-reminder"), "deliver_batch, every N hours until acknowledged (may escalate to a role)",
          skip=_firing, render=render_event, escalates=_past_escalation),
-    Kind("snooze", "Snoozed reminder", "a user's snooze; it comes back to that user only",
+    Kind("snooze", _l("Snoozed reminder"), "a user's snooze; it comes back to that user only",
          skip=_snooze, render=render_event),
-    Kind("tick", "Clock of a time-based rule", "the rule trigger (sag_reminders_schedule) at next_run_at",
+    Kind("tick", _l("Clock of a time-based rule"), "the rule trigger (sag_reminders_schedule) at next_run_at",
          skip=_rule_gone, handler=process_tick),
-    Kind("digest", "Quiet-hours digest", "deliver_batch, when a row is deferred: due when the quiet hours end",
+    Kind("digest", _l("Quiet-hours digest"), "deliver_batch, when a row is deferred: due when the quiet hours end",
          skip=_never, handler=summaries.process_digest),
-    Kind("mention", "Mention", "the sag_notes trigger, on a new note or an edit of its text; the handler "
+    Kind("mention", _l("Mention"), "the sag_notes trigger, on a new note or an edit of its text; the handler "
          "parses @mentions and delivers through the batch path (conversation/mentions.py)",
          skip=_never, handler=mentions.process_mention),
-    Kind("watch", "Watched case", "the sag_notes trigger (a new note) and the sag_sager status trigger; the "
+    Kind("watch", _l("Watched case"), "the sag_notes trigger (a new note) and the sag_sager status trigger; the "
          "handler picks the case's watchers (conversation/mentions.py)", skip=_never, handler=mentions.process_watch),
-    Kind("held_back", "Held-back notice", "deliver_batch, when the hourly limit holds a row back: due at the "
+    Kind("held_back", _l("Held-back notice"), "deliver_batch, when the hourly limit holds a row back: due at the "
          "window's end", skip=_never, handler=summaries.process_held_back),
-    Kind("opening", "Held until opening hours", "deliver_batch, when a rule that delivers only within opening "
+    Kind("opening", _l("Held until opening hours"), "deliver_batch, when a rule that delivers only within opening "
          "hours fires while its calendar is closed: due when it opens", skip=_never,
          handler=opening_hours.process_opening),
-    Kind("storm", "Grouped reminder", "write_logs (storms.group), when a rule fires for one user for several "
+    Kind("storm", _l("Grouped reminder"), "write_logs (storms.group), when a rule fires for one user for several "
          "cases at once: mails the group's one message", skip=_never, handler=storms.process_storm),
 )}
 

@@ -46,7 +46,7 @@ def list_mine(user_id: int, *, unread: bool = False, snoozed: bool = False, rate
 def read_mine(user_id: int, log_id: int) -> dict[str, Any]:
     rows, _ = list_mine(user_id, log_id=log_id, limit=1)
     if not rows:
-        raise NotFound(f"reminder {log_id} not found")
+        raise NotFound("reminder %(id)s not found", id=log_id)
     return rows[0]
 
 
@@ -57,7 +57,8 @@ def unread_count(user_id: int) -> int:
 def mark(user_id: int, ids: list[int], action: str) -> list[int]:
     """Apply `action` to the user's own rows among `ids`; returns the ids changed."""
     if action not in ACTIONS:
-        raise ValidationFailed(f"action must be one of {', '.join(ACTIONS)} or snooze", field="action")
+        raise ValidationFailed("action must be one of %(actions)s or snooze", field="action",
+                               actions=", ".join(ACTIONS))
     with database.transaction():
         changed = [r["id"] for r in database.execute_query(
             Q["mark_logs"], {"user_id": user_id, "ids": ids, "action": action})]
@@ -91,7 +92,7 @@ def snooze_until(user_id: int, *, until: str | datetime | None = None, preset: s
             local = now.astimezone(zone)
             target = datetime.combine(local.date() + timedelta(days=1), time(TOMORROW_HOUR), tzinfo=zone)
             return target.astimezone(UTC)
-        raise ValidationFailed(f"preset must be one of {', '.join(SNOOZE_PRESETS)}", field="preset")
+        raise ValidationFailed("preset must be one of %(presets)s", field="preset", presets=", ".join(SNOOZE_PRESETS))
     if isinstance(until, str):
         from app.modules.sag.reminders.rules import parse_when
 
@@ -119,7 +120,7 @@ def snooze(user_id: int, ids: list[int], until: datetime) -> list[int]:
 def own_log(user_id: int, log_id: int) -> dict[str, Any]:
     rows = database.execute_query(Q["read_log_owner"], {"id": log_id})
     if not rows or rows[0]["user_id"] != user_id:
-        raise NotFound(f"reminder {log_id} not found")
+        raise NotFound("reminder %(id)s not found", id=log_id)
     return rows[0]
 
 

@@ -16,10 +16,11 @@ from typing import Any
 
 import psycopg
 
+from app.core.i18n import _, ngettext
 from app.modules.sag.reminders import channels
-from app.modules.sag.reminders.email import SUMMARY_MAX_ITEMS
+from app.modules.sag.reminders.email import SUMMARY_MAX_ITEMS, recipient_language, speaking
 from app.modules.sag.reminders.events import Outcome, Q, finish, retry
-from app.modules.sag.reminders.summaries import MESSAGE_MAX_CHARS, _mark, _plural, _send, _summary_user
+from app.modules.sag.reminders.summaries import MESSAGE_MAX_CHARS, _mark, _more, _send, _summary_user
 
 OPENING_BURST_MAX = 3  # held reminders per user that go out one by one at opening; more: one summary
 
@@ -91,16 +92,18 @@ def _summarise(conn: psycopg.Connection, channel: channels.Channel, user: dict[s
                rows: list[dict[str, Any]], event_id: int, now: datetime) -> str | None:
     """One summary on this channel listing the held reminders; each row is then `sent`, in the summary."""
     n = len(rows)
-    title = f"{_plural(n, 'reminder')} held until opening hours"
-    intro = "These reminders came outside opening hours and were held until now."
+    with speaking(recipient_language(user)):
+        title = ngettext("%(num)s reminder held until opening hours", "%(num)s reminders held until opening hours", n)
+        intro = _("These reminders came outside opening hours and were held until now.")
+        more = _more(n - SUMMARY_MAX_ITEMS) if n > SUMMARY_MAX_ITEMS else ""
     if channel.pending:
         error = _send(channel, user, channels.Summary(title=title, intro=intro, items=[dict(r) for r in rows]))
         if error is not None:
             return error
     else:
         message = intro + "\n" + "\n".join(f"- {r['title']}" for r in rows[:SUMMARY_MAX_ITEMS])
-        if n > SUMMARY_MAX_ITEMS:
-            message += f"\n… and {n - SUMMARY_MAX_ITEMS} more"
+        if more:
+            message += "\n" + more
         with conn.transaction():
             conn.execute(Q["insert_summary_log"], {
                 "event_id": event_id, "user_id": user["id"], "email": None, "channel": channel.name,

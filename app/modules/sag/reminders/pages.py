@@ -16,10 +16,12 @@ from markupsafe import Markup
 from app.core import database
 from app.core.deps import AdminUser, CurrentUser
 from app.core.errors import ValidationFailed
+from app.core.i18n import _, lazy_gettext
 from app.core.templating import render, templates
 from app.modules.sag.reminders import channels
 from app.modules.sag.reminders import destinations as reminder_destinations
 from app.modules.sag.reminders import feed as reminder_feed
+from app.modules.sag.reminders import kinds as reminder_kinds
 from app.modules.sag.reminders import queue as reminders_queue
 from app.modules.sag.reminders.feed import Q
 
@@ -28,16 +30,23 @@ router = APIRouter()
 PAGE_SIZE = 50
 HISTORY_LIMIT = 100
 FAILURES_LIMIT = 25
-FILTERS = {"all": "All", "unread": "Unread", "snoozed": "Snoozed", "held_back": "Held back", "open": "Not done"}
+FILTERS = {"all": lazy_gettext("All"), "unread": lazy_gettext("Unread"), "snoozed": lazy_gettext("Snoozed"),
+           "held_back": lazy_gettext("Held back"), "open": lazy_gettext("Not done")}
 # One inbox: reminders, mentions and watched-case news are all log rows; the kind is the event's.
-KINDS = {"all": "Everything", "reminder": "Reminders", "mention": "Mentions", "watch": "Watched cases"}
+KINDS = {"all": lazy_gettext("Everything"), "reminder": lazy_gettext("Reminders"),
+         "mention": lazy_gettext("Mentions"), "watch": lazy_gettext("Watched cases")}
 TRIGGER_TYPES = {
-    "status_change": "Status change",
-    "deadline": "Before the deadline",
-    "scheduled": "At a fixed time",
-    "recurring": "Recurring (cron)",
-    "inactivity": "No activity for N days",
+    "status_change": lazy_gettext("Status change"),
+    "deadline": lazy_gettext("Before the deadline"),
+    "scheduled": lazy_gettext("At a fixed time"),
+    "recurring": lazy_gettext("Recurring (cron)"),
+    "inactivity": lazy_gettext("No activity for N days"),
 }
+
+
+def trigger_types() -> dict[str, str]:
+    """The trigger types' names in the reader's language (also sent to the rule editor as JSON)."""
+    return {key: str(label) for key, label in TRIGGER_TYPES.items()}
 
 
 def bell(request: Request, **_context) -> Markup:
@@ -62,9 +71,9 @@ def read_my_reminders(
     group: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="the cases of one grouped reminder")] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ):
-    known = {n: c.label for n, c in channels.registry().items()}
+    known = {n: str(c.label) for n, c in channels.registry().items()}
     if channel != "all" and channel not in known:
-        raise ValidationFailed(f"unknown channel {channel!r}", field="channel")
+        raise ValidationFailed("unknown channel %(channel)r", field="channel", channel=channel)
     params = {"user_id": user.id, "channel": None if channel == "all" else channel, "case_id": case_id,
               "group_id": group, "filter": filter, "kind": None if kind == "all" else kind,
               "limit": PAGE_SIZE + 1, "offset": (page - 1) * PAGE_SIZE}
@@ -74,7 +83,7 @@ def read_my_reminders(
     return render(request, "sag/reminders_mine.html", {
         "rows": rows[:PAGE_SIZE],
         "has_next": len(rows) > PAGE_SIZE, "page": page, "counts": counts, "filters": FILTERS, "kinds": KINDS,
-        "channels": {**known, "all": "All channels"},
+        "channels": {**known, "all": _("All channels")},
         "cases": cases,
         "current": {"filter": filter, "channel": channel, "case_id": case_id, "kind": kind, "group": group},
         "api": reminder_feed.ACTIONS_API,
@@ -83,7 +92,7 @@ def read_my_reminders(
 
 @router.get("/reminders/rules")
 def read_global_rules(request: Request, admin: AdminUser):
-    return render(request, "sag/reminders_rules.html", {"trigger_types": TRIGGER_TYPES})
+    return render(request, "sag/reminders_rules.html", {"trigger_types": trigger_types()})
 
 
 @router.get("/reminders/queue")
@@ -95,6 +104,7 @@ def read_queue(request: Request, admin: AdminUser):
         "overview": summary,
         "failures": database.execute_query(Q["queue_failures"], {"limit": FAILURES_LIMIT}),
         "failed_deliveries": database.execute_query(Q["queue_failed_deliveries"], {"limit": FAILURES_LIMIT}),
+        "kind_labels": {key: str(kind.label) for key, kind in reminder_kinds.KINDS.items()},
     })
 
 
@@ -106,7 +116,7 @@ def read_editor_data(user: CurrentUser) -> dict:
         "users": database.execute_query(Q["editor_users"]),
         "calendars": database.execute_query(Q["editor_calendars"]),
         "roles": ["user", "admin"],
-        "trigger_types": TRIGGER_TYPES,
+        "trigger_types": trigger_types(),
         "timezone": user.timezone,
         "is_admin": user.is_admin,
         "user_id": user.id,
@@ -124,9 +134,10 @@ def read_case_reminder_history(case_id: int, user: CurrentUser) -> list[dict]:
 
 def user_menu(request: Request, **_context) -> Markup:
     """Entries in the user's menu: my notifications (reminders, mentions, watched cases) and preferences."""
-    return Markup(  # noqa: S704 - constant markup
-        '<li><a class="dropdown-item" href="/sag/reminders">Notifications</a></li>'
-        '<li><a class="dropdown-item" href="/me/notifications">Notification preferences</a></li>')
+    return Markup(  # noqa: S704 - constant markup, translated texts escaped
+        '<li><a class="dropdown-item" href="/sag/reminders">%s</a></li>'
+        '<li><a class="dropdown-item" href="/me/notifications">%s</a></li>'
+    ) % (_("Notifications"), _("Notification preferences"))
 
 
 def profile(request: Request, **_context) -> Markup:
@@ -145,6 +156,7 @@ def admin_menu(request: Request, **_context) -> Markup:
     user = getattr(request.state, "user", None)
     if user is None or not user.is_admin:
         return Markup("")
-    return Markup(  # noqa: S704 - constant markup
-        '<li><a class="dropdown-item" href="/sag/reminders/rules">Reminder rules</a></li>'
-        '<li><a class="dropdown-item" href="/sag/reminders/queue">Reminder queue</a></li>')
+    return Markup(  # noqa: S704 - constant markup, translated texts escaped
+        '<li><a class="dropdown-item" href="/sag/reminders/rules">%s</a></li>'
+        '<li><a class="dropdown-item" href="/sag/reminders/queue">%s</a></li>'
+    ) % (_("Reminder rules"), _("Reminder queue"))

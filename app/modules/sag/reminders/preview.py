@@ -15,6 +15,7 @@ from psycopg.types.json import Jsonb
 
 from app.core import database
 from app.core.config import get_settings
+from app.core.i18n import _
 from app.core.queries import load_queries
 from app.modules.sag.reminders import channels, preview_times
 from app.modules.sag.reminders.render import ReminderTemplateError, render_event
@@ -70,8 +71,10 @@ def _held(rule: dict[str, Any], cases: list[dict[str, Any]], now: datetime) -> N
 def _status_note(rule: dict[str, Any], case: dict[str, Any]) -> str:
     frm, to = rule["trigger_config"]["from"], rule["trigger_config"]["to"]
     if frm != "any" and case["status"] != frm:
-        return f"fires when the case moves from {frm} to {to} (it is {case['status']} now)"
-    return f"fires on the next change from {case['status'] if frm == 'any' else frm} to {to}"
+        return _("fires when the case moves from %(from)s to %(to)s (it is %(now)s now)", to=to, now=case["status"],
+                 **{"from": frm})
+    return _("fires on the next change from %(from)s to %(to)s", to=to,
+             **{"from": case["status"] if frm == "any" else frm})
 
 
 def _outcome(r: dict[str, Any]) -> str:
@@ -136,5 +139,5 @@ def preview_rule(body: dict[str, Any], timezone: str | None = None) -> dict[str,
         "now": now, "until": until, "trigger_type": rule["trigger_type"], "next_run_at": rule["next_run_at"],
         "firings": out, "truncated": len(cases) >= MAX_FIRINGS or (rule["sag_id"] is None and len(cases) >= MAX_CASES
                                                                    and rule["trigger_type"] == "status_change"),
-        "notes": ["Recipients are resolved when a reminder fires; the hourly limit may hold some back."],
+        "notes": [_("Recipients are resolved when a reminder fires; the hourly limit may hold some back.")],
     }

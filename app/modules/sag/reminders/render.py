@@ -16,6 +16,7 @@ from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
+from app.core import i18n
 from app.core.config import get_settings
 
 TITLE_MAX_CHARS = 500
@@ -123,7 +124,8 @@ def case_context(row: dict[str, Any]) -> dict[str, Any]:
         "description": description,
         "excerpt": description[:DESCRIPTION_EXCERPT_CHARS],
         "status": row.get("status"),
-        "status_label": row.get("status_label") or row.get("status"),
+        # A firing is rendered once for all its recipients: the status name in the hub's language.
+        "status_label": _status_label(row),
         "priority": row.get("case_priority"),
         "deadline": row.get("deadline"),
         "customer": row.get("customer_name") or "",
@@ -142,6 +144,12 @@ def case_context(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _status_label(row: dict[str, Any]) -> Any:
+    if i18n.get_language() == "da" and row.get("status_label_da"):
+        return row["status_label_da"]
+    return row.get("status_label") or row.get("status")
+
+
 def _sla_context(data: dict[str, Any]) -> dict[str, Any]:
     """An sla firing's threshold: `sla.threshold` (percent), `sla.target` (response/resolution),
     `sla.due_at` (the target's due time) and `sla.fire_at` (when that share was used)."""
@@ -155,6 +163,6 @@ def _sla_context(data: dict[str, Any]) -> dict[str, Any]:
 def render_event(row: dict[str, Any]) -> tuple[str, str]:
     """(title, message) of one firing; raises ReminderTemplateError."""
     ctx = case_context(row)
-    title = render(row["title_template"], ctx, TITLE_MAX_CHARS) or (row.get("rule_name") or "Reminder")
+    title = render(row["title_template"], ctx, TITLE_MAX_CHARS) or (row.get("rule_name") or i18n.gettext("Reminder"))
     message = render(row.get("message_template") or "", ctx, MESSAGE_MAX_CHARS)
     return title, message

@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from app.core import database
+from app.core import database, i18n
 from app.core.config import get_settings
 from app.core.errors import ValidationFailed
 from app.core.fields import NOT_NUL, VISIBLE, all_of, one_of_shapes, whole_number
@@ -426,7 +426,8 @@ def validate_rule(data: dict[str, Any], now: datetime, old: dict[str, Any] | Non
     rec["users"] = list(dict.fromkeys(rec.get("users") or []))
     rec["roles"] = list(dict.fromkeys(rec.get("roles") or []))
     if rec["emails"] and not any(available[c].external for c in channels):
-        reaching = " or ".join(f"the {c.label.lower()} channel" for c in available.values() if c.external)
+        with i18n.use_language("en"):  # an API message: English, whoever asks
+            reaching = " or ".join(f"the {str(c.label).lower()} channel" for c in available.values() if c.external)
         _fail(f"external e-mail recipients need {reaching or 'a channel that reaches e-mail addresses'}",
               "recipients.emails")
     if not (rec.get("assignee") or rec.get("creator") or rec.get("watchers") or rec["users"] or rec["roles"]

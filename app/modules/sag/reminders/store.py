@@ -39,7 +39,7 @@ def create_rule(body: dict[str, Any], created_by: int | None, timezone: str | No
 def stored_rule(rule_id: int) -> dict[str, Any]:
     rows = database.execute_query(Q["read_rule_row"], {"id": rule_id})
     if not rows:
-        raise NotFound(f"reminder rule {rule_id} not found")
+        raise NotFound("reminder rule %(id)s not found", id=rule_id)
     return rows[0]
 
 
@@ -121,5 +121,5 @@ def read_rules(*, sag_id: int | None = None, global_only: bool = False, cases_on
 def read_rule(rule_id: int) -> dict[str, Any]:
     rows, _ = read_rules(rule_id=rule_id, limit=1)
     if not rows:
-        raise NotFound(f"reminder rule {rule_id} not found")
+        raise NotFound("reminder rule %(id)s not found", id=rule_id)
     return rows[0]

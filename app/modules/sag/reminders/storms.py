@@ -29,9 +29,10 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from app.core.i18n import _, ngettext
 from app.core.queries import load_queries
 from app.modules.sag.reminders import channels
-from app.modules.sag.reminders.email import SUMMARY_MAX_ITEMS
+from app.modules.sag.reminders.email import SUMMARY_MAX_ITEMS, recipient_language, speaking
 from app.modules.sag.reminders.events import Outcome, error_text, finish, retry
 from app.modules.sag.reminders.events import Q as WQ
 
@@ -75,7 +76,7 @@ def find(conn: psycopg.Connection, rows: list[dict[str, Any]], firing_ids: set[i
     first_run: set[int] = set()
     for row in rows:
         if row["id"] in firing_ids and _groupable(row):
-            storm = by_rule.setdefault(row["reminder_id"], Storm(row["reminder_id"], row["rule_name"] or "Reminder"))
+            storm = by_rule.setdefault(row["reminder_id"], Storm(row["reminder_id"], row["rule_name"] or _("Reminder")))
             storm.event_ids.append(row["id"])
             cases[row["reminder_id"]].add(row["sag_id"])
             if (row["event_data"] or {}).get("first_run"):
@@ -97,13 +98,14 @@ def hold(conn: psycopg.Connection, storms: dict[int, Storm]) -> None:
 
 
 def _title(name: str, n: int) -> str:
-    return f"{name}: {n} case{'s' if n != 1 else ''}"[:500]
+    """The group's title in the current language (the recipient's): the rule's name and the count."""
+    return ngettext("%(name)s: %(num)s case", "%(name)s: %(num)s cases", n, name=name)[:500]
 
 
 def _message(members: list[dict[str, Any]]) -> str:
     lines = [f"#{m['sag_id']} {m['case_title'] or ''}".rstrip() for m in members[:SUMMARY_MAX_ITEMS]]
     if len(members) > SUMMARY_MAX_ITEMS:
-        lines.append(f"… and {len(members) - SUMMARY_MAX_ITEMS} more")
+        lines.append(_("… and %(n)s more", n=len(members) - SUMMARY_MAX_ITEMS))
     return "\n".join(lines)[:MESSAGE_MAX_CHARS]
 
 
@@ -137,11 +139,13 @@ def group(conn: psycopg.Connection, storms: dict[int, Storm], now: datetime) -> 
             "data": Jsonb({"cases": n, "events": sorted({m["event_id"] for ms in sets.values() for m in ms})}),
         }).fetchone()["id"]
         for channel, members in sets.items():
+            with speaking(recipient_language(members[0])):
+                title = _title(storms[rule_id].name, len({m["sag_id"] for m in members}))
+                message = _message(members)
             group_id = conn.execute(Q["insert_group_row"], {
                 "event_id": event_id, "rule_id": rule_id, "user_id": user_id, "email": members[0]["email"],
                 "channel": channel, "status": "pending" if members[0]["status"] == "pending" else "sent",
-                "title": _title(storms[rule_id].name, len({m["sag_id"] for m in members})),
-                "message": _message(members),
+                "title": title, "message": message,
                 "priority": _priority(members), "now": now}).fetchone()["id"]
             conn.execute(Q["join_group"], {"group_id": group_id, "ids": [m["id"] for m in members], "now": now})
         made += 1
@@ -170,10 +174,10 @@ def process_storm(conn: psycopg.Connection, row: dict[str, Any], now: datetime, 
             continue
         members = g["members"] if isinstance(g["members"], list) else json.loads(g["members"])
         try:
-            error = channel.send_summary(user, channels.Summary(
-                title=g["title"], intro="One rule fired for several of your cases at once. Each case is listed "
-                                        "below and can be acknowledged on its own in your reminder list.",
-                items=members))
+            with speaking(recipient_language(user)):
+                intro = _("One rule fired for several of your cases at once. Each case is listed below and can "
+                          "be acknowledged on its own in your reminder list.")
+            error = channel.send_summary(user, channels.Summary(title=g["title"], intro=intro, items=members))
         except Exception as exc:  # noqa: BLE001 - a failing channel is retried like a refused send
             log.exception("reminder channel %s could not send a grouped reminder", g["channel"])
             error = f"{type(exc).__name__}: {exc}"

@@ -1,5 +1,6 @@
 """The two summary kinds, each with a handler of its own: the quiet-hours digest and the
-"n reminders held back" notice. Both go to one user through the channels' `send_summary`.
+"n reminders held back" notice. Both go to one user through the channels' `send_summary`,
+written in that user's language (the in-app notice's row too: its toast shows it as stored).
 """
 
 from __future__ import annotations
@@ -10,16 +11,18 @@ from typing import Any
 
 import psycopg
 
+from app.core import i18n
+from app.core.i18n import _, ngettext
 from app.modules.sag.reminders import channels
-from app.modules.sag.reminders.email import SUMMARY_MAX_ITEMS
+from app.modules.sag.reminders.email import SUMMARY_MAX_ITEMS, recipient_language, speaking
 from app.modules.sag.reminders.events import Outcome, Q, error_text, finish, retry
 
 log = logging.getLogger("app.modules.sag")
 MESSAGE_MAX_CHARS = 5000
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'s' if n != 1 else ''}"
+def _more(n: int) -> str:
+    return _("… and %(n)s more", n=n)
 
 
 def _summary_user(conn: psycopg.Connection, user_id: int | None, now: datetime) -> dict[str, Any] | None:
@@ -63,7 +66,9 @@ def process_digest(conn: psycopg.Connection, row: dict[str, Any], now: datetime,
         elif d["channel"] not in registry:
             dropped.setdefault(f"channel {d['channel']} is not available", []).append(d["id"])
         elif not d["wanted"]:
-            dropped.setdefault(f"{registry[d['channel']].label} switched off", []).append(d["id"])
+            with i18n.use_language("en"):  # the row's error text, for the log: English
+                reason = f"{registry[d['channel']].label} switched off"
+            dropped.setdefault(reason, []).append(d["id"])
         else:
             by_channel.setdefault(d["channel"], []).append(d)
     if dropped:
@@ -73,10 +78,12 @@ def process_digest(conn: psycopg.Connection, row: dict[str, Any], now: datetime,
     failed_ids: list[int] = []
     first_error = None
     for name, deferred in by_channel.items():
-        summary = channels.Summary(
-            title=f"{_plural(len(deferred), 'reminder')} from your quiet hours",
-            intro="These reminders arrived during your quiet hours and were held until now.",
-            items=[dict(d) for d in deferred])
+        with speaking(recipient_language(user)):
+            summary = channels.Summary(
+                title=ngettext("%(num)s reminder from your quiet hours", "%(num)s reminders from your quiet hours",
+                               len(deferred)),
+                intro=_("These reminders arrived during your quiet hours and were held until now."),
+                items=[dict(d) for d in deferred])
         error = _send(registry[name], user, summary)
         if error is None:
             with conn.transaction():
@@ -108,12 +115,16 @@ def process_held_back(conn: psycopg.Connection, row: dict[str, Any], now: dateti
             finish(conn, [row["id"]], now)
             return
         n = len(held)
-        title = f"{_plural(n, 'reminder')} held back"
-        message = (f"You reached your limit of reminders per hour, so {n} reminder{'s were' if n != 1 else ' was'}"
-                   " not pushed. They are in your reminder list:\n"
-                   + "\n".join(f"- {h['title']}" for h in held[:SUMMARY_MAX_ITEMS]))
-        if n > SUMMARY_MAX_ITEMS:
-            message += f"\n… and {n - SUMMARY_MAX_ITEMS} more"
+        with speaking(recipient_language(user)):
+            title = ngettext("%(num)s reminder held back", "%(num)s reminders held back", n)
+            message = (ngettext("You reached your limit of reminders per hour, so %(num)s reminder was not pushed. "
+                                "It is in your reminder list:",
+                                "You reached your limit of reminders per hour, so %(num)s reminders were not "
+                                "pushed. They are in your reminder list:", n)
+                       + "\n" + "\n".join(f"- {h['title']}" for h in held[:SUMMARY_MAX_ITEMS]))
+            if n > SUMMARY_MAX_ITEMS:
+                message += "\n" + _more(n - SUMMARY_MAX_ITEMS)
+            intro = _("These reminders were held back by your hourly limit.")
         switched_on = [c for c in registry.values() if channels.switched_on(c, user["prefs"])]
         channel = switched_on[0] if switched_on else next(iter(registry.values()))
         if switched_on and channel.quiet_hours and user["quiet_until"] is not None:
@@ -126,8 +137,7 @@ def process_held_back(conn: psycopg.Connection, row: dict[str, Any], now: dateti
             "channel": channel.name, "status": status, "title": title, "message": message[:MESSAGE_MAX_CHARS],
             "now": now})
     if status == "pending":
-        error = _send(channel, user, channels.Summary(
-            title=title, intro="These reminders were held back by your hourly limit.", items=[dict(h) for h in held]))
+        error = _send(channel, user, channels.Summary(title=title, intro=intro, items=[dict(h) for h in held]))
         with conn.transaction():
             conn.execute(Q["record_summary_result"], {"status": "sent" if error is None else "failed",
                                                       "error": error, "now": now, "event_id": row["id"],

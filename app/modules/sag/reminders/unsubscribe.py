@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request
 from app.core import database, signing
 from app.core.deps import public
 from app.core.errors import FormError
+from app.core.i18n import _, lookup
 from app.core.queries import load_queries
 from app.core.templating import render
 from app.modules.sag.reminders.email import LINK_PURPOSE_UNSUBSCRIBE, UNSUBSCRIBE_MAX_AGE_S
@@ -39,17 +40,17 @@ def _target(request: Request, token: str) -> dict:
     try:
         data = signing.unsign(LINK_PURPOSE_UNSUBSCRIBE, token, max_age_s=UNSUBSCRIBE_MAX_AGE_S)
     except signing.ExpiredToken:
-        raise UnsubscribeRefused(410, "This link has expired. Change your notification preferences in the hub.") \
+        raise UnsubscribeRefused(410, _("This link has expired. Change your notification preferences in the hub.")) \
             from None
     except signing.BadToken:
-        raise UnsubscribeRefused(400, "This link is not valid.") from None
+        raise UnsubscribeRefused(400, _("This link is not valid.")) from None
     if not isinstance(data, dict) or not isinstance(data.get("u"), int) or not isinstance(data.get("k"), str):
-        raise UnsubscribeRefused(400, "This link is not valid.")
+        raise UnsubscribeRefused(400, _("This link is not valid."))
     rows = database.execute_query(Q["read_unsubscriber"], {"user_id": data["u"]})
     if not rows or not rows[0]["active"]:
-        raise UnsubscribeRefused(404, "This user no longer exists.")
+        raise UnsubscribeRefused(404, _("This user no longer exists."))
     labels = {k["key"]: k["label"] for k in request.app.state.modules.notification_kinds()}
-    return {"user_id": data["u"], "kind": data["k"], "label": labels.get(data["k"], data["k"]),
+    return {"user_id": data["u"], "kind": data["k"], "label": lookup(labels.get(data["k"], data["k"])),
             "email": rows[0]["email"]}
 
 

@@ -4,6 +4,13 @@
   "use strict";
   const API = "/api/v1/sag/reminders";
   const UNIT_MINUTES = { minutes: 1, hours: 60, days: 1440 };
+  const t = (text, vars) => hub.t(text, vars);
+  const LOCALES = { da: "da-DK", en: "en-GB" };
+  const PRIORITIES = { low: t("low"), normal: t("normal"), high: t("high"), urgent: t("urgent") };
+  const HISTORY_STATUSES = { sent: t("sent"), pending: t("pending"), failed: t("failed"), rate_limited: t("held back"),
+    suppressed: t("suppressed"), deferred: t("deferred") };
+  const OUTCOMES = { deferred: t("after quiet hours"), held: t("held back"), rate_limited: t("held back"),
+    suppressed: t("off in preferences"), off: t("off in preferences") };
 
   function el(tag, cls, text) {
     const e = document.createElement(tag);
@@ -17,7 +24,7 @@
     const d = new Date(iso);
     if (isNaN(d)) return "";
     try {
-      return new Intl.DateTimeFormat("en-GB", { timeZone: tz, year: "numeric", month: "short", day: "numeric",
+      return new Intl.DateTimeFormat(LOCALES[hub.lang()] || "en-GB", { timeZone: tz, year: "numeric", month: "short", day: "numeric",
         hour: "2-digit", minute: "2-digit", timeZoneName: "short" }).format(d);
     } catch (e) { return d.toLocaleString(); }
   }
@@ -53,25 +60,33 @@
 
   function calendarNote(c) {
     if (!c.calendar) return "";
-    return c.calendar === "default" ? " (default calendar)" : ` (calendar ${c.calendar})`;
+    return c.calendar === "default" ? " " + t("(default calendar)") : " " + t("(calendar %(name)s)", { name: c.calendar });
   }
 
   function triggerSummary(rule, ctx) {
     const c = rule.trigger_config || {};
-    const label = (k) => (k === "any" || !k ? "any status" : (ctx.statusLabels[k] || k));
+    const label = (k) => (k === "any" || !k ? t("any status") : (ctx.statusLabels[k] || k));
+    const span = (n, unit, working) => {
+      const texts = working
+        ? { days: t("%(n)s working day(s)", { n }), hours: t("%(n)s working hour(s)", { n }), minutes: t("%(n)s working minute(s)", { n }) }
+        : { days: t("%(n)s day(s)", { n }), hours: t("%(n)s hour(s)", { n }), minutes: t("%(n)s minute(s)", { n }) };
+      return texts[unit];
+    };
     switch (rule.trigger_type) {
-      case "status_change": return `Status change: ${label(c.from)} → ${label(c.to)}`;
+      case "status_change": return t("Status change: %(from)s → %(to)s", { from: label(c.from), to: label(c.to) });
       case "deadline": {
         const m = c.offset_minutes || 0;
-        const w = c.calendar ? "working " : "";
-        const text = c.offset_days ? `${c.offset_days} ${w}day(s)`
-          : m % 1440 === 0 && m && !w ? `${m / 1440} day(s)` : m % 60 === 0 && m ? `${m / 60} ${w}hour(s)` : `${m} ${w}minute(s)`;
-        return m || c.offset_days ? `${text} before the deadline${calendarNote(c)}` : "At the deadline";
+        const w = !!c.calendar;
+        const text = c.offset_days ? span(c.offset_days, "days", w)
+          : m % 1440 === 0 && m && !w ? span(m / 1440, "days", false) : m % 60 === 0 && m ? span(m / 60, "hours", w) : span(m, "minutes", w);
+        return m || c.offset_days ? t("%(span)s before the deadline", { span: text }) + calendarNote(c) : t("At the deadline");
       }
-      case "sla": return `${(c.thresholds || []).join(" %, ")} % of the ${c.target} target (SLA, working time)`;
-      case "scheduled": return `At ${fmt(c.at, ctx.tz)}`;
-      case "recurring": return `Cron “${c.cron}” (${c.timezone})${c.until ? ", until " + fmt(c.until, ctx.tz) : ""}`;
-      case "inactivity": return `No update for ${c.days ? c.days + " " : c.hours + " "}${c.calendar ? "working " : ""}${c.days ? "day(s)" : "hour(s)"}${calendarNote(c)}`;
+      case "sla": return t("%(shares)s %% of the %(target)s target (SLA, working time)", {
+        shares: (c.thresholds || []).join(" %, "), target: c.target === "response" ? t("first response") : t("resolution") }).replace("%%", "%");
+      case "scheduled": return t("At %(when)s", { when: fmt(c.at, ctx.tz) });
+      case "recurring": return t("Cron “%(cron)s” (%(zone)s)", { cron: c.cron, zone: c.timezone })
+        + (c.until ? ", " + t("until %(when)s", { when: fmt(c.until, ctx.tz) }) : "");
+      case "inactivity": return t("No update for %(span)s", { span: span(c.days || c.hours, c.days ? "days" : "hours", !!c.calendar) }) + calendarNote(c);
       default: return rule.trigger_type;
     }
   }
@@ -79,30 +94,30 @@
   function recipientSummary(r, ctx) {
     const parts = [];
     // Global rules come without recipients for non-admins (the API keeps them private).
-    if (!r.recipients) return "set by an administrator";
+    if (!r.recipients) return t("set by an administrator");
     const rc = r.recipients;
-    if (rc.assignee) parts.push("assignee");
-    if (rc.creator) parts.push("creator");
-    if (rc.watchers) parts.push("watchers");
-    (rc.users || []).forEach((id) => parts.push(ctx.userNames[id] || `user ${id}`));
-    (rc.roles || []).forEach((role) => parts.push(`all ${role}s`));
+    if (rc.assignee) parts.push(t("assignee"));
+    if (rc.creator) parts.push(t("creator"));
+    if (rc.watchers) parts.push(t("watchers"));
+    (rc.users || []).forEach((id) => parts.push(ctx.userNames[id] || t("user %(id)s", { id })));
+    (rc.roles || []).forEach((role) => parts.push(role === "admin" ? t("all admins") : role === "user" ? t("all users") : role));
     (rc.emails || []).forEach((e) => parts.push(e));
-    return parts.join(", ") || "nobody";
+    return parts.join(", ") || t("nobody");
   }
 
   // The next time the rule fires, as far as the page can tell.
   function nextRun(rule, ctx) {
-    if (!rule.active) return "inactive";
+    if (!rule.active) return t("inactive");
     if (rule.next_run_at) return fmt(rule.next_run_at, ctx.tz);
-    if (rule.trigger_type === "sla") return "per case, from its SLA clock";
+    if (rule.trigger_type === "sla") return t("per case, from its SLA clock");
     if (rule.trigger_type === "deadline") {
-      if (!ctx.caseId) return "per case, before its deadline";
-      if (rule.trigger_config.calendar) return "before the deadline, in working time";
-      if (!ctx.deadline) return "when the case gets a deadline";
+      if (!ctx.caseId) return t("per case, before its deadline");
+      if (rule.trigger_config.calendar) return t("before the deadline, in working time");
+      if (!ctx.deadline) return t("when the case gets a deadline");
       const at = new Date(new Date(ctx.deadline).getTime() - (rule.trigger_config.offset_minutes || 0) * 60000);
       return fmt(at < new Date() ? new Date() : at, ctx.tz);
     }
-    if (rule.trigger_type === "status_change") return "on the next matching status change";
+    if (rule.trigger_type === "status_change") return t("on the next matching status change");
     return "—";
   }
 
@@ -125,9 +140,9 @@
       this.tz = this.root.dataset.tz || data.timezone || undefined;
       this.ctx = {
         tz: this.tz, caseId: this.caseId, deadline: this.deadline,
-        statusLabels: Object.fromEntries((data.statuses || []).map((s) => [s.key, s.label])),
+        statusLabels: Object.fromEntries((data.statuses || []).map((s) => [s.key, (hub.lang() === "da" && s.label_da) || s.label])),
         userNames: Object.fromEntries((data.users || []).map((u) => [u.id, u.name])),
-        channelNames: Object.assign({ in_app: "in-app", email: "e-mail" },
+        channelNames: Object.assign({ in_app: t("in-app"), email: t("e-mail") },
           Object.fromEntries((data.destinations || []).map((d) => [d.channel, d.name]))),
       };
       this.canEditGlobal = !!data.is_admin;
@@ -145,7 +160,7 @@
       const f = this.form;
       for (const name of ["from", "to"]) {
         const sel = f.querySelector(`[name="cfg_${name}"]`);
-        sel.replaceChildren(new Option("any status", "any"));
+        sel.replaceChildren(new Option(t("any status"), "any"));
         (data.statuses || []).forEach((s) => sel.append(new Option(s.label, s.key)));
       }
       const users = f.querySelector('[name="users"]');
@@ -156,7 +171,7 @@
       f.querySelectorAll("[data-calendar-choice]").forEach((sel) => {
         const opening = sel.name === "opening_hours_calendar";
         (data.calendars || []).forEach((c) => {
-          if (opening || !c.is_default) sel.append(new Option(opening ? c.name : `working time (${c.name})`, c.name));
+          if (opening || !c.is_default) sel.append(new Option(opening ? c.name : t("working time (%(name)s)", { name: c.name }), c.name));
         });
       });
       // Chat and webhook destinations (one message per firing) after the built-in channels.
@@ -168,7 +183,7 @@
         Object.assign(box, { type: "checkbox", name: "channels", value: d.channel, id });
         const label = el("label", "form-check-label small", d.name);
         label.htmlFor = id;
-        label.title = `${d.channel}: one message per firing`;
+        label.title = t("%(channel)s: one message per firing", { channel: d.channel });
         wrap.append(box, label);
         last.before(wrap);
       });
@@ -212,7 +227,7 @@
     async loadRules() {
       const res = await fetch(this.rulesUrl(), { headers: { Accept: "application/json" } });
       const body = await json(res);
-      if (!res.ok) { this.list.replaceChildren(el("div", "text-danger small", body.detail || "Could not load the rules.")); return; }
+      if (!res.ok) { this.list.replaceChildren(el("div", "text-danger small", body.detail || t("Could not load the rules."))); return; }
       const rows = (body.items || []).concat(body.global_rules || []);
       this.rules = this.caseId ? rows : rows.filter((r) => r.sag_id === null || r.sag_id === undefined);
       this.renderRules();
@@ -222,20 +237,20 @@
       const own = this.rules.filter((r) => (this.caseId ? r.sag_id === this.caseId : true));
       const inherited = this.caseId ? this.rules.filter((r) => r.sag_id !== this.caseId) : [];
       const wrap = el("div");
-      if (!own.length) wrap.append(el("p", "text-body-secondary small mb-2", this.caseId ? "No reminder rules for this case yet." : "No global rules yet."));
+      if (!own.length) wrap.append(el("p", "text-body-secondary small mb-2", this.caseId ? t("No reminder rules for this case yet.") : t("No global rules yet.")));
       if (own.length) wrap.append(this.table(own, true));
       if (inherited.length) {
-        wrap.append(el("div", "small text-body-secondary mt-3 mb-1", "Global rules that also apply to this case:"));
+        wrap.append(el("div", "small text-body-secondary mt-3 mb-1", t("Global rules that also apply to this case:")));
         wrap.append(this.table(inherited, this.canEditGlobal));
       }
       this.list.replaceChildren(wrap);
     }
 
     table(rules, editable) {
-      const t = el("table", "table table-sm align-middle mb-0 reminder-rules");
+      const tbl = el("table", "table table-sm align-middle mb-0 reminder-rules");
       const head = el("thead");
       const hr = el("tr");
-      ["Rule", "When", "To", "Next run", ""].forEach((h) => hr.append(el("th", null, h)));
+      [t("Rule"), t("When"), t("To"), t("Next run"), ""].forEach((h) => hr.append(el("th", null, h)));
       head.append(hr);
       const body = el("tbody");
       for (const r of rules) {
@@ -246,8 +261,8 @@
         name.append(el("div", "fw-semibold rule-name", r.name));
         const badges = el("div", "small");
         badges.append(el("span", "badge text-bg-light border me-1", (r.channels || []).map((c) => this.channelName(c)).join(" + ")));
-        badges.append(el("span", "badge text-bg-light border me-1", r.priority));
-        if (!r.active) badges.append(el("span", "badge text-bg-secondary", "inactive"));
+        badges.append(el("span", "badge text-bg-light border me-1", PRIORITIES[r.priority] || r.priority));
+        if (!r.active) badges.append(el("span", "badge text-bg-secondary", t("inactive")));
         name.append(badges);
         tr.append(name, el("td", "small", triggerSummary(r, this.ctx)), el("td", "small", recipientSummary(r, this.ctx)));
         tr.append(el("td", "small next-run", nextRun(r, this.ctx)));
@@ -261,28 +276,28 @@
             b.dataset.ruleId = String(r.id);
             return b;
           };
-          actions.append(mk("Edit", "edit", "btn-outline-primary"));
-          actions.append(mk(r.active ? "Deactivate" : "Activate", r.active ? "deactivate" : "activate", "btn-outline-secondary"));
-          actions.append(mk("Delete", "delete", "btn-outline-danger"));
+          actions.append(mk(t("Edit"), "edit", "btn-outline-primary"));
+          actions.append(mk(r.active ? t("Deactivate") : t("Activate"), r.active ? "deactivate" : "activate", "btn-outline-secondary"));
+          actions.append(mk(t("Delete"), "delete", "btn-outline-danger"));
         }
         tr.append(actions);
         body.append(tr);
       }
-      t.append(head, body);
+      tbl.append(head, body);
       const wrap = el("div", "table-responsive");
-      wrap.append(t);
+      wrap.append(tbl);
       return wrap;
     }
 
     async ruleAction(rule, action, btn) {
       if (action === "edit") { this.open(rule); return; }
-      if (action === "delete" && !window.confirm(`Delete the rule “${rule.name}”? Its pending reminders are cancelled.`)) return;
+      if (action === "delete" && !window.confirm(t("Delete the rule “%(name)s”? Its pending reminders are cancelled.", { name: rule.name }))) return;
       btn.disabled = true;
       let res;
       if (action === "delete") res = await hub.api("DELETE", `${API}/rules/${rule.id}`);
       else res = await hub.api("PATCH", `${API}/rules/${rule.id}`, { active: action === "activate" });
       btn.disabled = false;
-      if (!res.ok) { hub.alert((await json(res)).detail || `That did not work (HTTP ${res.status}).`); return; }
+      if (!res.ok) { hub.alert((await json(res)).detail || t("That did not work (HTTP %(status)s).", { status: res.status })); return; }
       await this.loadRules();
     }
 
@@ -410,7 +425,7 @@
     showErrors(body, status) {
       this.clearErrors();
       const list = Array.isArray(body.errors) && body.errors.length ? body.errors
-        : [{ field: body.field || "", message: body.detail || `Not saved (HTTP ${status}).` }];
+        : [{ field: body.field || "", message: body.detail || t("Not saved (HTTP %(status)s).", { status }) }];
       for (const e of list) {
         // A new rule has one shape per trigger type, and the API names the shape first
         // ("recurring.trigger_config.cron"); the form has one slot per field.
@@ -441,7 +456,7 @@
       const out = await json(res);
       if (!res.ok) { this.showErrors(out, res.status); return; }
       this.close();
-      hub.alert(this.editing ? "Rule saved." : "Rule created.", "success");
+      hub.alert(this.editing ? t("Rule saved.") : t("Rule created."), "success");
       await this.loadRules();
     }
 
@@ -461,39 +476,39 @@
     renderPreview(out) {
       const items = out.firings || [];
       const wrap = el("div", "border rounded p-2 bg-body-tertiary reminder-preview");
-      wrap.append(el("div", "fw-semibold small mb-1", "Preview: what this rule would do in the next 7 days"));
-      if (out.next_run_at) wrap.append(el("div", "small mb-1 preview-next-run", `Next run: ${fmt(out.next_run_at, this.tz)}`));
+      wrap.append(el("div", "fw-semibold small mb-1", t("Preview: what this rule would do in the next 7 days")));
+      if (out.next_run_at) wrap.append(el("div", "small mb-1 preview-next-run", t("Next run: %(when)s", { when: fmt(out.next_run_at, this.tz) })));
       if (!items.length) {
-        wrap.append(el("div", "small text-body-secondary", "Nothing would fire in the next 7 days."));
+        wrap.append(el("div", "small text-body-secondary", t("Nothing would fire in the next 7 days.")));
       } else {
-        const t = el("table", "table table-sm mb-0 small");
+        const tbl = el("table", "table table-sm mb-0 small");
         const hr = el("tr");
-        ["When", "Case", "Title", "Recipient", "Channels"].forEach((h) => hr.append(el("th", null, h)));
+        [t("When"), t("Case"), t("Title"), t("Recipient"), t("Channels")].forEach((h) => hr.append(el("th", null, h)));
         const head = el("thead"); head.append(hr);
         const tb = el("tbody");
         const outcome = (name, o) => {
-          const label = name === "in_app" ? "in-app" : "e-mail";
+          const label = name === "in_app" ? t("in-app") : t("e-mail");
           if (!o) return label;
-          if (o.outcome === "deferred" && o.deferred_until) return `${label}: after quiet hours (${fmt(o.deferred_until, this.tz)})`;
-          if (o.outcome === "held" && o.deferred_until) return `${label}: held until ${fmt(o.deferred_until, this.tz)}`;
-          return o.outcome === "send" ? label : `${label}: ${o.outcome}`;
+          if (o.outcome === "deferred" && o.deferred_until) return t("%(channel)s: after quiet hours (%(when)s)", { channel: label, when: fmt(o.deferred_until, this.tz) });
+          if (o.outcome === "held" && o.deferred_until) return t("%(channel)s: held until %(when)s", { channel: label, when: fmt(o.deferred_until, this.tz) });
+          return o.outcome === "send" ? label : `${label}: ${OUTCOMES[o.outcome] || o.outcome}`;
         };
         for (const it of items.slice(0, 100)) {
           const who = it.recipients && it.recipients.length ? it.recipients : [null];
           for (const r of who) {
             const tr = el("tr");
-            tr.append(el("td", it.when ? null : "text-nowrap", it.when || (it.at ? fmt(it.at, this.tz) : (it.note || "on the next matching change"))),
+            tr.append(el("td", it.when ? null : "text-nowrap", it.when || (it.at ? fmt(it.at, this.tz) : (it.note || t("on the next matching change")))),
               el("td", null, `#${it.sag_id} ${it.case_title || ""}`), el("td", null, it.title || ""),
-              el("td", null, r ? (r.name || r.email || "") : "nobody (no recipient resolves)"),
+              el("td", null, r ? (r.name || r.email || "") : t("nobody (no recipient resolves)")),
               el("td", null, r ? Object.entries(r.channels || {}).map(([k, v]) => outcome(k, v)).join(", ") : ""));
             tb.append(tr);
           }
         }
-        t.append(head, tb);
+        tbl.append(head, tb);
         const scroll = el("div", "table-responsive");
-        scroll.append(t);
+        scroll.append(tbl);
         wrap.append(scroll);
-        if (items.length > 100 || out.truncated) wrap.append(el("div", "small text-body-secondary", "More cases match than are listed."));
+        if (items.length > 100 || out.truncated) wrap.append(el("div", "small text-body-secondary", t("More cases match than are listed.")));
       }
       (out.notes || []).forEach((n) => wrap.append(el("div", "small text-body-secondary", n)));
       this.preview.replaceChildren(wrap);
@@ -503,23 +518,23 @@
       const res = await fetch(`/sag/${this.caseId}/reminders/history.json`, { headers: { Accept: "application/json" } });
       const rows = res.ok ? await json(res) : [];
       if (!Array.isArray(rows) || !rows.length) {
-        this.history.replaceChildren(el("p", "text-body-secondary small mb-0", "No reminders sent for this case yet."));
+        this.history.replaceChildren(el("p", "text-body-secondary small mb-0", t("No reminders sent for this case yet.")));
         return;
       }
-      const t = el("table", "table table-sm align-middle mb-0 small reminder-history");
+      const tbl = el("table", "table table-sm align-middle mb-0 small reminder-history");
       const hr = el("tr");
-      ["When", "Reminder", "To", "Channel", "Status", "Then"].forEach((h) => hr.append(el("th", null, h)));
+      [t("When"), t("Reminder"), t("To"), t("Channel"), t("Status"), t("Then")].forEach((h) => hr.append(el("th", null, h)));
       const head = el("thead"); head.append(hr);
       const tb = el("tbody");
       for (const r of rows) {
         const tr = el("tr");
         const then = [];
-        if (r.seen_at) then.push("seen");
-        if (r.clicked_at) then.push("opened");
-        if (r.snoozed_until) then.push(`snoozed until ${fmt(r.snoozed_until, this.tz)}`);
-        if (r.acknowledged_at) then.push("acknowledged");
-        if (r.dismissed_at) then.push("dismissed");
-        const status = r.status === "rate_limited" ? "held back" : r.status;
+        if (r.seen_at) then.push(t("seen"));
+        if (r.clicked_at) then.push(t("opened"));
+        if (r.snoozed_until) then.push(t("snoozed until %(when)s", { when: fmt(r.snoozed_until, this.tz) }));
+        if (r.acknowledged_at) then.push(t("acknowledged"));
+        if (r.dismissed_at) then.push(t("dismissed"));
+        const status = HISTORY_STATUSES[r.status] || r.status;
         const st = el("td", null, status);
         if (r.error) st.title = r.error;
         tr.append(el("td", "text-nowrap", fmt(r.created_at, this.tz)), el("td", null, r.title),
@@ -527,9 +542,9 @@
           el("td", null, then.join(", ")));
         tb.append(tr);
       }
-      t.append(head, tb);
+      tbl.append(head, tb);
       const wrap = el("div", "table-responsive");
-      wrap.append(t);
+      wrap.append(tbl);
       this.history.replaceChildren(wrap);
     }
   }
@@ -538,7 +553,7 @@
     document.querySelectorAll("[data-rule-editor]").forEach((root) => {
       const ed = new Editor(root);
       root.ruleEditor = ed;
-      ed.start().catch(() => hub.alert("Could not load the reminder rules."));
+      ed.start().catch(() => hub.alert(t("Could not load the reminder rules.")));
     });
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init); else init();

@@ -22,13 +22,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
-from zoneinfo import ZoneInfo
 
 import psycopg
 
-from app.core import database, sealing
+from app.core import database, formats, i18n, sealing
 from app.core.config import get_settings
+from app.core.i18n import _
 from app.core.queries import load_queries
+from app.modules.sag.reminders.email import speaking
 from app.modules.sag.reminders.tunables import tunable
 
 if TYPE_CHECKING:
@@ -164,21 +165,24 @@ def send_many(messages: Sequence[tuple[str, str, str]], timeout: float | None = 
 
 def _deadline_text(value: Any) -> str:
     if value is None:
-        return "none"
-    local = value.astimezone(ZoneInfo(get_settings().timezone))
-    return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or "")
+        return _("none")
+    return f"{formats.format_datetime(value)} {formats.to_local(value).tzname() or ''}".rstrip()
 
 
 def message_text(row: dict[str, Any]) -> tuple[str, str]:
-    """(title, body) of one firing: the reminder, the case, its status, assignee, deadline and a link."""
+    """(title, body) of one firing: the reminder, the case, its status, assignee, deadline and a link,
+    in the hub's language (a chat channel is read by many)."""
     base = get_settings().base_url.rstrip("/")
-    lines = [f"Case #{row['sag_id']}: {row.get('case_title') or ''}",
-             f"Status: {row.get('status_label') or row.get('status') or ''}",
-             f"Assignee: {row.get('assignee_name') or 'unassigned'}",
-             f"Deadline: {_deadline_text(row.get('deadline'))}"]
-    if row.get("message"):
-        lines += ["", str(row["message"])]
-    lines += ["", f"Open: {base}/sag/{row['sag_id']}"]
+    with speaking(i18n.default_language()):
+        status = (row.get("status_label_da") if i18n.get_language() == "da" else None) \
+            or row.get("status_label") or row.get("status") or ""
+        lines = [_("Case #%(id)s: %(title)s", id=row["sag_id"], title=row.get("case_title") or ""),
+                 _("Status: %(status)s", status=status),
+                 _("Assignee: %(name)s", name=row.get("assignee_name") or _("unassigned")),
+                 _("Deadline: %(when)s", when=_deadline_text(row.get("deadline")))]
+        if row.get("message"):
+            lines += ["", str(row["message"])]
+        lines += ["", _("Open: %(url)s", url=f"{base}/sag/{row['sag_id']}")]
     return str(row["title"]), "\n".join(lines)
 
 

@@ -13,6 +13,7 @@ import psycopg
 
 from app.core import mail
 from app.core.config import get_settings
+from app.core.i18n import lazy_gettext
 from app.modules.sag.reminders import email as messages
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ ERROR_MAX_CHARS = 1000
 
 class Email:
     name = "email"
-    label = "E-mail"
+    label = lazy_gettext("E-mail")
     preference = "email_enabled"
     quiet_hours = True
     rate_limited = True
@@ -54,7 +55,8 @@ class Email:
     def send_summary(self, user: dict[str, Any], summary: Summary) -> str | None:
         return mail.send_message(messages.summary_message(to=user["email"], to_name=user["user_name"],
                                                           title=summary.title, intro=summary.intro,
-                                                          items=summary.items))
+                                                          items=summary.items,
+                                                          language=messages.recipient_language(user)))
 
 
 CHANNEL = Email()

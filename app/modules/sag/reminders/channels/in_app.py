@@ -12,13 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 
+from app.core.i18n import lazy_gettext
+
 if TYPE_CHECKING:
     from app.modules.sag.reminders.channels import DeliveryContext, Summary
 
 
 class InApp:
     name = "in_app"
-    label = "In the browser"
+    label = lazy_gettext("In the browser")
     preference = "in_app_enabled"
     quiet_hours = False  # a toast is silent; quiet hours hold back e-mails only
     rate_limited = True

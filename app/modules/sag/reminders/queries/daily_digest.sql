@@ -52,8 +52,8 @@ WHERE id = %(id)s
 RETURNING status;
 
 -- name: read_recipient
--- The digest's recipient.
-SELECT id, email, timezone, COALESCE(NULLIF(full_name, ''), username) AS user_name FROM users WHERE id = %(user_id)s;
+-- The digest's recipient, with the language it is written in.
+SELECT id, email, timezone, language, COALESCE(NULLIF(full_name, ''), username) AS user_name FROM users WHERE id = %(user_id)s;
 
 -- name: my_cases_due
 -- The user's open cases due before the end of their local day: overdue (deadline passed) and due today.

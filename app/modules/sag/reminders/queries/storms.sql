@@ -18,11 +18,12 @@ RETURNING q.id;
 SELECT set_config('sag.held_events', %(ids)s, true);
 
 -- name: read_held_rows
--- The rows the batch wrote for the held events, per rule, user and channel: what may be grouped.
+-- The rows the batch wrote for the held events, per rule, user and channel: what may be grouped (with the user's language, the group row's).
 SELECT l.id, l.event_id, l.rule_id, l.user_id, l.email, l.channel, l.status, l.sag_id, l.title, l.priority,
-       s.title AS case_title
+       s.title AS case_title, u.language
 FROM sag_reminder_logs l
 LEFT JOIN sag_sager s ON s.id = l.sag_id
+LEFT JOIN users u ON u.id = l.user_id
 WHERE l.event_id = ANY (%(event_ids)s) AND l.user_id IS NOT NULL AND l.status IN ('sent', 'pending')
   AND l.group_id IS NULL
 ORDER BY l.rule_id, l.user_id, l.channel, l.sag_id;

@@ -102,7 +102,10 @@ WITH dest AS MATERIALIZED (
                                    message, priority, escalated, deliver_after, held_for_opening, sent_at,
                                    created_at, updated_at)
     SELECT event_id, reminder_id, sag_id, user_id, CASE WHEN external THEN email END, recipient, channel,
-           status, CASE WHEN escalated THEN left('Escalated: ' || title, 500) ELSE title END, message, priority,
+           status, CASE WHEN escalated THEN left(COALESCE(
+               -- the prefix in the recipient's language (external addresses: the hub's)
+               %(escalated_prefixes)s::jsonb ->> (SELECT u.language FROM users u WHERE u.id = decided.user_id),
+               %(escalated_prefixes)s::jsonb ->> '') || ' ' || title, 500) ELSE title END, message, priority,
            escalated, quiet_until, held AND status = 'deferred', CASE WHEN status = 'sent' THEN %(now)s::timestamptz END,
            %(now)s, %(now)s
     FROM decided
@@ -168,11 +171,11 @@ SELECT (SELECT count(*) FROM inserted)::int AS written,
        (SELECT count(*) FROM finished)::int AS finished;
 
 -- name: read_pending_rows
--- One channel's log rows of these events still to be handed to its transport, with the case details they show and the kind (e-mail unsubscribe).
+-- One channel's log rows of these events still to be handed to its transport, with the case details they show, the recipient's language and the kind (e-mail unsubscribe).
 SELECT l.id, l.event_id, l.user_id, l.email, l.title, l.message, l.priority, l.escalated, l.sag_id, l.rule_id,
        s.title AS case_title, s.description, s.status, st.label AS status_label, st.label_da AS status_label_da, s.priority AS case_priority,
        s.deadline, c.name AS customer_name, COALESCE(NULLIF(au.full_name, ''), au.username) AS assignee_name,
-       u.timezone, COALESCE(NULLIF(u.full_name, ''), u.username) AS user_name, q.trigger_type
+       u.timezone, u.language, COALESCE(NULLIF(u.full_name, ''), u.username) AS user_name, q.trigger_type
 FROM sag_reminder_logs l
 JOIN sag_sager s ON s.id = l.sag_id
 LEFT JOIN sag_reminder_queue q ON q.id = l.event_id
@@ -258,8 +261,8 @@ GROUP BY r.id;
 UPDATE sag_reminders SET last_run_at = %(now)s, next_run_at = %(next_run_at)s WHERE id = %(rule_id)s;
 
 -- name: read_user_for_summary
--- A summary's recipient with the preferences that decide its channels (the row as JSON: channels name their switch column).
-SELECT u.id, u.email, u.active, u.timezone, COALESCE(NULLIF(u.full_name, ''), u.username) AS user_name,
+-- A summary's recipient with the language it is written in and the preferences that decide its channels (the row as JSON: channels name their switch column).
+SELECT u.id, u.email, u.active, u.timezone, u.language, COALESCE(NULLIF(u.full_name, ''), u.username) AS user_name,
        to_jsonb(p) AS prefs,
        sag_quiet_until(u.timezone, p.quiet_hours_start, p.quiet_hours_end, %(now)s) AS quiet_until
 FROM users u LEFT JOIN user_notification_preferences p ON p.user_id = u.id

@@ -68,7 +68,7 @@ def test_one_json_message_per_firing_with_title_case_status_assignee_deadline_an
     message = body["message"]
     assert f"Case #{case['id']}: Printer on fire" in message
     assert "Status: On hold" in message and "Assignee: Ann Assignee" in message
-    assert "Deadline: 2031-03-14 10:30 CET" in message and "Call the customer" in message
+    assert "Deadline: 14 Mar 2031, 10:30 CET" in message and "Call the customer" in message
     assert f"Open: {get_settings().base_url.rstrip('/')}/sag/{case['id']}" in message
     [row] = logs(sag_id=case["id"], channel=dest["channel"])
     assert (row["status"], row["user_id"], row["recipient"], row["error"]) == ("sent", None, "firing", None)

@@ -181,6 +181,7 @@ def write_logs(conn: psycopg.Connection, firings: list[Firing], registry: dict[s
             storms.hold(conn, storm_sets)  # no push per row: grouped below, in this transaction
         result = conn.execute(Q["deliver_batch"], {
             "ids": params["ids"], "now": now, "destinations": destinations,
+            "escalated_prefixes": params["escalated_prefixes"],
             "finish_ids": [f.event_id for f in firings if not f.waits]}).fetchone()
         if storm_sets:
             storms.group(conn, storm_sets, now)

@@ -18,7 +18,10 @@ process, and the measured stream is the only one this process reads.
 Prints one JSON line: p50_ms_idle, p99_ms_idle, p50_ms_loaded, p99_ms_loaded (target p99 <
 200 ms; < 100 ms with 1,000 streams), `clients` (= other_clients) and `kb_per_stream`: how much
 the server process's resident memory grew per open stream (RSS with the streams open minus
-RSS before they opened, divided by their number; target < 50 KB).
+RSS before they opened, divided by their number; target < 50 KB), and p99_ms_push_idle /
+p99_ms_push_loaded: the app process's own share, from the log row's notification (this
+process LISTENs on the channel too) to the event on the stream; the rest of the commit ->
+event time is the reminder worker's, before the notification is sent.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ SETTLE_POLL_S = 0.002
 WORKER_BUSY = ("SELECT EXISTS (SELECT 1 FROM sag_reminder_inbox) OR EXISTS (SELECT 1 FROM sag_reminder_queue "
                "WHERE status = 'processing' OR (status = 'pending' AND scheduled_for <= now()))")
 LOAD_READY_TIMEOUT_S = 300
+NOTIFY_CHANNEL = "bmc_user_notifications"  # app.core.realtime.CHANNEL
 # `bmc-hub serve` takes well over a minute to come up on a busy shared machine.
 STARTUP_TIMEOUT_S = 180
 
@@ -103,7 +107,7 @@ def prepare(clients: int) -> dict:
     others = [auth.create_api_token(user(f"bench_other_{i}"), "bench") for i in range(clients)]
     token = auth.create_api_token(tech, "bench")
     database.close_pool()
-    return {"case_id": case_id, "token": token, "others": others}
+    return {"case_id": case_id, "token": token, "others": others, "user_id": tech}
 
 
 def start_server(url: str, data_dir: Path) -> tuple[subprocess.Popen, str]:
@@ -176,9 +180,21 @@ async def settle(conn: psycopg.AsyncConnection) -> None:
     raise TimeoutError("the reminder worker did not settle")
 
 
+async def watch_notifies(url: str, user_id: int, seen: dict[int, float], listening: asyncio.Event) -> None:
+    """When each of the user's `reminder` notifications was sent (this process LISTENs too), by log id."""
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        await conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        listening.set()
+        async for notify in conn.notifies():
+            payload = json.loads(notify.payload)
+            if payload.get("user_id") == user_id and payload.get("event") == "reminder":
+                seen[payload["log_id"]] = time.perf_counter()
+
+
 async def measure(base: str, url: str, setup: dict, n: int, others: list[str],
-                  server_pid: int | None = None) -> tuple[list[float], float | None]:
-    """Latencies of `n` events, and the server's RSS growth per stream (KB) once `others` are open."""
+                  server_pid: int | None = None) -> tuple[list[float], list[float], float | None]:
+    """Latencies of `n` events (commit -> stream, and the notification -> stream part of it), and
+    the server's RSS growth per stream (KB) once `others` are open."""
     stream_url = f"{base}/api/v1/notifications/stream"
     load = None
     kb_per_stream = None
@@ -193,12 +209,15 @@ async def measure(base: str, url: str, setup: dict, n: int, others: list[str],
             if kind == "reminder":
                 arrived.put_nowait((time.perf_counter(), json.loads(data)))
 
+        notified: dict[int, float] = {}
+        listening = asyncio.Event()
         opened = asyncio.Event()
-        task = asyncio.create_task(read_stream(client, stream_url, setup["token"], on_event, opened))
-        await asyncio.wait_for(opened.wait(), 30)
+        tasks = [asyncio.create_task(watch_notifies(url, setup["user_id"], notified, listening)),
+                 asyncio.create_task(read_stream(client, stream_url, setup["token"], on_event, opened))]
+        await asyncio.wait_for(asyncio.gather(listening.wait(), opened.wait()), 30)
         while not arrived.empty():
             arrived.get_nowait()
-        latencies = []
+        latencies, pushes = [], []
         async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
             statuses = ["in_progress", "waiting_customer"]
             for i in range(n):
@@ -207,13 +226,16 @@ async def measure(base: str, url: str, setup: dict, n: int, others: list[str],
                 await conn.execute("UPDATE sag_sager SET status = %s WHERE id = %s",
                                    (statuses[i % 2], setup["case_id"]))
                 t0 = time.perf_counter()  # the UPDATE has committed (autocommit) when execute returns
-                t1, _data = await asyncio.wait_for(arrived.get(), EVENT_TIMEOUT_S)
+                t1, data = await asyncio.wait_for(arrived.get(), EVENT_TIMEOUT_S)
                 latencies.append((t1 - t0) * 1000)
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+                if data["id"] in notified:
+                    pushes.append((t1 - notified[data["id"]]) * 1000)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     if load is not None:
         await close_load(load)
-    return latencies, kb_per_stream
+    return latencies, pushes, kb_per_stream
 
 
 def main() -> None:
@@ -228,8 +250,9 @@ def main() -> None:
         try:
             setup = prepare(args.clients)
             proc, base = start_server(url, tmp / "server")
-            idle, _ = asyncio.run(measure(base, url, setup, EVENTS, []))
-            loaded, kb_per_stream = asyncio.run(measure(base, url, setup, EVENTS, setup["others"], proc.pid))
+            idle, push_idle, _ = asyncio.run(measure(base, url, setup, EVENTS, []))
+            loaded, push_loaded, kb_per_stream = asyncio.run(
+                measure(base, url, setup, EVENTS, setup["others"], proc.pid))
         finally:
             if proc is not None:
                 stop_process(proc, 20)
@@ -238,6 +261,8 @@ def main() -> None:
         "kb_per_stream": None if kb_per_stream is None else round(kb_per_stream, 1),
         "p50_ms_idle": round(statistics.median(idle), 2), "p99_ms_idle": round(percentile(idle, 99), 2),
         "p50_ms_loaded": round(statistics.median(loaded), 2), "p99_ms_loaded": round(percentile(loaded, 99), 2),
+        "p99_ms_push_idle": round(percentile(push_idle, 99), 2),
+        "p99_ms_push_loaded": round(percentile(push_loaded, 99), 2),
     }))
 
 

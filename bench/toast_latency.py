@@ -49,6 +49,7 @@ FDS_SPARE = 512
 EVENT_TIMEOUT_S = 10.0
 GAP_S = 0.01  # between events, once the worker has settled, so each one is measured on its own
 SETTLE_POLL_S = 0.002
+SETTLE_TIMEOUT_S = 60.0  # a badly overloaded machine can stall the worker for many seconds
 # Something due for the worker: a firing in the inbox, or a queued event due now or being processed.
 WORKER_BUSY = ("SELECT EXISTS (SELECT 1 FROM sag_reminder_inbox) OR EXISTS (SELECT 1 FROM sag_reminder_queue "
                "WHERE status = 'processing' OR (status = 'pending' AND scheduled_for <= now()))")
@@ -171,13 +172,15 @@ async def close_load(proc: asyncio.subprocess.Process) -> None:
 
 async def settle(conn: psycopg.AsyncConnection) -> None:
     """Wait until the worker has finished everything due (the watchers' news of the last change too)."""
-    deadline = time.monotonic() + EVENT_TIMEOUT_S
+    deadline = time.monotonic() + SETTLE_TIMEOUT_S
     while time.monotonic() < deadline:
         cur = await conn.execute(WORKER_BUSY)
         if not (await cur.fetchone())[0]:
             return
         await asyncio.sleep(SETTLE_POLL_S)
-    raise TimeoutError("the reminder worker did not settle")
+    cur = await conn.execute("SELECT kind, status, count(*) FROM sag_reminder_queue "
+                             "WHERE status IN ('pending', 'processing') GROUP BY 1, 2")
+    raise TimeoutError(f"the reminder worker did not settle: {await cur.fetchall()}")
 
 
 async def watch_notifies(url: str, user_id: int, seen: dict[int, float], listening: asyncio.Event) -> None:

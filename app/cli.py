@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import inspect
 import os
 import secrets
@@ -78,6 +79,11 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on"),
     # uvicorn re-raises the signal it stopped on once it has shut down; turning SIGTERM into
     # SystemExit lets the embedded database be stopped cleanly (atexit) instead of orphaned.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    # What is loaded by now (the app, its modules, templates, libraries) lives as long as the
+    # process: frozen, it is left out of the collector's full passes, which otherwise walk it
+    # all and stall every open stream (and the worker thread) for the length of the pass.
+    gc.collect()
+    gc.freeze()
     try:
         # log_config=None: uvicorn's own lines (start-up, access log) go through the hub's
         # handlers, one line per event to the console and LOG_FILE.

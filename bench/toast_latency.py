@@ -7,12 +7,21 @@ is one committed status change; the clock stops when the `reminder` event arrive
 stream. 200 events idle, then 200 more while CLIENTS other users' SSE streams (default 200)
 are connected to the same app process.
 
+Each event is measured on its own: the next change is committed only once the worker has
+finished everything the previous one caused (the case's watchers get "status changed" news
+too), plus a 10 ms gap. The other users' streams are held by a separate process
+(bench/_sse_load.py, raw sockets), so that their heart-beats are not parsed in the measuring
+process, and the measured stream is the only one this process reads.
+
     .venv/bin/python bench/toast_latency.py [--clients 1000]
 
 Prints one JSON line: p50_ms_idle, p99_ms_idle, p50_ms_loaded, p99_ms_loaded (target p99 <
 200 ms; < 100 ms with 1,000 streams), `clients` (= other_clients) and `kb_per_stream`: how much
 the server process's resident memory grew per open stream (RSS with the streams open minus
-RSS before they opened, divided by their number; target < 50 KB).
+RSS before they opened, divided by their number; target < 50 KB), and p99_ms_push_idle /
+p99_ms_push_loaded: the app process's own share, from the log row's notification (this
+process LISTENs on the channel too) to the event on the stream; the rest of the commit ->
+event time is the reminder worker's, before the notification is sent.
 """
 
 from __future__ import annotations
@@ -34,13 +43,18 @@ from _common import ROOT, free_port, percentile, stop_process, throwaway_databas
 
 EVENTS = 200
 OTHER_CLIENTS = 200
-# Streams opened at once while connecting the other clients (each waits for its `hello`).
-CONNECT_BATCH = 50
 # Sockets per stream on each side, plus what the process needs besides.
 FDS_PER_STREAM = 2
 FDS_SPARE = 512
 EVENT_TIMEOUT_S = 10.0
-GAP_S = 0.01  # between events, so each one is measured on its own
+GAP_S = 0.01  # between events, once the worker has settled, so each one is measured on its own
+SETTLE_POLL_S = 0.002
+SETTLE_TIMEOUT_S = 60.0  # a badly overloaded machine can stall the worker for many seconds
+# Something due for the worker: a firing in the inbox, or a queued event due now or being processed.
+WORKER_BUSY = ("SELECT EXISTS (SELECT 1 FROM sag_reminder_inbox) OR EXISTS (SELECT 1 FROM sag_reminder_queue "
+               "WHERE status = 'processing' OR (status = 'pending' AND scheduled_for <= now()))")
+LOAD_READY_TIMEOUT_S = 300
+NOTIFY_CHANNEL = "bmc_user_notifications"  # app.core.realtime.CHANNEL
 # `bmc-hub serve` takes well over a minute to come up on a busy shared machine.
 STARTUP_TIMEOUT_S = 180
 
@@ -94,7 +108,7 @@ def prepare(clients: int) -> dict:
     others = [auth.create_api_token(user(f"bench_other_{i}"), "bench") for i in range(clients)]
     token = auth.create_api_token(tech, "bench")
     database.close_pool()
-    return {"case_id": case_id, "token": token, "others": others}
+    return {"case_id": case_id, "token": token, "others": others, "user_id": tech}
 
 
 def start_server(url: str, data_dir: Path) -> tuple[subprocess.Popen, str]:
@@ -134,47 +148,97 @@ async def read_stream(client: httpx.AsyncClient, url: str, token: str, on_event,
                 event = None
 
 
+async def open_load(base: str, tokens: list[str]) -> asyncio.subprocess.Process:
+    """The other users' streams, held by a process of their own (bench/_sse_load.py); returns once all are open."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(Path(__file__).with_name("_sse_load.py")), base,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+    proc.stdin.write(("\n".join(tokens) + "\n\n").encode())
+    await proc.stdin.drain()
+    line = await asyncio.wait_for(proc.stdout.readline(), LOAD_READY_TIMEOUT_S)
+    if not line.startswith(b"ready"):
+        raise RuntimeError("the load streams did not open")
+    return proc
+
+
+async def close_load(proc: asyncio.subprocess.Process) -> None:
+    proc.stdin.close()
+    try:
+        await asyncio.wait_for(proc.wait(), 20)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+
+
+async def settle(conn: psycopg.AsyncConnection) -> None:
+    """Wait until the worker has finished everything due (the watchers' news of the last change too)."""
+    deadline = time.monotonic() + SETTLE_TIMEOUT_S
+    while time.monotonic() < deadline:
+        cur = await conn.execute(WORKER_BUSY)
+        if not (await cur.fetchone())[0]:
+            return
+        await asyncio.sleep(SETTLE_POLL_S)
+    cur = await conn.execute("SELECT kind, status, count(*) FROM sag_reminder_queue "
+                             "WHERE status IN ('pending', 'processing') GROUP BY 1, 2")
+    raise TimeoutError(f"the reminder worker did not settle: {await cur.fetchall()}")
+
+
+async def watch_notifies(url: str, user_id: int, seen: dict[int, float], listening: asyncio.Event) -> None:
+    """When each of the user's `reminder` notifications was sent (this process LISTENs too), by log id."""
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        await conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        listening.set()
+        async for notify in conn.notifies():
+            payload = json.loads(notify.payload)
+            if payload.get("user_id") == user_id and payload.get("event") == "reminder":
+                seen[payload["log_id"]] = time.perf_counter()
+
+
 async def measure(base: str, url: str, setup: dict, n: int, others: list[str],
-                  server_pid: int | None = None) -> tuple[list[float], float | None]:
-    """Latencies of `n` events, and the server's RSS growth per stream (KB) once `others` are open."""
+                  server_pid: int | None = None) -> tuple[list[float], list[float], float | None]:
+    """Latencies of `n` events (commit -> stream, and the notification -> stream part of it), and
+    the server's RSS growth per stream (KB) once `others` are open."""
     stream_url = f"{base}/api/v1/notifications/stream"
-    limits = httpx.Limits(max_connections=len(others) + 10, max_keepalive_connections=len(others) + 10)
-    async with httpx.AsyncClient(timeout=httpx.Timeout(60, read=None), limits=limits) as client:
-        tasks = []
-        rss_before = rss_kb(server_pid) if server_pid and others else None
-        for start in range(0, len(others), CONNECT_BATCH):
-            batch = []
-            for token in others[start:start + CONNECT_BATCH]:
-                opened = asyncio.Event()
-                batch.append(opened)
-                tasks.append(asyncio.create_task(read_stream(client, stream_url, token, None, opened)))
-            await asyncio.wait_for(asyncio.gather(*(o.wait() for o in batch)), 120)
-        kb_per_stream = (rss_kb(server_pid) - rss_before) / len(others) if rss_before is not None else None
+    load = None
+    kb_per_stream = None
+    if others:
+        rss_before = rss_kb(server_pid)
+        load = await open_load(base, others)
+        kb_per_stream = (rss_kb(server_pid) - rss_before) / len(others)
+    async with httpx.AsyncClient(timeout=httpx.Timeout(60, read=None)) as client:
         arrived: asyncio.Queue = asyncio.Queue()
 
         def on_event(kind: str, data: str) -> None:
             if kind == "reminder":
                 arrived.put_nowait((time.perf_counter(), json.loads(data)))
 
+        notified: dict[int, float] = {}
+        listening = asyncio.Event()
         opened = asyncio.Event()
-        tasks.append(asyncio.create_task(read_stream(client, stream_url, setup["token"], on_event, opened)))
-        await asyncio.wait_for(opened.wait(), 30)
+        tasks = [asyncio.create_task(watch_notifies(url, setup["user_id"], notified, listening)),
+                 asyncio.create_task(read_stream(client, stream_url, setup["token"], on_event, opened))]
+        await asyncio.wait_for(asyncio.gather(listening.wait(), opened.wait()), 30)
         while not arrived.empty():
             arrived.get_nowait()
-        latencies = []
+        latencies, pushes = [], []
         async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
             statuses = ["in_progress", "waiting_customer"]
             for i in range(n):
+                await settle(conn)
+                await asyncio.sleep(GAP_S)
                 await conn.execute("UPDATE sag_sager SET status = %s WHERE id = %s",
                                    (statuses[i % 2], setup["case_id"]))
                 t0 = time.perf_counter()  # the UPDATE has committed (autocommit) when execute returns
-                t1, _data = await asyncio.wait_for(arrived.get(), EVENT_TIMEOUT_S)
+                t1, data = await asyncio.wait_for(arrived.get(), EVENT_TIMEOUT_S)
                 latencies.append((t1 - t0) * 1000)
-                await asyncio.sleep(GAP_S)
-        for t in tasks:
-            t.cancel()
+                if data["id"] in notified:
+                    pushes.append((t1 - notified[data["id"]]) * 1000)
+        for task in tasks:
+            task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-    return latencies, kb_per_stream
+    if load is not None:
+        await close_load(load)
+    return latencies, pushes, kb_per_stream
 
 
 def main() -> None:
@@ -189,8 +253,9 @@ def main() -> None:
         try:
             setup = prepare(args.clients)
             proc, base = start_server(url, tmp / "server")
-            idle, _ = asyncio.run(measure(base, url, setup, EVENTS, []))
-            loaded, kb_per_stream = asyncio.run(measure(base, url, setup, EVENTS, setup["others"], proc.pid))
+            idle, push_idle, _ = asyncio.run(measure(base, url, setup, EVENTS, []))
+            loaded, push_loaded, kb_per_stream = asyncio.run(
+                measure(base, url, setup, EVENTS, setup["others"], proc.pid))
         finally:
             if proc is not None:
                 stop_process(proc, 20)
@@ -199,6 +264,8 @@ def main() -> None:
         "kb_per_stream": None if kb_per_stream is None else round(kb_per_stream, 1),
         "p50_ms_idle": round(statistics.median(idle), 2), "p99_ms_idle": round(percentile(idle, 99), 2),
         "p50_ms_loaded": round(statistics.median(loaded), 2), "p99_ms_loaded": round(percentile(loaded, 99), 2),
+        "p99_ms_push_idle": round(percentile(push_idle, 99), 2),
+        "p99_ms_push_loaded": round(percentile(push_loaded, 99), 2),
     }))
 
 

@@ -229,6 +229,16 @@ def test_heartbeats_keep_an_idle_stream_open(server, monkeypatch):
         c.close()
 
 
+def test_a_browser_that_goes_away_leaves_no_subscription_behind(server):
+    # Noticed through the closed connection itself, without waiting for a heart-beat (15 s).
+    hub = server.app.state.realtime
+    user = make_user()
+    c = stream(server, user)
+    wait_for(lambda: user["id"] in hub._subs)
+    c.close()
+    wait_for(lambda: user["id"] not in hub._subs, 30)
+
+
 def test_listener_reconnects_after_losing_its_connection_and_streams_resync(server, feed):
     user = make_user()
     c = stream(server, user)

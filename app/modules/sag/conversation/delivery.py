@@ -8,6 +8,7 @@ The recipients are stored on the event first, so a retry reaches the same users.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from app.core import i18n
 from app.core.queries import load_queries
 from app.modules.sag.reminders import channels
 from app.modules.sag.reminders.events import Outcome, close, finish, retry
@@ -36,9 +38,24 @@ def skip(conn: psycopg.Connection, row: dict[str, Any], reason: str, now: dateti
     out.skipped += 1
 
 
-def deliver(conn: psycopg.Connection, row: dict[str, Any], user_ids: list[int], title: str, message: str,
-            now: datetime, opts: Any, out: Outcome) -> None:
-    """Write and hand over the event's notifications to `user_ids` (none: the event is skipped)."""
+def in_each_language(texts: Callable[[], tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """`texts()` (title, message) written in each language ("" = the hub's), so every recipient
+    reads the notification in their own."""
+    from app.modules.sag.reminders.email import speaking
+
+    written = {}
+    for language in i18n.LANGUAGES:
+        with speaking(language):
+            title, message = texts()
+        written[language] = (title[:TITLE_MAX_CHARS], message[:MESSAGE_MAX_CHARS])
+    written[""] = written[i18n.default_language()]
+    return written
+
+
+def deliver(conn: psycopg.Connection, row: dict[str, Any], user_ids: list[int],
+            texts: Callable[[], tuple[str, str]], now: datetime, opts: Any, out: Outcome) -> None:
+    """Write and hand over the event's notifications to `user_ids` (none: the event is skipped);
+    `texts()` gives (title, message) in the current language, asked once per language."""
     # engine.py imports the kinds table, which lists this module's handlers: import it here.
     from app.modules.sag.reminders import engine
 
@@ -48,8 +65,10 @@ def deliver(conn: psycopg.Connection, row: dict[str, Any], user_ids: list[int], 
     with conn.transaction():
         conn.execute(Q["set_recipients"], {"id": row["id"], "recipients": Jsonb({"users": user_ids})})
     registry = channels.registry()
-    firing = engine.Firing(row["id"], title[:TITLE_MAX_CHARS], message[:MESSAGE_MAX_CHARS], False,
-                           any(c.pending for c in registry.values()))
+    localized = in_each_language(texts)
+    title, message = localized[""]
+    firing = engine.Firing(row["id"], title, message, False, any(c.pending for c in registry.values()),
+                           localized)
     part = Outcome()
     waiting = engine.write_logs(conn, [firing], registry, now, opts, part)
     failed = engine.hand_over(conn, waiting, registry, now, opts, part) if waiting else {}

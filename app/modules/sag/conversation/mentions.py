@@ -12,8 +12,8 @@ handlers decide who is notified, then deliver through the engine's batch path (d
   status-change rule already notified of it (the rule's firings are in the same batch, which
   handles them first).
 
-Titles and messages are the hub's texts, in the language the worker speaks (the hub's `LANGUAGE`):
-one event's notification reaches all its recipients with the same text.
+Titles and messages are the hub's texts, written in every language so each recipient reads
+their own (`delivery.in_each_language`); the case's title and the note are as their authors wrote them.
 """
 
 from __future__ import annotations
@@ -78,9 +78,11 @@ def process_mention(conn: psycopg.Connection, row: dict[str, Any], now: datetime
     if users is None:
         users = mention_recipients(conn, row, note)
     body = (row["event_data"] or {}).get("body") or note["body"]
-    title = _("%(author)s mentioned you on #%(id)s: %(title)s", author=note["author_name"], id=case["id"],
-              title=case["title"])
-    delivery.deliver(conn, row, users, title, _excerpt(body), now, opts, out)
+    def texts() -> tuple[str, str]:
+        return (_("%(author)s mentioned you on #%(id)s: %(title)s", author=note["author_name"], id=case["id"],
+                  title=case["title"]), _excerpt(body))
+
+    delivery.deliver(conn, row, users, texts, now, opts, out)
 
 
 def _watchers(conn: psycopg.Connection, sag_id: int) -> list[int]:
@@ -98,9 +100,11 @@ def _note_news(conn: psycopg.Connection, row: dict[str, Any], now: datetime, opt
         with conn.transaction():
             mentioned = set(resolve(conn, note["body"]))
         users = [u for u in _watchers(conn, case["id"]) if u != note["author_id"] and u not in mentioned]
-    title = _("%(author)s wrote on #%(id)s: %(title)s", author=note["author_name"], id=case["id"],
-              title=case["title"])
-    delivery.deliver(conn, row, users, title, _excerpt(note["body"]), now, opts, out)
+    def texts() -> tuple[str, str]:
+        return (_("%(author)s wrote on #%(id)s: %(title)s", author=note["author_name"], id=case["id"],
+                  title=case["title"]), _excerpt(note["body"]))
+
+    delivery.deliver(conn, row, users, texts, now, opts, out)
 
 
 def _status_news(conn: psycopg.Connection, row: dict[str, Any], now: datetime, opts: Any, out: Outcome) -> None:
@@ -110,9 +114,7 @@ def _status_news(conn: psycopg.Connection, row: dict[str, Any], now: datetime, o
     # the same worker that delivers the rules' firings (each transaction is two round trips more).
     with conn.transaction():
         case = conn.execute(Q["read_case"], {"sag_id": row["sag_id"]}).fetchone()
-        danish = get_language() == "da"
-        labels = {r["key"]: (r["label_da"] if danish and r["label_da"] else r["label"])
-                  for r in conn.execute(Q["read_status_labels"], {
+        statuses = {r["key"]: r for r in conn.execute(Q["read_status_labels"], {
             "keys": [data.get("from"), data.get("to")]}).fetchall()}
         actor = (conn.execute(Q["read_user_name"], {"user_id": data["changed_by"]}).fetchone()
                  if data.get("changed_by") is not None else None)
@@ -124,11 +126,17 @@ def _status_news(conn: psycopg.Connection, row: dict[str, Any], now: datetime, o
     if case is None:
         delivery.skip(conn, row, "case deleted", now, out)
         return
-    before = labels.get(data.get("from"), data.get("from") or "")
-    after = labels.get(data.get("to"), data.get("to") or "")
-    title = f"#{case['id']} {case['title']}: {before} → {after}"
-    message = _("Status changed by %(name)s.", name=actor["name"]) if actor else _("Status changed.")
-    delivery.deliver(conn, row, users, title, message, now, opts, out)
+    def label(key: str | None) -> str:
+        status = statuses.get(key)
+        if status is None:
+            return key or ""
+        return status["label_da"] if get_language() == "da" and status["label_da"] else status["label"]
+
+    def texts() -> tuple[str, str]:
+        return (f"#{case['id']} {case['title']}: {label(data.get('from'))} → {label(data.get('to'))}",
+                _("Status changed by %(name)s.", name=actor["name"]) if actor else _("Status changed."))
+
+    delivery.deliver(conn, row, users, texts, now, opts, out)
 
 
 def process_watch(conn: psycopg.Connection, row: dict[str, Any], now: datetime, opts: Any, out: Outcome) -> None:

@@ -75,6 +75,9 @@ class Firing:
     message: str
     escalate: bool
     waits: bool  # has a channel whose rows are handed over after the write
+    # A hub-made text per recipient language ({"da": (title, message), "en": ..., "": hub's}); None:
+    # `title`/`message` for everyone (a rule's texts are its author's).
+    localized: dict[str, tuple[str, str]] | None = None
 
 
 def process_batch(conn: psycopg.Connection, opts: Options) -> Outcome:
@@ -182,6 +185,7 @@ def write_logs(conn: psycopg.Connection, firings: list[Firing], registry: dict[s
         result = conn.execute(Q["deliver_batch"], {
             "ids": params["ids"], "now": now, "destinations": destinations,
             "escalated_prefixes": params["escalated_prefixes"],
+            "localized": json.dumps({str(f.event_id): f.localized for f in firings if f.localized}),
             "finish_ids": [f.event_id for f in firings if not f.waits]}).fetchone()
         if storm_sets:
             storms.group(conn, storm_sets, now)

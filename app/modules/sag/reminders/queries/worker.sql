@@ -101,15 +101,22 @@ WITH dest AS MATERIALIZED (
     INSERT INTO sag_reminder_logs (event_id, rule_id, sag_id, user_id, email, recipient, channel, status, title,
                                    message, priority, escalated, deliver_after, held_for_opening, sent_at,
                                    created_at, updated_at)
-    SELECT event_id, reminder_id, sag_id, user_id, CASE WHEN external THEN email END, recipient, channel,
-           status, CASE WHEN escalated THEN left(COALESCE(
+    SELECT d.event_id, d.reminder_id, d.sag_id, d.user_id, CASE WHEN d.external THEN d.email END, d.recipient,
+           d.channel, d.status, CASE WHEN d.escalated THEN left(COALESCE(
                -- the prefix in the recipient's language (external addresses: the hub's)
-               %(escalated_prefixes)s::jsonb ->> (SELECT u.language FROM users u WHERE u.id = decided.user_id),
-               %(escalated_prefixes)s::jsonb ->> '') || ' ' || title, 500) ELSE title END, message, priority,
-           escalated, quiet_until, held AND status = 'deferred', CASE WHEN status = 'sent' THEN %(now)s::timestamptz END,
-           %(now)s, %(now)s
-    FROM decided
-    ORDER BY event_id, recipient, channel
+               %(escalated_prefixes)s::jsonb ->> u.language,
+               %(escalated_prefixes)s::jsonb ->> '') || ' ' || t.title, 500) ELSE t.title END, t.message, d.priority,
+           d.escalated, d.quiet_until, d.held AND d.status = 'deferred',
+           CASE WHEN d.status = 'sent' THEN %(now)s::timestamptz END, %(now)s, %(now)s
+    FROM decided d
+    LEFT JOIN users u ON u.id = d.user_id
+    -- A hub-made text (a mention, watched-case news) in the recipient's language ({event: {language:
+    -- [title, message]}}, '' = the hub's); a rule's own texts are its author's and stay as written.
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(%(localized)s::jsonb #>> ARRAY[d.event_id::text, COALESCE(u.language, ''), '0'], d.title) AS title,
+               COALESCE(%(localized)s::jsonb #>> ARRAY[d.event_id::text, COALESCE(u.language, ''), '1'], d.message)
+                   AS message) t
+    ORDER BY d.event_id, d.recipient, d.channel
     ON CONFLICT ON CONSTRAINT sag_reminder_logs_delivery_key DO NOTHING
     RETURNING id, event_id, user_id, channel, status, deliver_after, held_for_opening
 ), held AS (

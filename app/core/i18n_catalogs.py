@@ -34,6 +34,7 @@ HEADER = "Translations of BMC Hub ({name})."
 # The hub's error types: their first argument is shown (translated) on pages.
 ERROR_KEYWORDS = ("HubError", "NotFound", "Forbidden", "Conflict", "ValidationFailed", "BadRequest",
                   "NotAuthenticated", "TooManyRequests", "PreconditionRequired", "PreconditionFailed",
+                  "NotWritten", "BulkRefused", "BadToken",
                   "Unavailable", "Gone", "PayloadTooLarge")
 KEYWORDS = {
     "_": None, "gettext": None, "lazy_gettext": None, "_l": None, "N_": None,

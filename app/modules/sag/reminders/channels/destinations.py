@@ -182,7 +182,8 @@ def message_text(row: dict[str, Any]) -> tuple[str, str]:
                  _("Deadline: %(when)s", when=_deadline_text(row.get("deadline")))]
         if row.get("message"):
             lines += ["", str(row["message"])]
-        lines += ["", _("Open: %(url)s", url=f"{base}/sag/{row['sag_id']}")]
+        url = f"{base}/sag/{row['sag_id']}"
+        lines += ["", _("Open: %(url)s", url=url)]
     return str(row["title"]), "\n".join(lines)
 
 

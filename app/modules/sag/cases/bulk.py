@@ -36,7 +36,8 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -87,6 +88,15 @@ class BulkResult:
     notes: int
     first_id: int | None
     seconds: float
+    # Seconds per step of the load (COPY, each derived table, each index rebuild, ANALYZE), to see where the time goes.
+    steps: dict[str, float] = field(default_factory=dict)
+
+
+@contextmanager
+def _timed(steps: dict[str, float], name: str):
+    started = time.perf_counter()
+    yield
+    steps[name] = round(steps.get(name, 0.0) + time.perf_counter() - started, 2)
 
 
 def _copy(cur: psycopg.Cursor, table: str, columns: tuple[str, ...], types: tuple[str, ...], rows) -> None:
@@ -184,16 +194,22 @@ def write_plans(conn: psycopg.Connection, plans_batches, total: int, *, advance=
                                 daemon=True)
     producer.start()
     n_cases = n_history = n_notes = 0
+    steps: dict[str, float] = {}
     try:
         with conn.cursor() as cur:
-            while (rows := batches.get()) is not None:
+            while True:
+                with _timed(steps, "plans"):
+                    rows = batches.get()
+                if rows is None:
+                    break
                 if isinstance(rows, BaseException):
                     raise rows
                 cases, history, notes, clocks = rows
-                _copy(cur, "sag_sager", CASE_COLUMNS, CASE_TYPES, cases)
-                _copy(cur, "sag_status_history", HISTORY_COLUMNS, HISTORY_TYPES, history)
-                _copy(cur, "sag_notes", NOTE_COLUMNS, NOTE_TYPES, notes)
-                _copy(cur, "sag_sla_clocks", CLOCK_COLUMNS, CLOCK_TYPES, clocks)
+                with _timed(steps, "copy"):
+                    _copy(cur, "sag_sager", CASE_COLUMNS, CASE_TYPES, cases)
+                    _copy(cur, "sag_status_history", HISTORY_COLUMNS, HISTORY_TYPES, history)
+                    _copy(cur, "sag_notes", NOTE_COLUMNS, NOTE_TYPES, notes)
+                    _copy(cur, "sag_sla_clocks", CLOCK_COLUMNS, CLOCK_TYPES, clocks)
                 n_cases += len(cases)
                 n_history += len(history)
                 n_notes += len(notes)
@@ -207,16 +223,22 @@ def write_plans(conn: psycopg.Connection, plans_batches, total: int, *, advance=
         if ids[table] > 1:
             conn.execute(Q["move_sequence"], {"table": table, "last": ids[table] - 1})
     last_case = first_case + total - 1
-    conn.execute(Q["index_notes"], {"first": first_case, "last": last_case})
-    conn.execute(Q["add_watchers"], {"first": first_case, "last": last_case})
+    span = {"first": first_case, "last": last_case}
+    with _timed(steps, "index_notes"):
+        conn.execute(Q["index_notes"], span)
+    with _timed(steps, "add_watchers"):
+        conn.execute(Q["add_watchers"], span)
     if conn.execute(Q["has_sla_policy"]).fetchone()["any"]:
-        conn.execute(Q["refresh_sla"], {"first": first_case, "last": last_case})
-    conn.execute(Q["schedule_deadlines"], {"first": first_case, "last": last_case})
+        with _timed(steps, "refresh_sla"):
+            conn.execute(Q["refresh_sla"], span)
+    with _timed(steps, "schedule_deadlines"):
+        conn.execute(Q["schedule_deadlines"], span)
     conn.execute(Q["index_memory"], {"mem": INDEX_BUILD_MEMORY})
     for definition in rebuild:
-        conn.execute(definition)
+        with _timed(steps, definition.split()[2]):
+            conn.execute(definition)
     conn.execute(Q["default_role"])
-    return BulkResult(n_cases, n_history, n_notes, first_case, round(time.perf_counter() - started, 2))
+    return BulkResult(n_cases, n_history, n_notes, first_case, round(time.perf_counter() - started, 2), steps)
 
 
 def _batches(count: int, rng: random.Random, now: datetime, users: list[int], customers: list[int]):
@@ -242,11 +264,11 @@ def bulk_cases(count: int, *, seed: int = BULK_SEED, now: datetime | None = None
         result = write_plans(conn, _batches(count, rng, now, refs["users"], refs["customers"]), count,
                              advance=advance)
     analyzed = time.perf_counter()
-    with database.connect(autocommit=True) as conn:
+    with database.connect(autocommit=True) as conn, _timed(result.steps, "analyze"):
         conn.execute(sql.SQL("ANALYZE {}").format(sql.SQL(", ").join(map(sql.Identifier, TABLES))))
     result.seconds = round(result.seconds + time.perf_counter() - analyzed, 2)
-    log.info("bulk: %d cases, %d history rows, %d notes in %.1f s", result.cases, result.history,
-             result.notes, result.seconds)
+    log.info("bulk: %d cases, %d history rows, %d notes in %.1f s (%s)", result.cases, result.history,
+             result.notes, result.seconds, ", ".join(f"{k} {v} s" for k, v in result.steps.items()))
     return result
 
 

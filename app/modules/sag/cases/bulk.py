@@ -56,11 +56,12 @@ Q = load_queries(Path(__file__).parent / "queries" / "bulk.sql")
 BULK_SEED = 1302
 # Cases generated and written per round of COPYs (bounds the memory the plans take).
 BATCH = 50_000
-TABLES = ("sag_sager", "sag_status_history", "sag_notes", "sag_sla_clocks")
+TABLES = ("sag_sager", "sag_status_history", "sag_notes", "sag_sla_clocks", "sag_watchers")
 SERIAL_TABLES = ("sag_sager", "sag_status_history", "sag_notes")
 # Rough rows per case (only to decide whether a table's indexes are rebuilt rather than grown).
 HISTORY_PER_CASE = 4
 NOTES_PER_CASE = 1.6
+WATCHERS_PER_CASE = 2.5
 # maintenance_work_mem for the index rebuilds (this transaction only): room for the trigram
 # index's entries, which the default 64 MB makes the build write out in many more rounds.
 INDEX_BUILD_MEMORY = "512MB"
@@ -75,6 +76,8 @@ NOTE_COLUMNS = ("id", "sag_id", "author_id", "body", "via", "created_at")
 NOTE_TYPES = ("int8", "int4", "int4", "text", "text", "timestamptz")
 CLOCK_COLUMNS = ("sag_id", "first_response_at", "created_at", "updated_at")
 CLOCK_TYPES = ("int4", "timestamptz", "timestamptz", "timestamptz")
+WATCHER_COLUMNS = ("sag_id", "user_id", "reason", "created_at")
+WATCHER_TYPES = ("int4", "int4", "text", "timestamptz")
 
 
 class BulkRefused(Conflict):
@@ -109,8 +112,8 @@ def _copy(cur: psycopg.Cursor, table: str, columns: tuple[str, ...], types: tupl
 
 
 def _rows(plans: list[CasePlan], first_case: int, next_history: int, next_note: int):
-    """The four tables' rows for `plans`, ids from the given starts."""
-    cases, history, notes, clocks = [], [], [], []
+    """The five tables' rows for `plans`, ids from the given starts."""
+    cases, history, notes, clocks, watchers = [], [], [], [], []
     for offset, plan in enumerate(plans):
         case_id = first_case + offset
         d = derive(plan)
@@ -132,7 +135,22 @@ def _rows(plans: list[CasePlan], first_case: int, next_history: int, next_note: 
         # The clock row is written at the insert and touched by every status change.
         last_change = plan.steps[-1][3] if plan.steps else plan.created_at
         clocks.append((case_id, d.first_response_at, plan.created_at, last_change))
-    return cases, history, notes, clocks
+        watchers.extend(_watchers(case_id, plan))
+    return cases, history, notes, clocks, watchers
+
+
+def _watchers(case_id: int, plan: CasePlan) -> list[tuple]:
+    """Who the triggers make a watcher of a case, once each, with the first reason: the creator,
+    the assignee, then each note's author at their first note (sag_sager_auto_watchers, sag_notes_queue_notifications)."""
+    seen: dict[int, tuple] = {}
+    if plan.created_by is not None:
+        seen[plan.created_by] = (case_id, plan.created_by, "creator", plan.created_at)
+    if plan.assigned_to is not None and plan.assigned_to not in seen:
+        seen[plan.assigned_to] = (case_id, plan.assigned_to, "assignee", plan.created_at)
+    for author, _body, _via, at in plan.notes:
+        if author is not None and author not in seen:
+            seen[author] = (case_id, author, "note", at)
+    return list(seen.values())
 
 
 def _drop_indexes(conn: psycopg.Connection, loading: dict[str, int]) -> list[str]:
@@ -185,8 +203,10 @@ def write_plans(conn: psycopg.Connection, plans_batches, total: int, *, advance=
     # With every writer locked out, ids can be handed out here and the sequences moved past them at the end.
     conn.execute(Q["lock_tables"])
     rebuild = _drop_indexes(conn, {"sag_sager": total, "sag_status_history": total * HISTORY_PER_CASE,
-                                   "sag_notes": total * NOTES_PER_CASE, "sag_sla_clocks": total})
+                                   "sag_notes": total * NOTES_PER_CASE, "sag_sla_clocks": total,
+                                   "sag_watchers": total * WATCHERS_PER_CASE})
     ids = {t: conn.execute(Q["next_id"], {"table": t}).fetchone()["id"] for t in SERIAL_TABLES}
+    conn.execute(Q["create_stage"])
     first_case = ids["sag_sager"]
     batches: queue.Queue = queue.Queue(maxsize=1)
     stop = threading.Event()
@@ -204,12 +224,19 @@ def write_plans(conn: psycopg.Connection, plans_batches, total: int, *, advance=
                     break
                 if isinstance(rows, BaseException):
                     raise rows
-                cases, history, notes, clocks = rows
+                cases, history, notes, clocks, watchers = rows
                 with _timed(steps, "copy"):
-                    _copy(cur, "sag_sager", CASE_COLUMNS, CASE_TYPES, cases)
                     _copy(cur, "sag_status_history", HISTORY_COLUMNS, HISTORY_TYPES, history)
                     _copy(cur, "sag_notes", NOTE_COLUMNS, NOTE_TYPES, notes)
                     _copy(cur, "sag_sla_clocks", CLOCK_COLUMNS, CLOCK_TYPES, clocks)
+                    _copy(cur, "sag_watchers", WATCHER_COLUMNS, WATCHER_TYPES, watchers)
+                    cur.execute(Q["clear_stage"])
+                    _copy(cur, "bulk_cases_stage", CASE_COLUMNS, CASE_TYPES, cases)
+                with _timed(steps, "insert_cases"):
+                    # The cases with their notes' search words, computed before the row is written
+                    # (an UPDATE afterwards would write every case with notes twice).
+                    cur.execute(Q["insert_staged_cases"], {
+                        "first_note": notes[0][0] if notes else 0, "last_note": notes[-1][0] if notes else -1})
                 n_cases += len(cases)
                 n_history += len(history)
                 n_notes += len(notes)
@@ -224,10 +251,6 @@ def write_plans(conn: psycopg.Connection, plans_batches, total: int, *, advance=
             conn.execute(Q["move_sequence"], {"table": table, "last": ids[table] - 1})
     last_case = first_case + total - 1
     span = {"first": first_case, "last": last_case}
-    with _timed(steps, "index_notes"):
-        conn.execute(Q["index_notes"], span)
-    with _timed(steps, "add_watchers"):
-        conn.execute(Q["add_watchers"], span)
     if conn.execute(Q["has_sla_policy"]).fetchone()["any"]:
         with _timed(steps, "refresh_sla"):
             conn.execute(Q["refresh_sla"], span)

@@ -12,8 +12,10 @@ then each status change at its own time) cannot be replayed through them without
 per step. So the load runs with `session_replication_role = replica` for its transaction
 only (SET LOCAL: ordinary and foreign-key triggers do not fire) and writes what the triggers
 would have written from the same story (bulk_plan.derive): the history rows, closed_at,
-version, updated_at, the clock row (via sag_sla_refresh itself when an SLA policy exists),
-the deadline reminders of open cases (via sag_schedule_deadlines itself). Every id it writes
+version, updated_at, the watchers (creator, assignee, note authors), the notes' search words
+(computed as the cases are inserted: each case row is written once), the clock row (via
+sag_sla_refresh itself when an SLA policy exists), the deadline reminders of open cases (via
+sag_schedule_deadlines itself). Every id it writes
 comes from rows that exist (active users, customers), so the skipped foreign-key checks
 cannot let a bad reference in. Left out on purpose: reminder rules do not act on the generated
 past -- no status-change firings, and no cancelled deadline events of cases closed long ago
@@ -153,8 +155,8 @@ def _watchers(case_id: int, plan: CasePlan) -> list[tuple]:
     return list(seen.values())
 
 
-def _drop_indexes(conn: psycopg.Connection, loading: dict[str, int]) -> list[str]:
-    """Drop the plain indexes of each table the load outgrows; their definitions to rebuild."""
+def _drop_indexes(conn: psycopg.Connection, loading: dict[str, int]) -> list[tuple[str, str]]:
+    """Drop the plain indexes of each table the load outgrows; (table, definition) to rebuild."""
     rebuild = []
     for table, n in loading.items():
         existing = conn.execute(Q["table_rows"], {"table": table}).fetchone()["n"]
@@ -162,8 +164,14 @@ def _drop_indexes(conn: psycopg.Connection, loading: dict[str, int]) -> list[str
             continue
         for index in conn.execute(Q["plain_indexes"], {"table": table}).fetchall():
             conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(index["name"])))
-            rebuild.append(index["definition"])
+            rebuild.append((table, index["definition"]))
     return rebuild
+
+
+def _rebuild(conn: psycopg.Connection, definitions: list[str], steps: dict[str, float]) -> None:
+    for definition in definitions:
+        with _timed(steps, definition.split()[2]):
+            conn.execute(definition)
 
 
 def _produce(plans_batches, ids: dict[str, int], out: queue.Queue, stop: threading.Event) -> None:
@@ -251,15 +259,16 @@ def write_plans(conn: psycopg.Connection, plans_batches, total: int, *, advance=
             conn.execute(Q["move_sequence"], {"table": table, "last": ids[table] - 1})
     last_case = first_case + total - 1
     span = {"first": first_case, "last": last_case}
-    if conn.execute(Q["has_sla_policy"]).fetchone()["any"]:
-        with _timed(steps, "refresh_sla"):
-            conn.execute(Q["refresh_sla"], span)
     with _timed(steps, "schedule_deadlines"):
         conn.execute(Q["schedule_deadlines"], span)
     conn.execute(Q["index_memory"], {"mem": INDEX_BUILD_MEMORY})
-    for definition in rebuild:
-        with _timed(steps, definition.split()[2]):
-            conn.execute(definition)
+    # With an SLA policy the clocks are computed from the history and notes (through their
+    # rebuilt indexes), and the clocks' own indexes are built after that UPDATE, not grown by it.
+    _rebuild(conn, [d for t, d in rebuild if t != "sag_sla_clocks"], steps)
+    if conn.execute(Q["has_sla_policy"]).fetchone()["any"]:
+        with _timed(steps, "refresh_sla"):
+            conn.execute(Q["refresh_sla"], span)
+    _rebuild(conn, [d for t, d in rebuild if t == "sag_sla_clocks"], steps)
     conn.execute(Q["default_role"])
     return BulkResult(n_cases, n_history, n_notes, first_case, round(time.perf_counter() - started, 2), steps)
 

@@ -45,8 +45,9 @@ SELECT (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM users WHERE active
 SELECT EXISTS (SELECT 1 FROM sag_sla_policies) AS any;
 
 -- name: refresh_sla
--- Recompute the SLA clocks of the cases with ids in [first, last] (as the case trigger does).
-SELECT count(sag_sla_refresh(id)) AS n FROM generate_series(%(first)s::integer, %(last)s::integer) AS id;
+-- Recompute the SLA clocks of the cases with ids in [first, last] in one statement (the same
+-- clocks as the case trigger's sag_sla_refresh per case, see sag_sla_refresh_cases).
+SELECT sag_sla_refresh_cases(ARRAY(SELECT generate_series(%(first)s::integer, %(last)s::integer)));
 
 -- name: schedule_deadlines
 -- Schedule the deadline reminders of the open generated cases with a deadline (as the insert trigger does).

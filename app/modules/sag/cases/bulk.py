@@ -267,6 +267,9 @@ def write_plans(conn: psycopg.Connection, plans_batches, total: int, *, advance=
     _rebuild(conn, [d for t, d in rebuild if t != "sag_sla_clocks"], steps)
     if conn.execute(Q["has_sla_policy"]).fetchone()["any"]:
         with _timed(steps, "refresh_sla"):
+            # Statistics of the loaded tables first: without them the planner takes the history
+            # and notes for a few rows, and the one statement for all cases takes minutes.
+            conn.execute(Q["analyze_for_sla"])
             conn.execute(Q["refresh_sla"], span)
     _rebuild(conn, [d for t, d in rebuild if t == "sag_sla_clocks"], steps)
     conn.execute(Q["default_role"])

@@ -14,7 +14,7 @@ only (SET LOCAL: ordinary and foreign-key triggers do not fire) and writes what 
 would have written from the same story (bulk_plan.derive): the history rows, closed_at,
 version, updated_at, the watchers (creator, assignee, note authors), the notes' search words
 (computed as the cases are inserted: each case row is written once), the clock row (via
-sag_sla_refresh itself when an SLA policy exists), the deadline reminders of open cases (via
+sag_sla_refresh_cases, the set-based sag_sla_refresh, when an SLA policy exists), the deadline reminders of open cases (via
 sag_schedule_deadlines itself). Every id it writes
 comes from rows that exist (active users, customers), so the skipped foreign-key checks
 cannot let a bad reference in. Left out on purpose: reminder rules do not act on the generated

@@ -81,6 +81,7 @@ def _fill(n_cases: int, seed: int = 1, notes: int | None = None) -> int:
     result = bulk.bulk_cases(n_cases, seed=seed)
     print(f"set-up: {result.cases} cases, {result.history} history rows, {result.notes} notes "
           f"in {result.seconds} s", file=sys.stderr)
+    print(f"set-up steps (s): {json.dumps(result.steps)}", file=sys.stderr)
     if notes is not None:
         started = time.perf_counter()
         added = _more_notes(notes, n_cases, users, seed)

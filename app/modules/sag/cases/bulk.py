@@ -12,8 +12,10 @@ then each status change at its own time) cannot be replayed through them without
 per step. So the load runs with `session_replication_role = replica` for its transaction
 only (SET LOCAL: ordinary and foreign-key triggers do not fire) and writes what the triggers
 would have written from the same story (bulk_plan.derive): the history rows, closed_at,
-version, updated_at, the clock row (via sag_sla_refresh itself when an SLA policy exists),
-the deadline reminders of open cases (via sag_schedule_deadlines itself). Every id it writes
+version, updated_at, the watchers (creator, assignee, note authors), the notes' search words
+(computed as the cases are inserted: each case row is written once), the clock row (via
+sag_sla_refresh_cases, the set-based sag_sla_refresh, when an SLA policy exists), the deadline reminders of open cases (via
+sag_schedule_deadlines itself). Every id it writes
 comes from rows that exist (active users, customers), so the skipped foreign-key checks
 cannot let a bad reference in. Left out on purpose: reminder rules do not act on the generated
 past -- no status-change firings, and no cancelled deadline events of cases closed long ago
@@ -36,7 +38,8 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -55,11 +58,12 @@ Q = load_queries(Path(__file__).parent / "queries" / "bulk.sql")
 BULK_SEED = 1302
 # Cases generated and written per round of COPYs (bounds the memory the plans take).
 BATCH = 50_000
-TABLES = ("sag_sager", "sag_status_history", "sag_notes", "sag_sla_clocks")
+TABLES = ("sag_sager", "sag_status_history", "sag_notes", "sag_sla_clocks", "sag_watchers")
 SERIAL_TABLES = ("sag_sager", "sag_status_history", "sag_notes")
 # Rough rows per case (only to decide whether a table's indexes are rebuilt rather than grown).
 HISTORY_PER_CASE = 4
 NOTES_PER_CASE = 1.6
+WATCHERS_PER_CASE = 2.5
 # maintenance_work_mem for the index rebuilds (this transaction only): room for the trigram
 # index's entries, which the default 64 MB makes the build write out in many more rounds.
 INDEX_BUILD_MEMORY = "512MB"
@@ -74,6 +78,8 @@ NOTE_COLUMNS = ("id", "sag_id", "author_id", "body", "via", "created_at")
 NOTE_TYPES = ("int8", "int4", "int4", "text", "text", "timestamptz")
 CLOCK_COLUMNS = ("sag_id", "first_response_at", "created_at", "updated_at")
 CLOCK_TYPES = ("int4", "timestamptz", "timestamptz", "timestamptz")
+WATCHER_COLUMNS = ("sag_id", "user_id", "reason", "created_at")
+WATCHER_TYPES = ("int4", "int4", "text", "timestamptz")
 
 
 class BulkRefused(Conflict):
@@ -87,6 +93,15 @@ class BulkResult:
     notes: int
     first_id: int | None
     seconds: float
+    # Seconds per step of the load (COPY, each derived table, each index rebuild, ANALYZE), to see where the time goes.
+    steps: dict[str, float] = field(default_factory=dict)
+
+
+@contextmanager
+def _timed(steps: dict[str, float], name: str):
+    started = time.perf_counter()
+    yield
+    steps[name] = round(steps.get(name, 0.0) + time.perf_counter() - started, 2)
 
 
 def _copy(cur: psycopg.Cursor, table: str, columns: tuple[str, ...], types: tuple[str, ...], rows) -> None:
@@ -99,8 +114,8 @@ def _copy(cur: psycopg.Cursor, table: str, columns: tuple[str, ...], types: tupl
 
 
 def _rows(plans: list[CasePlan], first_case: int, next_history: int, next_note: int):
-    """The four tables' rows for `plans`, ids from the given starts."""
-    cases, history, notes, clocks = [], [], [], []
+    """The five tables' rows for `plans`, ids from the given starts."""
+    cases, history, notes, clocks, watchers = [], [], [], [], []
     for offset, plan in enumerate(plans):
         case_id = first_case + offset
         d = derive(plan)
@@ -122,11 +137,26 @@ def _rows(plans: list[CasePlan], first_case: int, next_history: int, next_note: 
         # The clock row is written at the insert and touched by every status change.
         last_change = plan.steps[-1][3] if plan.steps else plan.created_at
         clocks.append((case_id, d.first_response_at, plan.created_at, last_change))
-    return cases, history, notes, clocks
+        watchers.extend(_watchers(case_id, plan))
+    return cases, history, notes, clocks, watchers
 
 
-def _drop_indexes(conn: psycopg.Connection, loading: dict[str, int]) -> list[str]:
-    """Drop the plain indexes of each table the load outgrows; their definitions to rebuild."""
+def _watchers(case_id: int, plan: CasePlan) -> list[tuple]:
+    """Who the triggers make a watcher of a case, once each, with the first reason: the creator,
+    the assignee, then each note's author at their first note (sag_sager_auto_watchers, sag_notes_queue_notifications)."""
+    seen: dict[int, tuple] = {}
+    if plan.created_by is not None:
+        seen[plan.created_by] = (case_id, plan.created_by, "creator", plan.created_at)
+    if plan.assigned_to is not None and plan.assigned_to not in seen:
+        seen[plan.assigned_to] = (case_id, plan.assigned_to, "assignee", plan.created_at)
+    for author, _body, _via, at in plan.notes:
+        if author is not None and author not in seen:
+            seen[author] = (case_id, author, "note", at)
+    return list(seen.values())
+
+
+def _drop_indexes(conn: psycopg.Connection, loading: dict[str, int]) -> list[tuple[str, str]]:
+    """Drop the plain indexes of each table the load outgrows; (table, definition) to rebuild."""
     rebuild = []
     for table, n in loading.items():
         existing = conn.execute(Q["table_rows"], {"table": table}).fetchone()["n"]
@@ -134,8 +164,14 @@ def _drop_indexes(conn: psycopg.Connection, loading: dict[str, int]) -> list[str
             continue
         for index in conn.execute(Q["plain_indexes"], {"table": table}).fetchall():
             conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(index["name"])))
-            rebuild.append(index["definition"])
+            rebuild.append((table, index["definition"]))
     return rebuild
+
+
+def _rebuild(conn: psycopg.Connection, definitions: list[str], steps: dict[str, float]) -> None:
+    for definition in definitions:
+        with _timed(steps, definition.split()[2]):
+            conn.execute(definition)
 
 
 def _produce(plans_batches, ids: dict[str, int], out: queue.Queue, stop: threading.Event) -> None:
@@ -175,8 +211,10 @@ def write_plans(conn: psycopg.Connection, plans_batches, total: int, *, advance=
     # With every writer locked out, ids can be handed out here and the sequences moved past them at the end.
     conn.execute(Q["lock_tables"])
     rebuild = _drop_indexes(conn, {"sag_sager": total, "sag_status_history": total * HISTORY_PER_CASE,
-                                   "sag_notes": total * NOTES_PER_CASE, "sag_sla_clocks": total})
+                                   "sag_notes": total * NOTES_PER_CASE, "sag_sla_clocks": total,
+                                   "sag_watchers": total * WATCHERS_PER_CASE})
     ids = {t: conn.execute(Q["next_id"], {"table": t}).fetchone()["id"] for t in SERIAL_TABLES}
+    conn.execute(Q["create_stage"])
     first_case = ids["sag_sager"]
     batches: queue.Queue = queue.Queue(maxsize=1)
     stop = threading.Event()
@@ -184,16 +222,29 @@ def write_plans(conn: psycopg.Connection, plans_batches, total: int, *, advance=
                                 daemon=True)
     producer.start()
     n_cases = n_history = n_notes = 0
+    steps: dict[str, float] = {}
     try:
         with conn.cursor() as cur:
-            while (rows := batches.get()) is not None:
+            while True:
+                with _timed(steps, "plans"):
+                    rows = batches.get()
+                if rows is None:
+                    break
                 if isinstance(rows, BaseException):
                     raise rows
-                cases, history, notes, clocks = rows
-                _copy(cur, "sag_sager", CASE_COLUMNS, CASE_TYPES, cases)
-                _copy(cur, "sag_status_history", HISTORY_COLUMNS, HISTORY_TYPES, history)
-                _copy(cur, "sag_notes", NOTE_COLUMNS, NOTE_TYPES, notes)
-                _copy(cur, "sag_sla_clocks", CLOCK_COLUMNS, CLOCK_TYPES, clocks)
+                cases, history, notes, clocks, watchers = rows
+                with _timed(steps, "copy"):
+                    _copy(cur, "sag_status_history", HISTORY_COLUMNS, HISTORY_TYPES, history)
+                    _copy(cur, "sag_notes", NOTE_COLUMNS, NOTE_TYPES, notes)
+                    _copy(cur, "sag_sla_clocks", CLOCK_COLUMNS, CLOCK_TYPES, clocks)
+                    _copy(cur, "sag_watchers", WATCHER_COLUMNS, WATCHER_TYPES, watchers)
+                    cur.execute(Q["clear_stage"])
+                    _copy(cur, "bulk_cases_stage", CASE_COLUMNS, CASE_TYPES, cases)
+                with _timed(steps, "insert_cases"):
+                    # The cases with their notes' search words, computed before the row is written
+                    # (an UPDATE afterwards would write every case with notes twice).
+                    cur.execute(Q["insert_staged_cases"], {
+                        "first_note": notes[0][0] if notes else 0, "last_note": notes[-1][0] if notes else -1})
                 n_cases += len(cases)
                 n_history += len(history)
                 n_notes += len(notes)
@@ -207,16 +258,22 @@ def write_plans(conn: psycopg.Connection, plans_batches, total: int, *, advance=
         if ids[table] > 1:
             conn.execute(Q["move_sequence"], {"table": table, "last": ids[table] - 1})
     last_case = first_case + total - 1
-    conn.execute(Q["index_notes"], {"first": first_case, "last": last_case})
-    conn.execute(Q["add_watchers"], {"first": first_case, "last": last_case})
-    if conn.execute(Q["has_sla_policy"]).fetchone()["any"]:
-        conn.execute(Q["refresh_sla"], {"first": first_case, "last": last_case})
-    conn.execute(Q["schedule_deadlines"], {"first": first_case, "last": last_case})
+    span = {"first": first_case, "last": last_case}
+    with _timed(steps, "schedule_deadlines"):
+        conn.execute(Q["schedule_deadlines"], span)
     conn.execute(Q["index_memory"], {"mem": INDEX_BUILD_MEMORY})
-    for definition in rebuild:
-        conn.execute(definition)
+    # With an SLA policy the clocks are computed from the history and notes (through their
+    # rebuilt indexes), and the clocks' own indexes are built after that UPDATE, not grown by it.
+    _rebuild(conn, [d for t, d in rebuild if t != "sag_sla_clocks"], steps)
+    if conn.execute(Q["has_sla_policy"]).fetchone()["any"]:
+        with _timed(steps, "refresh_sla"):
+            # Statistics of the loaded tables first: without them the planner takes the history
+            # and notes for a few rows, and the one statement for all cases takes minutes.
+            conn.execute(Q["analyze_for_sla"])
+            conn.execute(Q["refresh_sla"], span)
+    _rebuild(conn, [d for t, d in rebuild if t == "sag_sla_clocks"], steps)
     conn.execute(Q["default_role"])
-    return BulkResult(n_cases, n_history, n_notes, first_case, round(time.perf_counter() - started, 2))
+    return BulkResult(n_cases, n_history, n_notes, first_case, round(time.perf_counter() - started, 2), steps)
 
 
 def _batches(count: int, rng: random.Random, now: datetime, users: list[int], customers: list[int]):
@@ -242,11 +299,11 @@ def bulk_cases(count: int, *, seed: int = BULK_SEED, now: datetime | None = None
         result = write_plans(conn, _batches(count, rng, now, refs["users"], refs["customers"]), count,
                              advance=advance)
     analyzed = time.perf_counter()
-    with database.connect(autocommit=True) as conn:
+    with database.connect(autocommit=True) as conn, _timed(result.steps, "analyze"):
         conn.execute(sql.SQL("ANALYZE {}").format(sql.SQL(", ").join(map(sql.Identifier, TABLES))))
     result.seconds = round(result.seconds + time.perf_counter() - analyzed, 2)
-    log.info("bulk: %d cases, %d history rows, %d notes in %.1f s", result.cases, result.history,
-             result.notes, result.seconds)
+    log.info("bulk: %d cases, %d history rows, %d notes in %.1f s (%s)", result.cases, result.history,
+             result.notes, result.seconds, ", ".join(f"{k} {v} s" for k, v in result.steps.items()))
     return result
 
 

@@ -4,7 +4,7 @@ SET LOCAL session_replication_role = replica;
 
 -- name: lock_tables
 -- Keep every other writer (and reader) out while ids are reserved and indexes are rebuilt.
-LOCK TABLE sag_sager, sag_status_history, sag_notes, sag_sla_clocks IN ACCESS EXCLUSIVE MODE;
+LOCK TABLE sag_sager, sag_status_history, sag_notes, sag_sla_clocks, sag_watchers IN ACCESS EXCLUSIVE MODE;
 
 -- name: next_id
 -- The next id of a table's serial column (the first the load hands out).
@@ -44,9 +44,14 @@ SELECT (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM users WHERE active
 -- Whether any SLA policy exists (then clocks need the working-time computation).
 SELECT EXISTS (SELECT 1 FROM sag_sla_policies) AS any;
 
+-- name: analyze_for_sla
+-- Statistics of what the SLA recompute reads (inside the load's transaction: it sees the new rows).
+ANALYZE sag_sager, sag_status_history, sag_notes, sag_sla_clocks;
+
 -- name: refresh_sla
--- Recompute the SLA clocks of the cases with ids in [first, last] (as the case trigger does).
-SELECT count(sag_sla_refresh(id)) AS n FROM generate_series(%(first)s::integer, %(last)s::integer) AS id;
+-- Recompute the SLA clocks of the cases with ids in [first, last] in one statement (the same
+-- clocks as the case trigger's sag_sla_refresh per case, see sag_sla_refresh_cases).
+SELECT sag_sla_refresh_cases(ARRAY(SELECT generate_series(%(first)s::integer, %(last)s::integer)));
 
 -- name: schedule_deadlines
 -- Schedule the deadline reminders of the open generated cases with a deadline (as the insert trigger does).
@@ -59,26 +64,28 @@ HAVING count(*) > 0;
 -- How many cases exist.
 SELECT count(*) AS n FROM sag_sager;
 
--- name: index_notes
--- The search words of the generated cases' notes (what the sag_notes statement trigger writes).
-UPDATE sag_sager s SET notes_search = n.words
-FROM (SELECT sag_id, to_tsvector('simple', string_agg(body, E'\n' ORDER BY id)) AS words
-      FROM sag_notes WHERE sag_id BETWEEN %(first)s AND %(last)s AND deleted_at IS NULL
-      GROUP BY sag_id) n
-WHERE s.id = n.sag_id;
+-- name: create_stage
+-- A batch's cases before their notes' search words are added (this transaction only, not WAL-logged).
+CREATE TEMP TABLE IF NOT EXISTS bulk_cases_stage (
+    id integer, title text, description text, customer_id integer, status text, priority text,
+    assigned_to integer, created_by integer, deadline timestamptz, closed_at timestamptz, version integer,
+    created_at timestamptz, updated_at timestamptz
+) ON COMMIT DROP;
 
--- name: add_watchers
--- The watchers the triggers would have added: the creator, the assignee, each note's author.
-INSERT INTO sag_watchers (sag_id, user_id, reason, created_at)
-SELECT w.sag_id, w.user_id, w.reason, w.at FROM (
-    SELECT id AS sag_id, created_by AS user_id, 'creator' AS reason, created_at AS at, 1 AS rank
-    FROM sag_sager WHERE id BETWEEN %(first)s AND %(last)s AND created_by IS NOT NULL
-    UNION ALL
-    SELECT id, assigned_to, 'assignee', created_at, 2
-    FROM sag_sager WHERE id BETWEEN %(first)s AND %(last)s AND assigned_to IS NOT NULL
-    UNION ALL
-    SELECT sag_id, author_id, 'note', created_at, 3
-    FROM sag_notes WHERE sag_id BETWEEN %(first)s AND %(last)s AND author_id IS NOT NULL
-    ORDER BY 1, 5, 4
-) w
-ON CONFLICT (sag_id, user_id) DO NOTHING;
+-- name: clear_stage
+-- Empty the stage for the next batch.
+TRUNCATE bulk_cases_stage;
+
+-- name: insert_staged_cases
+-- The staged cases with the search words of their notes (notes ids in [first_note, last_note]),
+-- computed as the sag_notes statement trigger does (sag_notes_reindex), in id order.
+INSERT INTO sag_sager (id, title, description, customer_id, status, priority, assigned_to, created_by, deadline,
+                       closed_at, version, created_at, updated_at, notes_search)
+SELECT c.id, c.title, c.description, c.customer_id, c.status, c.priority, c.assigned_to, c.created_by, c.deadline,
+       c.closed_at, c.version, c.created_at, c.updated_at, w.words
+FROM bulk_cases_stage c
+LEFT JOIN (SELECT sag_id, to_tsvector('simple', string_agg(body, E'\n' ORDER BY id)) AS words
+           FROM sag_notes
+           WHERE id BETWEEN %(first_note)s AND %(last_note)s AND deleted_at IS NULL
+           GROUP BY sag_id) w ON w.sag_id = c.id
+ORDER BY c.id;

@@ -136,4 +136,5 @@ def test_me_describes_the_signed_in_user(client):
     login(client, user)
     me = client.get("/api/v1/auth/me").json()
     assert me == {"id": user["id"], "username": user["username"], "email": user["email"],
-                  "full_name": "Mette Jensen", "role": "user", "timezone": "Europe/Copenhagen", "auth": "session"}
+                  "full_name": "Mette Jensen", "role": "user", "timezone": "Europe/Copenhagen", "auth": "session",
+                  "language": "en"}  # no language of its own: the hub's (LANGUAGE=en in the suite)

@@ -58,7 +58,8 @@ def login(request: Request, username: Annotated[str, Form()] = "",
     # Lengths are checked here, not by Form(max_length=...), so the answer is the login page.
     ctx = {"next": _safe_next(next), "username": username[:MAX_LOGIN_LENGTH]}
     if _cross_site(request):
-        return render(request, "login.html", {**ctx, "error": i18n.gettext("Sign in from the hub's own login page.")}, 403)
+        refused = i18n.gettext("Sign in from the hub's own login page.")
+        return render(request, "login.html", {**ctx, "error": refused}, 403)
     if not username or not password:
         return render(request, "login.html", {**ctx, "error": i18n.gettext("Enter your username and password.")}, 422)
     if len(username) > MAX_LOGIN_LENGTH or len(password) > MAX_PASSWORD_LENGTH:

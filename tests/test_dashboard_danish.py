@@ -43,3 +43,15 @@ def test_an_admin_sees_the_admin_menu_in_danish(client):
     page = client.get("/").text
     for text in (">Administration</a>", 'href="/admin/users">Brugere</a>', 'href="/admin/modules">Moduler</a>'):
         assert text in page, text
+
+
+def test_the_page_carries_the_danish_texts_of_the_toasts(client):
+    import json
+    import re
+
+    login(client, _danish_user())
+    page = client.get("/").text
+    messages = json.loads(re.search(r'<script type="application/json" id="hubMessages">(.*?)</script>', page,
+                                    re.S).group(1))
+    assert messages["Snooze 1 h"] == "Udsæt 1 time" and messages["Dismiss"] == "Afvis"
+    assert messages["and %(n)s more reminders"] == "og %(n)s påmindelser mere"

@@ -11,7 +11,7 @@ def test_a_danish_user_sets_the_preferences_in_danish(client):
     database.execute_update("UPDATE users SET language = 'da' WHERE id = %s", (user["id"],))
     csrf = login(client, user)
     page = client.get("/me/notifications").text
-    for text in ("<h1 class=\"h3 mb-1\">Notifikationer</h1>", ">Kanaler</h2>", ">Stille timer</h2>",
+    for text in ("<h1 class=\"h3 mb-1\">Indstillinger for notifikationer</h1>", ">Kanaler</h2>", ">Stille timer</h2>",
                  "Brug stille timer", ">Tidszone</label>", "Gem indstillinger", "Skrivebordsnotifikationer",
                  "Slå skrivebordsnotifikationer til", f"På e-mail til {user['email']}"):
         assert text in page, text

@@ -34,6 +34,7 @@ def main(argv: list[str]) -> int:
     print(f"Created module {name} in {folder}")
     print("Next: restart the hub (or run `bmc-hub migrate`), then open /" + name)
     print(f"Tests: python -m pytest {folder}/tests -q")
+    print(f"Danish: translate {folder}/locale/da/LC_MESSAGES/messages.po, then run `make i18n`")
     return 0
 
 

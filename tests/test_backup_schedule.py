@@ -81,7 +81,7 @@ def test_a_failed_scheduled_backup_shows_on_the_admin_page(scheduled, client):
     login(client, admin)
     page = client.get("/admin/backups")
     assert page.status_code == 200
-    assert "1 backup failed since the last good one" in page.text and row["error"][:40] in page.text
+    assert "1 backup failed since the last good one." in page.text and row["error"][:40] in page.text
     assert client.get("/api/v1/backups").json()["failed_since_ok"] == 1
 
 

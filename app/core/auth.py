@@ -97,7 +97,8 @@ def check_throttle(username: str, ip: str) -> None:
             elapsed = (datetime.now(row["last_failure"].tzinfo) - row["last_failure"]).total_seconds()
             retry = max(1, int(settings.login_window_s - elapsed))
         raise TooManyRequests(
-            f"Too many failed logins. Try again in {max(1, retry // 60)} minute(s).", retry_after_s=retry
+            "Too many failed logins. Try again in %(minutes)s minute(s).", retry_after_s=retry,
+            minutes=max(1, retry // 60),
         )
 
 

@@ -117,7 +117,7 @@ def search_customers(q: str | None = None, active: bool | None = None, page: int
 def get_customer(customer_id: int) -> dict[str, Any]:
     rows = database.execute_query(Q["read_customer"], {"id": customer_id})
     if not rows:
-        raise NotFound(f"Customer {customer_id} not found")
+        raise NotFound("Customer %(id)s not found", id=customer_id)
     return rows[0]
 
 

@@ -20,6 +20,12 @@ TIME_ZONES = tuple(sorted(z for z in available_timezones() if "/" in z or z == "
 ZoneName = StrEnum("TimeZone", {z: z for z in TIME_ZONES})  # type: ignore[misc]
 
 
+def N_(message: str) -> str:
+    """Marks a validator's message for the catalogs (`make i18n` extracts it) and returns it as
+    is: the API answers the English text, a page's form shows it translated (`app.core.forms`)."""
+    return message
+
+
 def _zone(value: Any, handler) -> str:
     # The enum's own message would list every zone; one line naming the bad value is enough.
     try:
@@ -32,7 +38,7 @@ def _zone(value: Any, handler) -> str:
 def _json_number(value: Any) -> Any:
     # JSON true/false are not numbers, although Python counts them as 1 and 0.
     if isinstance(value, bool):
-        raise ValueError("must be a whole number")
+        raise ValueError(N_("must be a whole number"))
     return value
 
 
@@ -102,5 +108,5 @@ def checked(pattern: str, message: str) -> tuple[Any, ...]:
     return AfterValidator(check), Field(json_schema_extra={"pattern": pattern})
 
 
-NOT_NUL = checked(NO_NUL, "must not contain NUL (\\0) characters")
-VISIBLE = checked(VISIBLE_TEXT, "must not be blank (nor contain NUL characters)")
+NOT_NUL = checked(NO_NUL, N_("must not contain NUL (\\0) characters"))
+VISIBLE = checked(VISIBLE_TEXT, N_("must not be blank (nor contain NUL characters)"))

@@ -9,6 +9,7 @@ Slots used by the core: `head`, `body_end`, `dashboard`, `customer_detail`, `nav
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +17,9 @@ from typing import Any
 
 from fastapi import Request
 from markupsafe import Markup
+
+from app.core import i18n
+from app.core.fields import N_
 
 log = logging.getLogger("app.core.ui")
 
@@ -40,13 +44,19 @@ class Contributor:
     active: Callable[[], bool] = lambda: True
 
 
+# Labels in English; shown in the reader's language (a module's from its own catalog, where
+# `make i18n` puts the labels of its module.json).
 CORE_NAV = [
-    NavItem("Dashboard", "/", order=0),
-    NavItem("Customers", "/customers", order=10),
+    NavItem(N_("Dashboard"), "/", order=0),
+    NavItem(N_("Customers"), "/customers", order=10),
 ]
-ADMIN_NAV = [NavItem("Users", "/admin/users", order=900, admin_only=True),
-             NavItem("Modules", "/admin/modules", order=910, admin_only=True),
-             NavItem("Backups", "/admin/backups", order=920, admin_only=True)]
+ADMIN_NAV = [NavItem(N_("Users"), "/admin/users", order=900, admin_only=True),
+             NavItem(N_("Modules"), "/admin/modules", order=910, admin_only=True),
+             NavItem(N_("Backups"), "/admin/backups", order=920, admin_only=True)]
+
+
+def _translated(items: list[NavItem]) -> list[NavItem]:
+    return [dataclasses.replace(i, label=i18n.lookup(i.label)) for i in items]
 
 
 def _contributors(request: Request) -> list[Contributor]:
@@ -68,12 +78,13 @@ def nav_items(request: Request) -> list[NavItem]:
             items.extend(c.nav(request))
         except Exception:  # noqa: BLE001 - a module's bug must not break every page
             log.exception("navigation of %s failed", c.name)
+    items = _translated(items)
     items.sort(key=lambda i: (i.order, i.label))
     return [i for i in items if not i.admin_only or _is_admin(request)]
 
 
 def admin_nav_items(request: Request) -> list[NavItem]:
-    return list(ADMIN_NAV) if _is_admin(request) else []
+    return _translated(ADMIN_NAV) if _is_admin(request) else []
 
 
 def slot(request: Request, name: str, **context: Any) -> Markup:

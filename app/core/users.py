@@ -79,14 +79,14 @@ def list_users() -> list[dict[str, Any]]:
 def get_user(user_id: int) -> dict[str, Any]:
     rows = database.execute_query(Q["read_user"], {"id": user_id})
     if not rows:
-        raise NotFound(f"User {user_id} not found")
+        raise NotFound("User %(id)s not found", id=user_id)
     return rows[0]
 
 
 def get_user_by_username(username: str) -> dict[str, Any]:
     rows = database.execute_query(Q["read_user_by_username"], {"username": username})
     if not rows:
-        raise NotFound(f"No user named {username!r}")
+        raise NotFound("No user named '%(name)s'", name=username)
     return rows[0]
 
 

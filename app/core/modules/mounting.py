@@ -25,7 +25,8 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.core import auth, database
+from app.core import auth, database, i18n
+from app.core.fields import N_
 from app.core.templating import render
 
 log = logging.getLogger("app.core.modules")
@@ -113,7 +114,7 @@ def error_response(request: Request, status: int, message: str):
     if path.startswith("/api/") or "text/html" not in request.headers.get("accept", "") \
             and request.method != "GET":
         return JSONResponse({"detail": message}, status_code=status)
-    return render(request, "error.html", {"status": status, "message": message}, status)
+    return render(request, "error.html", {"status": status, "message": i18n.lookup(message)}, status)
 
 
 async def _error_page(scope: Scope, receive: Receive, status: int, message: str):
@@ -121,9 +122,12 @@ async def _error_page(scope: Scope, receive: Receive, status: int, message: str)
     request = Request(scope, receive)
     if not request.url.path.startswith("/api/"):
         try:
-            await run_in_threadpool(auth.user_from_request, request)
+            user = await run_in_threadpool(auth.user_from_request, request)
         except Exception:  # noqa: BLE001 - a bad token just means no navigation on the error page
             request.state.user = None
+        else:
+            if user is not None:
+                i18n.set_language(user.language)  # the page in the signed-in user's language
     return error_response(request, status, message)
 
 
@@ -166,7 +170,7 @@ class ModuleGate:
                     exc_info=exc)
                 if started:
                     raise
-                response = await _error_page(scope, receive, 500, "Internal error; it has been logged.")
+                response = await _error_page(scope, receive, 500, N_("Internal error; it has been logged."))
                 await response(scope, receive, send)
 
 

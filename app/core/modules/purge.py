@@ -64,8 +64,8 @@ class Plan:
 def plan(name: str, wanted_dependents: list[str]) -> Plan:
     """The statements that purge `name` (nothing runs yet)."""
     if wanted_dependents:
-        raise Conflict(f"Module {name} cannot be purged: enabled modules depend on it: "
-                       f"{', '.join(wanted_dependents)}. Disable them first.")
+        raise Conflict("Module %(name)s cannot be purged: enabled modules depend on it: %(modules)s. "
+                       "Disable them first.", name=name, modules=", ".join(wanted_dependents))
     manifest = mf.discover().get(name)
     prefix = manifest.table_prefix if manifest is not None and manifest.valid else ""
     database.execute_script(ENSURE_OBJECTS_TABLE)
@@ -78,7 +78,7 @@ def plan(name: str, wanted_dependents: list[str]) -> Plan:
         "SELECT (SELECT count(*) FROM schema_migrations WHERE owner = %(owner)s) AS migrations, "
         "(SELECT count(*) FROM module_state WHERE name = %(owner)s) AS states", params)[0]
     if manifest is None and not (relations or functions or types or known["migrations"] or known["states"]):
-        raise NotFound(f"Nothing to purge: no module {name!r} and no database objects or records of it")
+        raise NotFound("Nothing to purge: no module '%(name)s' and no database objects or records of it", name=name)
     p = Plan(name)
     by_kind: dict[str, list[str]] = {}
     for r in relations:

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.core.deps import AdminUser
 from app.core.errors import HubError, NotFound
+from app.core.i18n import error_text
 from app.core.modules import service
 from app.core.modules.host import Host
 from app.core.templating import render
@@ -32,7 +33,7 @@ def _one(host: Host, name: str) -> dict[str, Any]:
     for orphan in service.orphans(host):
         if orphan["name"] == name:
             return orphan
-    raise NotFound(f"No module named {name!r}")
+    raise NotFound("No module named '%(name)s'", name=name)
 
 
 @api.get("")
@@ -76,5 +77,5 @@ async def change_module_page(request: Request, name: ModuleName, action: str, ad
         await run_in_threadpool(change, _host(request), name, admin.id)
     except HubError as exc:
         modules = await run_in_threadpool(service.describe_all, _host(request))
-        return render(request, "admin/modules.html", {"modules": modules, "error": exc.message}, exc.status)
+        return render(request, "admin/modules.html", {"modules": modules, "error": error_text(exc)}, exc.status)
     return RedirectResponse("/admin/modules?notice=saved", status_code=303)

@@ -4,7 +4,8 @@ Placeholders in the template's files and file names are replaced:
 `__MODULE_NAME__` (webshop), `__MODULE_TITLE__` (Webshop), `__MODULE_ENV__` (WEBSHOP),
 `__TABLE_PREFIX__` (webshop_), `__MODULE_DESCRIPTION__`. Files ending in `.tmpl` lose
 the suffix (so the template's own test is not collected by pytest), and
-`tests/test_module.py` becomes `tests/test_<name>.py`.
+`tests/test_module.py` becomes `tests/test_<name>.py`. The module's own Danish catalog
+(`locale/da/LC_MESSAGES/messages.po`) comes along, compiled for the new module.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import shutil
 from pathlib import Path
 
+from app.core import i18n_catalogs
 from app.core.errors import ValidationFailed
 from app.core.modules.manifest import DEFAULT_MODULES_DIR, modules_dir, name_problem
 
@@ -30,11 +32,13 @@ def create_module(name: str, description: str, target_dir: Path | None = None) -
     if not description:
         raise ValidationFailed("a description is required", field="description")
     if len(description) > MAX_DESCRIPTION:
-        raise ValidationFailed(f"the description is longer than {MAX_DESCRIPTION} characters", field="description")
+        raise ValidationFailed("the description is longer than %(n)s characters", field="description",
+                               n=MAX_DESCRIPTION)
     target_dir = target_dir or modules_dir()
     folder = target_dir / name
     if folder.exists():
-        raise ValidationFailed(f"a module named {name!r} already exists ({folder})", field="name")
+        raise ValidationFailed("a module named '%(name)s' already exists (%(folder)s)", field="name",
+                               name=name, folder=folder)
     values = {
         "__MODULE_NAME__": name,
         "__MODULE_TITLE__": name.replace("_", " ").title(),
@@ -48,7 +52,8 @@ def create_module(name: str, description: str, target_dir: Path | None = None) -
     try:
         for source in sorted(TEMPLATE_DIR.rglob("*")):
             rel = source.relative_to(TEMPLATE_DIR)
-            if any(part in SKIP for part in rel.parts) or source.suffix == ".pyc":
+            # A compiled catalog is binary: compiled again below from the filled-in .po.
+            if any(part in SKIP for part in rel.parts) or source.suffix in (".pyc", ".mo"):
                 continue
             dest = staging / _fill(str(rel), values)
             if dest.suffix == ".tmpl":
@@ -60,6 +65,8 @@ def create_module(name: str, description: str, target_dir: Path | None = None) -
                 continue
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_text(_fill(source.read_text(encoding="utf-8"), values), encoding="utf-8")
+        for po in sorted((staging / "locale").glob("*/LC_MESSAGES/messages.po")):
+            i18n_catalogs.compile_catalog(i18n_catalogs.Package(name, staging, staging / "locale"), po.parts[-3])
         staging.rename(folder)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

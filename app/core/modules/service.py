@@ -26,7 +26,7 @@ ON CONFLICT (name) DO UPDATE SET enabled = EXCLUDED.enabled, changed_by = EXCLUD
 def _record(host: Host, name: str) -> ModuleRecord:
     rec = host.records.get(name)
     if rec is None:
-        raise NotFound(f"No module named {name!r}")
+        raise NotFound("No module named '%(name)s'", name=name)
     return rec
 
 
@@ -39,7 +39,8 @@ def dependents(host: Host, name: str) -> list[str]:
 def enable(host: Host, name: str, user_id: int | None) -> dict[str, Any]:
     rec = _record(host, name)
     if not rec.manifest.valid:
-        raise Conflict(f"Module {name} cannot be enabled: {'; '.join(rec.manifest.errors)}")
+        raise Conflict("Module %(name)s cannot be enabled: %(errors)s", name=name,
+                       errors="; ".join(rec.manifest.errors))
     missing = []
     for dep in rec.manifest.dependencies:
         other = host.records.get(dep.name)
@@ -49,7 +50,8 @@ def enable(host: Host, name: str, user_id: int | None) -> dict[str, Any]:
         elif not dep.allows(other.manifest.version):
             missing.append(f"{dep} (installed: {other.manifest.version})")
     if missing:
-        raise Conflict(f"Module {name} needs these modules enabled first: {', '.join(missing)}")
+        raise Conflict("Module %(name)s needs these modules enabled first: %(missing)s", name=name,
+                       missing=", ".join(missing))
     # Held until the choice is stored: the LISTEN thread's refresh (for an earlier change) reads
     # the stored choices, and between our refresh and our store it would undo the enable.
     with host.lock:
@@ -58,7 +60,7 @@ def enable(host: Host, name: str, user_id: int | None) -> dict[str, Any]:
             message = rec.error
             host.refresh()  # back to the stored choice; the error stays visible below
             rec.error = rec.error or message
-            raise Conflict(f"Module {name} could not be enabled: {message}")
+            raise Conflict("Module %(name)s could not be enabled: %(error)s", name=name, error=message)
         database.execute_update(STORE_STATE, (name, True, user_id))
     return describe(host, rec)
 
@@ -67,8 +69,8 @@ def disable(host: Host, name: str, user_id: int | None) -> dict[str, Any]:
     rec = _record(host, name)
     blockers = dependents(host, name)
     if blockers:
-        raise Conflict(f"Module {name} cannot be disabled: enabled modules depend on it: "
-                       f"{', '.join(blockers)}. Disable them first.")
+        raise Conflict("Module %(name)s cannot be disabled: enabled modules depend on it: %(modules)s. "
+                       "Disable them first.", name=name, modules=", ".join(blockers))
     with host.lock:
         database.execute_update(STORE_STATE, (name, False, user_id))
         host.refresh(retry={name})

@@ -58,19 +58,20 @@ def login(request: Request, username: Annotated[str, Form()] = "",
     # Lengths are checked here, not by Form(max_length=...), so the answer is the login page.
     ctx = {"next": _safe_next(next), "username": username[:MAX_LOGIN_LENGTH]}
     if _cross_site(request):
-        return render(request, "login.html", {**ctx, "error": "Sign in from the hub's own login page."}, 403)
+        refused = i18n.gettext("Sign in from the hub's own login page.")
+        return render(request, "login.html", {**ctx, "error": refused}, 403)
     if not username or not password:
-        return render(request, "login.html", {**ctx, "error": "Enter your username and password."}, 422)
+        return render(request, "login.html", {**ctx, "error": i18n.gettext("Enter your username and password.")}, 422)
     if len(username) > MAX_LOGIN_LENGTH or len(password) > MAX_PASSWORD_LENGTH:
-        return render(request, "login.html", {**ctx, "error": "Wrong username or password."}, 401)
+        return render(request, "login.html", {**ctx, "error": i18n.gettext("Wrong username or password.")}, 401)
     try:
         user = auth.authenticate(username.strip(), password, auth.client_ip(request))
     except TooManyRequests as exc:
-        response = render(request, "login.html", {**ctx, "error": exc.message}, 429)
+        response = render(request, "login.html", {**ctx, "error": i18n.error_text(exc)}, 429)
         response.headers["Retry-After"] = str(exc.retry_after_s)
         return response
     if user is None:
-        return render(request, "login.html", {**ctx, "error": "Wrong username or password."}, 401)
+        return render(request, "login.html", {**ctx, "error": i18n.gettext("Wrong username or password.")}, 401)
     response = RedirectResponse(_safe_next(next), status_code=303)
     auth.set_session_cookie(response, auth.create_session(user.id, request))
     return response
@@ -136,4 +137,4 @@ def create_token(body: TokenCreate, user: CurrentUser) -> dict:
 @api.delete("/tokens/{token_id}", status_code=204)
 def delete_token(token_id: int, user: CurrentUser) -> None:
     if not auth.revoke_api_token(user.id, token_id):
-        raise NotFound(f"Token {token_id} not found")
+        raise NotFound("Token %(id)s not found", id=token_id)

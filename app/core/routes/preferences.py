@@ -24,10 +24,10 @@ from pydantic import (
     model_validator,
 )
 
-from app.core import database
+from app.core import database, i18n
 from app.core.deps import CurrentUser
 from app.core.errors import ValidationFailed
-from app.core.fields import TimeZoneName, one_of_shapes, whole_number
+from app.core.fields import N_, TimeZoneName, one_of_shapes, whole_number
 from app.core.forms import PostedForm, form_errors, parse_form
 from app.core.queries import load_queries
 from app.core.templating import render
@@ -92,9 +92,9 @@ class Preferences(BaseModel):
     @model_validator(mode="after")
     def _check(self):
         if (self.quiet_hours_start is None) != (self.quiet_hours_end is None):
-            raise ValueError("Quiet hours need both a start and an end time")
+            raise ValueError(N_("Quiet hours need both a start and an end time"))
         if self.quiet_hours_start is not None and self.quiet_hours_start == self.quiet_hours_end:
-            raise ValueError("Quiet hours must start and end at different times")
+            raise ValueError(N_("Quiet hours must start and end at different times"))
         return self
 
 
@@ -115,8 +115,8 @@ def check_kinds(prefs: Preferences, kinds: dict[str, str]) -> None:
     """Refuse overrides of kinds no enabled module sends (422 naming the field)."""
     unknown = sorted(set(prefs.trigger_overrides) - set(kinds))
     if unknown:
-        raise ValidationFailed(f"trigger_overrides: unknown kind {', '.join(map(repr, unknown))} "
-                               f"(known: {', '.join(kinds) or 'none'})")
+        raise ValidationFailed("trigger_overrides: unknown kind %(unknown)s (known: %(known)s)",
+                               unknown=", ".join(map(repr, unknown)), known=", ".join(kinds) or "none")
 
 
 def read_preferences_for(user_id: int, kinds: dict[str, str]) -> dict:
@@ -208,7 +208,9 @@ def _context(prefs: dict, kinds: dict[str, str], defaults: dict[str, dict[str, b
     prefs = {**prefs, "quiet_hours_start": _hhmm(prefs.get("quiet_hours_start")),
              "quiet_hours_end": _hhmm(prefs.get("quiet_hours_end"))}
     prefs.setdefault("quiet_hours_enabled", bool(prefs["quiet_hours_start"]))
-    return {"prefs": prefs, "timezones": timezones(), "trigger_labels": kinds, "trigger_defaults": defaults or {}}
+    # The kinds' labels come from module.json, translated in the sending module's catalog.
+    labels = {key: i18n.lookup(label) for key, label in kinds.items()}
+    return {"prefs": prefs, "timezones": timezones(), "trigger_labels": labels, "trigger_defaults": defaults or {}}
 
 
 @pages.get("/me/notifications")

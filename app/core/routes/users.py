@@ -83,4 +83,7 @@ def update_user_page(request: Request, user_id: int, admin: AdminUser, posted: P
         refused = form_errors(LIST, lambda: {"users": users.list_users(), "form": {}}, one_message=True)
     with refused:
         users.update_user(user_id, UserUpdate(**changes))
+    if posted.get("form") == "edit" and posted.get("language") == "":
+        # The form's "hub default": no language of the user's own (an update leaves a blank as it is).
+        users.set_language(user_id, None)
     return RedirectResponse("/admin/users?notice=saved", status_code=303)

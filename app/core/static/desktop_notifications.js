@@ -23,16 +23,16 @@
     let text;
     if (!("Notification" in window)) {
       state = "unsupported";
-      text = "This browser cannot show desktop notifications.";
+      text = hub.t("This browser cannot show desktop notifications.");
     } else if (Notification.permission === "denied") {
       state = "blocked";
-      text = "Blocked: allow notifications for this site in the browser's settings, then come back here.";
+      text = hub.t("Blocked: allow notifications for this site in the browser's settings, then come back here.");
     } else if (Notification.permission === "granted" && stored() === "on") {
       state = "on";
-      text = "On in this browser.";
+      text = hub.t("On in this browser.");
     } else {
       state = "off";
-      text = "Off in this browser.";
+      text = hub.t("Off in this browser.");
     }
     status.dataset.state = state;
     status.textContent = text;

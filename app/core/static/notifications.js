@@ -35,10 +35,10 @@
   };
   const countEl = document.getElementById("notificationCount");
   const PRIORITY = {
-    urgent: { header: "text-bg-danger", label: "Urgent" },
-    high: { header: "text-bg-warning", label: "High" },
+    urgent: { header: "text-bg-danger", label: hub.t("Urgent") },
+    high: { header: "text-bg-warning", label: hub.t("High") },
     normal: { header: "text-bg-primary", label: "" },
-    low: { header: "text-bg-secondary", label: "Low" },
+    low: { header: "text-bg-secondary", label: hub.t("Low") },
   };
 
   const visible = new Map();   // log id -> {el, toast}
@@ -101,7 +101,7 @@
     if (typeof n !== "number" || !countEl) return;
     countEl.textContent = n > 99 ? "99+" : String(n);
     countEl.classList.toggle("d-none", n <= 0);
-    bell.setAttribute("aria-label", `Reminders, ${n} unread`);
+    bell.setAttribute("aria-label", hub.t("Reminders, %(n)s unread", { n }));
     bell.dataset.unread = String(n);
   }
 
@@ -129,7 +129,7 @@
     const opts = { hour: "2-digit", minute: "2-digit", timeZone: cfg.tz };
     const today = new Date().toDateString() === d.toDateString();
     if (!today) { opts.day = "numeric"; opts.month = "short"; }
-    try { return new Intl.DateTimeFormat("en-GB", opts).format(d); } catch (e) { return d.toLocaleString(); }
+    try { return new Intl.DateTimeFormat(hub.lang() === "da" ? "da-DK" : "en-GB", opts).format(d); } catch (e) { return d.toLocaleString(); }
   }
 
   function el(tag, cls, text) {
@@ -163,15 +163,15 @@
     if (data.group_size) t.dataset.groupSize = String(data.group_size);
 
     const header = el("div", "toast-header " + p.header);
-    const title = el("strong", "me-auto reminder-title", data.title || "Reminder");
+    const title = el("strong", "me-auto reminder-title", data.title || hub.t("Reminder"));
     header.append(title);
     if (p.label) header.append(el("span", "badge text-bg-light me-2", p.label));
     const time = el("small", "reminder-time", fmtTime(data.created_at));
-    if (data.created_at) time.title = new Date(data.created_at).toLocaleString();
+    if (data.created_at) time.title = new Date(data.created_at).toLocaleString(hub.lang() === "da" ? "da-DK" : "en-GB");
     header.append(time);
     const close = el("button", "btn-close ms-2" + (p.header.includes("warning") ? "" : " btn-close-white"));
     close.type = "button";
-    close.setAttribute("aria-label", "Close (dismiss)");
+    close.setAttribute("aria-label", hub.t("Close (dismiss)"));
     close.dataset.action = "dismiss";
     header.append(close);
 
@@ -185,13 +185,13 @@
       body.append(msg);
     }
     const actions = el("div", "d-flex flex-wrap gap-1 mt-2 pt-2 border-top");
-    if (data.url) actions.append(button(data.group_size ? "Open list" : "Open", "btn-primary", "open"));
+    if (data.url) actions.append(button(data.group_size ? hub.t("Open list") : hub.t("Open"), "btn-primary", "open"));
     // A feed may say an item cannot be snoozed (sag: mentions, watched-case news, summaries).
     if (data.snoozable !== false) {
-      actions.append(button("Snooze 1 h", "btn-outline-secondary", "snooze-1h"));
-      actions.append(button("Tomorrow 08:00", "btn-outline-secondary", "snooze-tomorrow"));
+      actions.append(button(hub.t("Snooze 1 h"), "btn-outline-secondary", "snooze-1h"));
+      actions.append(button(hub.t("Tomorrow 08:00"), "btn-outline-secondary", "snooze-tomorrow"));
     }
-    actions.append(button("Dismiss", "btn-outline-danger ms-auto", "dismiss"));
+    actions.append(button(hub.t("Dismiss"), "btn-outline-danger ms-auto", "dismiss"));
     body.append(actions);
     t.append(header, body);
     t.addEventListener("click", (ev) => {
@@ -210,14 +210,14 @@
       more.setAttribute("role", "status");
       const body = el("div", "toast-body d-flex align-items-center gap-2");
       body.append(el("span", "me-auto reminder-more-text"));
-      const link = el("a", "btn btn-sm btn-outline-primary", "Show all");
+      const link = el("a", "btn btn-sm btn-outline-primary", hub.t("Show all"));
       link.href = cfg.listUrl;
       body.append(link);
       more.append(body);
     }
     area().append(more);  // keep it last
     more.querySelector(".reminder-more-text").textContent =
-      `and ${waiting.length} more reminder${waiting.length === 1 ? "" : "s"}`;
+      waiting.length === 1 ? hub.t("and 1 more reminder") : hub.t("and %(n)s more reminders", { n: waiting.length });
   }
 
   function show(data) {
@@ -265,12 +265,12 @@
     t.dataset.count = String(items.length);
     const body = el("div", "toast-body bg-body");
     body.append(el("div", "fw-semibold reminder-summary-text",
-      `${items.length} unread reminders while you were away`));
+      hub.t("%(n)s unread reminders while you were away", { n: items.length })));
     const actions = el("div", "d-flex flex-wrap gap-1 mt-2 pt-2 border-top");
-    const open = el("a", "btn btn-sm btn-primary", "Open list");
+    const open = el("a", "btn btn-sm btn-primary", hub.t("Open list"));
     open.href = `${cfg.listUrl}?filter=unread`;
-    const expand = button("Show them here", "btn-outline-secondary", "expand");
-    const close = button("Later", "btn-outline-secondary ms-auto", "later");
+    const expand = button(hub.t("Show them here"), "btn-outline-secondary", "expand");
+    const close = button(hub.t("Later"), "btn-outline-secondary ms-auto", "later");
     actions.append(open, expand, close);
     body.append(actions);
     t.append(body);
@@ -303,7 +303,7 @@
   function notifyDesktop(data) {
     if (!document.hidden || !desktopOn()) return;
     const c = caseLine(data);
-    const n = new Notification(data.title || "Reminder", {
+    const n = new Notification(data.title || hub.t("Reminder"), {
       body: [c, data.message || ""].filter(Boolean).join("\n").slice(0, 300),
       tag: `bmc-reminder-${data.id}`,  // several hidden tabs raise it once
     });
@@ -338,14 +338,14 @@
       else return;
     } catch (e) {
       if (btn) btn.disabled = false;
-      hub.alert("The hub could not be reached; try again.");
+      hub.alert(hub.t("The hub could not be reached; try again."));
       return;
     }
     if (!res.ok) {
       if (btn) btn.disabled = false;
       let detail = "";
       try { detail = (await res.json()).detail; } catch (e) { /* not JSON */ }
-      hub.alert(typeof detail === "string" && detail ? detail : `That did not work (HTTP ${res.status}).`);
+      hub.alert(typeof detail === "string" && detail ? detail : hub.t("That did not work (HTTP %(status)s).", { status: res.status }));
       return;
     }
     removeToast(data.id, true);
@@ -353,7 +353,7 @@
     if (action.startsWith("snooze")) {
       let until = "";
       try { until = fmtTime((await res.json()).snoozed_until); } catch (e) { /* body optional */ }
-      hub.alert(until ? `Snoozed until ${until}.` : "Snoozed.", "success");
+      hub.alert(until ? hub.t("Snoozed until %(time)s.", { time: until }) : hub.t("Snoozed."), "success");
     }
   }
 

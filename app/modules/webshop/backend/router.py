@@ -16,6 +16,7 @@ from app.core.config import get_module_config
 from app.core.database import current_acting, execute_insert, execute_query, is_dry_run, transaction
 from app.core.deps import CurrentUser
 from app.core.errors import NotFound
+from app.core.fields import N_
 from app.core.queries import load_queries
 
 router = APIRouter()
@@ -32,7 +33,7 @@ class ItemIn(BaseModel):
     @classmethod
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError("must not be blank")
+            raise ValueError(N_("must not be blank"))
         return value.strip()
 
 
@@ -83,7 +84,7 @@ def read_customers(user: CurrentUser, limit: Annotated[int, Query(ge=1, le=MAX_L
 def read_customer(customer_id: int, user: CurrentUser) -> dict:
     rows = execute_query(Q["read_customer"], {"id": customer_id})
     if not rows:
-        raise NotFound(f"No {MODULE} customer with id {customer_id}")
+        raise NotFound("No customer with id %(id)s", id=customer_id)
     return rows[0]
 
 

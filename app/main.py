@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core import database, i18n, realtime
 from app.core.errors import FormError, HubError, NotAuthenticated
+from app.core.fields import N_
 from app.core.logs import setup_logging
 from app.core.modules import loader
 from app.core.routes import auth, customers, dashboard, docs, events, health, preferences, users
@@ -84,9 +85,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
-        message = exc.detail if isinstance(exc.detail, str) else "Request failed"
+        message = exc.detail if isinstance(exc.detail, str) else N_("Request failed")
         if exc.status_code == 404 and message == "Not Found":
-            message = "Not found"
+            message = N_("Not found")
         if not isinstance(exc.detail, str) and not _wants_html(request):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
         return _error_response(request, exc.status_code, message, headers=exc.headers)
@@ -96,13 +97,13 @@ def install_error_handlers(app: FastAPI) -> None:
         # A value the database cannot store (NUL byte, number out of range, bad date) is the
         # sender's mistake; validation should have caught it, this is the safety net.
         log.warning("rejected value on %s %s: %s", request.method, request.url.path, exc)
-        return _error_response(request, 422, "A value is invalid or out of range")
+        return _error_response(request, 422, N_("A value is invalid or out of range"))
 
     @app.exception_handler(psycopg.errors.IntegrityError)
     async def _integrity(request: Request, exc: psycopg.errors.IntegrityError):
         log.warning("integrity error on %s %s: %s", request.method, request.url.path,
                     exc.diag.message_primary or exc)
-        return _error_response(request, 409, "This conflicts with existing data")
+        return _error_response(request, 409, N_("This conflicts with existing data"))
 
     @app.exception_handler(psycopg.errors.ReadOnlySqlTransaction)
     async def _read_only(request: Request, exc: psycopg.errors.ReadOnlySqlTransaction):
@@ -110,13 +111,13 @@ def install_error_handlers(app: FastAPI) -> None:
         refused = database.refusal(exc)
         if refused is None:
             log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-            return _error_response(request, 500, "Internal error; it has been logged.")
+            return _error_response(request, 500, N_("Internal error; it has been logged."))
         return _error_response(request, refused.status, refused.message)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return _error_response(request, 500, "Internal error; it has been logged.")
+        return _error_response(request, 500, N_("Internal error; it has been logged."))
 
 
 def create_app(load_modules: bool = True) -> FastAPI:

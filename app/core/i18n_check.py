@@ -133,8 +133,16 @@ def python_problems(path: Path) -> list[str]:
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call) or not node.args:
             continue
-        name = node.func.id if isinstance(node.func, ast.Name) else (
-            node.func.attr if isinstance(node.func, ast.Attribute) else None)
+        # `_("...")`, `gettext(...)`, `i18n.gettext(...)`, `NotFound(...)`, `errors.NotFound(...)`; not a
+        # catalog object's own method (`translations().gettext(text)` is how the markers look up).
+        func = node.func
+        if isinstance(func, ast.Name):
+            name = func.id
+        elif (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+              and func.value.id in ("i18n", "errors")):
+            name = func.attr
+        else:
+            name = None
         if name not in ERROR_KEYWORDS and name not in _MARKERS:
             continue
         first = node.args[0]

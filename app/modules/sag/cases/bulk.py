@@ -14,8 +14,8 @@ only (SET LOCAL: ordinary and foreign-key triggers do not fire) and writes what 
 would have written from the same story (bulk_plan.derive): the history rows, closed_at,
 version, updated_at, the watchers (creator, assignee, note authors), the notes' search words
 (computed as the cases are inserted: each case row is written once), the clock row (via
-sag_sla_refresh_cases, the set-based sag_sla_refresh, when an SLA policy exists), the deadline reminders of open cases (via
-sag_schedule_deadlines itself). Every id it writes
+sag_sla_refresh_cases, the set-based sag_sla_refresh, when an SLA policy exists), the deadline
+reminders of open cases (via sag_schedule_deadlines itself). Every id it writes
 comes from rows that exist (active users, customers), so the skipped foreign-key checks
 cannot let a bad reference in. Left out on purpose: reminder rules do not act on the generated
 past -- no status-change firings, and no cancelled deadline events of cases closed long ago
@@ -143,7 +143,8 @@ def _rows(plans: list[CasePlan], first_case: int, next_history: int, next_note: 
 
 def _watchers(case_id: int, plan: CasePlan) -> list[tuple]:
     """Who the triggers make a watcher of a case, once each, with the first reason: the creator,
-    the assignee, then each note's author at their first note (sag_sager_auto_watchers, sag_notes_queue_notifications)."""
+    the assignee, then each note's author at their first note (sag_sager_auto_watchers,
+    sag_notes_queue_notifications)."""
     seen: dict[int, tuple] = {}
     if plan.created_by is not None:
         seen[plan.created_by] = (case_id, plan.created_by, "creator", plan.created_at)

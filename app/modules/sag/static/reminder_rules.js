@@ -161,7 +161,7 @@
       for (const name of ["from", "to"]) {
         const sel = f.querySelector(`[name="cfg_${name}"]`);
         sel.replaceChildren(new Option(t("any status"), "any"));
-        (data.statuses || []).forEach((s) => sel.append(new Option(s.label, s.key)));
+        (data.statuses || []).forEach((s) => sel.append(new Option((hub.lang() === "da" && s.label_da) || s.label, s.key)));
       }
       const users = f.querySelector('[name="users"]');
       users.replaceChildren();

@@ -52,6 +52,11 @@ def _error_response(request: Request, status: int, message: str, field: str | No
     body = {"detail": message}
     if field:
         body["field"] = field
+    # Scripts match on the English `detail`; a page's own script shows `message`, the same text in
+    # the reader's language (sent only when it differs).
+    shown = translated if translated is not None else i18n.lookup(message)
+    if shown != message:
+        body["message"] = shown
     return JSONResponse(body, status_code=status, headers=headers)
 
 

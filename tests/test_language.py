@@ -125,8 +125,26 @@ def test_api_sets_the_language_and_keeps_english_messages(app):
         assert api.patch("/api/v1/auth/me", json={"language": "xx"}).status_code == 422
         assert api.patch("/api/v1/auth/me", json={"language": "da", "role": "admin"}).status_code == 422
         # Scripts match on the API's messages: they stay English for a Danish user.
-        assert api.get("/api/v1/users").json() == {"detail": "Only administrators may do this"}
+        assert api.get("/api/v1/users").json()["detail"] == "Only administrators may do this"
         assert api.patch("/api/v1/auth/me", json={"language": None}).json()["language"] == "en"
+
+
+def test_api_errors_carry_the_readers_language_beside_the_english_detail(app):
+    from fastapi.testclient import TestClient
+
+    dansker, english = make_user(language="da"), make_user(language="en")
+    with TestClient(app, headers={"Authorization": f"Bearer {token_for(dansker)}"}) as api:
+        body = api.get("/api/v1/users").json()
+        assert body == {"detail": "Only administrators may do this",
+                        "message": i18n_da("Only administrators may do this")}
+        assert body["message"] != body["detail"]
+    with TestClient(app, headers={"Authorization": f"Bearer {token_for(english)}"}) as api:
+        assert api.get("/api/v1/users").json() == {"detail": "Only administrators may do this"}
+
+
+def i18n_da(text: str) -> str:
+    with i18n.use_language("da"):
+        return i18n.lookup(text)
 
 
 def test_admins_set_a_users_language(admin_api):

@@ -51,5 +51,9 @@
 
   const lang = () => document.documentElement.lang || "en";
 
-  window.hub = { api, alert, csrf, t, lang };
+  // An API error's text for people: `message` (the reader's language) when the hub sent one,
+  // else `detail` (English, what scripts match on).
+  const detail = (body) => (body && (body.message || body.detail)) || "";
+
+  window.hub = { api, alert, csrf, t, lang, detail };
 })();

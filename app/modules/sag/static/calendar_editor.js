@@ -58,7 +58,7 @@
 
   async function explain(res) {
     let detail = "";
-    try { detail = (await res.json()).detail; } catch (e) { /* not JSON */ }
+    try { detail = hub.detail(await res.json()); } catch (e) { /* not JSON */ }
     hub.alert(typeof detail === "string" && detail ? detail : hub.t("That did not work (HTTP %(status)s).", { status: res.status }));
   }
 

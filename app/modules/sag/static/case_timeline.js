@@ -13,7 +13,7 @@
   const TYPING = /(?:^|[^\w@.])@("?)([^"@\n]{0,40})$/;
 
   async function problem(res) {
-    try { const body = await res.json(); return body.detail || res.statusText; } catch (e) { return res.statusText; }
+    try { const body = await res.json(); return body.message || body.detail || res.statusText; } catch (e) { return res.statusText; }
   }
 
   // --- Ctrl+Enter and the @-autocomplete on a textarea --------------------------------------

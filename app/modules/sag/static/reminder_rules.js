@@ -227,7 +227,7 @@
     async loadRules() {
       const res = await fetch(this.rulesUrl(), { headers: { Accept: "application/json" } });
       const body = await json(res);
-      if (!res.ok) { this.list.replaceChildren(el("div", "text-danger small", body.detail || t("Could not load the rules."))); return; }
+      if (!res.ok) { this.list.replaceChildren(el("div", "text-danger small", body.message || body.detail || t("Could not load the rules."))); return; }
       const rows = (body.items || []).concat(body.global_rules || []);
       this.rules = this.caseId ? rows : rows.filter((r) => r.sag_id === null || r.sag_id === undefined);
       this.renderRules();
@@ -297,7 +297,7 @@
       if (action === "delete") res = await hub.api("DELETE", `${API}/rules/${rule.id}`);
       else res = await hub.api("PATCH", `${API}/rules/${rule.id}`, { active: action === "activate" });
       btn.disabled = false;
-      if (!res.ok) { hub.alert((await json(res)).detail || t("That did not work (HTTP %(status)s).", { status: res.status })); return; }
+      if (!res.ok) { hub.alert(hub.detail(await json(res)) || t("That did not work (HTTP %(status)s).", { status: res.status })); return; }
       await this.loadRules();
     }
 
@@ -425,7 +425,7 @@
     showErrors(body, status) {
       this.clearErrors();
       const list = Array.isArray(body.errors) && body.errors.length ? body.errors
-        : [{ field: body.field || "", message: body.detail || t("Not saved (HTTP %(status)s).", { status }) }];
+        : [{ field: body.field || "", message: body.message || body.detail || t("Not saved (HTTP %(status)s).", { status }) }];
       for (const e of list) {
         // A new rule has one shape per trigger type, and the API names the shape first
         // ("recurring.trigger_config.cron"); the form has one slot per field.

@@ -19,7 +19,7 @@ from app.modules.sag.reminders import mine as reminders_mine
 from app.modules.sag.reminders import queue as reminders_queue
 from app.modules.sag.reminders import store as reminders_store
 from app.modules.sag.reminders.preview import preview_rule
-from app.modules.sag.reminders.rules import TRIGGER_TYPES, DateTimeText, RuleIn, RulePatch, rule_data
+from app.modules.sag.reminders.rule_bodies import TRIGGER_TYPES, DateTimeText, RuleIn, RulePatch, rule_data
 
 router = APIRouter()
 QA = load_queries(Path(__file__).parent / "queries" / "admin.sql")

@@ -9,7 +9,7 @@ import pytest
 
 from app.modules.sag.reminders import tunables
 from app.modules.sag.reminders.engine import Options
-from app.modules.sag.reminders.rules import TRIGGER_TYPES
+from app.modules.sag.reminders.rule_bodies import TRIGGER_TYPES
 from tests.modules_fixtures import set_env
 
 NEW, OLD = "MODULES__SAG__REMINDER_MAX_PER_HOUR", "REMINDER_MAX_PER_HOUR"

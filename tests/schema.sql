@@ -333,6 +333,16 @@ CREATE FUNCTION public.sag_notes_reindex(case_ids integer[]) RETURNS void
 $$;
 
 --
+-- Name: sag_notification_kind(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_notification_kind(p_event_kind text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE WHEN p_event_kind IN ('mention', 'watch') THEN p_event_kind ELSE 'reminder' END
+$$;
+
+--
 -- Name: sag_open_seconds(integer, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
 --
 

@@ -43,7 +43,7 @@ WHERE user_id = %(user_id)s AND channel = 'in_app' AND status = 'sent'
 SELECT l.id, l.rule_id, l.sag_id, s.title AS case_title, l.title, l.message, l.priority, l.channel,
        l.status, l.escalated, l.error, l.created_at, l.sent_at, l.deliver_after, l.seen_at, l.clicked_at,
        l.dismissed_at, l.snoozed_until, l.acknowledged_at, r.name AS rule_name,
-       CASE WHEN q.kind IN ('mention', 'watch') THEN q.kind ELSE 'reminder' END AS kind,
+       sag_notification_kind(q.kind) AS kind,
        (SELECT count(*) FROM sag_reminder_logs m WHERE m.group_id = l.id)::int AS group_size
 FROM sag_reminder_logs l
 LEFT JOIN sag_sager s ON s.id = l.sag_id
@@ -52,8 +52,7 @@ LEFT JOIN sag_reminder_queue q ON q.id = l.event_id
 WHERE l.user_id = %(user_id)s
   AND (%(channel)s::text IS NULL OR l.channel = %(channel)s::text)
   AND (%(case_id)s::int IS NULL OR l.sag_id = %(case_id)s::int)
-  AND (%(kind)s::text IS NULL
-       OR CASE WHEN q.kind IN ('mention', 'watch') THEN q.kind ELSE 'reminder' END = %(kind)s::text)
+  AND (%(kind)s::text IS NULL OR sag_notification_kind(q.kind) = %(kind)s::text)
   AND (%(group_id)s::bigint IS NULL OR l.group_id = %(group_id)s::bigint)
   AND CASE %(filter)s::text
         WHEN 'unread' THEN l.status = 'sent' AND l.seen_at IS NULL AND l.dismissed_at IS NULL
@@ -75,13 +74,12 @@ FROM sag_reminder_logs l
 LEFT JOIN sag_reminder_queue q ON q.id = l.event_id
 WHERE l.user_id = %(user_id)s AND (%(channel)s::text IS NULL OR l.channel = %(channel)s::text)
   AND (%(case_id)s::int IS NULL OR l.sag_id = %(case_id)s::int)
-  AND (%(kind)s::text IS NULL
-       OR CASE WHEN q.kind IN ('mention', 'watch') THEN q.kind ELSE 'reminder' END = %(kind)s::text)
+  AND (%(kind)s::text IS NULL OR sag_notification_kind(q.kind) = %(kind)s::text)
   AND (%(group_id)s::bigint IS NULL OR l.group_id = %(group_id)s::bigint);
 
 -- name: my_unread_by_kind
 -- The user's unread in-app notifications per kind (the profile's Notifications card).
-SELECT CASE WHEN q.kind IN ('mention', 'watch') THEN q.kind ELSE 'reminder' END AS kind, count(*)::int AS n
+SELECT sag_notification_kind(q.kind) AS kind, count(*)::int AS n
 FROM sag_reminder_logs l LEFT JOIN sag_reminder_queue q ON q.id = l.event_id
 WHERE l.user_id = %(user_id)s AND l.channel = 'in_app' AND l.status = 'sent' AND l.seen_at IS NULL
   AND l.dismissed_at IS NULL

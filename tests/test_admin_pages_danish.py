@@ -7,8 +7,7 @@ from tests.fixtures import login, make_user
 
 
 def _danish_admin(client):
-    admin = make_user("admin")
-    database.execute_update("UPDATE users SET language = 'da' WHERE id = %s", (admin["id"],))
+    admin = make_user("admin", language="da")
     login(client, admin)
     return client
 

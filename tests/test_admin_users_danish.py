@@ -10,8 +10,7 @@ from tests.fixtures import login, make_user
 
 @pytest.fixture
 def danish_admin(client):
-    admin = make_user("admin")
-    database.execute_update("UPDATE users SET language = 'da' WHERE id = %s", (admin["id"],))
+    admin = make_user("admin", language="da")
     client.csrf = login(client, admin)
     return client
 
@@ -72,8 +71,7 @@ def test_a_bad_language_is_refused_in_danish(danish_admin):
 
 
 def test_an_english_admin_sees_english(client):
-    admin = make_user("admin")
-    database.execute_update("UPDATE users SET language = 'en' WHERE id = %s", (admin["id"],))
+    admin = make_user("admin", language="en")
     login(client, admin)
     page = client.get(f"/admin/users/{admin['id']}").text
     assert '<label class="form-label" for="e-language">Language</label>' in page and "Full name" in page

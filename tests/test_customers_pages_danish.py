@@ -6,14 +6,12 @@ import uuid
 
 import pytest
 
-from app.core import database
 from app.core.customers import CustomerCreate, create_customer
 from tests.fixtures import login, make_user
 
 
 def _browser(client, language: str):
-    user = make_user()
-    database.execute_update("UPDATE users SET language = %s WHERE id = %s", (language, user["id"]))
+    user = make_user(language=language)
     client.csrf = login(client, user)
     return client
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from app.core import database
 from tests.fixtures import login, make_user
 
 
 def _user(language: str, **fields) -> dict:
-    user = make_user(**fields)
-    database.execute_update("UPDATE users SET language = %s WHERE id = %s", (language, user["id"]))
+    user = make_user(**fields, language=language)
     return user
 
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from app.core import database
 from tests.fixtures import login, make_user, token_for
 
 
 def _danish_user() -> dict:
-    user = make_user()
-    database.execute_update("UPDATE users SET language = 'da' WHERE id = %s", (user["id"],))
+    user = make_user(language="da")
     return user
 
 
@@ -39,8 +37,7 @@ def test_a_forbidden_page_is_explained_in_danish(client):
 
 
 def test_an_english_user_gets_the_english_error_page(client):
-    user = make_user()
-    database.execute_update("UPDATE users SET language = 'en' WHERE id = %s", (user["id"],))
+    user = make_user(language="en")
     login(client, user)
     page = client.get("/customers/987654")
     assert page.status_code == 404 and "Not found" in page.text and "Customer 987654 not found" in page.text

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from app.core import database
 from tests.fixtures import login, make_user
 
 
 def test_a_danish_user_sets_the_preferences_in_danish(client):
-    user = make_user()
-    database.execute_update("UPDATE users SET language = 'da' WHERE id = %s", (user["id"],))
+    user = make_user(language="da")
     csrf = login(client, user)
     page = client.get("/me/notifications").text
     for text in ("<h1 class=\"h3 mb-1\">Indstillinger for notifikationer</h1>", ">Kanaler</h2>", ">Stille timer</h2>",

@@ -1,12 +1,10 @@
 """webshop in Danish: its page and form messages come from the module's own catalog."""
 
-from app.core.database import execute_query
 from tests.fixtures import login, make_user
 
 
 def _danish_browser(client) -> str:
-    user = make_user()
-    execute_query("UPDATE users SET language = 'da' WHERE id = %s RETURNING id", (user["id"],))
+    user = make_user(language="da")
     return login(client, user)
 
 

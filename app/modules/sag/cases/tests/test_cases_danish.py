@@ -13,8 +13,7 @@ from tests.fixtures import login, make_user
 
 
 def _user(client, language: str) -> dict:
-    user = make_user(full_name=f"Sprog {language}")
-    database.execute_update("UPDATE users SET language = %s WHERE id = %s", (language, user["id"]))
+    user = make_user(full_name=f"Sprog {language}", language=language)
     return {**user, "csrf": login(client, user)}
 
 

@@ -17,8 +17,7 @@ from tests.fixtures import login, make_user
 @pytest.fixture
 def reader(client):
     def sign_in(language: str) -> dict:
-        user = make_user(full_name="Karen Læser")
-        database.execute_update("UPDATE users SET language = %s WHERE id = %s", (language, user["id"]))
+        user = make_user(full_name="Karen Læser", language=language)
         return {**user, "csrf": login(client, user)}
     return sign_in
 

@@ -13,8 +13,7 @@ expect = pytest.importorskip("playwright.sync_api").expect
 
 
 def test_danish_technician_works_a_case_and_its_notes_in_danish(session_for):  # noqa: F811
-    tech = make_user(full_name="Mette Dansk")
-    database.execute_update("UPDATE users SET language = 'da' WHERE id = %s", (tech["id"],))
+    tech = make_user(full_name="Mette Dansk", language="da")
     case_id = database.execute_insert(
         "INSERT INTO sag_sager (title, priority, deadline, assigned_to, created_by) "
         "VALUES ('Netværksprinter offline', 'high', '2027-01-05 08:00+00', %s, %s) RETURNING id",

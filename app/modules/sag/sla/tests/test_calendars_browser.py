@@ -64,8 +64,7 @@ def test_an_admin_creates_and_edits_a_calendar(session_for):  # noqa: F811
 
 
 def test_the_editor_speaks_danish_to_a_danish_admin(session_for):  # noqa: F811
-    admin = make_user("admin")
-    database.execute_update("UPDATE users SET language = 'da' WHERE id = %s", (admin["id"],))
+    admin = make_user("admin", language="da")
     s = session_for(admin)
     page = s.new_page("/sag/calendars/new")
     page.get_by_label("Navn").fill("Support Odense")

@@ -25,8 +25,7 @@ def calendar_id(app) -> int:
 
 
 def _reader(client, language: str):
-    user = make_user("admin")
-    database.execute_update("UPDATE users SET language = %s WHERE id = %s", (language, user["id"]))
+    user = make_user("admin", language=language)
     login(client, user)
     return client
 

@@ -39,8 +39,7 @@ def _case(age_minutes: float, statuses: tuple[str, ...] = ()) -> int:
 
 
 def _card(client, language: str, case_id: int) -> str:
-    user = make_user("user")
-    database.execute_update("UPDATE users SET language = %s WHERE id = %s", (language, user["id"]))
+    user = make_user("user", language=language)
     login(client, user)
     html = client.get(f"/sag/{case_id}").text
     return html[html.index('id="slaClocks"'):html.index("sla_clocks.js")]

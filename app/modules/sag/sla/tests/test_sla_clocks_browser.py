@@ -79,8 +79,7 @@ def test_a_clock_turns_breached_on_time_in_the_browser(session_for, policy):  # 
 
 def test_clocks_count_down_in_danish(session_for, policy):  # noqa: F811
     case_id = _case(age_s=10 * 60)
-    user = make_user("user")
-    database.execute_update("UPDATE users SET language = 'da' WHERE id = %s", (user["id"],))
+    user = make_user("user", language="da")
     page = session_for(user).new_page(f"/sag/{case_id}")
     response = page.locator('[data-sla-clock="response"]')
     text = response.locator("[data-sla-text]")

@@ -10,8 +10,7 @@ from tests.fixtures import login, make_user
 
 
 def _reader(client, language: str):
-    user = make_user("admin")
-    database.execute_update("UPDATE users SET language = %s WHERE id = %s", (language, user["id"]))
+    user = make_user("admin", language=language)
     client.csrf = login(client, user)
     return client
 

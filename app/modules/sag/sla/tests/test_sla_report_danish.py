@@ -42,8 +42,7 @@ def data(app):
 
 
 def _reader(client, language: str):
-    user = make_user("user")
-    database.execute_update("UPDATE users SET language = %s WHERE id = %s", (language, user["id"]))
+    user = make_user("user", language=language)
     login(client, user)
     return client
 

@@ -64,10 +64,13 @@ class Encoded:
     data: str
 
 
-def _qp(body: str) -> str:
-    # Quoted-printable keeps the text readable in a raw .eml; it also never contains "=_",
-    # which the boundary starts with.
+def qp_encode(body: str) -> str:
+    """`body` (LF line ends) quoted-printable encoded. Quoted-printable keeps the text readable
+    in a raw .eml; it also never contains "=_", which the boundary starts with."""
     return binascii.b2a_qp(body.encode("utf-8"), istext=True).decode("ascii")
+
+
+_qp = qp_encode
 
 
 class QPTemplate:
@@ -109,6 +112,14 @@ class QPTemplate:
             pos = max(pos, end)
         if pos < len(body):
             self.pieces.append(_qp(body[pos:]))
+
+    @classmethod
+    def from_pieces(cls, pieces: list[str | tuple[str]]) -> QPTemplate:
+        """A template from encoded text and (raw lines with markers,), as `pieces` holds them
+        (core/skeleton.py builds them without encoding the whole body)."""
+        self = cls.__new__(cls)
+        self.markers, self.whole, self.pieces = (), None, pieces
+        return self
 
     def fill(self, values: dict[str, str]) -> Encoded:
         if self.whole is not None:

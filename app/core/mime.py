@@ -17,8 +17,10 @@ inlined), UTF-8, quoted-printable bodies, RFC 2047 encoded words for non-ASCII h
 from __future__ import annotations
 
 import binascii
+import contextlib
 import itertools
 import os
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -124,13 +126,57 @@ class QPTemplate:
     def fill(self, values: dict[str, str]) -> Encoded:
         if self.whole is not None:
             return Encoded(_qp(_replace(self.whole, values)))
-        return Encoded("".join(p if isinstance(p, str) else _qp(_replace(p[0], values)) for p in self.pieces))
+        return Encoded("".join([p if type(p) is str else _fill_lines(p[0], values) for p in self.pieces]))
 
 
 def _replace(text: str, values: dict[str, str]) -> str:
     for marker, value in values.items():
         text = text.replace(marker, value)
     return text
+
+
+# Encoding a line costs ~10 ns a character (b2a_qp), and the link lines of a reminder's HTML
+# are long (inlined styles). A value of characters quoted-printable writes as they are takes
+# the same room as any other such characters, so where the soft line breaks fall depends on
+# its length only: the lines are encoded once per set of value lengths with a stand-in
+# character in the values' places, and each recipient's characters are put where it landed.
+LAYOUTS_KEPT = 256  # (lines, value lengths) encodings kept
+_STAND_INS = "~^`|{}"  # written as they are; one not found in the lines stands in for values
+_LITERAL = re.compile(r"[A-Za-z0-9_\-.]*[A-Za-z0-9_\-]")  # a "." last could be encoded at a line start
+_layouts: dict[tuple, tuple[list[str], list[int], list[str]] | None] = {}
+
+
+def _fill_lines(lines: str, values: dict[str, str]) -> str:
+    key = (lines, *[(marker, len(value)) for marker, value in values.items()])
+    layout = _layouts.get(key, False)
+    if layout is False:
+        layout = _layouts[key] = _layout(lines, values)
+        if len(_layouts) > LAYOUTS_KEPT:
+            with contextlib.suppress(KeyError, RuntimeError, StopIteration):  # another thread pruned it
+                del _layouts[next(iter(_layouts))]
+    if layout is None or not all(_LITERAL.fullmatch(v) for v in values.values()):
+        return _qp(_replace(lines, values))
+    chunks, runs, order = layout
+    stream = "".join([values[marker] for marker in order])
+    out = [chunks[0]]
+    at = 0
+    for run, chunk in zip(runs, chunks[1:], strict=True):
+        out.append(stream[at:at + run])
+        out.append(chunk)
+        at += run
+    return "".join(out)
+
+
+def _layout(lines: str, values: dict[str, str]) -> tuple[list[str], list[int], list[str]] | None:
+    """(encoded text between stand-in runs, run lengths, the markers in order of appearance)."""
+    stand_in = next((c for c in _STAND_INS if c not in lines), None)
+    if stand_in is None or not values:
+        return None
+    pattern = re.compile("|".join(re.escape(m) for m in sorted(values, key=len, reverse=True)))
+    order = [found.group() for found in pattern.finditer(lines)]
+    encoded = _qp(pattern.sub(lambda found: stand_in * len(values[found.group()]), lines))
+    parts = re.split(f"({re.escape(stand_in)}+)", encoded)
+    return parts[0::2], [len(run) for run in parts[1::2]], order
 
 
 def _part(subtype: str, body: str | Encoded) -> list[str]:

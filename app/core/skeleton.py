@@ -129,15 +129,39 @@ class _Skeleton:
 
     def fill(self, values: list[str], marker_re: re.Pattern) -> QPTemplate:
         printed = [_ESCAPES[escape](values[slot]) for slot, escape in self.uses]
-        out: list[str | tuple[str]] = []
+        out: list[str | tuple[str]] = []  # encoded text, or (lines with link markers,)
         for piece in self.pieces:
-            if type(piece) is str:
+            if type(piece) is not str:
+                lines = "".join([part if type(part) is str else printed[part] for part in piece])
+                if marker_re.search(lines):
+                    _split_marked(lines, marker_re, out)
+                    continue
+                piece = qp_encode(lines)
+            if out and type(out[-1]) is str:
+                out[-1] += piece
+            else:
                 out.append(piece)
-                continue
-            line = "".join([part if type(part) is str else printed[part] for part in piece])
-            # A line with a link marker is encoded per recipient, with their tokens in it.
-            out.append((line,) if marker_re.search(line) else qp_encode(line))
         return QPTemplate.from_pieces(out)
+
+
+def _split_marked(lines: str, marker_re: re.Pattern, out: list[str | tuple[str]]) -> None:
+    """Lines with link markers go out raw (encoded per recipient, with their tokens in them),
+    the others encoded now."""
+    parts = lines.split("\n")  # not splitlines(): quoted-printable breaks lines at LF only
+    for n, line in enumerate(parts):
+        if n < len(parts) - 1:
+            line += "\n"
+        elif not line:
+            break
+        if marker_re.search(line):
+            if out and type(out[-1]) is tuple:
+                out[-1] = (out[-1][0] + line,)
+            else:
+                out.append((line,))
+        elif out and type(out[-1]) is str:
+            out[-1] += qp_encode(line)
+        else:
+            out.append(qp_encode(line))
 
 
 def _lines(segments: list[str | tuple[int, int]], uses: dict[tuple[int, int], int],
@@ -154,24 +178,28 @@ def _lines(segments: list[str | tuple[int, int]], uses: dict[tuple[int, int], in
         for part in rest:
             lines[-1].append("\n")
             lines.append([part])
-    pieces: list[str | list] = []
-    constant: list[str] = []
+    pieces: list[str | list] = []  # encoded constant text, or the parts of a run of lines with values
     for line in lines:
+        if any(type(p) is int for p in line) or marker_re.search("".join(line)):
+            if pieces and type(pieces[-1]) is list:
+                pieces[-1] += line  # one piece: joined and encoded at once per event
+            else:
+                pieces.append(list(line))
+        elif pieces and type(pieces[-1]) is str:
+            pieces[-1] += "".join(line)
+        else:
+            pieces.append("".join(line))
+    for i, piece in enumerate(pieces):
+        if type(piece) is str:
+            pieces[i] = qp_encode(piece)
+            continue
         merged: list = []  # adjacent texts joined
-        for part in line:
+        for part in piece:
             if type(part) is str and merged and type(merged[-1]) is str:
                 merged[-1] += part
             elif part != "":
                 merged.append(part)
-        if all(type(p) is str for p in merged) and not marker_re.search("".join(merged)):
-            constant.append("".join(merged))
-            continue
-        if constant:
-            pieces.append(qp_encode("".join(constant)))
-            constant = []
-        pieces.append(merged)
-    if constant:
-        pieces.append(qp_encode("".join(constant)))
+        pieces[i] = merged
     return pieces
 
 

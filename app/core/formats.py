@@ -9,13 +9,12 @@ them for each recipient of an e-mail.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from functools import lru_cache
-
 from babel import Locale
-from babel.dates import format_timedelta, match_skeleton
 from babel.dates import format_datetime as babel_format_datetime
+from babel.dates import format_timedelta, match_skeleton
 from babel.numbers import format_decimal
 
 from app.core import i18n

@@ -142,8 +142,10 @@ def _replace(text: str, values: dict[str, str]) -> str:
 # character in the values' places, and each recipient's characters are put where it landed.
 LAYOUTS_KEPT = 256  # (lines, value lengths) encodings kept
 _STAND_INS = "~^`|{}"  # written as they are; one not found in the lines stands in for values
-_LITERAL = re.compile(r"[A-Za-z0-9_\-.]*[A-Za-z0-9_\-]")  # a "." last could be encoded at a line start
-_layouts: dict[tuple, tuple[list[str], list[int], list[str]] | None] = {}
+# Values a stand-in can take the place of, joined by NUL: each one or more such characters, not
+# ending with "." (a "." alone at the start of a line is encoded).
+_LITERALS = re.compile(r"[A-Za-z0-9_\-.]*[A-Za-z0-9_\-](?:\x00[A-Za-z0-9_\-.]*[A-Za-z0-9_\-])*")
+_layouts: dict[tuple, tuple[str, list[tuple[int, int]], list[str]] | None] = {}
 
 
 def _fill_lines(lines: str, values: dict[str, str]) -> str:
@@ -154,29 +156,33 @@ def _fill_lines(lines: str, values: dict[str, str]) -> str:
         if len(_layouts) > LAYOUTS_KEPT:
             with contextlib.suppress(KeyError, RuntimeError, StopIteration):  # another thread pruned it
                 del _layouts[next(iter(_layouts))]
-    if layout is None or not all(_LITERAL.fullmatch(v) for v in values.values()):
-        return _qp(_replace(lines, values))
-    chunks, runs, order = layout
-    stream = "".join([values[marker] for marker in order])
-    out = [chunks[0]]
-    at = 0
-    for run, chunk in zip(runs, chunks[1:], strict=True):
-        out.append(stream[at:at + run])
-        out.append(chunk)
-        at += run
-    return "".join(out)
+    if layout is not None:
+        encoded, spans, order = layout
+        tokens = [values[marker] for marker in order]
+        if _LITERALS.fullmatch("\x00".join(tokens)):
+            stream = "".join(tokens)
+            return encoded.format(*[stream[start:end] for start, end in spans])
+    return _qp(_replace(lines, values))
 
 
-def _layout(lines: str, values: dict[str, str]) -> tuple[list[str], list[int], list[str]] | None:
-    """(encoded text between stand-in runs, run lengths, the markers in order of appearance)."""
+def _layout(lines: str, values: dict[str, str]) -> tuple[str, list[tuple[int, int]], list[str]] | None:
+    """(the encoded lines as a format string, a field per stand-in run; each run's slice of the
+    values' characters in order; the markers in order of appearance)."""
     stand_in = next((c for c in _STAND_INS if c not in lines), None)
     if stand_in is None or not values:
         return None
     pattern = re.compile("|".join(re.escape(m) for m in sorted(values, key=len, reverse=True)))
     order = [found.group() for found in pattern.finditer(lines)]
+    if not order:
+        return None
     encoded = _qp(pattern.sub(lambda found: stand_in * len(values[found.group()]), lines))
     parts = re.split(f"({re.escape(stand_in)}+)", encoded)
-    return parts[0::2], [len(run) for run in parts[1::2]], order
+    spans, at = [], 0
+    for run in parts[1::2]:
+        spans.append((at, at + len(run)))
+        at += len(run)
+    text = [part.replace("{", "{{").replace("}", "}}") for part in parts[0::2]]
+    return "{}".join(text), spans, order
 
 
 def _part(subtype: str, body: str | Encoded) -> list[str]:

@@ -22,6 +22,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import time
 from functools import lru_cache
 from typing import Any
@@ -63,6 +64,26 @@ def _mac_states(purpose: str, key: str) -> tuple[Any, Any]:
 
 _to_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
+_PLAIN = re.compile(r"[A-Za-z0-9_\-]*").fullmatch  # JSON writes these strings as they are
+
+
+def _json(data: Any) -> bytes:
+    """`data` as compact JSON; a flat dict of plain names and ints (a link's) written directly,
+    the same text as the encoder's at a tenth of its cost."""
+    if type(data) is dict:
+        parts = []
+        for key, value in data.items():
+            if type(key) is not str or not _PLAIN(key):
+                break
+            if type(value) is int:
+                parts.append(f'"{key}":{value}')
+            elif type(value) is str and _PLAIN(value):
+                parts.append(f'"{key}":"{value}"')
+            else:
+                break
+        else:
+            return ("{" + ",".join(parts) + "}").encode("ascii")
+    return _to_json(data).encode("utf-8")
 
 
 def _b64_bytes(raw: bytes) -> bytes:
@@ -97,7 +118,7 @@ def sign(purpose: str, data: Any, *, issued_at: float | None = None) -> str:
     if not purpose:
         raise ValueError("a token needs a purpose")
     ts = int(time.time() if issued_at is None else issued_at)
-    signed = _b64_bytes(_to_json(data).encode("utf-8")) + _ts_field(ts)
+    signed = _b64_bytes(_json(data)) + _ts_field(ts)
     return (signed + b"." + _b64_bytes(_mac(purpose, signed))).decode("ascii")
 
 

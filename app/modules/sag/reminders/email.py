@@ -24,8 +24,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, sel
 from app.core import formats, host_context, i18n, mail, signing
 from app.core.config import get_settings
 from app.core.mime import QPTemplate, RawMessage
-from app.core.skeleton import SkeletonMail
 from app.core.modules import current_host
+from app.core.skeleton import SkeletonMail
 from app.modules.sag.conversation.reply_tokens import reply_headers
 
 EMAIL_TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "email"
@@ -240,11 +240,17 @@ def reminder_messages(rows: list[dict[str, Any]]) -> list[RawMessage | Exception
     cache: dict[tuple, Any] = {}
     memo: dict[tuple, str] = {}
     out: list[RawMessage | Exception] = []
-    for row in rows:
-        try:
-            out.append(_one_message(row, cache, memo))
-        except Exception as exc:  # noqa: BLE001 - one unbuildable e-mail is the caller's to record
-            out.append(exc)
+    with contextlib.ExitStack() as language:
+        speaks = None
+        for row in rows:
+            if (wanted := recipient_language(row)) != speaks:  # once per run of one language, not per row
+                language.close()
+                language.enter_context(speaking(wanted))
+                speaks = wanted
+            try:
+                out.append(_message(row, cache, memo))
+            except Exception as exc:  # noqa: BLE001 - one unbuildable e-mail is the caller's to record
+                out.append(exc)
     return out
 
 

@@ -22,7 +22,8 @@ ROWS = st.fixed_dictionaries({
     "deadline": st.one_of(st.none(), st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1),
                                                   timezones=st.just(UTC))),
     "timezone": st.sampled_from([None, "Europe/Copenhagen", "America/New_York", "Asia/Kolkata", "Not/AZone"]),
-    "assignee_name": st.one_of(st.none(), TEXTS), "description": st.one_of(st.none(), TEXTS, TEXTS.map(lambda t: t * 30)),
+    "assignee_name": st.one_of(st.none(), TEXTS),
+    "description": st.one_of(st.none(), TEXTS, TEXTS.map(lambda t: t * 30)),
     "user_id": st.one_of(st.none(), st.integers(1, 10**6)), "title": TEXTS, "message": st.one_of(st.none(), TEXTS),
     "escalated": st.booleans(), "language": st.sampled_from(["da", "en", None]),
 }, optional={"rule_id": st.one_of(st.none(), st.integers(1, 1000))})

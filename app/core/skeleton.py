@@ -110,12 +110,16 @@ def _tracing_str(touched: set[str]) -> type[str]:
             touched.add(str.__str__(self))
         return str.__getattribute__(self, name)
 
+    def prepended(self, other):  # "text" + value
+        touched.add(str.__str__(self))
+        return other + str.__str__(self)
+
     names = ("__hash__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__len__", "__iter__",
              "__getitem__", "__contains__", "__add__", "__mul__", "__rmul__", "__mod__", "__rmod__")
     body = {name: traced(name) for name in names}
-    body.update(__radd__=lambda self, other: (touched.add(str.__str__(self)), other + str.__str__(self))[1],
-                __bool__=lambda self: True, __str__=lambda self: str.__str__(self), __int__=number,
-                __float__=number, __format__=formatted, __getattribute__=attribute)
+    # Printing (str(), markupsafe's escape) and testing (bool) are what a value may do untraced.
+    body.update(__radd__=prepended, __bool__=lambda self: True, __str__=lambda self: str.__str__(self),
+                __int__=number, __float__=number, __format__=formatted, __getattribute__=attribute)
     return type("Leaf", (str,), body)
 
 

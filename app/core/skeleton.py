@@ -284,7 +284,7 @@ class SkeletonMail:
             except TypeError:  # an unhashable value (a list): no shape to key on
                 break
             if found is None:
-                found = self._build(ctx, items)
+                found = self._build(ctx)
                 if found is None:
                     continue  # new keyed leaves: another shape key
                 self._keep(shape, found)
@@ -293,7 +293,7 @@ class SkeletonMail:
             if found is _PLAIN:
                 break
             values = [str(v) for path, v in items if _is_leaf(v) and v and path not in self.keyed]
-            if any(_UNSAFE.search(v) for v in values):
+            if _UNSAFE.search("".join(values)):
                 break
             text, html = found
             return text.fill(values, self.marker_re), html.fill(values, self.marker_re)
@@ -313,7 +313,7 @@ class SkeletonMail:
                items: list[tuple[tuple, Any]]) -> bool:
         """The first context of a new skeleton, compared with the plain render of it."""
         values = [str(v) for path, v in items if _is_leaf(v) and v and path not in self.keyed]
-        if any(_UNSAFE.search(v) for v in values):
+        if _UNSAFE.search("".join(values)):
             return True  # rendered plainly anyway; the next context probes nothing
         fast = [body.fill(values, self.marker_re).fill({}).data for body in skeleton]
         slow = [body.fill({}).data for body in self.plain(ctx)]
@@ -323,7 +323,7 @@ class SkeletonMail:
             return False
         return True
 
-    def _build(self, ctx: dict[str, Any], items: list[tuple[tuple, Any]]) -> Any:
+    def _build(self, ctx: dict[str, Any]) -> Any:
         """The two bodies' skeletons, _PLAIN, or None when new keyed leaves were found."""
         touched: set[str] = set()
         leaf = _tracing_str(touched)

@@ -24,6 +24,7 @@ What a template must respect (anything else is found, or falls back to the plain
 - a leaf printed in an HTML attribute other than `href` is keyed (a style sheet may select
   on it: `class="prio-{{ priority }}"`); a style sheet must not select on `href` values;
 - a leaf inside `<style>`, `<script>` or a comment: that shape is rendered plainly.
+- no `|safe` or `|striptags` on a leaf: they read its text as printing does (untraced).
 Values with control characters other than tab and newline (the HTML parser rewrites CR and
 NUL; the text body is encoded whole around a lone CR) are rendered plainly, per event.
 Safety net: the first message of every new skeleton is also rendered plainly and compared;

@@ -173,6 +173,11 @@ def test_dates_numbers_and_relative_times_are_written_per_language():
     moment = datetime(2026, 12, 1, 13, 5, tzinfo=UTC)  # 14:05 in Copenhagen
     assert formats.format_datetime(moment, tz_name="Europe/Copenhagen", language="da") == "1. dec. 2026 14.05"
     assert formats.format_datetime(moment, tz_name="Europe/Copenhagen", language="en") == "1 Dec 2026, 14:05"
+    # The time and the date both in the reader's zone (not the hub's): 08:05 in New York, the
+    # next day already in Tokyo.
+    assert formats.format_datetime(moment, tz_name="America/New_York", language="en") == "1 Dec 2026, 08:05"
+    late = datetime(2026, 12, 1, 22, 30, tzinfo=UTC)
+    assert formats.format_datetime(late, tz_name="Asia/Tokyo", language="da") == "2. dec. 2026 07.30"
     assert formats.format_date(date(2026, 3, 5), "weekday", language="da") == "tors. 5. mar. 2026"
     assert formats.format_number(12345.5, language="da") == "12.345,5"
     assert formats.format_number(12345.5, language="en") == "12,345.5"

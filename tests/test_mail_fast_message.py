@@ -5,6 +5,9 @@ from __future__ import annotations
 import email
 from email import policy
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from app.core import mail
 
 NAME = 'Søren Ø, "on call"'
@@ -74,3 +77,25 @@ def test_encoded_template_fills_to_the_bytes_of_encoding_the_filled_body(app):
     with_cr = body.replace("end", "a\rb")  # a lone CR: encoded whole, still the same bytes
     assert QPTemplate(with_cr, (marker,)).fill({marker: value}).data == binascii.b2a_qp(
         with_cr.replace(marker, value).encode(), istext=True).decode()
+
+
+TOKEN_CHARS = "abcXYZ019_-."
+LINE_PIECES = ["MARKa1", "MARKb2", " ", "=", "é", "ø", ".", "\t", "~", "^", "`", "|", "{", "}", "x" * 70, "\n", "abc"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(pieces=st.lists(st.sampled_from(LINE_PIECES), max_size=40),
+       values=st.fixed_dictionaries({"MARKa1": st.text(TOKEN_CHARS, max_size=90),
+                                     "MARKb2": st.text(TOKEN_CHARS, max_size=90)}))
+def test_encoded_template_fills_any_token_lengths_to_the_bytes_of_encoding_the_filled_body(pieces, values):
+    import binascii
+
+    from app.core.mime import QPTemplate
+
+    body = "".join(pieces)
+    template = QPTemplate(body, ("MARKa1", "MARKb2"))
+    for _ in range(2):  # the second fill uses the layout kept from the first
+        filled = body
+        for marker, value in values.items():
+            filled = filled.replace(marker, value)
+        assert template.fill(values).data == binascii.b2a_qp(filled.encode(), istext=True).decode()

@@ -9,10 +9,12 @@ them for each recipient of an e-mail.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_skeleton, format_timedelta
+from babel.dates import format_datetime as babel_format_datetime
+from babel.dates import format_timedelta, match_skeleton
 from babel.numbers import format_decimal
 
 from app.core import i18n
@@ -42,8 +44,32 @@ def to_local(value: datetime, tz_name: str | None = None) -> datetime:
     return value.astimezone(zone(tz_name)) if value.tzinfo else value
 
 
+LOCALES_KEPT = 16  # parsed Babel locales and their skeleton patterns kept
+
+
 def _locale(language: str | None) -> Locale:
-    return Locale.parse(i18n.locale_name(language))
+    return _parsed_locale(i18n.locale_name(language))
+
+
+@lru_cache(maxsize=LOCALES_KEPT)
+def _parsed_locale(name: str) -> Locale:
+    # Cached: the worker formats a deadline for every e-mail, and parsing the name each time
+    # cost more than the formatting.
+    return Locale.parse(name)
+
+
+@lru_cache(maxsize=LOCALES_KEPT * 8)
+def _skeleton_pattern(skeleton: str, locale: Locale) -> str:
+    """The locale's pattern for a CLDR skeleton, the closest one when it has no exact match
+    (what babel's format_skeleton(..., fuzzy=True) looks up on every call)."""
+    skeletons = locale.datetime_skeletons
+    if skeleton not in skeletons:
+        skeleton = match_skeleton(skeleton, skeletons) or skeleton
+    return skeletons[skeleton]
+
+
+def _format_skeleton(skeleton: str, value: date | datetime | time, locale: Locale) -> str:
+    return babel_format_datetime(value, _skeleton_pattern(skeleton, locale), locale=locale)
 
 
 def format_date(value: date | datetime | None, style: str = "medium", tz_name: str | None = None,
@@ -52,7 +78,7 @@ def format_date(value: date | datetime | None, style: str = "medium", tz_name: s
         return ""
     if isinstance(value, datetime):
         value = to_local(value, tz_name)
-    return format_skeleton(DATE_SKELETONS.get(style, style), value, locale=_locale(language), fuzzy=True)
+    return _format_skeleton(DATE_SKELETONS.get(style, style), value, _locale(language))
 
 
 def format_time(value: datetime | time | None, tz_name: str | None = None, language: str | None = None) -> str:
@@ -60,7 +86,7 @@ def format_time(value: datetime | time | None, tz_name: str | None = None, langu
         return ""
     if isinstance(value, datetime):
         value = to_local(value, tz_name)
-    return format_skeleton(TIME_SKELETON, value, locale=_locale(language), fuzzy=True)
+    return _format_skeleton(TIME_SKELETON, value, _locale(language))
 
 
 def format_datetime(value: datetime | None, style: str = "medium", tz_name: str | None = None,
@@ -71,8 +97,9 @@ def format_datetime(value: datetime | None, style: str = "medium", tz_name: str 
     local = to_local(value, tz_name)
     locale = _locale(language)
     glue = locale.datetime_formats.get(style if style in ("short", "medium", "long") else "medium", "{1} {0}")
-    return str(glue).replace("'", "").format(format_time(local, language=language),
-                                             format_date(local, style, language=language))
+    # `local` is already in the reader's zone: the parts are formatted in that same zone.
+    return str(glue).replace("'", "").format(format_time(local, tz_name, language=language),
+                                             format_date(local, style, tz_name, language=language))
 
 
 def format_number(value: float | int | None, language: str | None = None, decimals: int | None = None) -> str:

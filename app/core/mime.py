@@ -17,8 +17,10 @@ inlined), UTF-8, quoted-printable bodies, RFC 2047 encoded words for non-ASCII h
 from __future__ import annotations
 
 import binascii
+import contextlib
 import itertools
 import os
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -64,10 +66,13 @@ class Encoded:
     data: str
 
 
-def _qp(body: str) -> str:
-    # Quoted-printable keeps the text readable in a raw .eml; it also never contains "=_",
-    # which the boundary starts with.
+def qp_encode(body: str) -> str:
+    """`body` (LF line ends) quoted-printable encoded. Quoted-printable keeps the text readable
+    in a raw .eml; it also never contains "=_", which the boundary starts with."""
     return binascii.b2a_qp(body.encode("utf-8"), istext=True).decode("ascii")
+
+
+_qp = qp_encode
 
 
 class QPTemplate:
@@ -110,16 +115,74 @@ class QPTemplate:
         if pos < len(body):
             self.pieces.append(_qp(body[pos:]))
 
+    @classmethod
+    def from_pieces(cls, pieces: list[str | tuple[str]]) -> QPTemplate:
+        """A template from encoded text and (raw lines with markers,), as `pieces` holds them
+        (core/skeleton.py builds them without encoding the whole body)."""
+        self = cls.__new__(cls)
+        self.markers, self.whole, self.pieces = (), None, pieces
+        return self
+
     def fill(self, values: dict[str, str]) -> Encoded:
         if self.whole is not None:
             return Encoded(_qp(_replace(self.whole, values)))
-        return Encoded("".join(p if isinstance(p, str) else _qp(_replace(p[0], values)) for p in self.pieces))
+        return Encoded("".join([p if type(p) is str else _fill_lines(p[0], values) for p in self.pieces]))
 
 
 def _replace(text: str, values: dict[str, str]) -> str:
     for marker, value in values.items():
         text = text.replace(marker, value)
     return text
+
+
+# Encoding a line costs ~10 ns a character (b2a_qp), and the link lines of a reminder's HTML
+# are long (inlined styles). A value of characters quoted-printable writes as they are takes
+# the same room as any other such characters, so where the soft line breaks fall depends on
+# its length only: the lines are encoded once per set of value lengths with a stand-in
+# character in the values' places, and each recipient's characters are put where it landed.
+LAYOUTS_KEPT = 256  # (lines, value lengths) encodings kept
+_STAND_INS = "~^`|{}"  # written as they are; one not found in the lines stands in for values
+# Values a stand-in can take the place of, joined by NUL: each one or more such characters, not
+# ending with "." (a "." alone at the start of a line is encoded).
+_LITERALS = re.compile(r"[A-Za-z0-9_\-.]*[A-Za-z0-9_\-](?:\x00[A-Za-z0-9_\-.]*[A-Za-z0-9_\-])*")
+_layouts: dict[tuple, tuple[str, list[tuple[int, int]], list[str]] | None] = {}
+
+
+def _fill_lines(lines: str, values: dict[str, str]) -> str:
+    key = (lines, *[(marker, len(value)) for marker, value in values.items()])
+    layout = _layouts.get(key, False)
+    if layout is False:
+        layout = _layouts[key] = _layout(lines, values)
+        if len(_layouts) > LAYOUTS_KEPT:
+            with contextlib.suppress(KeyError, RuntimeError, StopIteration):  # another thread pruned it
+                del _layouts[next(iter(_layouts))]
+    if layout is not None:
+        encoded, spans, order = layout
+        tokens = [values[marker] for marker in order]
+        if _LITERALS.fullmatch("\x00".join(tokens)):
+            stream = "".join(tokens)
+            return encoded.format(*[stream[start:end] for start, end in spans])
+    return _qp(_replace(lines, values))
+
+
+def _layout(lines: str, values: dict[str, str]) -> tuple[str, list[tuple[int, int]], list[str]] | None:
+    """(the encoded lines as a format string, a field per stand-in run; each run's slice of the
+    values' characters in order; the markers in order of appearance)."""
+    stand_in = next((c for c in _STAND_INS if c not in lines), None)
+    if stand_in is None or not values:
+        return None
+    pattern = re.compile("|".join(re.escape(m) for m in sorted(values, key=len, reverse=True)))
+    order = [found.group() for found in pattern.finditer(lines)]
+    if not order:
+        return None
+    encoded = _qp(pattern.sub(lambda found: stand_in * len(values[found.group()]), lines))
+    parts = re.split(f"({re.escape(stand_in)}+)", encoded)
+    spans, at = [], 0
+    for run in parts[1::2]:
+        spans.append((at, at + len(run)))
+        at += len(run)
+    text = [part.replace("{", "{{").replace("}", "}}") for part in parts[0::2]]
+    return "{}".join(text), spans, order
 
 
 def _part(subtype: str, body: str | Encoded) -> list[str]:

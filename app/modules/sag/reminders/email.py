@@ -25,6 +25,7 @@ from app.core import formats, host_context, i18n, mail, signing
 from app.core.config import get_settings
 from app.core.mime import QPTemplate, RawMessage
 from app.core.modules import current_host
+from app.core.skeleton import SkeletonMail
 from app.modules.sag.conversation.reply_tokens import reply_headers
 
 EMAIL_TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "email"
@@ -144,33 +145,53 @@ def speaking(language: str | None) -> Iterator[str]:
             _catalog.reset(token)
 
 
-def _context(row: dict[str, Any]) -> dict[str, Any]:
-    """The template context of one log row, its signed links as markers (filled per recipient),
-    in the current language (the recipient's: see `speaking`)."""
-    description = row.get("description") or ""
+# The row fields an e-mail's bodies are made of (see _event_view): the same values give the
+# same bodies, so the recipients of one event share them.
+_BODY_FIELDS = ("sag_id", "case_title", "customer_name", "status", "status_label", "status_label_da",
+                "case_priority", "deadline", "timezone", "assignee_name", "description", "title", "message",
+                "escalated")
+
+
+def _event_view(row: dict[str, Any]) -> dict[str, Any]:
+    """What `_context` reads of a row: the body fields, whether it goes to a user (links) and
+    whether it has snooze links (a mention or watched-case news has no rule to bring back)."""
+    view = {name: row.get(name) for name in _BODY_FIELDS}
+    view["user"] = bool(row.get("user_id"))
+    view["snooze"] = _has_snooze(row)
+    return view
+
+
+def _has_snooze(row: dict[str, Any]) -> bool:
+    return row.get("rule_id") is not None or "rule_id" not in row
+
+
+def _context(view: dict[str, Any]) -> dict[str, Any]:
+    """The template context of one row's `_event_view`, its signed links as markers (filled per
+    recipient), in the current language (the recipient's: see `speaking`)."""
+    description = view["description"] or ""
     excerpt = description[:EXCERPT_CHARS] + ("…" if len(description) > EXCERPT_CHARS else "")
     case = {
-        "number": row["sag_id"],
-        "title": row.get("case_title") or "",
-        "customer": row.get("customer_name") or "",
-        "status_label": _status_label(row),
-        "priority": row.get("case_priority") or "",
-        "deadline_text": _format_time(row.get("deadline"), row.get("timezone")),
-        "assignee": row.get("assignee_name") or "",
+        "number": view["sag_id"],
+        "title": view["case_title"] or "",
+        "customer": view["customer_name"] or "",
+        "status_label": _status_label(view),
+        "priority": view["case_priority"] or "",
+        "deadline_text": _format_time(view["deadline"], view["timezone"]),
+        "assignee": view["assignee_name"] or "",
         "excerpt": excerpt,
     }
-    if row.get("user_id"):
-        links = {"open": f"{_base()}{LINK_PREFIX}/open/{_MARKERS['open']}",
-                 **{a: f"{_base()}{LINK_PREFIX}/action/{_MARKERS[a]}" for a in ACTIONS},
-                 "preferences": f"{_base()}/me/notifications"}
-        if "rule_id" in row and row["rule_id"] is None:
-            # A mention or watched-case news has no rule to bring back: no snooze links.
+    base = _base()
+    if view["user"]:
+        links = {"open": f"{base}{LINK_PREFIX}/open/{_MARKERS['open']}",
+                 **{a: f"{base}{LINK_PREFIX}/action/{_MARKERS[a]}" for a in ACTIONS},
+                 "preferences": f"{base}/me/notifications"}
+        if not view["snooze"]:
             links.update(snooze_1h=None, snooze_1d=None)
     else:
-        links = {"open": f"{_base()}/sag/{row['sag_id']}", "acknowledge": None}
-    return {"title": row["title"], "message": row.get("message") or "", "case": case, "links": links,
-            "escalated": bool(row.get("escalated")), "link_days": signing.DEFAULT_MAX_AGE_S // 86400,
-            "can_reply": bool(get_settings().mail_reply_domain and row.get("user_id")),
+        links = {"open": f"{base}/sag/{view['sag_id']}", "acknowledge": None}
+    return {"title": view["title"], "message": view["message"] or "", "case": case, "links": links,
+            "escalated": bool(view["escalated"]), "link_days": signing.DEFAULT_MAX_AGE_S // 86400,
+            "can_reply": bool(get_settings().mail_reply_domain and view["user"]),
             "lang": i18n.get_language()}
 
 
@@ -179,21 +200,22 @@ def _reminder_templates() -> tuple[Template, Template]:
     return _env.get_template("reminder.txt"), _env.get_template("reminder.html")
 
 
+# The reminder templates rendered once per shape, each event's values spliced in (core/skeleton.py).
+_skeletons = SkeletonMail(_reminder_templates, markers=tuple(_MARKERS.values()), inline=mail.inline_css)
+
+
 def _bodies(row: dict[str, Any], cache: dict[tuple, Any]) -> tuple[QPTemplate, QPTemplate]:
     """(text, HTML with its CSS inlined) of the row's e-mail, encoded, with link markers.
 
-    Rendered and inlined once per event and language for all its recipients (the same
-    context gives the same bodies; a recipient's own time zone or escalation gives another
-    context, so another entry). Each recipient's links are filled in from `_tokens`.
+    Made once per event and body fields (language, time zone, escalation...) for all its
+    recipients, from the templates' skeletons; each recipient's links are filled in from `_tokens`.
     """
-    ctx = _context(row)
-    key = (row.get("event_id"), ctx["lang"], repr(ctx))
+    view = _event_view(row)
+    language = i18n.get_language()
+    key = (row.get("event_id"), language, *view.values())
     bodies = cache.get(key)
     if bodies is None:
-        markers = tuple(_MARKERS.values())
-        text, html = _reminder_templates()
-        bodies = cache[key] = (QPTemplate(text.render(ctx), markers),
-                               QPTemplate(mail.inline_css(html.render(ctx)), markers))
+        bodies = cache[key] = _skeletons.bodies(_context(view), key=(language, _catalog.get()))
     return bodies
 
 
@@ -204,7 +226,7 @@ def _tokens(row: dict[str, Any]) -> dict[str, str]:
     data = {"l": row["id"], "u": row["user_id"]}
     tokens = {_MARKERS["open"]: signing.sign(LINK_PURPOSE_OPEN, data),
               _MARKERS["acknowledge"]: signing.sign(LINK_PURPOSE_ACTION, {**data, "a": "acknowledge"})}
-    if row.get("rule_id") is not None or "rule_id" not in row:  # as _context: no rule, no snooze links
+    if _has_snooze(row):  # as _context: no rule, no snooze links
         tokens.update({_MARKERS[a]: signing.sign(LINK_PURPOSE_ACTION, {**data, "a": a})
                        for a in ACTIONS if a != "acknowledge"})
     return tokens
@@ -218,11 +240,17 @@ def reminder_messages(rows: list[dict[str, Any]]) -> list[RawMessage | Exception
     cache: dict[tuple, Any] = {}
     memo: dict[tuple, str] = {}
     out: list[RawMessage | Exception] = []
-    for row in rows:
-        try:
-            out.append(_one_message(row, cache, memo))
-        except Exception as exc:  # noqa: BLE001 - one unbuildable e-mail is the caller's to record
-            out.append(exc)
+    with contextlib.ExitStack() as language:
+        speaks = None
+        for row in rows:
+            if (wanted := recipient_language(row)) != speaks:  # once per run of one language, not per row
+                language.close()
+                language.enter_context(speaking(wanted))
+                speaks = wanted
+            try:
+                out.append(_message(row, cache, memo))
+            except Exception as exc:  # noqa: BLE001 - one unbuildable e-mail is the caller's to record
+                out.append(exc)
     return out
 
 

@@ -1,0 +1,378 @@
+"""Render an e-mail's Jinja templates once per *shape* and splice each message's values in.
+
+    mail = SkeletonMail(lambda: (text_template, html_template), markers=("@link@",), inline=inline_css)
+    text, html = mail.bodies(ctx, key=(language, catalog))    # mime.QPTemplate, as the plain path gives
+
+Why: rendering a reminder's two templates, inlining the HTML's CSS (css-inline parses the
+whole page) and quoted-printable encoding both costs about 0.6 ms, and thousands of e-mails
+go out per second (bench/reminder_throughput.py). Most of that output is the same for every
+event; only the printed values differ. So each template is rendered once per shape with a
+unique sentinel in place of every printed value, the CSS inlined and the lines without a
+sentinel encoded once; per event the values are escaped the way the inliner writes them and
+spliced in, and only their lines encoded. The templates stay the one source of truth.
+
+Terms. A context is a nested dict. Its *leaves* are its str and int values (not bools). Its
+*shape* is everything else the output depends on: the other values (bools, None, ...), which
+leaves are empty, the `key` the caller gives (language and catalog: `_()` in the templates),
+and the value of every *keyed* leaf: one the template does more with than print.
+
+What a template must respect (anything else is found, or falls back to the plain render):
+- print a leaf with `{{ x }}` or `%(x)s` in `_()`, and test it (`{% if x %}`, `x or "—"`);
+  any other use (a filter, a comparison, a lookup such as `names.get(x)`, a method, `+`)
+  is traced while the skeleton is rendered and makes the leaf keyed (one skeleton per value:
+  fine for a priority, a plain render's cost for a free text);
+- a leaf printed in an HTML attribute other than `href` is keyed (a style sheet may select
+  on it: `class="prio-{{ priority }}"`); a style sheet must not select on `href` values;
+- a leaf inside `<style>`, `<script>` or a comment: that shape is rendered plainly.
+- no `|safe` or `|striptags` on a leaf: they read its text as printing does (untraced).
+Values with control characters other than tab and newline (the HTML parser rewrites CR and
+NUL; the text body is encoded whole around a lone CR) are rendered plainly, per event.
+Safety net: the first message of every new skeleton is also rendered plainly and compared;
+a difference logs a warning and sends that shape down the plain path from then on.
+Proof: tests/test_mail_skeleton.py compares both paths over generated contexts.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from jinja2 import Template
+
+from app.core.mime import QPTemplate, qp_encode
+
+log = logging.getLogger("app.core.skeleton")
+SKELETONS_KEPT = 512  # shapes kept per SkeletonMail (language x empty values x keyed values)
+BUILD_ATTEMPTS = 8  # renders of one shape while traced uses add keyed leaves
+UNKEYED_ATTRIBUTES = frozenset({"href"})  # attributes whose leaf values no style sheet selects on
+RAW_TEXT_ELEMENTS = ("style", "script", "xmp", "iframe", "noembed", "noframes", "noscript", "plaintext")
+# What the inliner's HTML parser changes or the QP template cannot fill line by line.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# A serialized tag: attribute values are always double-quoted, their quotes escaped (&quot;).
+_HTML_TOKEN = re.compile(r'<!--.*?-->|<[^>"]*(?:"[^"]*"[^>"]*)*>|[^<]+', re.S)
+_ATTRIBUTE = re.compile(r'\s([^\s=/>"]+)="([^"]*)"')
+_PLAIN = object()  # a shape rendered the plain way
+_FILLED = object()  # a non-empty, not keyed leaf in a shape key
+_TEXT, _ATTR, _RAW = 0, 1, 2  # how a value is escaped where it is printed
+
+
+def _html_text(value: str) -> str:
+    # How css-inline's serializer writes a text node (the HTML parser undid Jinja's escaping).
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\xa0", "&nbsp;")
+
+
+def _html_attribute(value: str) -> str:
+    return value.replace("&", "&amp;").replace('"', "&quot;").replace("\xa0", "&nbsp;")
+
+
+_ESCAPES = (_html_text, _html_attribute, str)
+
+
+def _is_leaf(value: Any) -> bool:
+    return type(value) is str or type(value) is int
+
+
+def _flatten(ctx: dict[str, Any], prefix: tuple = ()) -> list[tuple[tuple, Any]]:
+    out: list[tuple[tuple, Any]] = []
+    for name, value in ctx.items():
+        if type(value) is dict:
+            out += _flatten(value, (*prefix, name))
+        else:
+            out.append(((*prefix, name), value))
+    return out
+
+
+def _tracing_str(touched: set[str]) -> type[str]:
+    """A str that records (in `touched`, by its text) every use other than printing and testing."""
+
+    def traced(name: str) -> Callable:
+        method = getattr(str, name)
+
+        def use(self, *args):
+            touched.add(str.__str__(self))
+            return method(self, *args)
+        return use
+
+    def number(self):
+        touched.add(str.__str__(self))
+        raise ValueError("a sentinel is not a number")
+
+    def formatted(self, spec):
+        if spec:
+            touched.add(str.__str__(self))
+        return str.__format__(self, spec)
+
+    def attribute(self, name):
+        if not name.startswith("__"):  # a method call (x.upper()), Jinja's getattr
+            touched.add(str.__str__(self))
+        return str.__getattribute__(self, name)
+
+    def prepended(self, other):  # "text" + value
+        touched.add(str.__str__(self))
+        return other + str.__str__(self)
+
+    names = ("__hash__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__len__", "__iter__",
+             "__getitem__", "__contains__", "__add__", "__mul__", "__rmul__", "__mod__", "__rmod__")
+    body = {name: traced(name) for name in names}
+    # Printing (str(), markupsafe's escape) and testing (bool) are what a value may do untraced.
+    body.update(__radd__=prepended, __bool__=lambda self: True, __str__=lambda self: str.__str__(self),
+                __int__=number, __float__=number, __format__=formatted, __getattribute__=attribute)
+    return type("Leaf", (str,), body)
+
+
+class _Skeleton:
+    """One body of one shape: encoded constant text and dynamic lines (pieces of text and
+    indexes into `uses`, the (slot, escape) pairs printed in it)."""
+
+    def __init__(self, pieces: list[str | list], uses: list[tuple[int, int]]):
+        self.pieces = pieces
+        self.uses = uses
+
+    def fill(self, values: list[str], marker_re: re.Pattern) -> QPTemplate:
+        printed = [_ESCAPES[escape](values[slot]) for slot, escape in self.uses]
+        out: list[str | tuple[str]] = []  # encoded text, or (lines with link markers,)
+        for piece in self.pieces:
+            if type(piece) is not str:
+                lines = "".join([part if type(part) is str else printed[part] for part in piece])
+                if marker_re.search(lines):
+                    _split_marked(lines, marker_re, out)
+                    continue
+                piece = qp_encode(lines)
+            if out and type(out[-1]) is str:
+                out[-1] += piece
+            else:
+                out.append(piece)
+        return QPTemplate.from_pieces(out)
+
+
+def _split_marked(lines: str, marker_re: re.Pattern, out: list[str | tuple[str]]) -> None:
+    """Lines with link markers go out raw (encoded per recipient, with their tokens in them),
+    the others encoded now."""
+    parts = lines.split("\n")  # not splitlines(): quoted-printable breaks lines at LF only
+    for n, line in enumerate(parts):
+        if n < len(parts) - 1:
+            line += "\n"
+        elif not line:
+            break
+        if marker_re.search(line):
+            if out and type(out[-1]) is tuple:
+                out[-1] = (out[-1][0] + line,)
+            else:
+                out.append((line,))
+        elif out and type(out[-1]) is str:
+            out[-1] += qp_encode(line)
+        else:
+            out.append(qp_encode(line))
+
+
+def _lines(segments: list[str | tuple[int, int]], uses: dict[tuple[int, int], int],
+           marker_re: re.Pattern) -> list[str | list]:
+    """Pieces of a body: runs of constant lines QP-encoded once; each line holding a value or a
+    link marker kept as parts (text, index into `uses`): quoted-printable encodes line by line."""
+    lines: list[list] = [[]]
+    for segment in segments:
+        if type(segment) is tuple:
+            lines[-1].append(uses.setdefault(segment, len(uses)))
+            continue
+        first, *rest = segment.split("\n")
+        lines[-1].append(first)
+        for part in rest:
+            lines[-1].append("\n")
+            lines.append([part])
+    pieces: list[str | list] = []  # encoded constant text, or the parts of a run of lines with values
+    for line in lines:
+        if any(type(p) is int for p in line) or marker_re.search("".join(line)):
+            if pieces and type(pieces[-1]) is list:
+                pieces[-1] += line  # one piece: joined and encoded at once per event
+            else:
+                pieces.append(list(line))
+        elif pieces and type(pieces[-1]) is str:
+            pieces[-1] += "".join(line)
+        else:
+            pieces.append("".join(line))
+    for i, piece in enumerate(pieces):
+        if type(piece) is str:
+            pieces[i] = qp_encode(piece)
+            continue
+        merged: list = []  # adjacent texts joined
+        for part in piece:
+            if type(part) is str and merged and type(merged[-1]) is str:
+                merged[-1] += part
+            elif part != "":
+                merged.append(part)
+        pieces[i] = merged
+    return pieces
+
+
+def _html_segments(html: str, sentinel_re: re.Pattern, slot: dict[str, int],
+                   keyed: set[int]) -> list[str | tuple[int, int]] | None:
+    """The inlined HTML as text and (slot, escape) parts; None when a sentinel stands where a
+    value cannot be spliced in. Slots printed in an attribute other than href go to `keyed`."""
+    segments: list[str | tuple[int, int]] = []
+    pos = 0
+    while pos < len(html):
+        token = _HTML_TOKEN.match(html, pos)
+        if token is None:  # a stray "<" the serializer would have escaped: not expected
+            return None
+        pos = token.end()
+        token = token.group()
+        if not token.startswith("<"):
+            _split(token, sentinel_re, slot, _TEXT, segments)
+            continue
+        if token.startswith("<!--") and sentinel_re.search(token):
+            return None
+        raw = ""
+        name = re.match(r"<([a-zA-Z0-9]+)", token)
+        if name and name.group(1).lower() in RAW_TEXT_ELEMENTS:  # <style>: its content written as it is
+            close = html.lower().find(f"</{name.group(1).lower()}", pos)
+            raw, pos = html[pos:len(html) if close < 0 else close], len(html) if close < 0 else close
+            if sentinel_re.search(raw):
+                return None
+        at = 0
+        for attr in _ATTRIBUTE.finditer(token):
+            start, end = attr.span(2)
+            if sentinel_re.search(token, at, start):
+                return None  # in a tag or attribute name
+            found = sentinel_re.findall(attr.group(2))
+            if found and attr.group(1).lower() not in UNKEYED_ATTRIBUTES:
+                keyed.update(slot[s] for s in found)
+            segments.append(token[at:start])
+            _split(attr.group(2), sentinel_re, slot, _ATTR, segments)
+            at = end
+        if sentinel_re.search(token, at):
+            return None
+        segments.append(token[at:] + raw)
+    return segments
+
+
+def _split(text: str, sentinel_re: re.Pattern, slot: dict[str, int], escape: int,
+           segments: list[str | tuple[int, int]]) -> None:
+    pos = 0
+    for found in sentinel_re.finditer(text):
+        segments.append(text[pos:found.start()])
+        segments.append((slot[found.group()], escape))
+        pos = found.end()
+    segments.append(text[pos:])
+
+
+class SkeletonMail:
+    """A text and an HTML template rendered once per shape (module docstring); `bodies` gives
+    what `QPTemplate(text.render(ctx)), QPTemplate(inline(html.render(ctx)))` gives."""
+
+    def __init__(self, templates: Callable[[], tuple[Template, Template]], *, markers: tuple[str, ...],
+                 inline: Callable[[str], str]):
+        self.templates = templates
+        self.markers = markers
+        self.inline = inline
+        self.marker_re = re.compile("|".join(re.escape(m) for m in markers)) if markers else re.compile(r"(?!)")
+        self.keyed: set[tuple] = set()  # leaf paths found keyed, for every shape
+        self.skeletons: OrderedDict[tuple, Any] = OrderedDict()
+
+    def plain(self, ctx: dict[str, Any]) -> tuple[QPTemplate, QPTemplate]:
+        text, html = self.templates()
+        return QPTemplate(text.render(ctx), self.markers), QPTemplate(self.inline(html.render(ctx)), self.markers)
+
+    def bodies(self, ctx: dict[str, Any], key: tuple) -> tuple[QPTemplate, QPTemplate]:
+        items = _flatten(ctx)
+        for _ in range(BUILD_ATTEMPTS):
+            shape = self._shape(items, key)
+            try:
+                found = self.skeletons.get(shape)
+            except TypeError:  # an unhashable value (a list): no shape to key on
+                break
+            if found is None:
+                found = self._build(ctx)
+                if found is None:
+                    continue  # new keyed leaves: another shape key
+                self._keep(shape, found)
+                if found is not _PLAIN and not self._probe(found, ctx, items):
+                    self._keep(shape, found := _PLAIN)
+            if found is _PLAIN:
+                break
+            values = [str(v) for path, v in items if _is_leaf(v) and v and path not in self.keyed]
+            if _UNSAFE.search("".join(values)):
+                break
+            text, html = found
+            return text.fill(values, self.marker_re), html.fill(values, self.marker_re)
+        return self.plain(ctx)
+
+    def _keep(self, shape: tuple, skeleton: Any) -> None:
+        self.skeletons[shape] = skeleton
+        if len(self.skeletons) > SKELETONS_KEPT:
+            self.skeletons.popitem(last=False)
+
+    def _shape(self, items: list[tuple[tuple, Any]], key: tuple) -> tuple:
+        keyed = self.keyed
+        return (key, tuple([(path, v if not _is_leaf(v) or not v or path in keyed else _FILLED)
+                            for path, v in items]))
+
+    def _probe(self, skeleton: tuple[_Skeleton, _Skeleton], ctx: dict[str, Any],
+               items: list[tuple[tuple, Any]]) -> bool:
+        """The first context of a new skeleton, compared with the plain render of it."""
+        values = [str(v) for path, v in items if _is_leaf(v) and v and path not in self.keyed]
+        if _UNSAFE.search("".join(values)):
+            return True  # rendered plainly anyway; the next context probes nothing
+        fast = [body.fill(values, self.marker_re).fill({}).data for body in skeleton]
+        slow = [body.fill({}).data for body in self.plain(ctx)]
+        if fast != slow:
+            log.warning("e-mail skeleton differs from the plain render (shape of %s); rendering it plainly",
+                        sorted(".".join(map(str, path)) for path, _ in items))
+            return False
+        return True
+
+    def _build(self, ctx: dict[str, Any]) -> Any:
+        """The two bodies' skeletons, _PLAIN, or None when new keyed leaves were found."""
+        touched: set[str] = set()
+        leaf = _tracing_str(touched)
+        prefix = f"zq{secrets.token_hex(6)}"
+        slot: dict[str, int] = {}  # sentinel -> slot
+        paths: list[tuple] = []
+
+        def substitute(values: dict[str, Any], at: tuple) -> dict[str, Any]:
+            out = {}
+            for name, value in values.items():
+                path = (*at, name)
+                if type(value) is dict:
+                    out[name] = substitute(value, path)
+                elif _is_leaf(value) and value and path not in self.keyed:
+                    sentinel = f"{prefix}{len(paths):04d}q"
+                    slot[sentinel] = len(paths)
+                    paths.append(path)
+                    out[name] = leaf(sentinel)
+                else:
+                    out[name] = value
+            return out
+
+        text_template, html_template = self.templates()
+        skeleton_ctx = substitute(ctx, ())
+        try:
+            text = text_template.render(skeleton_ctx)
+            html = self.inline(html_template.render(skeleton_ctx))
+        except Exception:  # noqa: BLE001 - e.g. arithmetic on a sentinel: the plain render decides
+            if touched:
+                self.keyed.update(paths[slot[s]] for s in touched)
+                return None
+            return _PLAIN
+        if touched:
+            self.keyed.update(paths[slot[s]] for s in touched)
+            return None
+        sentinel_re = re.compile(re.escape(prefix) + r"\d{4}q")
+        keyed: set[int] = set()
+        html_segments = _html_segments(html, sentinel_re, slot, keyed)
+        if keyed:
+            self.keyed.update(paths[i] for i in keyed)
+            return None
+        if html_segments is None or "\r" in text:
+            return _PLAIN
+        text_segments: list[str | tuple[int, int]] = []
+        _split(text, sentinel_re, slot, _RAW, text_segments)
+        bodies = []
+        for segments in (text_segments, html_segments):
+            uses: dict[tuple[int, int], int] = {}
+            pieces = _lines(segments, uses, self.marker_re)
+            bodies.append(_Skeleton(pieces, list(uses)))
+        return tuple(bodies)

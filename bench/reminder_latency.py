@@ -37,11 +37,12 @@ TIMEOUT_S = 10.0
 WARMUP = 5
 
 CHILD = """
-import sys, threading
+import gc, sys, threading
 from app.modules.sag.reminders.worker import ReminderWorker
 stop = threading.Event()
 w = ReminderWorker()
 w._connect()
+gc.collect(); gc.freeze()  # as `bmc-hub worker` and `serve` do once they are loaded
 print("ready", flush=True)
 threading.Thread(target=lambda: (sys.stdin.readline(), stop.set()), daemon=True).start()
 w.run(stop)

@@ -11,7 +11,6 @@ database: claiming uses FOR UPDATE SKIP LOCKED and a lease.
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import socket
@@ -31,7 +30,6 @@ CHANNEL = "sag_reminder_queue"
 MAX_IDLE_S = 1.0           # longest sleep between checks of the stop flag and the clock
 RECONNECT_PAUSE_S = 2.0
 PURGE_EVERY_BATCHES = 1000  # how often old rate-limit windows are deleted
-_frozen = False  # freeze_startup_objects ran in this process
 
 
 def new_worker_id() -> str:
@@ -129,7 +127,6 @@ class ReminderWorker:
 
     def run(self, stop: threading.Event) -> None:
         log.info("reminder worker %s started", self.opts.worker_id)
-        freeze_startup_objects()
         try:
             while not stop.is_set():
                 try:
@@ -145,20 +142,6 @@ class ReminderWorker:
         finally:
             self.close()
             log.info("reminder worker %s stopped", self.opts.worker_id)
-
-
-def freeze_startup_objects() -> None:
-    """Leave what exists when the first worker starts out of the garbage collector's full passes.
-
-    That is the modules, templates and settings (~100,000 objects), alive as long as the process.
-    A full pass walks all of them with the GIL held (tens of ms, a few times a minute in a busy
-    worker), and the event being processed waits for it. Once per process: what is alive at a
-    later (re)start may include short-lived cycles that a freeze would keep forever.
-    """
-    global _frozen
-    if not _frozen:
-        _frozen = True
-        gc.freeze()
 
 
 def out_now(conn: psycopg.Connection, offset: timedelta):

@@ -3,6 +3,7 @@ PostgreSQL chooses; both write the same rows (reminders/plans.py)."""
 
 from __future__ import annotations
 
+from app.core import database
 from app.modules.sag.reminders import plans
 from app.modules.sag.reminders.tests.reminders_helpers import (
     clear_queue,
@@ -24,20 +25,20 @@ def test_plan_mode_follows_the_batch_size_and_every_batch_writes_its_rows(app):
     clear_queue()
     u = make_user()
     rule = make_rule(trigger_config={"from": "new", "to": "in_progress"})
+    one, *many, last = [make_case(assigned_to=u["id"]) for _ in range(plans.SMALL_BATCH + 3)]
+    # No watched-case news (due 5 s after a change): on a slow machine it would join a batch.
+    database.execute_update("UPDATE sag_watchers SET unwatched = TRUE WHERE user_id = %s", (u["id"],))
     w = worker()
     try:
-        one = make_case(assigned_to=u["id"])
         set_status(one["id"], "in_progress")
         assert w.run_once().claimed == 1
         assert _plan_mode(w) == plans.GENERIC
 
-        many = [make_case(assigned_to=u["id"]) for _ in range(plans.SMALL_BATCH + 1)]
         for case in many:
             set_status(case["id"], "in_progress")
         assert w.run_once().claimed == plans.SMALL_BATCH + 1
         assert _plan_mode(w) == plans.CHOSEN
 
-        last = make_case(assigned_to=u["id"])
         set_status(last["id"], "in_progress")
         assert w.run_once().claimed == 1
         assert _plan_mode(w) == plans.GENERIC

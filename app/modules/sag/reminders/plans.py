@@ -2,11 +2,11 @@
 
 The worker's connection prepares its statements (prepare_threshold 0). PostgreSQL then plans
 a prepared statement afresh for each call's parameters (a custom plan) as long as that looks
-cheaper than its one generic plan, and for reserve_rate and deliver_batch it always does: a
-generic plan cannot see how long the batch arrays are. For a large batch that is right (at
-500 events the generic plans were slower), but for the one event an idle worker wakes up
-for, planning those two statements took about 5 ms of the 6 ms they cost, half of the commit
--> log row latency. So up to SMALL_BATCH events the connection runs on its generic plans
+cheaper than its one generic plan, and for reserve_rate it always does: a generic plan cannot
+see how long the batch arrays are. For a large batch that is right (at 500 events the
+generic plans were slower), but for the one event an idle worker wakes up for, planning
+reserve_rate took 4-7 ms against 1 ms to run it, half of the commit -> log row latency
+(docs/reminders.md, "Latency"). So up to SMALL_BATCH events the connection runs on its generic plans
 (planned once per statement and connection, again after an ANALYZE of their tables); above
 it PostgreSQL chooses as before. The setting changes only when a batch's size class differs
 from the previous batch's, in one short transaction.

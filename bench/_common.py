@@ -22,8 +22,11 @@ sys.path.insert(0, str(ROOT))
 
 
 @contextmanager
-def throwaway_database(prefix: str) -> Iterator[Path]:
+def throwaway_database(prefix: str, *, durable: bool = False) -> Iterator[Path]:
     """A fresh embedded PostgreSQL in a new temporary directory (never ./var), app settings pointed at it.
+
+    The server runs without durability (fsync off) unless `durable`: then commits wait for the
+    disk, as in production.
 
     Yields the temporary directory (DATA_DIR is `<tmp>/var`, DATABASE_URL is set in os.environ).
     On exit closes the pool, lets go of the server (the last user stops it) and removes the directory.
@@ -39,7 +42,7 @@ def throwaway_database(prefix: str) -> Iterator[Path]:
         from app.core.config import reset_settings
 
         reset_settings()
-        url = embedded.ensure_running(tmp / "var", fast=True)
+        url = embedded.ensure_running(tmp / "var", fast=not durable)
         pgdata = (tmp / "var" / "pgdata").resolve()
         os.environ["DATABASE_URL"] = url
         reset_settings()

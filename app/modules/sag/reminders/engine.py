@@ -31,7 +31,7 @@ from typing import Any
 import psycopg
 
 from app.core import i18n
-from app.modules.sag.reminders import channels, kinds, storms
+from app.modules.sag.reminders import channels, kinds, plans, storms
 from app.modules.sag.reminders.email import speaking
 from app.modules.sag.reminders.events import Outcome, Q, close, error_text, finish, retry
 from app.modules.sag.reminders.render import ReminderTemplateError
@@ -88,6 +88,7 @@ def process_batch(conn: psycopg.Connection, opts: Options) -> Outcome:
     out = Outcome(claimed=len(rows))
     if not rows:
         return out
+    plans.fit(conn, len(rows))  # an idle worker's single event must not pay for planning (plans.py)
     now: datetime = rows[0]["now"]
     # Chat and webhook destinations (`dest:<slug>`) are read only when a claimed rule names one.
     registry = channels.registry(conn, {n for r in rows for n in (r["channels"] or ())})

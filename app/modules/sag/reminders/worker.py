@@ -51,8 +51,9 @@ class ReminderWorker:
     def _connect(self) -> None:
         self.close()
         self.conn = database.connect()
-        # The worker runs the same few statements forever: prepare them at once. (Forcing
-        # generic plans was tried: with the batch arrays as unknowns they are far slower.)
+        # The worker runs the same few statements forever: prepare them at once. (Generic
+        # plans only for small batches, plans.py: with the batch arrays as unknowns they are
+        # slower for large ones.)
         self.conn.prepare_threshold = 0
         self.conn.execute("SET TIME ZONE 'UTC'")
         self.conn.commit()

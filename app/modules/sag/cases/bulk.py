@@ -98,7 +98,7 @@ def _timed(steps: dict[str, float], name: str):
 
 def _copy(cur: psycopg.Cursor, table: str, data: bytes) -> None:
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
-        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, bulk_rows.COLUMNS[table])))
+        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c, _type in bulk_rows.COLUMNS[table]))
     with cur.copy(statement) as copy:
         copy.write(bulk_rows.SIGNATURE)
         copy.write(data)
@@ -107,12 +107,10 @@ def _copy(cur: psycopg.Cursor, table: str, data: bytes) -> None:
 
 def note_words(conn: psycopg.Connection, bodies: Iterable[str]) -> dict[str, bulk_rows.NoteWords]:
     """The words of each note text as the server's to_tsvector('simple') finds them."""
-    found: dict[str, dict[bytes, tuple[int, ...]]] = {body: {} for body in bodies}
+    found: dict[str, dict[str, list[int]]] = {body: {} for body in bodies}
     for row in conn.execute(Q["note_words"], {"bodies": list(found)}):
-        found[row["body"]][row["lexeme"].encode()] = tuple(row["positions"])
-    return {body: bulk_rows.NoteWords(tuple(sorted(words.items())),
-                                      max((p for ps in words.values() for p in ps), default=0))
-            for body, words in found.items()}
+        found[row["body"]][row["lexeme"]] = row["positions"]
+    return bulk_rows.note_words(found)
 
 
 def _drop_indexes(conn: psycopg.Connection, loading: dict[str, int]) -> list[tuple[str, str]]:

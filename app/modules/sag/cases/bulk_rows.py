@@ -18,42 +18,85 @@ cases); tests/test_cases_bulk.py compares the result with the server's own.
 from __future__ import annotations
 
 import struct
-from datetime import UTC, datetime
 from typing import NamedTuple
+
+import psycopg
+from psycopg import postgres, pq
+from psycopg.adapt import AdaptersMap, Dumper, Transformer
+
+try:  # psycopg's compiled row formatter of COPY (where psycopg 3.3 keeps it)
+    from psycopg._copy_base import format_row_binary
+except ImportError:  # psycopg 3.2
+    from psycopg.copy import format_row_binary
 
 from app.modules.sag.cases.bulk_plan import CasePlan, derive
 
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
 TRAILER = b"\xff\xff"
-NULL = b"\xff\xff\xff\xff"
-PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 # tsvector limits (PostgreSQL's MAXENTRYPOS - 1 and MAXNUMPOS - 1): a later position is stored as
 # the highest one, and a word keeps at most this many positions.
 MAX_POSITION = 16383
 MAX_POSITIONS = 255
 
-# The columns each encoded row fills, in order (history and note ids come from their sequences,
-# in the order the rows are copied, which is each case's time order).
-CASE_COLUMNS = ("id", "title", "description", "customer_id", "status", "priority", "assigned_to", "created_by",
-                "deadline", "closed_at", "version", "created_at", "updated_at", "notes_search")
-HISTORY_COLUMNS = ("sag_id", "from_status", "to_status", "changed_by", "note", "changed_at", "created_at")
-NOTE_COLUMNS = ("sag_id", "author_id", "body", "via", "created_at")
-CLOCK_COLUMNS = ("sag_id", "first_response_at", "created_at", "updated_at")
-WATCHER_COLUMNS = ("sag_id", "user_id", "reason", "created_at")
-COLUMNS = {"sag_sager": CASE_COLUMNS, "sag_status_history": HISTORY_COLUMNS, "sag_notes": NOTE_COLUMNS,
-           "sag_sla_clocks": CLOCK_COLUMNS, "sag_watchers": WATCHER_COLUMNS}
+# The columns each encoded row fills, in order, with their types (history and note ids come from
+# their sequences, in the order the rows are copied, which is each case's time order).
+COLUMNS = {
+    "sag_sager": (("id", "int4"), ("title", "text"), ("description", "text"), ("customer_id", "int4"),
+                  ("status", "text"), ("priority", "text"), ("assigned_to", "int4"), ("created_by", "int4"),
+                  ("deadline", "timestamptz"), ("closed_at", "timestamptz"), ("version", "int4"),
+                  ("created_at", "timestamptz"), ("updated_at", "timestamptz"), ("notes_search", "tsvector")),
+    "sag_status_history": (("sag_id", "int4"), ("from_status", "text"), ("to_status", "text"),
+                           ("changed_by", "int4"), ("note", "text"), ("changed_at", "timestamptz"),
+                           ("created_at", "timestamptz")),
+    "sag_notes": (("sag_id", "int4"), ("author_id", "int4"), ("body", "text"), ("via", "text"),
+                  ("created_at", "timestamptz")),
+    "sag_sla_clocks": (("sag_id", "int4"), ("first_response_at", "timestamptz"), ("created_at", "timestamptz"),
+                       ("updated_at", "timestamptz")),
+    "sag_watchers": (("sag_id", "int4"), ("user_id", "int4"), ("reason", "text"), ("created_at", "timestamptz")),
+}
+TSVECTOR_OID = 3614
 
-_int4 = struct.Struct("!ii").pack
-_int8 = struct.Struct("!iq").pack
 _length = struct.Struct("!i").pack
-_count = struct.Struct("!h").pack
-_FIELDS = {table: _count(len(columns)) for table, columns in COLUMNS.items()}
+_one_position = struct.Struct("!HH").pack
+
+
+class _TsvectorDumper(Dumper):
+    """A tsvector already in its binary form (notes_search)."""
+    format = pq.Format.BINARY
+    oid = TSVECTOR_OID
+
+    def dump(self, obj: bytes) -> bytes:
+        return obj
+
+
+_adapters = AdaptersMap(psycopg.adapters)
+_adapters.register_dumper(None, _TsvectorDumper)
+
+
+def _formatter(table: str):
+    """Rows of `table` -> COPY binary data, by psycopg's own (compiled) row formatter."""
+    tx = Transformer(_adapters)
+    tx.set_dumper_types([TSVECTOR_OID if t == "tsvector" else postgres.types[t].oid for _c, t in COLUMNS[table]],
+                        pq.Format.BINARY)
+
+    def format_rows(rows: list[tuple]) -> bytes:
+        out = bytearray()
+        for row in rows:
+            format_row_binary(row, tx, out)
+        return bytes(out)
+
+    return format_rows
+
+
+_FORMAT = {table: _formatter(table) for table in COLUMNS}
 
 
 class NoteWords(NamedTuple):
-    """The words of one note text: (lexeme as UTF-8, positions) sorted by lexeme, and the last position."""
+    """The words of one note text: (lexeme as UTF-8 + NUL, positions) sorted, the last position,
+    and the text's tsvector alone (binary)."""
     words: tuple[tuple[bytes, tuple[int, ...]], ...]
     last: int
+    alone: bytes
 
 
 class Encoded(NamedTuple):
@@ -64,103 +107,102 @@ class Encoded(NamedTuple):
     data: dict[str, bytes]
 
 
-_texts: dict[str, bytes] = {}
-
-
-def _text(value: str | None) -> bytes:
-    if value is None:
-        return NULL
-    encoded = _texts.get(value)
-    if encoded is None:
-        raw = value.encode()
-        encoded = _texts[value] = _length(len(raw)) + raw
-    return encoded
-
-
-def _int(value: int | None) -> bytes:
-    return NULL if value is None else _int4(4, value)
-
-
-def _time(at: datetime | None) -> bytes:
-    if at is None:
-        return NULL
-    d = at - PG_EPOCH
-    return _int8(8, (d.days * 86400 + d.seconds) * 1_000_000 + d.microseconds)
-
-
 def tsvector(words: dict[bytes, list[int]]) -> bytes:
-    """A tsvector in PostgreSQL's binary format (tsvectorrecv): lexemes in byte order, positions ascending."""
+    """A tsvector in PostgreSQL's binary format (tsvectorrecv) from {lexeme + NUL: positions
+    ascending}: lexemes in byte order (the NUL ends each, and sorts a prefix first, as PostgreSQL does)."""
     parts = [_length(len(words))]
+    append = parts.append
     for lexeme in sorted(words):
         positions = words[lexeme]
-        parts.append(lexeme + b"\x00" + struct.pack(f"!H{len(positions)}H", len(positions), *positions))
-    raw = b"".join(parts)
-    return _length(len(raw)) + raw
+        append(lexeme)
+        if len(positions) == 1:
+            append(_one_position(1, positions[0]))
+        else:
+            append(struct.pack(f"!H{len(positions)}H", len(positions), *positions))
+    return b"".join(parts)
 
 
-def notes_search(bodies: list[str], words: dict[str, NoteWords]) -> bytes:
-    """to_tsvector('simple', the bodies joined by newlines), from each body's words."""
+def notes_search(bodies: list[str], words: dict[str, NoteWords]) -> bytes | None:
+    """to_tsvector('simple', the bodies joined by newlines) in binary, from each body's words."""
     if not bodies:
-        return NULL
+        return None
+    if len(bodies) == 1:
+        return words[bodies[0]].alone
     merged: dict[bytes, list[int]] = {}
     offset = 0
     for body in bodies:
         note = words[body]
-        for lexeme, positions in note.words:
-            kept = merged.setdefault(lexeme, [])
-            for p in positions:
-                p = min(p + offset, MAX_POSITION)
-                if len(kept) < MAX_POSITIONS and (not kept or kept[-1] != p):
-                    kept.append(p)
+        if offset:
+            for lexeme, positions in note.words:
+                kept = merged.get(lexeme)
+                if kept is None:
+                    merged[lexeme] = [p + offset for p in positions]
+                else:
+                    kept.extend([p + offset for p in positions])
+        else:
+            merged = {lexeme: list(positions) for lexeme, positions in note.words}
         offset += note.last
+    if offset > MAX_POSITION or any(len(p) > MAX_POSITIONS for p in merged.values()):
+        merged = {lexeme: _limited(p) for lexeme, p in merged.items()}
     return tsvector(merged)
+
+
+def _limited(positions: list[int]) -> list[int]:
+    """Positions as a tsvector keeps them: the highest for any later one, at most MAX_POSITIONS."""
+    kept: list[int] = []
+    for p in positions:
+        p = min(p, MAX_POSITION)
+        if len(kept) < MAX_POSITIONS and (not kept or kept[-1] != p):
+            kept.append(p)
+    return kept
+
+
+def note_words(found: dict[str, dict[str, list[int]]]) -> dict[str, NoteWords]:
+    """NoteWords of each text from {text: {lexeme: positions}} (to_tsvector's words of each)."""
+    notes = {}
+    for body, w in found.items():
+        words = {lexeme.encode() + b"\x00": list(ps) for lexeme, ps in w.items()}
+        notes[body] = NoteWords(tuple(sorted(words.items())), max((p for ps in w.values() for p in ps), default=0),
+                                tsvector(words))
+    return notes
 
 
 def encode(plans: list[CasePlan], first_case: int, words: dict[str, NoteWords]) -> Encoded:
     """The rows of `plans` (case ids from `first_case` on) in COPY's binary format."""
     cases, history, notes, clocks, watchers = [], [], [], [], []
-    fields = _FIELDS
     for offset, plan in enumerate(plans):
-        case_id = _int(first_case + offset)
+        case_id = first_case + offset
         d = derive(plan)
-        created_at = _time(plan.created_at)
-        cases.append(b"".join((
-            fields["sag_sager"], case_id, _text(plan.title), _text(plan.description), _int(plan.customer_id),
-            _text(d.status), _text(plan.priority), _int(plan.assigned_to), _int(plan.created_by),
-            _time(plan.deadline), _time(d.closed_at), _int(d.version), created_at, _time(d.updated_at),
-            notes_search([n[1] for n in plan.notes], words))))
+        cases.append((case_id, plan.title, plan.description, plan.customer_id, d.status, plan.priority,
+                      plan.assigned_to, plan.created_by, plan.deadline, d.closed_at, d.version, plan.created_at,
+                      d.updated_at, notes_search([n[1] for n in plan.notes], words)))
         # The insert's row: the acting user at creation is the creator (sag_record_status_history).
-        history.append(b"".join((fields["sag_status_history"], case_id, NULL, _text("new"), _int(plan.created_by),
-                                 NULL, created_at, created_at)))
+        history.append((case_id, None, "new", plan.created_by, None, plan.created_at, plan.created_at))
         previous = "new"
         for status, actor, note, at in plan.steps:
-            at = _time(at)
-            history.append(b"".join((fields["sag_status_history"], case_id, _text(previous), _text(status),
-                                     _int(actor), _text(note), at, at)))
+            history.append((case_id, previous, status, actor, note, at, at))
             previous = status
         for author, body, via, at in plan.notes:
-            notes.append(b"".join((fields["sag_notes"], case_id, _int(author), _text(body), _text(via), _time(at))))
+            notes.append((case_id, author, body, via, at))
         # The clock row is written at the insert and touched by every status change.
-        last_change = _time(plan.steps[-1][3]) if plan.steps else created_at
-        clocks.append(b"".join((fields["sag_sla_clocks"], case_id, _time(d.first_response_at), created_at,
-                                last_change)))
-        for user, reason, at in _watchers(plan):
-            watchers.append(b"".join((fields["sag_watchers"], case_id, _int(user), _text(reason), _time(at))))
-    data = {"sag_sager": b"".join(cases), "sag_status_history": b"".join(history), "sag_notes": b"".join(notes),
-            "sag_sla_clocks": b"".join(clocks), "sag_watchers": b"".join(watchers)}
-    return Encoded(len(cases), len(history), len(notes), data)
+        last_change = plan.steps[-1][3] if plan.steps else plan.created_at
+        clocks.append((case_id, d.first_response_at, plan.created_at, last_change))
+        watchers.extend(_watchers(case_id, plan))
+    rows = {"sag_sager": cases, "sag_status_history": history, "sag_notes": notes, "sag_sla_clocks": clocks,
+            "sag_watchers": watchers}
+    return Encoded(len(cases), len(history), len(notes), {t: _FORMAT[t](r) for t, r in rows.items()})
 
 
-def _watchers(plan: CasePlan) -> list[tuple]:
+def _watchers(case_id: int, plan: CasePlan) -> list[tuple]:
     """Who the triggers make a watcher of a case, once each, with the first reason: the creator,
     the assignee, then each note's author at their first note (sag_sager_auto_watchers,
     sag_notes_queue_notifications)."""
     seen: dict[int, tuple] = {}
     if plan.created_by is not None:
-        seen[plan.created_by] = (plan.created_by, "creator", plan.created_at)
+        seen[plan.created_by] = (case_id, plan.created_by, "creator", plan.created_at)
     if plan.assigned_to is not None and plan.assigned_to not in seen:
-        seen[plan.assigned_to] = (plan.assigned_to, "assignee", plan.created_at)
+        seen[plan.assigned_to] = (case_id, plan.assigned_to, "assignee", plan.created_at)
     for author, _body, _via, at in plan.notes:
         if author is not None and author not in seen:
-            seen[author] = (author, "note", at)
+            seen[author] = (case_id, author, "note", at)
     return list(seen.values())

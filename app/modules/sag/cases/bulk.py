@@ -58,8 +58,10 @@ log = logging.getLogger("app.modules.sag")
 Q = load_queries(Path(__file__).parent / "queries" / "bulk.sql")
 
 BULK_SEED = 1302
-# Cases generated and written per round of COPYs (bounds the memory the rows take).
-BATCH = 50_000
+# Cases generated and written per round of COPYs: small enough that the server starts copying
+# soon after the start (the first batch is waited for), large enough that a round's five COPY
+# statements cost nothing next to its rows.
+BATCH = 10_000
 # Processes generating and encoding batches while the server ingests the previous ones: the
 # server's one backend takes a core for the COPYs, the stories take about twice its time.
 PRODUCERS = 2
@@ -249,8 +251,9 @@ def _random_batches(count: int, seed: int, now: datetime, users: list[int], cust
                                    initargs=start)
         try:
             # A few batches ahead, not all: each waiting batch holds its rows in memory.
-            waiting = deque(pool.submit(_produce, job) for job in jobs[:producers + 1])
-            for job in jobs[producers + 1:] + [None] * len(waiting):
+            ahead = 2 * producers
+            waiting = deque(pool.submit(_produce, job) for job in jobs[:ahead])
+            for job in jobs[ahead:] + [None] * len(waiting):
                 done = waiting.popleft().result()
                 if job is not None:
                     waiting.append(pool.submit(_produce, job))

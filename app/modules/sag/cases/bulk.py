@@ -1,7 +1,7 @@
 """Bulk cases: write many realistic cases (with history, notes and SLA clocks) fast, with COPY.
 
 Used by `bmc-hub demo --cases N` and by bench/cases_list.py. A generated case is
-indistinguishable from one made through the app (tests/test_bulk.py compares the two):
+indistinguishable from one made through the app (cases/tests/test_cases_bulk.py compares the two):
 
 Why the triggers are switched off, and what replaces them. Through the app every case insert
 and status change runs the sag_sager triggers: sag_track_status (closed_at, version,
@@ -13,7 +13,7 @@ per step. So the load runs with `session_replication_role = replica` for its tra
 only (SET LOCAL: ordinary and foreign-key triggers do not fire) and writes what the triggers
 would have written from the same story (bulk_plan.derive): the history rows, closed_at,
 version, updated_at, the watchers (creator, assignee, note authors), the notes' search words
-(computed as the cases are inserted: each case row is written once), the clock row (via
+(bulk_rows.notes_search, written with the case row), the clock row (via
 sag_sla_refresh_cases, the set-based sag_sla_refresh, when an SLA policy exists), the deadline
 reminders of open cases (via sag_schedule_deadlines itself). Every id it writes
 comes from rows that exist (active users, customers), so the skipped foreign-key checks
@@ -24,10 +24,15 @@ as the normal demo backdates it too.
 
 The replica role needs a superuser or `GRANT SET ON PARAMETER session_replication_role`;
 without it the load stops with a message saying so. The tables are locked (ACCESS
-EXCLUSIVE) for the load; when a load is larger than a table, that table's plain indexes are
-dropped and rebuilt afterwards (building an index once is several times cheaper than
-growing it row by row, the trigram index most of all). All in one transaction: it either
-happens whole or not at all.
+EXCLUSIVE) for the load; when a load is larger than a table, that table's plain indexes and
+its primary key (when no foreign key refers to it) are dropped and rebuilt afterwards (building
+an index once is several times cheaper than growing it row by row, the trigram index most of
+all). All in one transaction: it either happens whole or not at all.
+
+How the two cores are used. The stories are generated and encoded for COPY by PRODUCERS
+processes (bulk_rows.encode), batch by batch, each batch from its own seed; this process only
+hands their ready COPY data to the server, whose one backend ingests it while the producers
+work on the next batches. The index rebuilds then run with PostgreSQL's parallel workers.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -66,6 +71,9 @@ BATCH = 10_000
 # server's one backend takes a core for the COPYs, the stories take about twice its time.
 PRODUCERS = 2
 TABLES = ("sag_sager", "sag_status_history", "sag_notes", "sag_sla_clocks", "sag_watchers")
+# The tables' ANALYZE on two connections at once (the cases, with their texts and words, take
+# about as long as the other four together).
+ANALYZE_GROUPS = (TABLES[:1], TABLES[1:])
 # Rough rows per case (only to decide whether a table's indexes are rebuilt rather than grown).
 HISTORY_PER_CASE = 4
 NOTES_PER_CASE = 1.6
@@ -264,6 +272,11 @@ def _random_batches(count: int, seed: int, now: datetime, users: list[int], cust
     return batches
 
 
+def _analyze(tables: tuple[str, ...]) -> None:
+    with database.connect(autocommit=True) as conn:
+        conn.execute(sql.SQL("ANALYZE {}").format(sql.SQL(", ").join(map(sql.Identifier, tables))))
+
+
 def bulk_cases(count: int, *, seed: int = BULK_SEED, now: datetime | None = None,
                advance: Callable = lambda n=1: None, batch: int = BATCH, producers: int = PRODUCERS) -> BulkResult:
     """Generate and write `count` cases over the active users and customers, then ANALYZE."""
@@ -277,8 +290,8 @@ def bulk_cases(count: int, *, seed: int = BULK_SEED, now: datetime | None = None
     with database.transaction() as conn:
         result = _load(conn, count, batches, advance)
     analyzed = time.perf_counter()
-    with database.connect(autocommit=True) as conn, _timed(result.steps, "analyze"):
-        conn.execute(sql.SQL("ANALYZE {}").format(sql.SQL(", ").join(map(sql.Identifier, TABLES))))
+    with _timed(result.steps, "analyze"), ThreadPoolExecutor(len(ANALYZE_GROUPS)) as pool:
+        list(pool.map(_analyze, ANALYZE_GROUPS))
     result.seconds = round(result.seconds + time.perf_counter() - analyzed, 2)
     log.info("bulk: %d cases, %d history rows, %d notes in %.1f s (%s)", result.cases, result.history,
              result.notes, result.seconds, ", ".join(f"{k} {v} s" for k, v in result.steps.items()))

@@ -1,7 +1,7 @@
 """Bulk cases: write many realistic cases (with history, notes and SLA clocks) fast, with COPY.
 
 Used by `bmc-hub demo --cases N` and by bench/cases_list.py. A generated case is
-indistinguishable from one made through the app (tests/test_bulk.py compares the two):
+indistinguishable from one made through the app (cases/tests/test_cases_bulk.py compares the two):
 
 Why the triggers are switched off, and what replaces them. Through the app every case insert
 and status change runs the sag_sager triggers: sag_track_status (closed_at, version,
@@ -13,7 +13,7 @@ per step. So the load runs with `session_replication_role = replica` for its tra
 only (SET LOCAL: ordinary and foreign-key triggers do not fire) and writes what the triggers
 would have written from the same story (bulk_plan.derive): the history rows, closed_at,
 version, updated_at, the watchers (creator, assignee, note authors), the notes' search words
-(computed as the cases are inserted: each case row is written once), the clock row (via
+(bulk_rows.notes_search, written with the case row), the clock row (via
 sag_sla_refresh_cases, the set-based sag_sla_refresh, when an SLA policy exists), the deadline
 reminders of open cases (via sag_schedule_deadlines itself). Every id it writes
 comes from rows that exist (active users, customers), so the skipped foreign-key checks
@@ -24,23 +24,29 @@ as the normal demo backdates it too.
 
 The replica role needs a superuser or `GRANT SET ON PARAMETER session_replication_role`;
 without it the load stops with a message saying so. The tables are locked (ACCESS
-EXCLUSIVE) for the load; when a load is larger than a table, that table's plain indexes are
-dropped and rebuilt afterwards (building an index once is several times cheaper than
-growing it row by row, the trigram index most of all). All in one transaction: it either
-happens whole or not at all.
+EXCLUSIVE) for the load; when a load is larger than a table, that table's plain indexes and
+its primary key (when no foreign key refers to it) are dropped and rebuilt afterwards (building
+an index once is several times cheaper than growing it row by row, the trigram index most of
+all). All in one transaction: it either happens whole or not at all.
+
+How the two cores are used. The stories are generated and encoded for COPY by PRODUCERS
+processes (bulk_rows.encode), batch by batch, each batch from its own seed; this process only
+hands their ready COPY data to the server, whose one backend ingests it while the producers
+work on the next batches. The index rebuilds then run with PostgreSQL's parallel workers.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import random
-import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from multiprocessing import get_context
 from pathlib import Path
 
 import psycopg
@@ -49,37 +55,33 @@ from psycopg import sql
 from app.core import database
 from app.core.errors import Conflict
 from app.core.queries import load_queries
-from app.modules.sag.cases.bulk_plan import CasePlan, derive, note_pool, random_plan, text_pool
+from app.modules.sag.cases import bulk_rows
+from app.modules.sag.cases.bulk_plan import CasePlan, note_pool, random_plan, text_pool
 
 log = logging.getLogger("app.modules.sag")
 
 Q = load_queries(Path(__file__).parent / "queries" / "bulk.sql")
 
 BULK_SEED = 1302
-# Cases generated and written per round of COPYs (bounds the memory the plans take).
-BATCH = 50_000
+# Cases generated and written per round of COPYs: small enough that the server starts copying
+# soon after the start (the first batch is waited for), large enough that a round's five COPY
+# statements cost nothing next to its rows.
+BATCH = 10_000
+# Processes generating and encoding batches while the server ingests the previous ones: the
+# server's one backend takes a core for the COPYs, the stories take about twice its time.
+PRODUCERS = 2
 TABLES = ("sag_sager", "sag_status_history", "sag_notes", "sag_sla_clocks", "sag_watchers")
-SERIAL_TABLES = ("sag_sager", "sag_status_history", "sag_notes")
+# The tables' ANALYZE on two connections at once (the cases, with their texts and words, take
+# about as long as the other four together).
+ANALYZE_GROUPS = (TABLES[:1], TABLES[1:])
 # Rough rows per case (only to decide whether a table's indexes are rebuilt rather than grown).
 HISTORY_PER_CASE = 4
 NOTES_PER_CASE = 1.6
 WATCHERS_PER_CASE = 2.5
-# maintenance_work_mem for the index rebuilds (this transaction only): room for the trigram
-# index's entries, which the default 64 MB makes the build write out in many more rounds.
-INDEX_BUILD_MEMORY = "512MB"
-
-CASE_COLUMNS = ("id", "title", "description", "customer_id", "status", "priority", "assigned_to", "created_by",
-                "deadline", "closed_at", "version", "created_at", "updated_at")
-CASE_TYPES = ("int4", "text", "text", "int4", "text", "text", "int4", "int4", "timestamptz", "timestamptz", "int4",
-              "timestamptz", "timestamptz")
-HISTORY_COLUMNS = ("id", "sag_id", "from_status", "to_status", "changed_by", "note", "changed_at", "created_at")
-HISTORY_TYPES = ("int8", "int4", "text", "text", "int4", "text", "timestamptz", "timestamptz")
-NOTE_COLUMNS = ("id", "sag_id", "author_id", "body", "via", "created_at")
-NOTE_TYPES = ("int8", "int4", "int4", "text", "text", "timestamptz")
-CLOCK_COLUMNS = ("sag_id", "first_response_at", "created_at", "updated_at")
-CLOCK_TYPES = ("int4", "timestamptz", "timestamptz", "timestamptz")
-WATCHER_COLUMNS = ("sag_id", "user_id", "reason", "created_at")
-WATCHER_TYPES = ("int4", "int4", "text", "timestamptz")
+# maintenance_work_mem for the index rebuilds (this transaction only; shared by the parallel
+# workers of a build): room for the trigram index's entries, which a small budget makes the
+# build write out in many more rounds.
+INDEX_BUILD_MEMORY = "1GB"
 
 
 class BulkRefused(Conflict):
@@ -93,7 +95,7 @@ class BulkResult:
     notes: int
     first_id: int | None
     seconds: float
-    # Seconds per step of the load (COPY, each derived table, each index rebuild, ANALYZE), to see where the time goes.
+    # Seconds per step of the load (COPY, each index rebuild, ANALYZE), to see where the time goes.
     steps: dict[str, float] = field(default_factory=dict)
 
 
@@ -104,104 +106,57 @@ def _timed(steps: dict[str, float], name: str):
     steps[name] = round(steps.get(name, 0.0) + time.perf_counter() - started, 2)
 
 
-def _copy(cur: psycopg.Cursor, table: str, columns: tuple[str, ...], types: tuple[str, ...], rows) -> None:
+def _copy(cur: psycopg.Cursor, table: str, data: bytes) -> None:
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
-        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns)))
+        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c, _type in bulk_rows.COLUMNS[table]))
     with cur.copy(statement) as copy:
-        copy.set_types(types)
-        for row in rows:
-            copy.write_row(row)
+        copy.write(bulk_rows.SIGNATURE)
+        copy.write(data)
+        copy.write(bulk_rows.TRAILER)
 
 
-def _rows(plans: list[CasePlan], first_case: int, next_history: int, next_note: int):
-    """The five tables' rows for `plans`, ids from the given starts."""
-    cases, history, notes, clocks, watchers = [], [], [], [], []
-    for offset, plan in enumerate(plans):
-        case_id = first_case + offset
-        d = derive(plan)
-        cases.append((case_id, plan.title, plan.description, plan.customer_id, d.status, plan.priority,
-                      plan.assigned_to, plan.created_by, plan.deadline, d.closed_at, d.version, plan.created_at,
-                      d.updated_at))
-        # The insert's row: acting user at creation is the creator (sag_record_status_history).
-        history.append((next_history, case_id, None, "new", plan.created_by, None, plan.created_at,
-                        plan.created_at))
-        next_history += 1
-        previous = "new"
-        for status, actor, note, at in plan.steps:
-            history.append((next_history, case_id, previous, status, actor, note, at, at))
-            next_history += 1
-            previous = status
-        for author, body, via, at in plan.notes:
-            notes.append((next_note, case_id, author, body, via, at))
-            next_note += 1
-        # The clock row is written at the insert and touched by every status change.
-        last_change = plan.steps[-1][3] if plan.steps else plan.created_at
-        clocks.append((case_id, d.first_response_at, plan.created_at, last_change))
-        watchers.extend(_watchers(case_id, plan))
-    return cases, history, notes, clocks, watchers
-
-
-def _watchers(case_id: int, plan: CasePlan) -> list[tuple]:
-    """Who the triggers make a watcher of a case, once each, with the first reason: the creator,
-    the assignee, then each note's author at their first note (sag_sager_auto_watchers,
-    sag_notes_queue_notifications)."""
-    seen: dict[int, tuple] = {}
-    if plan.created_by is not None:
-        seen[plan.created_by] = (case_id, plan.created_by, "creator", plan.created_at)
-    if plan.assigned_to is not None and plan.assigned_to not in seen:
-        seen[plan.assigned_to] = (case_id, plan.assigned_to, "assignee", plan.created_at)
-    for author, _body, _via, at in plan.notes:
-        if author is not None and author not in seen:
-            seen[author] = (case_id, author, "note", at)
-    return list(seen.values())
+def note_words(conn: psycopg.Connection, bodies: Iterable[str]) -> dict[str, bulk_rows.NoteWords]:
+    """The words of each note text as the server's to_tsvector('simple') finds them."""
+    found: dict[str, dict[str, list[int]]] = {body: {} for body in bodies}
+    for row in conn.execute(Q["note_words"], {"bodies": list(found)}):
+        found[row["body"]][row["lexeme"]] = row["positions"]
+    return bulk_rows.note_words(found)
 
 
 def _drop_indexes(conn: psycopg.Connection, loading: dict[str, int]) -> list[tuple[str, str]]:
-    """Drop the plain indexes of each table the load outgrows; (table, definition) to rebuild."""
+    """Drop the indexes of each table the load outgrows that no foreign key needs (plain ones and
+    unreferenced primary keys); (table, statement that rebuilds it)."""
     rebuild = []
     for table, n in loading.items():
         existing = conn.execute(Q["table_rows"], {"table": table}).fetchone()["n"]
         if n <= existing:
             continue
-        for index in conn.execute(Q["plain_indexes"], {"table": table}).fetchall():
-            conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(index["name"])))
-            rebuild.append((table, index["definition"]))
+        for index in conn.execute(Q["rebuildable_indexes"], {"table": table}).fetchall():
+            if index["constraint_def"] is None:
+                conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(index["name"])))
+                rebuild.append((table, index["definition"]))
+            else:
+                conn.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
+                    sql.Identifier(table), sql.Identifier(index["name"])))
+                rebuild.append((table, sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(
+                    sql.Identifier(table), sql.Identifier(index["name"])).as_string(conn) + index["constraint_def"]))
     return rebuild
 
 
-def _rebuild(conn: psycopg.Connection, definitions: list[str], steps: dict[str, float]) -> None:
-    for definition in definitions:
-        with _timed(steps, definition.split()[2]):
-            conn.execute(definition)
+def _rebuild(conn: psycopg.Connection, rebuild: list[tuple[str, str]], steps: dict[str, float]) -> None:
+    for table, statement in rebuild:
+        words = statement.split()
+        # CREATE [UNIQUE] INDEX name ... | ALTER TABLE t ADD CONSTRAINT name ...
+        name = words[5] if words[0] == "ALTER" else words[words.index("INDEX") + 1]
+        with _timed(steps, name.strip('"') or table):
+            conn.execute(statement)
 
 
-def _produce(plans_batches, ids: dict[str, int], out: queue.Queue, stop: threading.Event) -> None:
-    """Turn plan batches into rows (in a thread, while the previous batch is being copied)."""
-
-    def put(item) -> None:
-        while not stop.is_set():
-            try:
-                out.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-    try:
-        for plans in plans_batches:
-            if stop.is_set():
-                return
-            rows = _rows(plans, ids["sag_sager"], ids["sag_status_history"], ids["sag_notes"])
-            ids["sag_sager"] += len(rows[0])
-            ids["sag_status_history"] += len(rows[1])
-            ids["sag_notes"] += len(rows[2])
-            put(rows)
-        put(None)
-    except BaseException as exc:  # noqa: BLE001 - handed to the loading thread, which raises it
-        put(exc)
+Batches = Callable[[psycopg.Connection, int], Iterator[bulk_rows.Encoded]]
 
 
-def write_plans(conn: psycopg.Connection, plans_batches, total: int, *, advance=lambda n=1: None) -> BulkResult:
-    """Write `total` cases from an iterable of plan lists, in the caller's transaction `conn`."""
+def _load(conn: psycopg.Connection, total: int, batches: Batches, advance) -> BulkResult:
+    """Write `total` cases from `batches(conn, first case id)` in the caller's transaction `conn`."""
     started = time.perf_counter()
     try:
         conn.execute(Q["replica_role"])
@@ -209,99 +164,134 @@ def write_plans(conn: psycopg.Connection, plans_batches, total: int, *, advance=
         raise BulkRefused(
             "Generating cases in bulk needs a superuser or `GRANT SET ON PARAMETER session_replication_role` "
             "for the hub's database user (it skips the row triggers and writes their results itself)") from exc
-    # With every writer locked out, ids can be handed out here and the sequences moved past them at the end.
+    # With every writer locked out, case ids can be handed out here and the sequence moved past them
+    # at the end (history and note ids come from their sequences as the rows are copied).
     conn.execute(Q["lock_tables"])
     rebuild = _drop_indexes(conn, {"sag_sager": total, "sag_status_history": total * HISTORY_PER_CASE,
                                    "sag_notes": total * NOTES_PER_CASE, "sag_sla_clocks": total,
                                    "sag_watchers": total * WATCHERS_PER_CASE})
-    ids = {t: conn.execute(Q["next_id"], {"table": t}).fetchone()["id"] for t in SERIAL_TABLES}
-    conn.execute(Q["create_stage"])
-    first_case = ids["sag_sager"]
-    batches: queue.Queue = queue.Queue(maxsize=1)
-    stop = threading.Event()
-    producer = threading.Thread(target=_produce, args=(plans_batches, ids, batches, stop), name="bulk-plans",
-                                daemon=True)
-    producer.start()
+    first_case = conn.execute(Q["next_id"], {"table": "sag_sager"}).fetchone()["id"]
     n_cases = n_history = n_notes = 0
     steps: dict[str, float] = {}
-    try:
-        with conn.cursor() as cur:
-            while True:
-                with _timed(steps, "plans"):
-                    rows = batches.get()
-                if rows is None:
-                    break
-                if isinstance(rows, BaseException):
-                    raise rows
-                cases, history, notes, clocks, watchers = rows
-                with _timed(steps, "copy"):
-                    _copy(cur, "sag_status_history", HISTORY_COLUMNS, HISTORY_TYPES, history)
-                    _copy(cur, "sag_notes", NOTE_COLUMNS, NOTE_TYPES, notes)
-                    _copy(cur, "sag_sla_clocks", CLOCK_COLUMNS, CLOCK_TYPES, clocks)
-                    _copy(cur, "sag_watchers", WATCHER_COLUMNS, WATCHER_TYPES, watchers)
-                    cur.execute(Q["clear_stage"])
-                    _copy(cur, "bulk_cases_stage", CASE_COLUMNS, CASE_TYPES, cases)
-                with _timed(steps, "insert_cases"):
-                    # The cases with their notes' search words, computed before the row is written
-                    # (an UPDATE afterwards would write every case with notes twice).
-                    cur.execute(Q["insert_staged_cases"], {
-                        "first_note": notes[0][0] if notes else 0, "last_note": notes[-1][0] if notes else -1})
-                n_cases += len(cases)
-                n_history += len(history)
-                n_notes += len(notes)
-                advance(len(cases))
-    finally:
-        stop.set()
-        producer.join()
+    encoded = batches(conn, first_case)
+    with conn.cursor() as cur:
+        while True:
+            with _timed(steps, "plans"):
+                batch = next(encoded, None)
+            if batch is None:
+                break
+            with _timed(steps, "copy"):
+                for table, data in batch.data.items():
+                    if data:
+                        _copy(cur, table, data)
+            n_cases += batch.cases
+            n_history += batch.history
+            n_notes += batch.notes
+            advance(batch.cases)
     if n_cases != total:
         raise ValueError(f"expected {total} plans, got {n_cases}")
-    for table in SERIAL_TABLES:
-        if ids[table] > 1:
-            conn.execute(Q["move_sequence"], {"table": table, "last": ids[table] - 1})
     last_case = first_case + total - 1
+    conn.execute(Q["move_sequence"], {"table": "sag_sager", "last": last_case})
     span = {"first": first_case, "last": last_case}
     with _timed(steps, "schedule_deadlines"):
         conn.execute(Q["schedule_deadlines"], span)
     conn.execute(Q["index_memory"], {"mem": INDEX_BUILD_MEMORY})
     # With an SLA policy the clocks are computed from the history and notes (through their
-    # rebuilt indexes), and the clocks' own indexes are built after that UPDATE, not grown by it.
-    _rebuild(conn, [d for t, d in rebuild if t != "sag_sla_clocks"], steps)
+    # rebuilt indexes), and the clocks' own plain indexes are built after that UPDATE, not grown
+    # by it (its primary key before: the UPDATE finds the clocks by it).
+    late = [(t, s) for t, s in rebuild if t == "sag_sla_clocks" and not s.startswith("ALTER")]
+    _rebuild(conn, [r for r in rebuild if r not in late], steps)
     if conn.execute(Q["has_sla_policy"]).fetchone()["any"]:
         with _timed(steps, "refresh_sla"):
             # Statistics of the loaded tables first: without them the planner takes the history
             # and notes for a few rows, and the one statement for all cases takes minutes.
             conn.execute(Q["analyze_for_sla"])
             conn.execute(Q["refresh_sla"], span)
-    _rebuild(conn, [d for t, d in rebuild if t == "sag_sla_clocks"], steps)
+    _rebuild(conn, late, steps)
     conn.execute(Q["default_role"])
     return BulkResult(n_cases, n_history, n_notes, first_case, round(time.perf_counter() - started, 2), steps)
 
 
-def _batches(count: int, rng: random.Random, now: datetime, users: list[int], customers: list[int]):
-    texts, notes = text_pool(rng), note_pool(rng)
-    left = count
-    while left > 0:
-        n = min(BATCH, left)
-        yield [random_plan(rng, now, users, customers, texts, notes) for _ in range(n)]
-        left -= n
+def write_plans(conn: psycopg.Connection, plans_batches: Iterable[list[CasePlan]], total: int, *,
+                advance=lambda n=1: None) -> BulkResult:
+    """Write `total` cases from an iterable of plan lists, in the caller's transaction `conn`."""
+
+    def batches(conn: psycopg.Connection, first_case: int) -> Iterator[bulk_rows.Encoded]:
+        for plans in plans_batches:
+            words = note_words(conn, {note[1] for plan in plans for note in plan.notes})
+            yield bulk_rows.encode(plans, first_case, words)
+            first_case += len(plans)
+
+    return _load(conn, total, batches, advance)
+
+
+# What a producer process generates from (set once per process by _start_producer).
+_producer: dict = {}
+
+
+def _start_producer(seed: int, now: datetime, users: list[int], customers: list[int], texts: list[tuple[str, str]],
+                    notes: list[str], words: dict[str, bulk_rows.NoteWords]) -> None:
+    _producer.update(seed=seed, now=now, users=users, customers=customers, texts=texts, notes=notes, words=words)
+
+
+def _produce(job: tuple[int, int, int]) -> bulk_rows.Encoded:
+    """Batch `index`: `n` random stories (from their own seed, so the cases are the same however
+    many processes generate them), encoded with case ids from `first_case`."""
+    index, n, first_case = job
+    p = _producer
+    rng = random.Random(f"{p['seed']}:{index}")
+    plans = [random_plan(rng, p["now"], p["users"], p["customers"], p["texts"], p["notes"]) for _ in range(n)]
+    return bulk_rows.encode(plans, first_case, p["words"])
+
+
+def _random_batches(count: int, seed: int, now: datetime, users: list[int], customers: list[int], batch: int,
+                    producers: int) -> Batches:
+    def batches(conn: psycopg.Connection, first_case: int) -> Iterator[bulk_rows.Encoded]:
+        rng = random.Random(seed)
+        texts, notes = text_pool(rng), note_pool(rng)
+        start = (seed, now, users, customers, texts, notes, note_words(conn, set(notes)))
+        jobs = [(i, min(batch, count - i * batch), first_case + i * batch) for i in range(-(-count // batch))]
+        if producers <= 1 or len(jobs) <= 1:
+            _start_producer(*start)
+            yield from map(_produce, jobs)
+            return
+        pool = ProcessPoolExecutor(producers, mp_context=get_context("spawn"), initializer=_start_producer,
+                                   initargs=start)
+        try:
+            # A few batches ahead, not all: each waiting batch holds its rows in memory.
+            ahead = 2 * producers
+            waiting = deque(pool.submit(_produce, job) for job in jobs[:ahead])
+            for job in jobs[ahead:] + [None] * len(waiting):
+                done = waiting.popleft().result()
+                if job is not None:
+                    waiting.append(pool.submit(_produce, job))
+                yield done
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    return batches
+
+
+def _analyze(tables: tuple[str, ...]) -> None:
+    with database.connect(autocommit=True) as conn:
+        conn.execute(sql.SQL("ANALYZE {}").format(sql.SQL(", ").join(map(sql.Identifier, tables))))
 
 
 def bulk_cases(count: int, *, seed: int = BULK_SEED, now: datetime | None = None,
-               advance: Callable = lambda n=1: None) -> BulkResult:
+               advance: Callable = lambda n=1: None, batch: int = BATCH, producers: int = PRODUCERS) -> BulkResult:
     """Generate and write `count` cases over the active users and customers, then ANALYZE."""
     if count < 1:
         raise ValueError("count must be at least 1")
     refs = database.execute_query(Q["valid_refs"])[0]
     if not refs["users"]:
         raise BulkRefused("Generating cases needs at least one active user")
-    rng = random.Random(seed)
-    now = now or datetime.now(UTC)
+    batches = _random_batches(count, seed, now or datetime.now(UTC), refs["users"], refs["customers"], batch,
+                              producers)
     with database.transaction() as conn:
-        result = write_plans(conn, _batches(count, rng, now, refs["users"], refs["customers"]), count,
-                             advance=advance)
+        result = _load(conn, count, batches, advance)
     analyzed = time.perf_counter()
-    with database.connect(autocommit=True) as conn, _timed(result.steps, "analyze"):
-        conn.execute(sql.SQL("ANALYZE {}").format(sql.SQL(", ").join(map(sql.Identifier, TABLES))))
+    with _timed(result.steps, "analyze"), ThreadPoolExecutor(len(ANALYZE_GROUPS)) as pool:
+        list(pool.map(_analyze, ANALYZE_GROUPS))
     result.seconds = round(result.seconds + time.perf_counter() - analyzed, 2)
     log.info("bulk: %d cases, %d history rows, %d notes in %.1f s (%s)", result.cases, result.history,
              result.notes, result.seconds, ", ".join(f"{k} {v} s" for k, v in result.steps.items()))

@@ -26,13 +26,19 @@ SET LOCAL session_replication_role = DEFAULT;
 -- The planner's estimate of a table's rows (to decide whether rebuilding its indexes pays).
 SELECT GREATEST(reltuples, 0)::bigint AS n FROM pg_class WHERE oid = %(table)s::regclass;
 
--- name: plain_indexes
--- A table's indexes that back no constraint, with their definitions (dropped and rebuilt around a load).
-SELECT i.relname AS name, pg_get_indexdef(x.indexrelid) AS definition
+-- name: rebuildable_indexes
+-- A table's indexes that a load may drop and rebuild: those backing no constraint, and primary
+-- keys no foreign key refers to (with the constraint's definition to add it again).
+SELECT i.relname AS name, pg_get_indexdef(x.indexrelid) AS definition,
+       CASE WHEN c.oid IS NOT NULL THEN pg_get_constraintdef(c.oid) END AS constraint_def
 FROM pg_index x
 JOIN pg_class i ON i.oid = x.indexrelid
+LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid AND c.conrelid = x.indrelid
 WHERE x.indrelid = %(table)s::regclass
-  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)
+  AND (c.oid IS NULL
+       OR (c.contype = 'p' AND c.conname = i.relname
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = x.indexrelid)))
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint o WHERE o.conindid = x.indexrelid AND o.contype <> 'p')
 ORDER BY i.relname;
 
 -- name: valid_refs
@@ -64,28 +70,8 @@ HAVING count(*) > 0;
 -- How many cases exist.
 SELECT count(*) AS n FROM sag_sager;
 
--- name: create_stage
--- A batch's cases before their notes' search words are added (this transaction only, not WAL-logged).
-CREATE TEMP TABLE IF NOT EXISTS bulk_cases_stage (
-    id integer, title text, description text, customer_id integer, status text, priority text,
-    assigned_to integer, created_by integer, deadline timestamptz, closed_at timestamptz, version integer,
-    created_at timestamptz, updated_at timestamptz
-) ON COMMIT DROP;
-
--- name: clear_stage
--- Empty the stage for the next batch.
-TRUNCATE bulk_cases_stage;
-
--- name: insert_staged_cases
--- The staged cases with the search words of their notes (notes ids in [first_note, last_note]),
--- computed as the sag_notes statement trigger does (sag_notes_reindex), in id order.
-INSERT INTO sag_sager (id, title, description, customer_id, status, priority, assigned_to, created_by, deadline,
-                       closed_at, version, created_at, updated_at, notes_search)
-SELECT c.id, c.title, c.description, c.customer_id, c.status, c.priority, c.assigned_to, c.created_by, c.deadline,
-       c.closed_at, c.version, c.created_at, c.updated_at, w.words
-FROM bulk_cases_stage c
-LEFT JOIN (SELECT sag_id, to_tsvector('simple', string_agg(body, E'\n' ORDER BY id)) AS words
-           FROM sag_notes
-           WHERE id BETWEEN %(first_note)s AND %(last_note)s AND deleted_at IS NULL
-           GROUP BY sag_id) w ON w.sag_id = c.id
-ORDER BY c.id;
+-- name: note_words
+-- The words of each note text as to_tsvector('simple') finds them (bulk_rows.notes_search joins them per case).
+SELECT b.body, w.lexeme, w.positions
+FROM unnest(%(bodies)s::text[]) AS b(body)
+CROSS JOIN LATERAL unnest(to_tsvector('simple', b.body)) AS w;

@@ -154,3 +154,39 @@ def test_random_cases_have_consistent_history_closed_at_version_and_notes(db):
                                                              "WHERE tablename = 'sag_sager'")}
     assert "sag_sager_search_trgm_idx" in names and "sag_sager_assigned_open_idx" in names
 
+
+
+def _generated_cases(first_id: int, n: int) -> list[dict]:
+    return database.execute_query(
+        "SELECT title, customer_id, status, assigned_to, deadline, closed_at, version, created_at, updated_at, "
+        "notes_search::text AS words FROM sag_sager WHERE id BETWEEN %s AND %s ORDER BY id",
+        (first_id, first_id + n - 1))
+
+
+def test_cases_made_by_several_producer_processes_are_those_of_one_with_the_servers_note_words(db):
+    now = datetime(2030, 6, 1, 9, tzinfo=UTC)
+    alone = bulk.bulk_cases(300, seed=77, now=now, batch=120, producers=1)
+    together = bulk.bulk_cases(300, seed=77, now=now, batch=120, producers=2)
+    assert together.cases == 300 and (together.history, together.notes) == (alone.history, alone.notes)
+    assert _generated_cases(together.first_id, 300) == _generated_cases(alone.first_id, 300)
+    # notes_search is what the notes' own trigger (sag_notes_reindex) computes from the notes.
+    differing = database.execute_query(
+        """SELECT s.id FROM sag_sager s
+           WHERE s.id >= %s AND s.notes_search IS DISTINCT FROM (
+               SELECT to_tsvector('simple', string_agg(n.body, E'\\n' ORDER BY n.id))
+               FROM sag_notes n WHERE n.sag_id = s.id AND n.deleted_at IS NULL)""", (alone.first_id,))
+    assert differing == []
+    assert _one("SELECT count(*) AS n FROM sag_sager WHERE id >= %s AND notes_search IS NOT NULL",
+                alone.first_id)["n"] > 300
+    # Each case's history ids follow its story (the last row is the current status).
+    bad = database.execute_query(
+        """SELECT s.id FROM sag_sager s
+           WHERE s.id >= %s AND s.status <> (SELECT h.to_status FROM sag_status_history h
+                                               WHERE h.sag_id = s.id ORDER BY h.id DESC LIMIT 1)""",
+        (alone.first_id,))
+    assert bad == []
+    # The primary keys dropped for the load are back, under their names.
+    keys = {r["conname"] for r in database.execute_query(
+        "SELECT conname FROM pg_constraint WHERE contype = 'p' AND conrelid::regclass::text = ANY(%s)",
+        (list(bulk.TABLES),))}
+    assert keys == {f"{t}_pkey" for t in bulk.TABLES}

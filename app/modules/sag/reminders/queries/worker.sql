@@ -85,6 +85,15 @@ WITH dest AS MATERIALIZED (
     -- Mentions and watched-case news have no rule (and never repeat).
     LEFT JOIN sag_reminders r ON r.id = q.reminder_id
     WHERE q.id = ANY (%(ids)s::bigint[])
+), cases AS MATERIALIZED (
+    -- The references the log rows' foreign keys checked row by row, checked and locked once per
+    -- batch (migration 015): a case or user deleted meanwhile gets no rows (its delete waits for
+    -- this transaction otherwise, and then deletes them); a deleted rule leaves its rows without one.
+    SELECT id FROM sag_sager WHERE id IN (SELECT sag_id FROM dest) ORDER BY id FOR KEY SHARE
+), recipients AS MATERIALIZED (
+    SELECT id, language FROM users WHERE id IN (SELECT user_id FROM dest) ORDER BY id FOR KEY SHARE
+), rules AS MATERIALIZED (
+    SELECT id FROM sag_reminders WHERE id IN (SELECT reminder_id FROM dest) ORDER BY id FOR KEY SHARE
 ), granted AS (
     -- Whom reserve_rate let each event push to (recorded on the event, so a retry agrees).
     SELECT ev.event_id, (g.value)::int AS user_id
@@ -101,7 +110,7 @@ WITH dest AS MATERIALIZED (
     INSERT INTO sag_reminder_logs (event_id, rule_id, sag_id, user_id, email, recipient, channel, status, title,
                                    message, priority, escalated, deliver_after, held_for_opening, sent_at,
                                    created_at, updated_at)
-    SELECT d.event_id, d.reminder_id, d.sag_id, d.user_id, CASE WHEN d.external THEN d.email END, d.recipient,
+    SELECT d.event_id, rl.id, d.sag_id, d.user_id, CASE WHEN d.external THEN d.email END, d.recipient,
            d.channel, d.status, CASE WHEN d.escalated THEN left(COALESCE(
                -- the prefix in the recipient's language (external addresses: the hub's)
                %(escalated_prefixes)s::jsonb ->> u.language,
@@ -109,13 +118,17 @@ WITH dest AS MATERIALIZED (
            d.escalated, d.quiet_until, d.held AND d.status = 'deferred',
            CASE WHEN d.status = 'sent' THEN %(now)s::timestamptz END, %(now)s, %(now)s
     FROM decided d
-    LEFT JOIN users u ON u.id = d.user_id
+    LEFT JOIN recipients u ON u.id = d.user_id
+    LEFT JOIN rules rl ON rl.id = d.reminder_id
     -- A hub-made text (a mention, watched-case news) in the recipient's language ({event: {language:
     -- [title, message]}}, '' = the hub's); a rule's own texts are its author's and stay as written.
     CROSS JOIN LATERAL (
         SELECT COALESCE(%(localized)s::jsonb #>> ARRAY[d.event_id::text, COALESCE(u.language, ''), '0'], d.title) AS title,
                COALESCE(%(localized)s::jsonb #>> ARRAY[d.event_id::text, COALESCE(u.language, ''), '1'], d.message)
                    AS message) t
+    WHERE (d.user_id IS NULL OR u.id IS NOT NULL)
+      AND (d.sag_id IS NULL OR d.sag_id IN (SELECT id FROM cases))
+      AND d.event_id IN (SELECT event_id FROM ev)
     ORDER BY d.event_id, d.recipient, d.channel
     ON CONFLICT ON CONSTRAINT sag_reminder_logs_delivery_key DO NOTHING
     RETURNING id, event_id, user_id, channel, status, deliver_after, held_for_opening

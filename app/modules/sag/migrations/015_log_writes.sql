@@ -22,3 +22,4 @@ CREATE TRIGGER sag_reminder_queue_delete_logs AFTER DELETE ON sag_reminder_queue
     REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION sag_reminder_logs_parent_deleted('event_id');
 CREATE TRIGGER sag_reminders_delete_logs AFTER DELETE ON sag_reminders
     REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION sag_reminder_logs_parent_deleted('rule_id');
+

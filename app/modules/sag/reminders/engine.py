@@ -167,10 +167,8 @@ def write_logs(conn: psycopg.Connection, firings: list[Firing], registry: dict[s
     batch taken over after a crash between the two neither counts twice nor pushes more.
     Returns the events whose rows still wait for a transport; the others are finished here.
     """
-    params = {"ids": [f.event_id for f in firings], "titles": [f.title for f in firings],
-              "messages": [f.message for f in firings], "escalate": [f.escalate for f in firings],
-              "now": now, "default_max": opts.default_max_per_hour, "channels": channels.sql_param(registry),
-              "escalated_prefixes": escalated_prefixes()}
+    params = {"ids": [f.event_id for f in firings], "escalate": [f.escalate for f in firings],
+              "now": now, "default_max": opts.default_max_per_hour, "channels": channels.sql_param(registry)}
     for attempt in range(DEADLOCK_RETRIES):
         try:
             with conn.transaction():
@@ -184,7 +182,9 @@ def write_logs(conn: psycopg.Connection, firings: list[Firing], registry: dict[s
             storms.hold(conn, storm_sets)  # no push per row: grouped below, in this transaction
         result = conn.execute(Q["deliver_batch"], {
             "ids": params["ids"], "now": now, "destinations": destinations,
-            "escalated_prefixes": params["escalated_prefixes"],
+            # JSON, not text arrays: psycopg quotes text array elements one by one in Python.
+            "texts": json.dumps([(f.event_id, f.title, f.message) for f in firings]),
+            "escalated_prefixes": escalated_prefixes(),
             "localized": json.dumps({str(f.event_id): f.localized for f in firings if f.localized}),
             "finish_ids": [f.event_id for f in firings if not f.waits]}).fetchone()
         if storm_sets:

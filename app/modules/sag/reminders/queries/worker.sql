@@ -30,8 +30,7 @@ WITH d AS MATERIALIZED (
     -- quiet-hours function, for every joined row: half a million calls for a batch of 500).
     -- Returned as JSON text, so deliver_batch writes exactly these rows without evaluating the
     -- destinations (preferences, quiet hours, opening hours) a second time.
-    SELECT * FROM sag_reminder_destinations(%(ids)s::bigint[], %(titles)s::text[], %(messages)s::text[],
-                                           %(escalate)s::boolean[], %(now)s, %(default_max)s,
+    SELECT * FROM sag_reminder_destinations(%(ids)s::bigint[], %(escalate)s::boolean[], %(now)s, %(default_max)s,
                                            %(channels)s::jsonb)
 ), pairs AS (
     -- A reminder (event x user) that delivers now on any rate-limited channel counts once; an event
@@ -75,9 +74,13 @@ WITH dest AS MATERIALIZED (
     -- sag_reminder_destinations' rows as reserve_rate returned them (its result columns).
     SELECT * FROM jsonb_to_recordset(COALESCE(%(destinations)s::jsonb, '[]'::jsonb))
         AS d (event_id BIGINT, user_id INTEGER, email TEXT, escalated BOOLEAN, recipient TEXT, channel TEXT,
-              title TEXT, message TEXT, priority TEXT, reminder_id INTEGER, sag_id INTEGER, enabled BOOLEAN,
+              priority TEXT, reminder_id INTEGER, sag_id INTEGER, enabled BOOLEAN,
               quiet_until TIMESTAMPTZ, cap INTEGER, rate_limited BOOLEAN, external BOOLEAN, pending BOOLEAN,
               held BOOLEAN)
+), texts AS MATERIALIZED (
+    -- Each event's rendered title and message: [[event id, title, message], ...] (JSON: cheap to write in Python).
+    SELECT (x->>0)::bigint AS event_id, x->>1 AS title, x->>2 AS message
+    FROM jsonb_array_elements(%(texts)s::jsonb) AS x
 ), ev AS (
     SELECT q.id AS event_id, q.kind, q.reminder_id, q.sag_id, q.trigger_type, q.event_data,
            r.repeat_every_hours
@@ -118,13 +121,14 @@ WITH dest AS MATERIALIZED (
            d.escalated, d.quiet_until, d.held AND d.status = 'deferred',
            CASE WHEN d.status = 'sent' THEN %(now)s::timestamptz END, %(now)s, %(now)s
     FROM decided d
+    JOIN texts tx ON tx.event_id = d.event_id
     LEFT JOIN recipients u ON u.id = d.user_id
     LEFT JOIN rules rl ON rl.id = d.reminder_id
     -- A hub-made text (a mention, watched-case news) in the recipient's language ({event: {language:
     -- [title, message]}}, '' = the hub's); a rule's own texts are its author's and stay as written.
     CROSS JOIN LATERAL (
-        SELECT COALESCE(%(localized)s::jsonb #>> ARRAY[d.event_id::text, COALESCE(u.language, ''), '0'], d.title) AS title,
-               COALESCE(%(localized)s::jsonb #>> ARRAY[d.event_id::text, COALESCE(u.language, ''), '1'], d.message)
+        SELECT COALESCE(%(localized)s::jsonb #>> ARRAY[d.event_id::text, COALESCE(u.language, ''), '0'], tx.title) AS title,
+               COALESCE(%(localized)s::jsonb #>> ARRAY[d.event_id::text, COALESCE(u.language, ''), '1'], tx.message)
                    AS message) t
     WHERE (d.user_id IS NULL OR u.id IS NOT NULL)
       AND (d.sag_id IS NULL OR d.sag_id IN (SELECT id FROM cases))

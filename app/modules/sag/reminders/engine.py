@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,6 +42,10 @@ __all__ = ["Options", "Outcome", "Q", "process_batch"]
 
 log = logging.getLogger("app.modules.sag")
 DEADLOCK_RETRIES = 3
+# hand_over renews the batch's lease before a chunk once this share of it has passed since it
+# was set; before that no other worker can have taken the batch over (a renewal is an update of
+# every event of the batch, as dear as writing their log rows).
+LEASE_RENEW_AFTER = 0.5
 NO_OUTCOME = "the channel reported no outcome for this row"
 
 
@@ -55,6 +60,7 @@ class Options:
     retry_max_s: float
     default_max_per_hour: int
     offset: timedelta = timedelta(0)
+    lease_renew_after: float = LEASE_RENEW_AFTER  # 0: renew before every chunk handed over
 
     @classmethod
     def from_settings(cls, worker_id: str, **overrides: Any) -> Options:
@@ -82,6 +88,7 @@ class Firing:
 
 def process_batch(conn: psycopg.Connection, opts: Options) -> Outcome:
     """Claim and process one batch on `conn` (a dedicated connection). Returns what happened."""
+    leased_at = time.monotonic()  # before the claim: the lease it sets runs from later than this
     rows = claim(conn, opts)
     if rows and storms.gather(conn, rows):
         rows += claim(conn, opts)  # the firings pulled forward into the grouping window
@@ -95,7 +102,7 @@ def process_batch(conn: psycopg.Connection, opts: Options) -> Outcome:
     try:
         storm_sets = storms.find(conn, rows, {f.event_id for f in firings}) if len(firings) > 1 else {}
         waiting = write_logs(conn, firings, registry, now, opts, out, storm_sets) if firings else []
-        failed = hand_over(conn, waiting, registry, now, opts, out) if waiting else {}
+        failed = hand_over(conn, waiting, registry, now, opts, out, leased_at) if waiting else {}
         with conn.transaction():
             finish(conn, [e for e in waiting if e not in failed], now)
             close(conn, out.closed, now)
@@ -205,12 +212,13 @@ def escalated_prefixes() -> str:
 
 
 def hand_over(conn: psycopg.Connection, event_ids: list[int], registry: dict[str, channels.Channel],
-              now: datetime, opts: Options, out: Outcome) -> dict[int, str]:
+              now: datetime, opts: Options, out: Outcome, leased_at: float | None = None) -> dict[int, str]:
     """Give each channel whose rows wait its pending rows; returns {event id: error} for events to retry.
 
-    Rows go in chunks, the lease renewed before each: a slow transport must not let another
-    worker take the batch over and send the same rows again. A chunk's outcome is recorded
-    before the next, so a retry hands over only what did not go out.
+    Rows go in chunks, the lease renewed before each once `opts.lease_renew_after` of it has passed
+    (`leased_at`: time.monotonic() before the lease was set; None: renew before every chunk): a
+    slow transport must not let another worker take the batch over and send the same rows again.
+    A chunk's outcome is recorded before the next, so a retry hands over only what did not go out.
     """
     ctx = channels.DeliveryContext(now=now, worker_id=opts.worker_id)
     failed: dict[int, str] = {}
@@ -221,12 +229,16 @@ def hand_over(conn: psycopg.Connection, event_ids: list[int], registry: dict[str
             rows = conn.execute(Q["read_pending_rows"], {"event_ids": event_ids, "channel": channel.name}).fetchall()
         step = max(1, channel.chunk_size)
         for start in range(0, len(rows), step):
-            with conn.transaction():
-                owned = {r["id"] for r in conn.execute(Q["renew_lease"], {
-                    "ids": sorted({r["event_id"] for r in rows[start:]}), "offset": opts.offset,
-                    "lease_s": opts.lease_s, "worker": opts.worker_id}).fetchall()}
-            # An event another worker took over (our lease ran out) is now its job, not ours.
-            chunk = [r for r in rows[start:start + step] if r["event_id"] in owned]
+            chunk = rows[start:start + step]
+            if leased_at is None or time.monotonic() - leased_at >= opts.lease_s * opts.lease_renew_after:
+                renewing = time.monotonic()
+                with conn.transaction():
+                    owned = {r["id"] for r in conn.execute(Q["renew_lease"], {
+                        "ids": sorted({r["event_id"] for r in rows[start:]}), "offset": opts.offset,
+                        "lease_s": opts.lease_s, "worker": opts.worker_id}).fetchall()}
+                leased_at = renewing if leased_at is not None else None
+                # An event another worker took over (our lease ran out) is now its job, not ours.
+                chunk = [r for r in chunk if r["event_id"] in owned]
             if chunk:
                 errors = deliver_chunk(conn, channel, chunk, ctx)
                 out.handed_over[channel.name] += sum(1 for e in errors.values() if e is None)

@@ -100,7 +100,7 @@ def process_batch(conn: psycopg.Connection, opts: Options) -> Outcome:
     registry = channels.registry(conn, {n for r in rows for n in (r["channels"] or ())})
     firings, own = sort_out(rows, registry, opts, out)
     try:
-        storm_sets = storms.find(conn, rows, {f.event_id for f in firings}) if len(firings) > 1 else {}
+        storm_sets = storms.find(rows, {f.event_id for f in firings}) if len(firings) > 1 else {}
         waiting = write_logs(conn, firings, registry, now, opts, out, storm_sets) if firings else []
         failed = hand_over(conn, waiting, registry, now, opts, out, leased_at) if waiting else {}
         with conn.transaction():

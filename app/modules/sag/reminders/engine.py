@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -174,7 +175,8 @@ def write_logs(conn: psycopg.Connection, firings: list[Firing], registry: dict[s
     batch taken over after a crash between the two neither counts twice nor pushes more.
     Returns the events whose rows still wait for a transport; the others are finished here.
     """
-    params = {"ids": [f.event_id for f in firings], "escalate": [f.escalate for f in firings],
+    params = {"ids": array_literal(f.event_id for f in firings),
+              "escalate": array_literal("t" if f.escalate else "f" for f in firings),
               "now": now, "default_max": opts.default_max_per_hour, "channels": channels.sql_param(registry)}
     for attempt in range(DEADLOCK_RETRIES):
         try:
@@ -193,11 +195,17 @@ def write_logs(conn: psycopg.Connection, firings: list[Firing], registry: dict[s
             "texts": json.dumps([(f.event_id, f.title, f.message) for f in firings]),
             "escalated_prefixes": escalated_prefixes(),
             "localized": json.dumps({str(f.event_id): f.localized for f in firings if f.localized}),
-            "finish_ids": [f.event_id for f in firings if not f.waits]}).fetchone()
+            "finish_ids": array_literal(f.event_id for f in firings if not f.waits)}).fetchone()
         if storm_sets:
             storms.group(conn, storm_sets, now)
     out.written, out.delivered = result["written"], result["delivered"]
     return [f.event_id for f in firings if f.waits]
+
+
+def array_literal(values: Iterable[int | str]) -> str:
+    """A batch's ids or flags as a PostgreSQL array literal, for a `::bigint[]` / `::boolean[]` cast: psycopg
+    dumps a list element by element in Python (a regex search each), this is one join."""
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 def escalated_prefixes() -> str:

@@ -190,7 +190,7 @@ def write_logs(conn: psycopg.Connection, firings: list[Firing], registry: dict[s
         if storm_sets:
             storms.hold(conn, storm_sets)  # no push per row: grouped below, in this transaction
         result = conn.execute(Q["deliver_batch"], {
-            "ids": params["ids"], "now": now, "destinations": destinations,
+            "ids": params["ids"], "now": now, "destinations": destinations, "channels": params["channels"],
             # JSON, not text arrays: psycopg quotes text array elements one by one in Python.
             "texts": json.dumps([(f.event_id, f.title, f.message) for f in firings]),
             "escalated_prefixes": escalated_prefixes(),

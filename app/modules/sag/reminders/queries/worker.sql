@@ -67,24 +67,28 @@ WITH d AS MATERIALIZED (
     WHERE q.id = e.id AND NOT (q.event_data ? 'granted')
     RETURNING q.id
 )
-SELECT (SELECT count(*) FROM marked)::int AS reserved, (SELECT json_agg(d)::text FROM d) AS destinations;
+-- The destinations as deliver_batch reads them: what is per row (the event's and the channel's columns it has).
+SELECT (SELECT count(*) FROM marked)::int AS reserved,
+       (SELECT json_agg(x)::text FROM (SELECT event_id, user_id, email, escalated, recipient, channel, enabled,
+                                              quiet_until, held FROM d) AS x) AS destinations;
 
 -- name: deliver_batch
 -- Write the log rows of a whole batch (reserve_rate's destinations and rate-limit grants) and queue summaries and repeats.
 WITH dest AS MATERIALIZED (
-    -- sag_reminder_destinations' rows as reserve_rate returned them (its result columns).
+    -- sag_reminder_destinations' rows as reserve_rate returned them (the columns that differ per row).
     SELECT * FROM jsonb_to_recordset(COALESCE(%(destinations)s::jsonb, '[]'::jsonb))
         AS d (event_id BIGINT, user_id INTEGER, email TEXT, escalated BOOLEAN, recipient TEXT, channel TEXT,
-              priority TEXT, reminder_id INTEGER, sag_id INTEGER, enabled BOOLEAN,
-              quiet_until TIMESTAMPTZ, cap INTEGER, rate_limited BOOLEAN, external BOOLEAN, pending BOOLEAN,
-              held BOOLEAN)
+              enabled BOOLEAN, quiet_until TIMESTAMPTZ, held BOOLEAN)
+), chans AS (
+    SELECT * FROM jsonb_to_recordset(%(channels)s::jsonb)
+        AS c (name TEXT, rate_limited BOOLEAN, external BOOLEAN, pending BOOLEAN)
 ), texts AS MATERIALIZED (
     -- Each event's rendered title and message: [[event id, title, message], ...] (JSON: cheap to write in Python).
     SELECT (x->>0)::bigint AS event_id, x->>1 AS title, x->>2 AS message
     FROM jsonb_array_elements(%(texts)s::jsonb) AS x
 ), ev AS (
     SELECT q.id AS event_id, q.kind, q.reminder_id, q.sag_id, q.trigger_type, q.event_data,
-           r.repeat_every_hours
+           r.repeat_every_hours, COALESCE(r.priority, 'normal') AS priority
     FROM sag_reminder_queue q
     -- Mentions and watched-case news have no rule (and never repeat).
     LEFT JOIN sag_reminders r ON r.id = q.reminder_id
@@ -93,23 +97,26 @@ WITH dest AS MATERIALIZED (
     -- The references the log rows' foreign keys checked row by row, checked and locked once per
     -- batch (migration 015): a case or user deleted meanwhile gets no rows (its delete waits for
     -- this transaction otherwise, and then deletes them); a deleted rule leaves its rows without one.
-    SELECT id FROM sag_sager WHERE id IN (SELECT sag_id FROM dest) ORDER BY id FOR KEY SHARE
+    SELECT id FROM sag_sager WHERE id IN (SELECT sag_id FROM ev) ORDER BY id FOR KEY SHARE
 ), recipients AS MATERIALIZED (
     SELECT id, language FROM users WHERE id IN (SELECT user_id FROM dest) ORDER BY id FOR KEY SHARE
 ), rules AS MATERIALIZED (
-    SELECT id FROM sag_reminders WHERE id IN (SELECT reminder_id FROM dest) ORDER BY id FOR KEY SHARE
+    SELECT id FROM sag_reminders WHERE id IN (SELECT reminder_id FROM ev) ORDER BY id FOR KEY SHARE
 ), granted AS (
     -- Whom reserve_rate let each event push to (recorded on the event, so a retry agrees).
     SELECT ev.event_id, (g.value)::int AS user_id
     FROM ev CROSS JOIN LATERAL jsonb_array_elements_text(COALESCE(ev.event_data->'granted', '[]'::jsonb)) AS g
 ), decided AS (
-    SELECT d.*,
+    SELECT d.*, e.reminder_id, e.sag_id, e.priority, ch.external,
            CASE WHEN NOT d.enabled THEN 'suppressed'
                 WHEN d.quiet_until IS NOT NULL THEN 'deferred'
-                WHEN d.rate_limited AND d.user_id IS NOT NULL AND g.user_id IS NULL THEN 'rate_limited'
-                WHEN d.pending THEN 'pending'
+                WHEN ch.rate_limited AND d.user_id IS NOT NULL AND g.user_id IS NULL THEN 'rate_limited'
+                WHEN ch.pending THEN 'pending'
                 ELSE 'sent' END AS status
-    FROM dest d LEFT JOIN granted g ON g.user_id = d.user_id AND g.event_id = d.event_id
+    FROM dest d
+    JOIN ev e ON e.event_id = d.event_id
+    JOIN chans ch ON ch.name = d.channel
+    LEFT JOIN granted g ON g.user_id = d.user_id AND g.event_id = d.event_id
 ), inserted AS (
     INSERT INTO sag_reminder_logs (event_id, rule_id, sag_id, user_id, email, recipient, channel, status, title,
                                    message, priority, escalated, deliver_after, held_for_opening, sent_at,
@@ -133,7 +140,6 @@ WITH dest AS MATERIALIZED (
                    AS message) t
     WHERE (d.user_id IS NULL OR u.id IS NOT NULL)
       AND (d.sag_id IS NULL OR d.sag_id IN (SELECT id FROM cases))
-      AND d.event_id IN (SELECT event_id FROM ev)
     ORDER BY d.event_id, d.recipient, d.channel
     ON CONFLICT ON CONSTRAINT sag_reminder_logs_delivery_key DO NOTHING
     RETURNING id, event_id, user_id, channel, status, deliver_after, held_for_opening

@@ -607,19 +607,20 @@ CREATE FUNCTION public.sag_reminder_recipients_of(p_keys bigint[], p_recipients 
         UNION ALL
         SELECT f.key, f.created, FALSE FROM f WHERE f.target IS NULL AND (f.recipients->>'creator')::boolean
         UNION ALL
+        -- (Lists are expanded only for firings that have a non-empty one: most rules name none.)
         SELECT f.key, x::integer, FALSE
-        FROM f CROSS JOIN LATERAL jsonb_array_elements_text(
-            CASE WHEN f.target IS NULL AND jsonb_typeof(f.recipients->'users') = 'array'
-                 THEN f.recipients->'users' ELSE '[]'::jsonb END) AS x
+        FROM f CROSS JOIN LATERAL jsonb_array_elements_text(f.recipients->'users') AS x
+        WHERE f.target IS NULL AND jsonb_typeof(f.recipients->'users') = 'array'
+          AND f.recipients->'users' <> '[]'::jsonb
         UNION ALL
         SELECT f.key, w.user_id, FALSE FROM f JOIN sag_watchers w ON w.sag_id = f.sag_id AND NOT w.unwatched
         WHERE f.target IS NULL AND (f.recipients->>'watchers')::boolean
         UNION ALL
         SELECT f.key, ru.id, FALSE
-        FROM f CROSS JOIN LATERAL jsonb_array_elements_text(
-            CASE WHEN f.target IS NULL AND jsonb_typeof(f.recipients->'roles') = 'array'
-                 THEN f.recipients->'roles' ELSE '[]'::jsonb END) AS r (role_name)
+        FROM f CROSS JOIN LATERAL jsonb_array_elements_text(f.recipients->'roles') AS r (role_name)
         JOIN users ru ON ru.role = r.role_name AND ru.active
+        WHERE f.target IS NULL AND jsonb_typeof(f.recipients->'roles') = 'array'
+          AND f.recipients->'roles' <> '[]'::jsonb
         UNION ALL
         SELECT f.key, eu.id, TRUE FROM f JOIN users eu ON eu.active AND eu.role = f.escalate_role
         WHERE f.escalate_role IS NOT NULL
@@ -629,9 +630,9 @@ CREATE FUNCTION public.sag_reminder_recipients_of(p_keys bigint[], p_recipients 
     GROUP BY c.key, u.id, u.email
     UNION ALL
     SELECT DISTINCT f.key, NULL::integer, lower(x), FALSE
-    FROM f CROSS JOIN LATERAL jsonb_array_elements_text(
-        CASE WHEN f.target IS NULL AND jsonb_typeof(f.recipients->'emails') = 'array'
-             THEN f.recipients->'emails' ELSE '[]'::jsonb END) AS x
+    FROM f CROSS JOIN LATERAL jsonb_array_elements_text(f.recipients->'emails') AS x
+    WHERE f.target IS NULL AND jsonb_typeof(f.recipients->'emails') = 'array'
+      AND f.recipients->'emails' <> '[]'::jsonb
 $$;
 
 --

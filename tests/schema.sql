@@ -203,41 +203,55 @@ CREATE FUNCTION public.sag_claim_reminder_events(p_worker text, p_limit integer,
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    -- Status-change firings waiting in the inbox become queue rows (due at their change time).
-    -- The inbox has no index: the oldest firings are picked from a scan and deleted by ctid
-    -- (inbox rows are never updated, and the row lock keeps the ctid ours until the delete).
+    RETURN QUERY
     WITH picked AS (
-        SELECT ctid FROM sag_reminder_inbox ORDER BY id LIMIT p_limit FOR UPDATE SKIP LOCKED
+        -- Status-change firings waiting in the inbox (due at their change time). The inbox has
+        -- no index: the oldest firings are picked from a scan and deleted by ctid (inbox rows are
+        -- never updated, and the row lock keeps the ctid ours until the delete).
+        SELECT i.ctid AS at_ctid, i.id, i.created_at FROM sag_reminder_inbox i
+        ORDER BY i.id LIMIT p_limit FOR UPDATE SKIP LOCKED
+    ), due AS (
+        SELECT q.id, q.scheduled_for FROM sag_reminder_queue q
+        WHERE q.status = 'pending' AND q.scheduled_for <= p_now
+        ORDER BY q.scheduled_for
+        LIMIT p_limit
+        FOR NO KEY UPDATE SKIP LOCKED
+    ), chosen AS MATERIALIZED (
+        -- The oldest of both (a firing not chosen stays in the inbox for the next claim).
+        SELECT c.at_ctid, c.id FROM (
+            SELECT p.at_ctid, NULL::bigint AS id, p.created_at AS due_at, p.id AS inbox_id FROM picked p
+            UNION ALL
+            SELECT NULL::tid, d.id, d.scheduled_for, NULL::bigint FROM due d
+        ) AS c
+        ORDER BY c.due_at, c.inbox_id
+        LIMIT p_limit
     ), moved AS (
         DELETE FROM sag_reminder_inbox
-        WHERE ctid = ANY (ARRAY(SELECT ctid FROM picked))
+        WHERE ctid = ANY (ARRAY(SELECT at_ctid FROM chosen WHERE at_ctid IS NOT NULL))
         RETURNING reminder_id, sag_id, event_data, created_at, id
-    )
-    INSERT INTO sag_reminder_queue (reminder_id, sag_id, kind, trigger_type, event_data, scheduled_for,
-                                    created_at, updated_at)
-    SELECT reminder_id, sag_id, 'rule', 'status_change', event_data, created_at, created_at, created_at
-    FROM moved ORDER BY id;
-
-    RETURN QUERY
-    WITH due AS (
-        SELECT id FROM sag_reminder_queue
-        WHERE status = 'pending' AND scheduled_for <= p_now
-        ORDER BY scheduled_for
-        LIMIT p_limit
-        FOR NO KEY UPDATE SKIP LOCKED
+    ), inserted AS (
+        -- A firing becomes a queue row already claimed: written once, not queued and then updated.
+        INSERT INTO sag_reminder_queue (reminder_id, sag_id, kind, trigger_type, event_data, scheduled_for,
+                                        status, lease_owner, lease_expires_at, attempts, created_at, updated_at)
+        SELECT m.reminder_id, m.sag_id, 'rule', 'status_change', m.event_data, m.created_at,
+               'processing', p_worker, p_now + make_interval(secs => p_lease_s), 1, m.created_at, p_now
+        FROM moved m ORDER BY m.id
+        RETURNING *
     ), expired AS (
-        SELECT id FROM sag_reminder_queue
-        WHERE status = 'processing' AND lease_expires_at < p_now
-        ORDER BY lease_expires_at
+        SELECT q.id FROM sag_reminder_queue q
+        WHERE q.status = 'processing' AND q.lease_expires_at < p_now
+        ORDER BY q.lease_expires_at
         LIMIT p_limit
         FOR NO KEY UPDATE SKIP LOCKED
+    ), updated AS (
+        UPDATE sag_reminder_queue q
+        SET status = 'processing', lease_owner = p_worker,
+            lease_expires_at = p_now + make_interval(secs => p_lease_s),
+            attempts = q.attempts + 1, updated_at = p_now
+        WHERE q.id IN (SELECT c.id FROM chosen c WHERE c.id IS NOT NULL UNION ALL SELECT e.id FROM expired e)
+        RETURNING q.*
     )
-    UPDATE sag_reminder_queue q
-    SET status = 'processing', lease_owner = p_worker,
-        lease_expires_at = p_now + make_interval(secs => p_lease_s),
-        attempts = q.attempts + 1, updated_at = p_now
-    WHERE q.id IN (SELECT id FROM due UNION ALL SELECT id FROM expired)
-    RETURNING q.*;
+    SELECT * FROM inserted UNION ALL SELECT * FROM updated;
 END;
 $$;
 
@@ -415,79 +429,95 @@ END;
 $$;
 
 --
--- Name: sag_reminder_destinations(bigint[], text[], text[], boolean[], timestamp with time zone, integer, jsonb); Type: FUNCTION; Schema: public; Owner: -
+-- Name: sag_reminder_destinations(bigint[], boolean[], timestamp with time zone, integer, jsonb); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.sag_reminder_destinations(p_ids bigint[], p_titles text[], p_messages text[], p_escalate boolean[], p_now timestamp with time zone, p_default_max integer, p_channels jsonb) RETURNS TABLE(event_id bigint, user_id integer, email text, escalated boolean, recipient text, channel text, title text, message text, priority text, reminder_id integer, sag_id integer, enabled boolean, quiet_until timestamp with time zone, cap integer, rate_limited boolean, external boolean, pending boolean, held boolean)
+CREATE FUNCTION public.sag_reminder_destinations(p_ids bigint[], p_escalate boolean[], p_now timestamp with time zone, p_default_max integer, p_channels jsonb) RETURNS TABLE(event_id bigint, user_id integer, email text, escalated boolean, recipient text, channel text, priority text, reminder_id integer, sag_id integer, enabled boolean, quiet_until timestamp with time zone, cap integer, rate_limited boolean, external boolean, pending boolean, held boolean)
     LANGUAGE sql STABLE
     AS $$
-    WITH items AS (
-        SELECT * FROM unnest(p_ids, p_titles, p_messages, p_escalate) AS i (event_id, title, message, escalate)
-    ), chans AS (
+    WITH chans AS (
         SELECT * FROM jsonb_to_recordset(p_channels)
             AS c (name TEXT, switch TEXT, quiet_hours BOOLEAN, rate_limited BOOLEAN, external BOOLEAN,
                   pending BOOLEAN, kind_defaults JSONB, per_firing BOOLEAN)
-    ), ev AS (
+    ), items AS MATERIALIZED (
+        SELECT it.event_id, it.escalate, q.reminder_id, q.sag_id, q.target_user_id, q.trigger_type, q.event_data
+        FROM unnest(p_ids, p_escalate) AS it (event_id, escalate)
+        JOIN sag_reminder_queue q ON q.id = it.event_id
+    ), rules AS MATERIALIZED (
+        -- Once per rule, not per firing: a batch is mostly a few rules' firings.
+        SELECT r.id, r.recipients, r.channels, r.priority, r.escalate_role,
+               CASE WHEN r.deliver_in_opening_hours
+                    THEN sag_closed_until(sag_calendar_named(r.opening_hours_calendar), p_now) END AS held_until
+        FROM sag_reminders r WHERE r.id IN (SELECT reminder_id FROM items)
+    ), ev AS MATERIALIZED (
         -- An event without a rule (a mention, a watched case) names its users in event_data
         -- ("recipients": {"users": [...]}) and goes out on every registered channel.
-        SELECT it.event_id, it.title, it.message, it.escalate, q.reminder_id, q.sag_id, q.target_user_id,
-               q.trigger_type, COALESCE(r.recipients, q.event_data->'recipients', '{}'::jsonb) AS recipients,
+        SELECT it.event_id, it.escalate, it.reminder_id, it.sag_id, it.target_user_id, it.trigger_type,
+               COALESCE(r.recipients, it.event_data->'recipients', '{}'::jsonb) AS recipients,
                -- (never a chat or webhook destination: news for one user is not for a team channel)
                COALESCE(r.channels, ARRAY(SELECT c.name FROM chans c WHERE NOT COALESCE(c.per_firing, FALSE)))
                    AS channels,
                COALESCE(r.priority, 'normal') AS priority, r.escalate_role, s.assigned_to, s.created_by,
-               (SELECT max(h.changed_at) FROM sag_status_history h WHERE h.sag_id = q.sag_id) AS status_changed_at,
-               CASE WHEN r.deliver_in_opening_hours
-                    THEN sag_closed_until(sag_calendar_named(r.opening_hours_calendar), p_now) END AS held_until
+               r.held_until
         FROM items it
-        JOIN sag_reminder_queue q ON q.id = it.event_id
-        LEFT JOIN sag_reminders r ON r.id = q.reminder_id
-        JOIN sag_sager s ON s.id = q.sag_id
-        WHERE r.id IS NOT NULL OR q.reminder_id IS NULL
-    ), rcp AS (
-        -- Carries the event's columns along: joining back to `ev` made the planner loop over it.
+        LEFT JOIN rules r ON r.id = it.reminder_id
+        JOIN sag_sager s ON s.id = it.sag_id
+        WHERE r.id IS NOT NULL OR it.reminder_id IS NULL
+    ), rcp AS MATERIALIZED (
         SELECT ev.event_id, x.user_id, x.email, x.escalated,
                CASE WHEN x.user_id IS NULL THEN 'e:' || x.email ELSE 'u:' || x.user_id END AS recipient,
-               ev.title, ev.message, ev.priority, ev.reminder_id, ev.sag_id, ev.trigger_type, ev.channels,
+               ev.priority, ev.reminder_id, ev.sag_id, ev.trigger_type, ev.channels,
                CASE WHEN x.user_id IS NOT NULL THEN ev.held_until END AS held_until
-        FROM ev
-        CROSS JOIN LATERAL sag_reminder_recipients(ev.recipients, ev.assigned_to, ev.created_by, ev.target_user_id,
-                                                   CASE WHEN ev.escalate THEN ev.escalate_role END, ev.sag_id) AS x
+        FROM (SELECT array_agg(event_id) AS k, array_agg(recipients) AS r, array_agg(assigned_to) AS a,
+                     array_agg(created_by) AS c, array_agg(target_user_id) AS t,
+                     array_agg(CASE WHEN escalate THEN escalate_role END) AS e, array_agg(sag_id) AS s
+              FROM ev) AS b
+        CROSS JOIN LATERAL sag_reminder_recipients_of(b.k, b.r, b.a, b.c, b.t, b.e, b.s) AS x
+        JOIN ev ON ev.event_id = x.key
+        -- Users who acknowledged the rule for the case since its last status change are left out.
         WHERE x.user_id IS NULL OR NOT EXISTS (
             SELECT 1 FROM sag_reminder_logs a
             WHERE a.rule_id = ev.reminder_id AND a.sag_id = ev.sag_id AND a.user_id = x.user_id
               AND a.acknowledged_at IS NOT NULL
-              AND a.acknowledged_at > COALESCE(ev.status_changed_at, '-infinity'::timestamptz))
+              AND a.acknowledged_at > COALESCE((SELECT max(h.changed_at) FROM sag_status_history h
+                                                WHERE h.sag_id = ev.sag_id), '-infinity'::timestamptz))
+    ), who AS MATERIALIZED (
+        -- Each recipient's preferences and quiet-hours end, once per user and batch.
+        SELECT u.id, u.timezone, p.trigger_overrides, p.in_app_enabled, p.email_enabled, p.max_per_hour,
+               p.quiet_hours_start, p.quiet_hours_end, to_jsonb(p) AS prefs,
+               sag_quiet_until(u.timezone, p.quiet_hours_start, p.quiet_hours_end, p_now) AS quiet_now
+        FROM users u LEFT JOIN user_notification_preferences p ON p.user_id = u.id
+        WHERE u.id IN (SELECT rcp.user_id FROM rcp)
     )
     SELECT rcp.event_id, rcp.user_id, rcp.email, rcp.escalated, rcp.recipient, ch.name,
-           rcp.title, rcp.message, rcp.priority, rcp.reminder_id, rcp.sag_id,
+           rcp.priority, rcp.reminder_id, rcp.sag_id,
            CASE WHEN rcp.user_id IS NULL THEN TRUE
-                ELSE COALESCE((p.trigger_overrides->rcp.trigger_type->>ch.name)::boolean,
+                ELSE COALESCE((w.trigger_overrides->rcp.trigger_type->>ch.name)::boolean,
                               -- A kind that is off by default on this channel (module.json
                               -- "defaults") stays off until the user overrides it.
                               CASE WHEN (ch.kind_defaults->>rcp.trigger_type)::boolean IS FALSE THEN FALSE END,
-                              -- The core row's two switches read directly (this runs for every row
-                              -- of every batch); any other column through the row as JSON.
-                              CASE ch.switch WHEN 'in_app_enabled' THEN p.in_app_enabled
-                                             WHEN 'email_enabled' THEN p.email_enabled
-                                             ELSE (to_jsonb(p)->>ch.switch)::boolean END,
+                              -- The core row's two switches read directly; any other column
+                              -- through the row as JSON.
+                              CASE ch.switch WHEN 'in_app_enabled' THEN w.in_app_enabled
+                                             WHEN 'email_enabled' THEN w.email_enabled
+                                             ELSE (w.prefs->>ch.switch)::boolean END,
                               TRUE)
            END,
            -- greatest() ignores NULLs: either wait, or both.
            greatest(rcp.held_until,
                     CASE WHEN ch.quiet_hours AND rcp.user_id IS NOT NULL
-                         THEN sag_quiet_until(u.timezone, p.quiet_hours_start, p.quiet_hours_end,
-                                              COALESCE(rcp.held_until, p_now)) END),
-           COALESCE(p.max_per_hour, p_default_max), ch.rate_limited, ch.external, ch.pending,
+                         THEN CASE WHEN rcp.held_until IS NULL THEN w.quiet_now
+                                   ELSE sag_quiet_until(w.timezone, w.quiet_hours_start, w.quiet_hours_end,
+                                                        rcp.held_until) END END),
+           COALESCE(w.max_per_hour, p_default_max), ch.rate_limited, ch.external, ch.pending,
            rcp.held_until IS NOT NULL
     FROM rcp
     CROSS JOIN LATERAL unnest(rcp.channels) AS rc (name)
     JOIN chans ch ON ch.name = rc.name AND NOT COALESCE(ch.per_firing, FALSE)
-    LEFT JOIN users u ON u.id = rcp.user_id
-    LEFT JOIN user_notification_preferences p ON p.user_id = rcp.user_id
+    LEFT JOIN who w ON w.id = rcp.user_id
     WHERE rcp.user_id IS NOT NULL OR ch.external
     UNION ALL
-    SELECT ev.event_id, NULL::integer, NULL::text, FALSE, 'firing', ch.name, ev.title, ev.message, ev.priority,
+    SELECT ev.event_id, NULL::integer, NULL::text, FALSE, 'firing', ch.name, ev.priority,
            ev.reminder_id, ev.sag_id, TRUE, NULL::timestamptz, NULL::integer, FALSE, FALSE, ch.pending, FALSE
     FROM ev
     CROSS JOIN LATERAL unnest(ev.channels) AS rc (name)
@@ -537,39 +567,82 @@ END;
 $$;
 
 --
+-- Name: sag_reminder_logs_parent_deleted(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_reminder_logs_parent_deleted() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    CASE TG_ARGV[0]
+        WHEN 'sag_id' THEN
+            DELETE FROM sag_reminder_logs l USING gone g WHERE l.sag_id = g.id;
+        WHEN 'user_id' THEN
+            DELETE FROM sag_reminder_logs l USING gone g WHERE l.user_id = g.id;
+        WHEN 'event_id' THEN
+            DELETE FROM sag_reminder_logs l USING gone g WHERE l.event_id = g.id;
+        WHEN 'rule_id' THEN
+            UPDATE sag_reminder_logs l SET rule_id = NULL FROM gone g WHERE l.rule_id = g.id;
+    END CASE;
+    RETURN NULL;
+END;
+$$;
+
+--
 -- Name: sag_reminder_recipients(jsonb, integer, integer, integer, text, integer); Type: FUNCTION; Schema: public; Owner: -
 --
 
 CREATE FUNCTION public.sag_reminder_recipients(p_recipients jsonb, p_assigned integer, p_created integer, p_target integer, p_escalate_role text, p_sag_id integer) RETURNS TABLE(user_id integer, email text, escalated boolean)
     LANGUAGE sql STABLE
     AS $$
-    SELECT u.id, u.email::text, bool_and(c.esc)
-    FROM (
-        SELECT p_target, FALSE WHERE p_target IS NOT NULL
+    SELECT r.user_id, r.email, r.escalated
+    FROM sag_reminder_recipients_of(ARRAY[0::bigint], ARRAY[p_recipients], ARRAY[p_assigned], ARRAY[p_created],
+                                    ARRAY[p_target], ARRAY[p_escalate_role], ARRAY[p_sag_id]) AS r
+$$;
+
+--
+-- Name: sag_reminder_recipients_of(bigint[], jsonb[], integer[], integer[], integer[], text[], integer[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_reminder_recipients_of(p_keys bigint[], p_recipients jsonb[], p_assigned integer[], p_created integer[], p_target integer[], p_escalate_role text[], p_sag_id integer[]) RETURNS TABLE(key bigint, user_id integer, email text, escalated boolean)
+    LANGUAGE sql STABLE
+    AS $$
+    WITH f AS MATERIALIZED (
+        SELECT * FROM unnest(p_keys, p_recipients, p_assigned, p_created, p_target, p_escalate_role, p_sag_id)
+            AS f (key, recipients, assigned, created, target, escalate_role, sag_id)
+    ), c AS (
+        SELECT f.key, f.target AS uid, FALSE AS esc FROM f WHERE f.target IS NOT NULL
         UNION ALL
-        SELECT p_assigned, FALSE WHERE p_target IS NULL AND (p_recipients->>'assignee')::boolean
+        SELECT f.key, f.assigned, FALSE FROM f WHERE f.target IS NULL AND (f.recipients->>'assignee')::boolean
         UNION ALL
-        SELECT p_created, FALSE WHERE p_target IS NULL AND (p_recipients->>'creator')::boolean
+        SELECT f.key, f.created, FALSE FROM f WHERE f.target IS NULL AND (f.recipients->>'creator')::boolean
         UNION ALL
-        SELECT x::integer, FALSE
-        FROM jsonb_array_elements_text(CASE WHEN p_target IS NULL AND jsonb_typeof(p_recipients->'users') = 'array'
-                                            THEN p_recipients->'users' ELSE '[]'::jsonb END) AS x
+        -- (Lists are expanded only for firings that have a non-empty one: most rules name none.)
+        SELECT f.key, x::integer, FALSE
+        FROM f CROSS JOIN LATERAL jsonb_array_elements_text(f.recipients->'users') AS x
+        WHERE f.target IS NULL AND jsonb_typeof(f.recipients->'users') = 'array'
+          AND f.recipients->'users' <> '[]'::jsonb
         UNION ALL
-        SELECT w.user_id, FALSE FROM sag_watchers w
-        WHERE p_target IS NULL AND (p_recipients->>'watchers')::boolean AND w.sag_id = p_sag_id AND NOT w.unwatched
+        SELECT f.key, w.user_id, FALSE FROM f JOIN sag_watchers w ON w.sag_id = f.sag_id AND NOT w.unwatched
+        WHERE f.target IS NULL AND (f.recipients->>'watchers')::boolean
         UNION ALL
-        SELECT ru.id, FALSE FROM users ru
-        WHERE p_target IS NULL AND ru.active AND jsonb_typeof(p_recipients->'roles') = 'array'
-          AND p_recipients->'roles' ? ru.role
+        SELECT f.key, ru.id, FALSE
+        FROM f CROSS JOIN LATERAL jsonb_array_elements_text(f.recipients->'roles') AS r (role_name)
+        JOIN users ru ON ru.role = r.role_name AND ru.active
+        WHERE f.target IS NULL AND jsonb_typeof(f.recipients->'roles') = 'array'
+          AND f.recipients->'roles' <> '[]'::jsonb
         UNION ALL
-        SELECT eu.id, TRUE FROM users eu WHERE p_escalate_role IS NOT NULL AND eu.active AND eu.role = p_escalate_role
-    ) AS c (uid, esc)
-    JOIN users u ON u.id = c.uid AND u.active
-    GROUP BY u.id, u.email
+        SELECT f.key, eu.id, TRUE FROM f JOIN users eu ON eu.active AND eu.role = f.escalate_role
+        WHERE f.escalate_role IS NOT NULL
+    )
+    SELECT c.key, u.id, u.email::text, bool_and(c.esc)
+    FROM c JOIN users u ON u.id = c.uid AND u.active
+    GROUP BY c.key, u.id, u.email
     UNION ALL
-    SELECT DISTINCT NULL::integer, lower(x), FALSE
-    FROM jsonb_array_elements_text(CASE WHEN p_target IS NULL AND jsonb_typeof(p_recipients->'emails') = 'array'
-                                        THEN p_recipients->'emails' ELSE '[]'::jsonb END) AS x
+    SELECT DISTINCT f.key, NULL::integer, lower(x), FALSE
+    FROM f CROSS JOIN LATERAL jsonb_array_elements_text(f.recipients->'emails') AS x
+    WHERE f.target IS NULL AND jsonb_typeof(f.recipients->'emails') = 'array'
+      AND f.recipients->'emails' <> '[]'::jsonb
 $$;
 
 --
@@ -3155,10 +3228,22 @@ CREATE TRIGGER sag_reminder_logs_notify_insert AFTER INSERT ON public.sag_remind
 CREATE TRIGGER sag_reminder_logs_notify_update AFTER UPDATE ON public.sag_reminder_logs REFERENCING OLD TABLE AS old_logs NEW TABLE AS new_logs FOR EACH STATEMENT EXECUTE FUNCTION public.sag_reminder_logs_notify_update();
 
 --
+-- Name: sag_reminder_queue sag_reminder_queue_delete_logs; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sag_reminder_queue_delete_logs AFTER DELETE ON public.sag_reminder_queue REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION public.sag_reminder_logs_parent_deleted('event_id');
+
+--
 -- Name: sag_reminders sag_reminders_cancel_on_delete; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER sag_reminders_cancel_on_delete BEFORE DELETE ON public.sag_reminders FOR EACH ROW EXECUTE FUNCTION public.sag_reminders_schedule();
+
+--
+-- Name: sag_reminders sag_reminders_delete_logs; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sag_reminders_delete_logs AFTER DELETE ON public.sag_reminders REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION public.sag_reminder_logs_parent_deleted('rule_id');
 
 --
 -- Name: sag_reminders sag_reminders_schedule_insert; Type: TRIGGER; Schema: public; Owner: -
@@ -3183,6 +3268,12 @@ CREATE TRIGGER sag_reminders_set_updated_at BEFORE UPDATE ON public.sag_reminder
 --
 
 CREATE TRIGGER sag_sager_auto_watchers AFTER INSERT OR UPDATE OF assigned_to ON public.sag_sager FOR EACH ROW EXECUTE FUNCTION public.sag_sager_auto_watchers();
+
+--
+-- Name: sag_sager sag_sager_delete_reminder_logs; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sag_sager_delete_reminder_logs AFTER DELETE ON public.sag_sager REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION public.sag_reminder_logs_parent_deleted('sag_id');
 
 --
 -- Name: sag_sager sag_sager_queue_watch_status; Type: TRIGGER; Schema: public; Owner: -
@@ -3297,6 +3388,12 @@ CREATE TRIGGER user_notification_preferences_set_updated_at BEFORE UPDATE ON pub
 --
 
 CREATE TRIGGER users_default_preferences AFTER INSERT ON public.users FOR EACH ROW EXECUTE FUNCTION public.create_default_notification_preferences();
+
+--
+-- Name: users users_delete_reminder_logs; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER users_delete_reminder_logs AFTER DELETE ON public.users REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION public.sag_reminder_logs_parent_deleted('user_id');
 
 --
 -- Name: users users_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
@@ -3431,39 +3528,11 @@ ALTER TABLE ONLY public.sag_notes
     ADD CONSTRAINT sag_notes_sag_id_fkey FOREIGN KEY (sag_id) REFERENCES public.sag_sager(id) ON DELETE CASCADE;
 
 --
--- Name: sag_reminder_logs sag_reminder_logs_event_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.sag_reminder_logs
-    ADD CONSTRAINT sag_reminder_logs_event_id_fkey FOREIGN KEY (event_id) REFERENCES public.sag_reminder_queue(id) ON DELETE CASCADE;
-
---
 -- Name: sag_reminder_logs sag_reminder_logs_group_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.sag_reminder_logs
     ADD CONSTRAINT sag_reminder_logs_group_id_fkey FOREIGN KEY (group_id) REFERENCES public.sag_reminder_logs(id) ON DELETE SET NULL;
-
---
--- Name: sag_reminder_logs sag_reminder_logs_rule_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.sag_reminder_logs
-    ADD CONSTRAINT sag_reminder_logs_rule_id_fkey FOREIGN KEY (rule_id) REFERENCES public.sag_reminders(id) ON DELETE SET NULL;
-
---
--- Name: sag_reminder_logs sag_reminder_logs_sag_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.sag_reminder_logs
-    ADD CONSTRAINT sag_reminder_logs_sag_id_fkey FOREIGN KEY (sag_id) REFERENCES public.sag_sager(id) ON DELETE CASCADE;
-
---
--- Name: sag_reminder_logs sag_reminder_logs_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.sag_reminder_logs
-    ADD CONSTRAINT sag_reminder_logs_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
 
 --
 -- Name: sag_reminder_rate sag_reminder_rate_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,6 +43,10 @@ __all__ = ["Options", "Outcome", "Q", "process_batch"]
 
 log = logging.getLogger("app.modules.sag")
 DEADLOCK_RETRIES = 3
+# hand_over renews the batch's lease before a chunk once this share of it has passed since it
+# was set; before that no other worker can have taken the batch over (a renewal is an update of
+# every event of the batch, as dear as writing their log rows).
+LEASE_RENEW_AFTER = 0.5
 NO_OUTCOME = "the channel reported no outcome for this row"
 
 
@@ -55,6 +61,7 @@ class Options:
     retry_max_s: float
     default_max_per_hour: int
     offset: timedelta = timedelta(0)
+    lease_renew_after: float = LEASE_RENEW_AFTER  # 0: renew before every chunk handed over
 
     @classmethod
     def from_settings(cls, worker_id: str, **overrides: Any) -> Options:
@@ -82,6 +89,7 @@ class Firing:
 
 def process_batch(conn: psycopg.Connection, opts: Options) -> Outcome:
     """Claim and process one batch on `conn` (a dedicated connection). Returns what happened."""
+    leased_at = time.monotonic()  # before the claim: the lease it sets runs from later than this
     rows = claim(conn, opts)
     if rows and storms.gather(conn, rows):
         rows += claim(conn, opts)  # the firings pulled forward into the grouping window
@@ -94,9 +102,9 @@ def process_batch(conn: psycopg.Connection, opts: Options) -> Outcome:
     registry = channels.registry(conn, {n for r in rows for n in (r["channels"] or ())})
     firings, own = sort_out(rows, registry, opts, out)
     try:
-        storm_sets = storms.find(conn, rows, {f.event_id for f in firings}) if len(firings) > 1 else {}
+        storm_sets = storms.find(rows, {f.event_id for f in firings}) if len(firings) > 1 else {}
         waiting = write_logs(conn, firings, registry, now, opts, out, storm_sets) if firings else []
-        failed = hand_over(conn, waiting, registry, now, opts, out) if waiting else {}
+        failed = hand_over(conn, waiting, registry, now, opts, out, leased_at) if waiting else {}
         with conn.transaction():
             finish(conn, [e for e in waiting if e not in failed], now)
             close(conn, out.closed, now)
@@ -168,10 +176,9 @@ def write_logs(conn: psycopg.Connection, firings: list[Firing], registry: dict[s
     batch taken over after a crash between the two neither counts twice nor pushes more.
     Returns the events whose rows still wait for a transport; the others are finished here.
     """
-    params = {"ids": [f.event_id for f in firings], "titles": [f.title for f in firings],
-              "messages": [f.message for f in firings], "escalate": [f.escalate for f in firings],
-              "now": now, "default_max": opts.default_max_per_hour, "channels": channels.sql_param(registry),
-              "escalated_prefixes": escalated_prefixes()}
+    params = {"ids": array_literal(f.event_id for f in firings),
+              "escalate": array_literal("t" if f.escalate else "f" for f in firings),
+              "now": now, "default_max": opts.default_max_per_hour, "channels": channels.sql_param(registry)}
     for attempt in range(DEADLOCK_RETRIES):
         try:
             with conn.transaction():
@@ -184,14 +191,22 @@ def write_logs(conn: psycopg.Connection, firings: list[Firing], registry: dict[s
         if storm_sets:
             storms.hold(conn, storm_sets)  # no push per row: grouped below, in this transaction
         result = conn.execute(Q["deliver_batch"], {
-            "ids": params["ids"], "now": now, "destinations": destinations,
-            "escalated_prefixes": params["escalated_prefixes"],
+            "ids": params["ids"], "now": now, "destinations": destinations, "channels": params["channels"],
+            # JSON, not text arrays: psycopg quotes text array elements one by one in Python.
+            "texts": json.dumps([(f.event_id, f.title, f.message) for f in firings]),
+            "escalated_prefixes": escalated_prefixes(),
             "localized": json.dumps({str(f.event_id): f.localized for f in firings if f.localized}),
-            "finish_ids": [f.event_id for f in firings if not f.waits]}).fetchone()
+            "finish_ids": array_literal(f.event_id for f in firings if not f.waits)}).fetchone()
         if storm_sets:
             storms.group(conn, storm_sets, now)
     out.written, out.delivered = result["written"], result["delivered"]
     return [f.event_id for f in firings if f.waits]
+
+
+def array_literal(values: Iterable[int | str]) -> str:
+    """A batch's ids or flags as a PostgreSQL array literal, for a `::bigint[]` / `::boolean[]` cast: psycopg
+    dumps a list element by element in Python (a regex search each), this is one join."""
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 def escalated_prefixes() -> str:
@@ -206,12 +221,13 @@ def escalated_prefixes() -> str:
 
 
 def hand_over(conn: psycopg.Connection, event_ids: list[int], registry: dict[str, channels.Channel],
-              now: datetime, opts: Options, out: Outcome) -> dict[int, str]:
+              now: datetime, opts: Options, out: Outcome, leased_at: float | None = None) -> dict[int, str]:
     """Give each channel whose rows wait its pending rows; returns {event id: error} for events to retry.
 
-    Rows go in chunks, the lease renewed before each: a slow transport must not let another
-    worker take the batch over and send the same rows again. A chunk's outcome is recorded
-    before the next, so a retry hands over only what did not go out.
+    Rows go in chunks, the lease renewed before each once `opts.lease_renew_after` of it has passed
+    (`leased_at`: time.monotonic() before the lease was set; None: renew before every chunk): a
+    slow transport must not let another worker take the batch over and send the same rows again.
+    A chunk's outcome is recorded before the next, so a retry hands over only what did not go out.
     """
     ctx = channels.DeliveryContext(now=now, worker_id=opts.worker_id)
     failed: dict[int, str] = {}
@@ -222,12 +238,16 @@ def hand_over(conn: psycopg.Connection, event_ids: list[int], registry: dict[str
             rows = conn.execute(Q["read_pending_rows"], {"event_ids": event_ids, "channel": channel.name}).fetchall()
         step = max(1, channel.chunk_size)
         for start in range(0, len(rows), step):
-            with conn.transaction():
-                owned = {r["id"] for r in conn.execute(Q["renew_lease"], {
-                    "ids": sorted({r["event_id"] for r in rows[start:]}), "offset": opts.offset,
-                    "lease_s": opts.lease_s, "worker": opts.worker_id}).fetchall()}
-            # An event another worker took over (our lease ran out) is now its job, not ours.
-            chunk = [r for r in rows[start:start + step] if r["event_id"] in owned]
+            chunk = rows[start:start + step]
+            if leased_at is None or time.monotonic() - leased_at >= opts.lease_s * opts.lease_renew_after:
+                renewing = time.monotonic()
+                with conn.transaction():
+                    owned = {r["id"] for r in conn.execute(Q["renew_lease"], {
+                        "ids": sorted({r["event_id"] for r in rows[start:]}), "offset": opts.offset,
+                        "lease_s": opts.lease_s, "worker": opts.worker_id}).fetchall()}
+                leased_at = renewing if leased_at is not None else None
+                # An event another worker took over (our lease ran out) is now its job, not ours.
+                chunk = [r for r in chunk if r["event_id"] in owned]
             if chunk:
                 errors = deliver_chunk(conn, channel, chunk, ctx)
                 out.handed_over[channel.name] += sum(1 for e in errors.values() if e is None)

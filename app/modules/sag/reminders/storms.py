@@ -7,7 +7,8 @@ Three engine steps (engine.py) and one kind:
     gather   after the claim: pending firings of the batch's rules due within the rule's
              `group_window_minutes` are pulled forward and claimed with the batch
     find     after sort_out: the rules with several firings in the batch whose window is on
-             (or whose firings are the first run of a new global rule: always grouped)
+             (or whose firings are the first run of a new global rule: always grouped); the claim
+             returns each firing's window, so this reads nothing
     hold + group   inside write_logs' transaction: the insert trigger is told not to push the
              held events' rows one by one; after the write, per rule, user and channel, two or
              more rows become one group row (pushed / mailed) that the rows point at
@@ -69,26 +70,23 @@ def gather(conn: psycopg.Connection, rows: list[dict[str, Any]]) -> int:
         return len(conn.execute(Q["gather_window"], {"rule_ids": rule_ids, "now": rows[0]["now"]}).fetchall())
 
 
-def find(conn: psycopg.Connection, rows: list[dict[str, Any]], firing_ids: set[int]) -> dict[int, Storm]:
-    """The rules with two or more rendered firings in the batch that are to be grouped."""
+def find(rows: list[dict[str, Any]], firing_ids: set[int]) -> dict[int, Storm]:
+    """The rules with two or more rendered firings in the batch that are to be grouped: their window
+    is on (the claim returns it with each firing), or they are the first run of a new global rule."""
+    wanted = {r["reminder_id"] for r in rows
+              if r["reminder_id"] is not None and ((r["group_window_minutes"] or 0) > 0
+                                                   or (r["rule_sag_id"] is None and r["id"] in firing_ids
+                                                       and (r["event_data"] or {}).get("first_run")))}
+    if not wanted:  # the usual batch: nothing to group, no per-firing work
+        return {}
     by_rule: dict[int, Storm] = {}
     cases: dict[int, set[int]] = defaultdict(set)
-    first_run: set[int] = set()
     for row in rows:
-        if row["id"] in firing_ids and _groupable(row):
+        if row["reminder_id"] in wanted and row["id"] in firing_ids and _groupable(row):
             storm = by_rule.setdefault(row["reminder_id"], Storm(row["reminder_id"], row["rule_name"] or _("Reminder")))
             storm.event_ids.append(row["id"])
             cases[row["reminder_id"]].add(row["sag_id"])
-            if (row["event_data"] or {}).get("first_run"):
-                first_run.add(row["reminder_id"])
-    by_rule = {k: v for k, v in by_rule.items() if len(cases[k]) > 1}  # one case's news stays single
-    if not by_rule:
-        return {}
-    with conn.transaction():
-        rules = conn.execute(Q["read_group_windows"], {"rule_ids": list(by_rule)}).fetchall()
-    keep = {r["id"] for r in rules
-            if r["group_window_minutes"] > 0 or (r["sag_id"] is None and r["id"] in first_run)}
-    return {k: v for k, v in by_rule.items() if k in keep}
+    return {k: v for k, v in by_rule.items() if len(cases[k]) > 1}  # one case's news stays single
 
 
 def hold(conn: psycopg.Connection, storms: dict[int, Storm]) -> None:

@@ -1,7 +1,3 @@
--- name: read_group_windows
--- The grouping setting of the rules that fired for several cases in one batch.
-SELECT id, group_window_minutes, sag_id FROM sag_reminders WHERE id = ANY (%(rule_ids)s);
-
 -- name: gather_window
 -- Pull forward the pending firings of these rules due within their grouping window, so they go out with the batch.
 UPDATE sag_reminder_queue q

@@ -1,0 +1,121 @@
+"""The log rows' references (event, rule, case, user) hold without per-row foreign-key checks
+(migration 015): a deleted parent takes its rows along (a rule leaves them without it), a batch
+writes no row for a case deleted while it ran, and a case delete waits for a batch writing its
+rows and then removes them."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import psycopg
+
+from app.core import database
+from app.modules.sag.reminders.events import Q
+from app.modules.sag.reminders.tests.reminders_helpers import (
+    clear_queue,
+    events,
+    logs,
+    make_case,
+    make_rule,
+    run_worker,
+    set_status,
+    worker,
+)
+from tests.fixtures import make_user
+
+WAIT_S = 30
+
+
+def _fire(n_cases: int = 1, also: list[int] | None = None) -> tuple[dict, list[dict], dict]:
+    """A status-change rule for the cases' assignee (and the users `also`), fired for n new cases."""
+    clear_queue()
+    user = make_user()
+    rule = make_rule(recipients={"assignee": True, "users": also or []},
+                     trigger_config={"from": "new", "to": "in_progress"}, group_window_minutes=0)
+    cases = [make_case(assigned_to=user["id"]) for _ in range(n_cases)]
+    for case in cases:
+        set_status(case["id"], "in_progress")
+    return rule, cases, user
+
+
+def test_deleting_a_case_user_or_event_deletes_its_log_rows_and_a_rule_leaves_them_without_it(app):
+    other = make_user()
+    rule, cases, user = _fire(3, also=[other["id"]])
+    run_worker()
+    assert len(logs(rule_id=rule["id"])) == 6
+    database.execute_update("DELETE FROM sag_sager WHERE id = %s", (cases[0]["id"],))
+    assert logs(sag_id=cases[0]["id"]) == []
+    event = logs(sag_id=cases[1]["id"])[0]["event_id"]
+    database.execute_update("DELETE FROM sag_reminder_queue WHERE id = %s", (event,))
+    assert logs(event_id=event) == []
+    database.execute_update("DELETE FROM sag_reminders WHERE id = %s", (rule["id"],))
+    left = logs(sag_id=cases[2]["id"])
+    assert len(left) == 2 and all(r["rule_id"] is None for r in left)
+    database.execute_update("DELETE FROM users WHERE id = %s", (other["id"],))
+    assert logs(user_id=other["id"]) == []
+    assert [r["user_id"] for r in logs(sag_id=cases[2]["id"])] == [user["id"]]
+
+
+def _intercept(w, after: str, action) -> None:
+    """Run `action()` right after the worker's statement `after` (inside its transaction)."""
+    real = w.conn.execute
+
+    def execute(query, params=None, **kw):
+        cur = real(query, params, **kw)
+        if query == Q[after]:
+            action()
+        return cur
+
+    w.conn.execute = execute
+
+
+def test_a_case_deleted_after_its_destinations_were_resolved_gets_no_rows(app):
+    rule, cases, user = _fire(2)
+    w = worker()
+    w._connect()
+    _intercept(w, "reserve_rate",
+               lambda: database.execute_update("DELETE FROM sag_sager WHERE id = %s", (cases[0]["id"],)))
+    try:
+        w.drain()
+    finally:
+        w.close()
+    assert logs(sag_id=cases[0]["id"]) == []
+    assert [r["sag_id"] for r in logs(rule_id=rule["id"])] == [cases[1]["id"]]
+    assert all(e["status"] == "sent" for e in events(reminder_id=rule["id"]))
+
+
+def _waiting_on_lock(pid: int) -> bool:
+    rows = database.execute_query("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,))
+    return bool(rows) and rows[0]["wait_event_type"] == "Lock"
+
+
+def test_a_case_delete_waits_for_the_batch_writing_its_rows_and_then_removes_them(app):
+    rule, cases, user = _fire(1)
+    deleter = psycopg.connect(os.environ["DATABASE_URL"], autocommit=True)
+    pid = deleter.execute("SELECT pg_backend_pid()").fetchone()[0]
+    done = threading.Event()
+
+    def delete():
+        deleter.execute("DELETE FROM sag_sager WHERE id = %s", (cases[0]["id"],))
+        done.set()
+
+    def start_delete_and_wait_until_blocked():
+        threading.Thread(target=delete, daemon=True).start()
+        deadline = time.monotonic() + WAIT_S
+        while not _waiting_on_lock(pid):
+            assert time.monotonic() < deadline, "the case delete did not wait for the batch"
+            time.sleep(0.01)
+
+    w = worker()
+    w._connect()
+    _intercept(w, "deliver_batch", start_delete_and_wait_until_blocked)
+    try:
+        w.drain()
+    finally:
+        w.close()
+    assert done.wait(WAIT_S)
+    deleter.close()
+    assert logs(sag_id=cases[0]["id"]) == [] and logs(rule_id=rule["id"]) == []
+

@@ -525,6 +525,44 @@ CREATE FUNCTION public.sag_reminder_destinations(p_ids bigint[], p_escalate bool
 $$;
 
 --
+-- Name: sag_reminder_logs_check_references(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_reminder_logs_check_references() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    bad RECORD;
+BEGIN
+    PERFORM 1 FROM sag_sager WHERE id IN (SELECT sag_id FROM added_logs) ORDER BY id FOR KEY SHARE;
+    PERFORM 1 FROM users WHERE id IN (SELECT user_id FROM added_logs) ORDER BY id FOR KEY SHARE;
+    PERFORM 1 FROM sag_reminders WHERE id IN (SELECT rule_id FROM added_logs) ORDER BY id FOR KEY SHARE;
+    PERFORM 1 FROM sag_reminder_queue WHERE id IN (SELECT event_id FROM added_logs) ORDER BY id FOR KEY SHARE;
+    SELECT a.id, a.event_id, a.rule_id, a.sag_id, a.user_id,
+           CASE WHEN NOT EXISTS (SELECT 1 FROM sag_reminder_queue q WHERE q.id = a.event_id) THEN 'event_id'
+                WHEN a.sag_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sag_sager s WHERE s.id = a.sag_id) THEN 'sag_id'
+                WHEN a.user_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = a.user_id) THEN 'user_id'
+                WHEN a.rule_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sag_reminders r WHERE r.id = a.rule_id)
+                    THEN 'rule_id'
+           END AS missing
+    INTO bad
+    FROM added_logs a
+    WHERE NOT EXISTS (SELECT 1 FROM sag_reminder_queue q WHERE q.id = a.event_id)
+       OR (a.sag_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sag_sager s WHERE s.id = a.sag_id))
+       OR (a.user_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = a.user_id))
+       OR (a.rule_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sag_reminders r WHERE r.id = a.rule_id))
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'insert into sag_reminder_logs: % = % does not exist', bad.missing,
+            CASE bad.missing WHEN 'event_id' THEN bad.event_id WHEN 'sag_id' THEN bad.sag_id
+                             WHEN 'user_id' THEN bad.user_id ELSE bad.rule_id END
+            USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+--
 -- Name: sag_reminder_logs_notify_insert(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -3214,6 +3252,12 @@ CREATE TRIGGER sag_notes_queue_mentions_on_edit AFTER UPDATE OF body ON public.s
 --
 
 CREATE TRIGGER sag_notes_queue_notifications AFTER INSERT ON public.sag_notes FOR EACH ROW EXECUTE FUNCTION public.sag_notes_queue_notifications();
+
+--
+-- Name: sag_reminder_logs sag_reminder_logs_check_references; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sag_reminder_logs_check_references AFTER INSERT ON public.sag_reminder_logs REFERENCING NEW TABLE AS added_logs FOR EACH STATEMENT EXECUTE FUNCTION public.sag_reminder_logs_check_references();
 
 --
 -- Name: sag_reminder_logs sag_reminder_logs_notify_insert; Type: TRIGGER; Schema: public; Owner: -

@@ -119,3 +119,26 @@ def test_a_case_delete_waits_for_the_batch_writing_its_rows_and_then_removes_the
     deleter.close()
     assert logs(sag_id=cases[0]["id"]) == [] and logs(rule_id=rule["id"]) == []
 
+
+
+def test_any_writer_naming_a_missing_event_case_user_or_rule_is_refused_whole(app):
+    rule, cases, user = _fire(1)
+    run_worker()
+    row = logs(rule_id=rule["id"])[0]
+    insert = ("INSERT INTO sag_reminder_logs (event_id, rule_id, sag_id, user_id, recipient, channel, status, title) "
+              "VALUES (%s, %s, %s, %s, %s, 'in_app', 'sent', 'Written by hand'), "
+              "(%s, %s, %s, %s, %s, 'in_app', 'sent', 'Written by hand')")
+    good = (row["event_id"], rule["id"], cases[0]["id"], user["id"])
+    for column, missing in enumerate(("event_id", "rule_id", "sag_id", "user_id")):
+        values = list(good)
+        values[column] = 2**31 - 1
+        with database.connect() as conn, conn.cursor() as cur:
+            try:
+                # Two rows in one statement, the first fine: the statement is refused whole.
+                cur.execute(insert, (*good, f"fine-{missing}", *values, f"bad-{missing}"))
+                conn.commit()
+                raise AssertionError(f"a log row naming a missing {missing} was written")
+            except psycopg.errors.ForeignKeyViolation as exc:
+                assert f"{missing} = {2**31 - 1} does not exist" in str(exc)
+                conn.rollback()
+    assert [r["title"] for r in logs(rule_id=rule["id"]) if r["title"] == "Written by hand"] == []

@@ -538,24 +538,18 @@ BEGIN
     PERFORM 1 FROM users WHERE id IN (SELECT user_id FROM added_logs) ORDER BY id FOR KEY SHARE;
     PERFORM 1 FROM sag_reminders WHERE id IN (SELECT rule_id FROM added_logs) ORDER BY id FOR KEY SHARE;
     PERFORM 1 FROM sag_reminder_queue WHERE id IN (SELECT event_id FROM added_logs) ORDER BY id FOR KEY SHARE;
-    SELECT a.id, a.event_id, a.rule_id, a.sag_id, a.user_id,
-           CASE WHEN NOT EXISTS (SELECT 1 FROM sag_reminder_queue q WHERE q.id = a.event_id) THEN 'event_id'
-                WHEN a.sag_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sag_sager s WHERE s.id = a.sag_id) THEN 'sag_id'
-                WHEN a.user_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = a.user_id) THEN 'user_id'
-                WHEN a.rule_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sag_reminders r WHERE r.id = a.rule_id)
-                    THEN 'rule_id'
-           END AS missing
-    INTO bad
+    SELECT ref.col, ref.id INTO bad
     FROM added_logs a
-    WHERE NOT EXISTS (SELECT 1 FROM sag_reminder_queue q WHERE q.id = a.event_id)
-       OR (a.sag_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sag_sager s WHERE s.id = a.sag_id))
-       OR (a.user_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = a.user_id))
-       OR (a.rule_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sag_reminders r WHERE r.id = a.rule_id))
+    CROSS JOIN LATERAL (VALUES
+        ('event_id', a.event_id, EXISTS (SELECT 1 FROM sag_reminder_queue q WHERE q.id = a.event_id)),
+        ('sag_id', a.sag_id, EXISTS (SELECT 1 FROM sag_sager s WHERE s.id = a.sag_id)),
+        ('user_id', a.user_id, EXISTS (SELECT 1 FROM users u WHERE u.id = a.user_id)),
+        ('rule_id', a.rule_id, EXISTS (SELECT 1 FROM sag_reminders r WHERE r.id = a.rule_id))
+    ) AS ref (col, id, present)
+    WHERE ref.id IS NOT NULL AND NOT ref.present
     LIMIT 1;
     IF FOUND THEN
-        RAISE EXCEPTION 'insert into sag_reminder_logs: % = % does not exist', bad.missing,
-            CASE bad.missing WHEN 'event_id' THEN bad.event_id WHEN 'sag_id' THEN bad.sag_id
-                             WHEN 'user_id' THEN bad.user_id ELSE bad.rule_id END
+        RAISE EXCEPTION 'insert into sag_reminder_logs: % = % does not exist', bad.col, bad.id
             USING ERRCODE = 'foreign_key_violation';
     END IF;
     RETURN NULL;

@@ -14,6 +14,16 @@ from app.core import database
 from app.core.config import reset_settings
 from app.modules.sag.reminders import store as reminders_store
 from app.modules.sag.reminders.worker import ReminderWorker
+from app.modules.sag.sla import calendars
+
+OFFICE_DAY = [{"start": "08:00", "end": "16:00"}]
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
+
+
+def make_calendar(name: str = "Office", days: tuple[str, ...] = WEEKDAYS) -> int:
+    """A business-hours calendar open 08-16 on `days`; its id."""
+    body = calendars.CalendarIn(name=name, weekly_hours=dict.fromkeys(days, OFFICE_DAY))
+    return calendars.create_calendar(body)["id"]
 
 
 def db_now() -> datetime:

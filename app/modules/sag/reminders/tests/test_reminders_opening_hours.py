@@ -20,24 +20,22 @@ from app.modules.sag.reminders.tests.reminders_helpers import (
     db_now,
     events,
     logs,
+    make_calendar,
     make_case,
     make_rule,
     run_worker,
     set_status,
 )
-from app.modules.sag.sla import calendars
 from tests.fixtures import make_user, token_for
 
 CPH = ZoneInfo("Europe/Copenhagen")
-DAY = [{"start": "08:00", "end": "16:00"}]
 SATURDAY = datetime(2027, 1, 16, 10, tzinfo=CPH)
 MONDAY_OPENS = datetime(2027, 1, 18, 8, tzinfo=CPH)
 
 
 @pytest.fixture(scope="module")
 def office(app):
-    return calendars.create_calendar(calendars.CalendarIn(
-        name="Office", weekly_hours={d: DAY for d in ("mon", "tue", "wed", "thu", "fri")}))["id"]
+    return make_calendar()
 
 
 def _fire(rule_for: list[dict]) -> None:

@@ -11,22 +11,20 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app.core import database, formats
-from app.modules.sag.reminders.tests.reminders_helpers import clear_queue, db_now, make_case
+from app.modules.sag.reminders.tests.reminders_helpers import clear_queue, db_now, make_calendar, make_case
 from app.modules.sag.sla import businesstime, calendars
 
 CPH = ZoneInfo("Europe/Copenhagen")
-DAY = [{"start": "08:00", "end": "16:00"}]
 PREVIEW = "/api/v1/sag/reminders/preview"
 
 
 @pytest.fixture(scope="module")
 def office(app):
-    cal = calendars.create_calendar(calendars.CalendarIn(
-        name="Office", weekly_hours={d: DAY for d in ("mon", "tue", "wed", "thu", "fri")}))
+    cal = make_calendar("Office")
     policy = database.execute_insert("INSERT INTO sag_sla_policies (name, response_minutes, resolution_minutes) "
                                      "VALUES ('Standard', 60, 480) RETURNING id")
     database.execute_update("INSERT INTO sag_sla_pause_statuses (policy_id, status) VALUES (%s, 'on_hold')", (policy,))
-    return cal["id"]
+    return cal
 
 
 def _at(item: dict) -> datetime:

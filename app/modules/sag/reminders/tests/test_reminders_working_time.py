@@ -15,6 +15,7 @@ from app.modules.sag.reminders.tests.reminders_helpers import (
     db_now,
     events,
     logs,
+    make_calendar,
     make_case,
     make_rule,
     run_worker,
@@ -33,11 +34,9 @@ def local(*args) -> datetime:
 @pytest.fixture(scope="module")
 def office(app):
     """The default calendar: Mon-Fri 08-16, Danish holidays; and a second one open Saturdays too."""
-    cal = calendars.create_calendar(calendars.CalendarIn(
-        name="Office", weekly_hours={d: DAY for d in ("mon", "tue", "wed", "thu", "fri")}))
-    calendars.create_calendar(calendars.CalendarIn(
-        name="Weekend shop", weekly_hours={d: DAY for d in ("tue", "wed", "thu", "fri", "sat")}))
-    return cal["id"]
+    office = make_calendar()
+    make_calendar("Weekend shop", ("tue", "wed", "thu", "fri", "sat"))
+    return office
 
 
 def _deadline_event(rule_id: int, case_id: int) -> dict:

@@ -17,7 +17,6 @@ inlined), UTF-8, quoted-printable bodies, RFC 2047 encoded words for non-ASCII h
 from __future__ import annotations
 
 import binascii
-import contextlib
 import itertools
 import os
 import re
@@ -72,8 +71,6 @@ def qp_encode(body: str) -> str:
     return binascii.b2a_qp(body.encode("utf-8"), istext=True).decode("ascii")
 
 
-_qp = qp_encode
-
 
 class QPTemplate:
     """A body encoded once with markers in it, for many recipients: `fill` puts one recipient's
@@ -105,7 +102,7 @@ class QPTemplate:
             if end <= pos:
                 continue  # a line with two markers
             if start > pos:
-                self.pieces.append(_qp(body[pos:start]))
+                self.pieces.append(qp_encode(body[pos:start]))
                 self.pieces.append((body[start:end],))
             elif self.pieces and isinstance(self.pieces[-1], tuple):  # the next line: one piece
                 self.pieces[-1] = (self.pieces[-1][0] + body[start:end],)
@@ -113,7 +110,7 @@ class QPTemplate:
                 self.pieces.append((body[start:end],))
             pos = max(pos, end)
         if pos < len(body):
-            self.pieces.append(_qp(body[pos:]))
+            self.pieces.append(qp_encode(body[pos:]))
 
     @classmethod
     def from_pieces(cls, pieces: list[str | tuple[str]]) -> QPTemplate:
@@ -125,7 +122,7 @@ class QPTemplate:
 
     def fill(self, values: dict[str, str]) -> Encoded:
         if self.whole is not None:
-            return Encoded(_qp(_replace(self.whole, values)))
+            return Encoded(qp_encode(_replace(self.whole, values)))
         return Encoded("".join([p if type(p) is str else _fill_lines(p[0], values) for p in self.pieces]))
 
 
@@ -145,37 +142,33 @@ _STAND_INS = "~^`|{}"  # written as they are; one not found in the lines stands 
 # Values a stand-in can take the place of, joined by NUL: each one or more such characters, not
 # ending with "." (a "." alone at the start of a line is encoded).
 _LITERALS = re.compile(r"[A-Za-z0-9_\-.]*[A-Za-z0-9_\-](?:\x00[A-Za-z0-9_\-.]*[A-Za-z0-9_\-])*")
-_layouts: dict[tuple, tuple[str, list[tuple[int, int]], list[str]] | None] = {}
 
 
 def _fill_lines(lines: str, values: dict[str, str]) -> str:
-    key = (lines, *[(marker, len(value)) for marker, value in values.items()])
-    layout = _layouts.get(key, False)
-    if layout is False:
-        layout = _layouts[key] = _layout(lines, values)
-        if len(_layouts) > LAYOUTS_KEPT:
-            with contextlib.suppress(KeyError, RuntimeError, StopIteration):  # another thread pruned it
-                del _layouts[next(iter(_layouts))]
+    layout = _layout(lines, tuple((marker, len(value)) for marker, value in values.items()))
     if layout is not None:
         encoded, spans, order = layout
         tokens = [values[marker] for marker in order]
         if _LITERALS.fullmatch("\x00".join(tokens)):
             stream = "".join(tokens)
             return encoded.format(*[stream[start:end] for start, end in spans])
-    return _qp(_replace(lines, values))
+    return qp_encode(_replace(lines, values))
 
 
-def _layout(lines: str, values: dict[str, str]) -> tuple[str, list[tuple[int, int]], list[str]] | None:
+@lru_cache(maxsize=LAYOUTS_KEPT)
+def _layout(lines: str, lengths: tuple[tuple[str, int], ...]) -> tuple[str, list[tuple[int, int]], list[str]] | None:
     """(the encoded lines as a format string, a field per stand-in run; each run's slice of the
-    values' characters in order; the markers in order of appearance)."""
+    values' characters in order; the markers in order of appearance), for values of `lengths`
+    ((marker, length) pairs)."""
     stand_in = next((c for c in _STAND_INS if c not in lines), None)
-    if stand_in is None or not values:
+    if stand_in is None or not lengths:
         return None
-    pattern = re.compile("|".join(re.escape(m) for m in sorted(values, key=len, reverse=True)))
+    length = dict(lengths)
+    pattern = re.compile("|".join(re.escape(m) for m in sorted(length, key=len, reverse=True)))
     order = [found.group() for found in pattern.finditer(lines)]
     if not order:
         return None
-    encoded = _qp(pattern.sub(lambda found: stand_in * len(values[found.group()]), lines))
+    encoded = qp_encode(pattern.sub(lambda found: stand_in * length[found.group()], lines))
     parts = re.split(f"({re.escape(stand_in)}+)", encoded)
     spans, at = [], 0
     for run in parts[1::2]:
@@ -186,7 +179,7 @@ def _layout(lines: str, values: dict[str, str]) -> tuple[str, list[tuple[int, in
 
 
 def _part(subtype: str, body: str | Encoded) -> list[str]:
-    encoded = body.data if isinstance(body, Encoded) else _qp(body.replace("\r\n", "\n"))
+    encoded = body.data if isinstance(body, Encoded) else qp_encode(body.replace("\r\n", "\n"))
     return [f'Content-Type: text/{subtype}; charset="utf-8"', "Content-Transfer-Encoding: quoted-printable", "",
             encoded.replace("\n", CRLF)]
 

@@ -46,7 +46,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
+import resource
 import statistics
 import subprocess
 import sys
@@ -72,6 +72,13 @@ CHANNELS = ["in_app", "email"]
 PGQUEUER_JOBS = 20_000
 PGQUEUER_BATCH = 100
 PGQUEUER_WORKERS = 2
+# Each run's workers write their .eml files into a directory of their own, and nothing is deleted
+# until the benchmark ends. On an ext4 without a journal (this machine's) the kernel skips, on every
+# file creation, each inode of the block group freed in the last 1-6 minutes (ext4's
+# recently_deleted(), perf: 60-90 % of the open() time): deleting the previous run's 20,000 files
+# made the next run's creations cost ~0.7-1 ms each instead of ~0.05-0.1 ms, a cost of the
+# benchmark's clean-up that a hub, which never deletes its outbox, does not have.
+PROBE_FILES = 300  # files created (and kept) before each run to print what creating one costs now
 
 CHILD = """
 import sys, time
@@ -231,17 +238,69 @@ def _overhead_round(ids: list[int], r: int) -> tuple[list[float], list[float], f
 
 def _queue_events(ids: list[int]) -> None:
     """Reset, then every row's status update with the triggers: one queued firing per case."""
-    from app.core import database, mail
+    from app.core import database
 
-    shutil.rmtree(mail.mail_dir(), ignore_errors=True)  # the previous run's .eml files
     with database.connect() as conn:
         _reset(conn)
         _status_updates(conn, _backend_pid(conn), ids, "in_progress")
 
 
-def _run_workers(n_workers: int, batch: int) -> float:
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _file_create_us(folder: Path) -> float:
+    """Microseconds (CPU) to create one small file in `folder` now, as the .eml backend does."""
+    folder.mkdir(parents=True)
+    data = b"x" * 4096
+    started = time.process_time()
+    for i in range(PROBE_FILES):
+        name = str(folder / f"probe-{i}.eml")
+        fd = os.open(name + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+        os.write(fd, data)
+        os.close(fd)
+        os.rename(name + ".tmp", name)
+    return (time.process_time() - started) / PROBE_FILES * 1e6
+
+
+def _server_cpu_s(pgdata: Path) -> float:
+    """CPU seconds of the whole server so far: its live processes, and the backends that exited
+    (counted in the postmaster's children times once it reaped them)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    postmaster = int((pgdata / "postmaster.pid").read_text().split()[0])
+
+    def fields(pid: int | str) -> list[str]:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+    own = fields(postmaster)  # fields after the name: [0] state, [1] ppid, [11:15] utime stime cutime cstime
+    total = sum(int(x) for x in own[11:15])
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                f = fields(entry)
+            except OSError:
+                continue
+            if int(f[1]) == postmaster:
+                total += int(f[11]) + int(f[12])
+    return total / tick
+
+
+def _wait_for_backends(n: int) -> None:
+    """Until only `n` client backends are left (the workers' ones exit after the workers)."""
+    from app.core import database
+
+    for _ in range(200):
+        if database.execute_query("SELECT count(*) AS n FROM pg_stat_activity "
+                                  "WHERE backend_type = 'client backend'")[0]["n"] <= n:
+            return
+        time.sleep(0.01)
+
+
+def _run_workers(n_workers: int, batch: int, data_dir: Path) -> float:
     """Start the workers, let them connect, release them together; seconds until all are done."""
-    procs = [subprocess.Popen([sys.executable, "-c", CHILD, str(batch)], cwd=ROOT, env=dict(os.environ),
+    env = dict(os.environ, DATA_DIR=str(data_dir))  # the run's own outbox: data_dir/mail
+    procs = [subprocess.Popen([sys.executable, "-c", CHILD, str(batch)], cwd=ROOT, env=env,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for _ in range(n_workers)]
     for p in procs:
         if p.stdout.readline().strip() != "ready":
@@ -268,8 +327,10 @@ def main() -> None:
                         help="the rule's channels (in_app alone: the engine without e-mail, for comparison)")
     args = parser.parse_args()
     os.environ.pop("SMTP_HOST", None)  # e-mails go to the .eml file backend under the temporary DATA_DIR
-    with throwaway_database("bmc-bench-rem-"):
+    with throwaway_database("bmc-bench-rem-") as tmp:
         from app.core import database, mail
+
+        pgdata = tmp / "var" / "pgdata"
 
         migrate_cases()
         ids = _fill(args.events)
@@ -301,7 +362,14 @@ def main() -> None:
             queued = database.execute_query(
                 "SELECT (SELECT count(*) FROM sag_reminder_queue WHERE status = 'pending') "
                 "+ (SELECT count(*) FROM sag_reminder_inbox) AS n")[0]["n"]
-            elapsed = _run_workers(n_workers, args.batch)
+            run_dir = tmp / f"run-{len(runs) + 1}"
+            create_us = _file_create_us(run_dir / "probe")
+            _wait_for_backends(1)
+            server_before, workers_before = _server_cpu_s(pgdata), _children_cpu_s()
+            elapsed = _run_workers(n_workers, args.batch, run_dir)
+            workers_cpu = _children_cpu_s() - workers_before
+            _wait_for_backends(1)
+            server_cpu = _server_cpu_s(pgdata) - server_before
             counts = database.execute_query(
                 "SELECT (SELECT count(*) FROM sag_reminder_queue WHERE status = 'sent') AS events, "
                 "(SELECT count(*) FROM sag_reminder_logs WHERE status = 'sent') AS notifications, "
@@ -309,7 +377,7 @@ def main() -> None:
                 "+ (SELECT count(*) FROM sag_reminder_inbox) AS left_over")[0]
             if counts["left_over"] or counts["events"] != queued:
                 raise SystemExit(f"queue not fully processed: {counts}")
-            emails = sum(1 for _ in mail.mail_dir().glob("*.eml"))
+            emails = sum(1 for _ in (run_dir / mail.MAIL_SUBDIR).glob("*.eml"))
             expected = 2 * len(channels) * queued, (2 * queued if "email" in channels else 0)
             if (counts["notifications"], emails) != expected:
                 raise SystemExit(f"expected (notifications, e-mails) {expected}: {counts}, {emails} e-mails")
@@ -317,7 +385,9 @@ def main() -> None:
             runs.append({"workers": n_workers, "events_per_s": round(counts["events"] / elapsed),
                          "notifications_per_s": round(counts["notifications"] / elapsed),
                          "seconds": round(elapsed, 3), "events": counts["events"],
-                         "notifications": counts["notifications"]})
+                         "notifications": counts["notifications"], "file_create_us": round(create_us, 1),
+                         "worker_cpu_us_per_event": round(workers_cpu / counts["events"] * 1e6),
+                         "server_cpu_us_per_event": round(server_cpu / counts["events"] * 1e6)})
         pgq = pgqueuer_noop_jobs_per_s(os.environ["DATABASE_URL"], args.pgqueuer_jobs, PGQUEUER_WORKERS,
                                        PGQUEUER_BATCH)
         print(f"pgqueuer no-op: {pgq:.0f} jobs/s", file=sys.stderr)

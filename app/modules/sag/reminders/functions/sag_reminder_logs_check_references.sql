@@ -4,15 +4,24 @@
 -- the checks locked them, so a delete waits for the writer to commit and then takes the rows
 -- with it (sag_reminder_logs_parent_deleted). deliver_batch locks the same rows first, in the
 -- same order, and leaves out rows whose case or user is gone: for it this finds nothing.
+-- Locking is the check: a parent that is gone (or deleted while we waited) is not locked, so
+-- fewer rows are locked than the statement names; only then are the rows read again to name one.
 CREATE OR REPLACE FUNCTION sag_reminder_logs_check_references() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     bad RECORD;
 BEGIN
-    PERFORM 1 FROM sag_sager WHERE id IN (SELECT sag_id FROM added_logs) ORDER BY id FOR KEY SHARE;
-    PERFORM 1 FROM users WHERE id IN (SELECT user_id FROM added_logs) ORDER BY id FOR KEY SHARE;
-    PERFORM 1 FROM sag_reminders WHERE id IN (SELECT rule_id FROM added_logs) ORDER BY id FOR KEY SHARE;
-    PERFORM 1 FROM sag_reminder_queue WHERE id IN (SELECT event_id FROM added_logs) ORDER BY id FOR KEY SHARE;
+    IF (SELECT count(*) FROM (SELECT 1 FROM sag_sager WHERE id IN (SELECT sag_id FROM added_logs)
+                              ORDER BY id FOR KEY SHARE) s) = (SELECT count(DISTINCT sag_id) FROM added_logs)
+       AND (SELECT count(*) FROM (SELECT 1 FROM users WHERE id IN (SELECT user_id FROM added_logs)
+                                  ORDER BY id FOR KEY SHARE) u) = (SELECT count(DISTINCT user_id) FROM added_logs)
+       AND (SELECT count(*) FROM (SELECT 1 FROM sag_reminders WHERE id IN (SELECT rule_id FROM added_logs)
+                                  ORDER BY id FOR KEY SHARE) r) = (SELECT count(DISTINCT rule_id) FROM added_logs)
+       AND (SELECT count(*) FROM (SELECT 1 FROM sag_reminder_queue WHERE id IN (SELECT event_id FROM added_logs)
+                                  ORDER BY id FOR KEY SHARE) q) = (SELECT count(DISTINCT event_id) FROM added_logs)
+    THEN
+        RETURN NULL;
+    END IF;
     SELECT ref.col, ref.id INTO bad
     FROM added_logs a
     CROSS JOIN LATERAL (VALUES
@@ -23,10 +32,7 @@ BEGIN
     ) AS ref (col, id, present)
     WHERE ref.id IS NOT NULL AND NOT ref.present
     LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'insert into sag_reminder_logs: % = % does not exist', bad.col, bad.id
-            USING ERRCODE = 'foreign_key_violation';
-    END IF;
-    RETURN NULL;
+    RAISE EXCEPTION 'insert into sag_reminder_logs: % = % does not exist', bad.col, bad.id
+        USING ERRCODE = 'foreign_key_violation';
 END;
 $$;

@@ -27,6 +27,10 @@ Then:
    The case module's own triggers (status history ...) run on both sides.
 2. throughput: the 10,000 queued events processed by 1 and then by 2 worker processes
    (real `ReminderWorker`s, started together, each exiting when the queue is empty).
+   Each run also prints the CPU it took per event: the workers' own (`worker_cpu_us_per_event`,
+   start-up left out) and the whole server's (`server_cpu_us_per_event`: its processes, and
+   the backends that exited, from /proc), and what creating one small file in the run's
+   outbox directory cost just before (`file_create_us`, see PROBE_FILES).
 3. the pgqueuer no-op baseline on the same server (bench/_pgqueuer_noop.py): 20,000 jobs that
    do nothing, batch size 100, 2 worker processes. `ratio_vs_pgqueuer` = our
    notifications_per_s (2 workers) / pgqueuer's jobs/s.
@@ -44,12 +48,14 @@ Prints one JSON line; the top-level figures are those of 2 workers, `runs` has b
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
-import resource
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -87,8 +93,10 @@ w = ReminderWorker(batch_size=int(sys.argv[1]))
 w._connect()
 print("ready", flush=True)
 sys.stdin.readline()
+cpu = time.process_time()
 while w.run_once().claimed:
     pass
+print(time.process_time() - cpu, flush=True)  # the worker's CPU seconds for the queue, start-up left out
 w.close()
 """
 
@@ -245,11 +253,6 @@ def _queue_events(ids: list[int]) -> None:
         _status_updates(conn, _backend_pid(conn), ids, "in_progress")
 
 
-def _children_cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def _file_create_us(folder: Path) -> float:
     """Microseconds (CPU) to create one small file in `folder` now, as the .eml backend does."""
     folder.mkdir(parents=True)
@@ -297,8 +300,9 @@ def _wait_for_backends(n: int) -> None:
         time.sleep(0.01)
 
 
-def _run_workers(n_workers: int, batch: int, data_dir: Path) -> float:
-    """Start the workers, let them connect, release them together; seconds until all are done."""
+def _run_workers(n_workers: int, batch: int, data_dir: Path) -> tuple[float, float]:
+    """Start the workers, let them connect, release them together; (seconds until all are done,
+    the workers' CPU seconds)."""
     env = dict(os.environ, DATA_DIR=str(data_dir))  # the run's own outbox: data_dir/mail
     procs = [subprocess.Popen([sys.executable, "-c", CHILD, str(batch)], cwd=ROOT, env=env,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for _ in range(n_workers)]
@@ -309,11 +313,14 @@ def _run_workers(n_workers: int, batch: int, data_dir: Path) -> float:
     for p in procs:
         p.stdin.write("go\n")
         p.stdin.flush()
+    cpu = 0.0
     for p in procs:
+        line = p.stdout.readline()
         p.wait()
         if p.returncode:
             raise SystemExit(f"worker exited with {p.returncode}")
-    return time.perf_counter() - start
+        cpu += float(line)
+    return time.perf_counter() - start, cpu
 
 
 def main() -> None:
@@ -323,14 +330,19 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument("--pgqueuer-jobs", type=int, default=PGQUEUER_JOBS)
+    parser.add_argument("--outbox", type=Path, default=None,
+                        help="a directory for the runs' .eml files (default: in the temporary directory; "
+                             "removed at the end either way)")
     parser.add_argument("--channels", default=",".join(CHANNELS),
                         help="the rule's channels (in_app alone: the engine without e-mail, for comparison)")
     args = parser.parse_args()
     os.environ.pop("SMTP_HOST", None)  # e-mails go to the .eml file backend under the temporary DATA_DIR
-    with throwaway_database("bmc-bench-rem-") as tmp:
+    with contextlib.ExitStack() as stack, throwaway_database("bmc-bench-rem-") as tmp:
         from app.core import database, mail
 
         pgdata = tmp / "var" / "pgdata"
+        outbox = Path(tempfile.mkdtemp(prefix="bmc-bench-outbox-", dir=args.outbox)) if args.outbox else None
+        stack.callback(shutil.rmtree, outbox or tmp, ignore_errors=True)
 
         migrate_cases()
         ids = _fill(args.events)
@@ -362,12 +374,11 @@ def main() -> None:
             queued = database.execute_query(
                 "SELECT (SELECT count(*) FROM sag_reminder_queue WHERE status = 'pending') "
                 "+ (SELECT count(*) FROM sag_reminder_inbox) AS n")[0]["n"]
-            run_dir = tmp / f"run-{len(runs) + 1}"
+            run_dir = (outbox or tmp) / f"run-{len(runs) + 1}"
             create_us = _file_create_us(run_dir / "probe")
             _wait_for_backends(1)
-            server_before, workers_before = _server_cpu_s(pgdata), _children_cpu_s()
-            elapsed = _run_workers(n_workers, args.batch, run_dir)
-            workers_cpu = _children_cpu_s() - workers_before
+            server_before = _server_cpu_s(pgdata)
+            elapsed, workers_cpu = _run_workers(n_workers, args.batch, run_dir)
             _wait_for_backends(1)
             server_cpu = _server_cpu_s(pgdata) - server_before
             counts = database.execute_query(

@@ -1,11 +1,12 @@
 """The pgqueuer no-op baseline of bench/reminder_throughput.py: the job queue that users compare
 the reminder engine with, doing nothing per job, on the same server in the same run.
 
-`pgqueuer_noop_jobs_per_s(dsn, jobs, workers, batch)` installs pgqueuer's schema (once), queues
-`jobs` no-op jobs in one statement, starts `workers` processes (each a QueueManager on its own
-asyncpg connection, `mode=drain`, `batch_size=batch`), releases them together and returns
-jobs / seconds until all have exited. The workers are processes, as the reminder workers are,
-so both sides get the machine's two cores the same way.
+`pgqueuer_noop_jobs_per_s(dsn, jobs, workers, batch, server_cpu)` installs pgqueuer's schema
+(once), queues `jobs` no-op jobs in one statement, starts `workers` processes (each a
+QueueManager on its own asyncpg connection, `mode=drain`, `batch_size=batch`), releases them
+together and returns jobs / seconds until all have exited, and the CPU seconds of the workers
+and of the server. The workers are processes, as the reminder workers are, so both sides get
+the machine's two cores the same way.
 
     python bench/_pgqueuer_noop.py DSN BATCH   (a worker: prints "ready", waits for a line, drains)
 """
@@ -17,6 +18,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ENTRYPOINT = "noop"
@@ -74,12 +76,17 @@ async def _worker(dsn: str, batch: int) -> None:
 
     print("ready", flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    cpu = time.process_time()
     await qm.run(batch_size=batch, mode=types.QueueExecutionMode.drain,
                  dequeue_timeout=timedelta(seconds=DEQUEUE_TIMEOUT_S))
+    print(time.process_time() - cpu, flush=True)  # the worker's CPU seconds for the queue
     await conn.close()
 
 
-def pgqueuer_noop_jobs_per_s(dsn: str, jobs: int, workers: int, batch: int) -> float:
+def pgqueuer_noop_jobs_per_s(dsn: str, jobs: int, workers: int, batch: int,
+                             server_cpu: Callable[[], float] = lambda: 0.0) -> tuple[float, float, float]:
+    """(jobs per second, the workers' CPU seconds for them, the server's: `server_cpu()` just
+    before the workers go and after they are done)."""
     asyncio.run(_install_and_enqueue(dsn, jobs))
     procs = [subprocess.Popen([sys.executable, str(Path(__file__).resolve()), dsn, str(batch)],
                               env=dict(os.environ), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -87,19 +94,24 @@ def pgqueuer_noop_jobs_per_s(dsn: str, jobs: int, workers: int, batch: int) -> f
     for p in procs:
         if p.stdout.readline().strip() != "ready":
             raise SystemExit("a pgqueuer worker did not start")
+    server_before = server_cpu()
     start = time.perf_counter()
     for p in procs:
         p.stdin.write("go\n")
         p.stdin.flush()
+    cpu = 0.0
     for p in procs:
+        line = p.stdout.readline()
         p.wait()
         if p.returncode:
             raise SystemExit(f"pgqueuer worker exited with {p.returncode}")
+        cpu += float(line)
     elapsed = time.perf_counter() - start
+    server = server_cpu() - server_before
     left = asyncio.run(_left(dsn))
     if left:
         raise SystemExit(f"pgqueuer left {left} jobs in its queue")
-    return jobs / elapsed
+    return jobs / elapsed, cpu, server
 
 
 if __name__ == "__main__":

@@ -399,8 +399,12 @@ def main() -> None:
                          "notifications": counts["notifications"], "file_create_us": round(create_us, 1),
                          "worker_cpu_us_per_event": round(workers_cpu / counts["events"] * 1e6),
                          "server_cpu_us_per_event": round(server_cpu / counts["events"] * 1e6)})
-        pgq = pgqueuer_noop_jobs_per_s(os.environ["DATABASE_URL"], args.pgqueuer_jobs, PGQUEUER_WORKERS,
-                                       PGQUEUER_BATCH)
+        def server_cpu() -> float:
+            _wait_for_backends(1)
+            return _server_cpu_s(pgdata)
+
+        pgq, pgq_cpu, pgq_server_cpu = pgqueuer_noop_jobs_per_s(
+            os.environ["DATABASE_URL"], args.pgqueuer_jobs, PGQUEUER_WORKERS, PGQUEUER_BATCH, server_cpu)
         print(f"pgqueuer no-op: {pgq:.0f} jobs/s", file=sys.stderr)
         last = runs[-1]
         print(json.dumps({"workers": last["workers"], "events_per_s": last["events_per_s"],
@@ -417,6 +421,8 @@ def main() -> None:
                           "status_updates_cpu_s": {"without": round(min(m[1] for m in without), 3),
                                                    "with": round(min(m[1] for m in with_), 3)},
                           "pgqueuer_noop_jobs_per_s": round(pgq),
+                          "pgqueuer_worker_cpu_us_per_job": round(pgq_cpu / args.pgqueuer_jobs * 1e6),
+                          "pgqueuer_server_cpu_us_per_job": round(pgq_server_cpu / args.pgqueuer_jobs * 1e6),
                           "ratio_vs_pgqueuer": round(last["notifications_per_s"] / pgq, 3)}))
 
 

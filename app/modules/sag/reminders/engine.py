@@ -35,7 +35,7 @@ import psycopg
 from app.core import i18n
 from app.modules.sag.reminders import channels, kinds, plans, storms
 from app.modules.sag.reminders.email import speaking
-from app.modules.sag.reminders.events import Outcome, Q, close, error_text, finish, retry
+from app.modules.sag.reminders.events import Outcome, Q, alone, close, error_text, finish, retry
 from app.modules.sag.reminders.render import ReminderTemplateError
 from app.modules.sag.reminders.tunables import tunables
 
@@ -105,10 +105,11 @@ def process_batch(conn: psycopg.Connection, opts: Options) -> Outcome:
         storm_sets = storms.find(rows, {f.event_id for f in firings}) if len(firings) > 1 else {}
         waiting = write_logs(conn, firings, registry, now, opts, out, storm_sets) if firings else []
         failed = hand_over(conn, waiting, registry, now, opts, out, leased_at) if waiting else {}
-        with conn.transaction():
-            finish(conn, [e for e in waiting if e not in failed], now)
-            close(conn, out.closed, now)
-            retry(conn, failed, now, opts, out)
+        if waiting or out.closed:  # (in-app rows only: deliver_batch finished the events already)
+            with conn.transaction():
+                finish(conn, [e for e in waiting if e not in failed], now)
+                close(conn, out.closed, now)
+                retry(conn, failed, now, opts, out)
     except Exception as exc:  # noqa: BLE001 - a batch-wide failure goes back to the queue with its error
         log.exception("reminder batch failed")
         conn.rollback()
@@ -123,9 +124,8 @@ def process_batch(conn: psycopg.Connection, opts: Options) -> Outcome:
 
 
 def claim(conn: psycopg.Connection, opts: Options) -> list[dict[str, Any]]:
-    with conn.transaction():
-        return conn.execute(Q["claim_batch"], {"worker": opts.worker_id, "limit": opts.batch_size,
-                                               "lease_s": opts.lease_s, "offset": opts.offset}).fetchall()
+    return alone(conn, Q["claim_batch"], {"worker": opts.worker_id, "limit": opts.batch_size,
+                                          "lease_s": opts.lease_s, "offset": opts.offset}).fetchall()
 
 
 def sort_out(rows: list[dict[str, Any]], registry: dict[str, channels.Channel], opts: Options,
@@ -181,24 +181,24 @@ def write_logs(conn: psycopg.Connection, firings: list[Firing], registry: dict[s
               "now": now, "default_max": opts.default_max_per_hour, "channels": channels.sql_param(registry)}
     for attempt in range(DEADLOCK_RETRIES):
         try:
-            with conn.transaction():
-                destinations = conn.execute(Q["reserve_rate"], params).fetchone()["destinations"]
+            destinations = alone(conn, Q["reserve_rate"], params).fetchone()["destinations"]
             break
         except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure):
             if attempt == DEADLOCK_RETRIES - 1:
                 raise
-    with conn.transaction():
-        if storm_sets:
+    deliver = {"ids": params["ids"], "now": now, "destinations": destinations, "channels": params["channels"],
+               # JSON, not text arrays: psycopg quotes text array elements one by one in Python.
+               "texts": json.dumps([(f.event_id, f.title, f.message) for f in firings]),
+               "escalated_prefixes": escalated_prefixes(),
+               "localized": json.dumps({str(f.event_id): f.localized for f in firings if f.localized}),
+               "finish_ids": array_literal(f.event_id for f in firings if not f.waits)}
+    if storm_sets:
+        with conn.transaction():
             storms.hold(conn, storm_sets)  # no push per row: grouped below, in this transaction
-        result = conn.execute(Q["deliver_batch"], {
-            "ids": params["ids"], "now": now, "destinations": destinations, "channels": params["channels"],
-            # JSON, not text arrays: psycopg quotes text array elements one by one in Python.
-            "texts": json.dumps([(f.event_id, f.title, f.message) for f in firings]),
-            "escalated_prefixes": escalated_prefixes(),
-            "localized": json.dumps({str(f.event_id): f.localized for f in firings if f.localized}),
-            "finish_ids": array_literal(f.event_id for f in firings if not f.waits)}).fetchone()
-        if storm_sets:
+            result = conn.execute(Q["deliver_batch"], deliver).fetchone()
             storms.group(conn, storm_sets, now)
+    else:
+        result = alone(conn, Q["deliver_batch"], deliver).fetchone()
     out.written, out.delivered = result["written"], result["delivered"]
     return [f.event_id for f in firings if f.waits]
 

@@ -1,8 +1,8 @@
 """Queue events' state changes shared by the engine and the kinds' own handlers.
 
 `Outcome` is what one batch did; `close`, `finish` and `retry` move claimed events out of
-`processing` (each runs inside the caller's transaction). A worker's tunables (`Options`)
-are in engine.py.
+`processing` (each runs inside the caller's transaction); `alone` runs a statement that is a
+transaction by itself in one round trip. A worker's tunables (`Options`) are in engine.py.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psycopg
+from psycopg.pq import TransactionStatus
 
 from app.core.queries import load_queries
 
@@ -36,6 +37,23 @@ class Outcome:
     retried: int = 0
     handed_over: Counter[str] = field(default_factory=Counter)  # per channel: rows (or summaries) sent later
     closed: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+def alone(conn: psycopg.Connection, query: str, params: dict | tuple | None = None) -> psycopg.Cursor:
+    """Run `query` as a transaction of its own, committed when it returns: one round trip.
+
+    `with conn.transaction()` around one statement costs three (BEGIN, the statement, COMMIT), each
+    a wake-up of the worker and its server backend; on the commit -> log row path of an idle worker
+    those were six of its nine round trips (docs/reminders.md, "Latency"). A single statement is
+    atomic either way. Inside a transaction the caller opened, it is simply part of that one.
+    """
+    if conn.autocommit or conn.info.transaction_status != TransactionStatus.IDLE:
+        return conn.execute(query, params)
+    conn.autocommit = True
+    try:
+        return conn.execute(query, params)
+    finally:
+        conn.autocommit = False
 
 
 def error_text(exc: BaseException | str) -> str:

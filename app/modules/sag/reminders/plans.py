@@ -18,6 +18,8 @@ from weakref import WeakKeyDictionary
 
 import psycopg
 
+from app.modules.sag.reminders.events import alone
+
 SMALL_BATCH = 10  # events; batches up to this size run on generic plans
 GENERIC, CHOSEN = "force_generic_plan", "auto"
 
@@ -29,7 +31,6 @@ def fit(conn: psycopg.Connection, events: int) -> None:
     mode = GENERIC if events <= SMALL_BATCH else CHOSEN
     if _modes.get(conn) == mode:
         return
-    with conn.transaction():
-        # Session-wide (not LOCAL): it stays for the following batches of the same size class.
-        conn.execute("SELECT set_config('plan_cache_mode', %s, false)", (mode,))
+    # Session-wide (not LOCAL): it stays for the following batches of the same size class.
+    alone(conn, "SELECT set_config('plan_cache_mode', %s, false)", (mode,))
     _modes[conn] = mode

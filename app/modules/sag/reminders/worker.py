@@ -1,9 +1,10 @@
 """The reminder worker: the sag module's background job `run(stop)`.
 
-Loop: process one batch; when there was none, sleep until the next due event or lease
-expiry, or until a NOTIFY on `sag_reminder_queue` (sent by the queue's insert trigger)
-wakes it. Any number of workers, in any number of processes, may run against one
-database: claiming uses FOR UPDATE SKIP LOCKED and a lease.
+Loop: process one batch; unless it was full, sleep until the next due event or lease
+expiry (not at all when something is due already), or until a NOTIFY on
+`sag_reminder_queue` (sent by the queue's insert trigger) wakes it. Any number of workers,
+in any number of processes, may run against one database: claiming uses FOR UPDATE SKIP
+LOCKED and a lease.
 
 `ReminderWorker(offset=timedelta(days=1))` sees the database clock plus that offset as
 "now" (tests and demos run time forward without sleeping).
@@ -24,6 +25,7 @@ import psycopg
 from app.core import database
 from app.modules.sag.reminders import channels, daily_digest
 from app.modules.sag.reminders.engine import Options, Outcome, Q, process_batch
+from app.modules.sag.reminders.events import alone
 
 log = logging.getLogger("app.modules.sag")
 CHANNEL = "sag_reminder_queue"
@@ -117,8 +119,7 @@ class ReminderWorker:
         return total
 
     def wait_for_work(self, stop: threading.Event) -> None:
-        with self.conn.transaction():
-            wait = self.conn.execute(Q["seconds_until_due"], {"offset": self.opts.offset}).fetchone()["wait_s"]
+        wait = alone(self.conn, Q["seconds_until_due"], {"offset": self.opts.offset}).fetchone()["wait_s"]
         timeout = MAX_IDLE_S if wait is None else max(0.0, min(MAX_IDLE_S, wait))
         if timeout <= 0 or stop.is_set():
             return
@@ -132,7 +133,10 @@ class ReminderWorker:
                 try:
                     if self.conn is None:
                         self._connect()
-                    if self.run_once().claimed:
+                    # A full batch may have left more due: claim again at once. After a smaller
+                    # one, seconds_until_due knows whether anything came since (it answers 0),
+                    # one statement instead of an empty claim before every sleep.
+                    if self.run_once().claimed >= self.opts.batch_size:
                         continue
                     self.wait_for_work(stop)
                 except psycopg.OperationalError as exc:

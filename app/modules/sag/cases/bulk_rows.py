@@ -191,9 +191,7 @@ def encode(plans: list[CasePlan], first_case: int, words: dict[str, NoteWords], 
             notes.append((case_id, author, body, via, at))
         # The clock row is written at the insert and touched by every status change.
         last_change = plan.steps[-1][3] if plan.steps else plan.created_at
-        clock = clocks.clock(plan.customer_id, plan.priority, plan.created_by, plan.created_at,
-                             [("new", plan.created_at)] + [(step[0], step[3]) for step in plan.steps],
-                             [(note[0], note[3]) for note in plan.notes])
+        clock = clocks.clock(plan.customer_id, plan.priority, plan.created_by, plan.created_at, plan.steps, plan.notes)
         clock_rows.append((case_id, *clock, plan.created_at, last_change))
         watchers.extend(_watchers(case_id, plan))
     rows = {"sag_sager": cases, "sag_status_history": history, "sag_notes": notes, "sag_sla_clocks": clock_rows,

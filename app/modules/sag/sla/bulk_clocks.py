@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
@@ -87,33 +88,35 @@ def load_rules(conn: psycopg.Connection) -> ClockRules:
     return ClockRules(policies, closed, customer_calendars, default["id"] if default else None, spans)
 
 
-def microseconds(t: datetime) -> int:
-    return (t - EPOCH) // ONE_US
-
-
-def _instant(us: int) -> datetime:
-    return EPOCH + timedelta(microseconds=us)
-
-
-def _open_seconds(s: Spans, t: int) -> float:
-    """sag_open_seconds: open seconds before instant t (microseconds), counted from the first span."""
-    i = bisect.bisect_right(s.starts, t) - 1
-    if i < 0:
-        return 0.0
-    return (s.before[i] * US + max(0, min(t, s.ends[i]) - s.starts[i])) / US
-
-
 def _reached(s: Spans, secs: float) -> datetime | None:
     """The instant the open-time total reaches `secs` (the first span whose total gets there);
     None beyond the stored spans."""
     i = bisect.bisect_left(s.after, math.ceil(secs))
     if i == len(s.after):
         return None
-    return _instant(s.starts[i] + round((secs - s.before[i]) * 1e6))
+    return EPOCH + ONE_US * (s.starts[i] + round((secs - s.before[i]) * 1e6))
 
 
-def _at(row: tuple[str, datetime]) -> datetime:
-    return row[1]
+def _open_seconds(s: Spans, t: datetime) -> float:
+    """sag_open_seconds: open seconds before instant t, counted from the first span."""
+    us = (t - EPOCH) // ONE_US
+    i = bisect.bisect_right(s.starts, us) - 1
+    if i < 0:
+        return 0.0
+    return (s.before[i] * US + max(0, min(us, s.ends[i]) - s.starts[i])) / US
+
+
+class _Scope(NamedTuple):
+    """What a case's customer and priority decide: the policy, its calendar and their numbers."""
+    policy_id: int | None
+    calendar_id: int | None
+    spans: Spans | None
+    stops: frozenset[str]
+    # Seconds of the response target and its warning; minutes of the resolution target and its warning.
+    response: float
+    response_warn: float
+    resolution: float
+    resolution_warn: float
 
 
 class Clocks:
@@ -122,57 +125,52 @@ class Clocks:
 
     def __init__(self, rules: ClockRules):
         self.rules = rules
-        self._scope: dict[tuple[int | None, str], tuple[Policy | None, int | None]] = {}
+        self._scopes: dict[tuple[int | None, str], _Scope] = {}
 
-    def _policy(self, customer_id: int | None, priority: str) -> tuple[Policy | None, int | None]:
-        key = (customer_id, priority)
-        found = self._scope.get(key)
-        if found is None:
-            r = self.rules
-            # A case without a customer matches no customer's policy (customer_id = NULL is not true).
-            policy = next((p for p in r.policies
-                           if p.customer_id in (customer_id, None) and p.priority in (priority, None)), None)
-            cal = None
-            if policy is not None:
-                cal = next((c for c in (policy.calendar_id, r.customer_calendars.get(customer_id), r.default_calendar)
-                            if c is not None), None)
-            found = self._scope[key] = (policy, cal)
-        return found
+    def _scope(self, customer_id: int | None, priority: str) -> _Scope:
+        r = self.rules
+        # A case without a customer matches no customer's policy (customer_id = NULL is not true).
+        p = next((p for p in r.policies if p.customer_id in (customer_id, None) and p.priority in (priority, None)),
+                 None)
+        if p is None:
+            return _Scope(None, None, None, frozenset(), 0, 0, 0, 0)
+        cal = next((c for c in (p.calendar_id, r.customer_calendars.get(customer_id), r.default_calendar)
+                    if c is not None), None)
+        # The targets as sag_sla_refresh computes them: minutes * percent / 100.0 is an exact
+        # numeric there, rounded once to a double, as the true division of the integers here.
+        return _Scope(p.id, cal, None if cal is None else r.spans.get(cal, Spans([], [], [], [])),
+                      r.closed | p.pause, float(p.response_minutes) * 60,
+                      (p.response_minutes * p.warning_percent / 100) * 60, float(p.resolution_minutes),
+                      p.resolution_minutes * p.warning_percent / 100)
 
     def clock(self, customer_id: int | None, priority: str, created_by: int | None, created_at: datetime,
-              history: list[tuple[str, datetime]], notes: list[tuple[int | None, datetime]]) -> Clock:
-        """The clock of a case: `history` the status rows in order, the creation's `new` first;
-        `notes` (author, written at)."""
-        # In time order, ties in the order given (the history's ORDER BY changed_at, id).
-        history = sorted(history, key=_at)
-        responded = next((at for status, at in history if status != "new"), None)
-        for author, at in notes:
-            if author != created_by and (responded is None or at < responded):
-                responded = at
-        policy, cal = self._policy(customer_id, priority)
-        if policy is None:
-            return (None, None, responded, None, None, None, None, 0.0, None)
-        if cal is None:
-            return (policy.id, None, responded, None, None, None, None, 0.0, None)
-        spans = self.rules.spans.get(cal)
+              steps: Sequence[tuple], notes: Sequence[tuple]) -> Clock:
+        """The clock of a case created (status `new`) at `created_at`: `steps` its status changes
+        in time order, each (status, ..., at); `notes` each (author, ..., written at)."""
+        responded = next((step[-1] for step in steps if step[0] != "new"), None)
+        for note in notes:
+            if note[0] != created_by and (responded is None or note[-1] < responded):
+                responded = note[-1]
+        key = (customer_id, priority)
+        scope = self._scopes.get(key)
+        if scope is None:
+            scope = self._scopes[key] = self._scope(customer_id, priority)
+        spans = scope.spans
         if spans is None:
-            spans = Spans([], [], [], [])
-        stops = self.rules.closed | policy.pause
+            return (scope.policy_id, None, responded, None, None, None, None, 0.0, None)
+        # The resolution clock's standing still: each spell in a stopping status, in working
+        # minutes, summed in history order; the last status stopping = paused since then.
+        stops = scope.stops
         stopped = 0.0
-        paused_since = None
-        last = len(history) - 1
-        for i, (status, at) in enumerate(history):
+        status, since = "new", created_at
+        for step in steps:
             if status in stops:
-                if i == last:
-                    paused_since = at
-                else:
-                    stopped += max(0, (_open_seconds(spans, microseconds(history[i + 1][1]))
-                                       - _open_seconds(spans, microseconds(at))) / 60)
-        base = _open_seconds(spans, microseconds(created_at))
-        response, resolution, percent = policy.response_minutes, policy.resolution_minutes, policy.warning_percent
-        return (policy.id, cal, responded,
-                _reached(spans, base + float(response) * 60),
-                _reached(spans, base + (response * percent / 100) * 60),
-                _reached(spans, base + (resolution + stopped) * 60),
-                _reached(spans, base + (resolution * percent / 100 + stopped) * 60),
-                stopped, paused_since)
+                stopped += max(0, (_open_seconds(spans, step[-1]) - _open_seconds(spans, since)) / 60)
+            status, since = step[0], step[-1]
+        base = _open_seconds(spans, created_at)
+        return (scope.policy_id, scope.calendar_id, responded,
+                _reached(spans, base + scope.response),
+                _reached(spans, base + scope.response_warn),
+                _reached(spans, base + (scope.resolution + stopped) * 60),
+                _reached(spans, base + (scope.resolution_warn + stopped) * 60),
+                stopped, since if status in stops else None)

@@ -833,32 +833,49 @@ DECLARE
     key TEXT;
     queued BOOLEAN := FALSE;
 BEGIN
+    -- A rule planned for the first time (just created, or now of type sla): it has no threshold
+    -- to move or cancel, so its thresholds and events are written in one statement rather than
+    -- row by row (a new rule plans every open case: tens of thousands at a million cases). The
+    -- rows are those the loop below writes: a threshold per armable (case, target, percent),
+    -- with its event unless the target was breached already.
+    IF p_rule_id IS NOT NULL AND p_case_ids IS NULL
+       AND NOT EXISTS (SELECT 1 FROM sag_sla_thresholds th WHERE th.reminder_id = p_rule_id) THEN
+        WITH n AS MATERIALIZED (
+            SELECT x.rule_id, x.case_id, x.target, x.percent, x.due_at, x.fire_at,
+                   'sla:' || x.rule_id || ':' || x.case_id || ':' || x.target || ':' || x.percent AS key,
+                   NOT COALESCE(x.due_at <= now(), FALSE) AS armed
+            FROM sag_sla_threshold_plans(NULL, p_rule_id) AS x
+            WHERE x.reason IS NULL AND x.fire_at IS NOT NULL
+        ), events AS (
+            INSERT INTO sag_reminder_queue (reminder_id, sag_id, kind, trigger_type, event_data, dedup_key,
+                                            scheduled_for)
+            SELECT n.rule_id, n.case_id, 'rule', 'sla',
+                   jsonb_build_object('target', n.target, 'percent', n.percent, 'fire_at', n.fire_at,
+                                      'due_at', n.due_at),
+                   n.key, greatest(n.fire_at, now())
+            FROM n WHERE n.armed
+            ORDER BY n.case_id, n.target, n.percent
+            ON CONFLICT (dedup_key) WHERE status = 'pending' AND dedup_key IS NOT NULL DO NOTHING
+            RETURNING id, dedup_key
+        ), thresholds AS (
+            INSERT INTO sag_sla_thresholds (reminder_id, sag_id, target, percent, event_id, fire_at)
+            SELECT n.rule_id, n.case_id, n.target, n.percent,
+                   -- An event pending under the same key already (the statement's snapshot): that one.
+                   CASE WHEN n.armed THEN COALESCE(e.id, (SELECT q.id FROM sag_reminder_queue q
+                                                          WHERE q.dedup_key = n.key AND q.status = 'pending')) END,
+                   CASE WHEN n.armed THEN n.fire_at END
+            FROM n LEFT JOIN events e ON e.dedup_key = n.key
+            ORDER BY n.case_id, n.target, n.percent
+        )
+        SELECT COALESCE(bool_or(n.armed), FALSE) INTO queued FROM n;
+        IF queued THEN
+            PERFORM pg_notify('sag_reminder_queue', '');
+        END IF;
+        RETURN;
+    END IF;
     FOR w IN
-        SELECT r.id AS rule_id, s.id AS case_id, t.target, t.percent,
-               CASE WHEN s.closed_at IS NOT NULL THEN 'target met'
-                    WHEN k.calendar_id IS NULL OR p.id IS NULL THEN 'no SLA'
-                    WHEN t.target = 'response' AND k.first_response_at IS NOT NULL THEN 'target met'
-                    WHEN t.target = 'resolution' AND k.paused_since IS NOT NULL THEN 'clock paused'
-               END AS reason,
-               CASE t.target WHEN 'response' THEN k.response_due_at ELSE k.resolution_due_at END AS due_at,
-               CASE t.target
-                   WHEN 'response' THEN sag_add_working_minutes(k.calendar_id, s.created_at,
-                                                                p.response_minutes * t.percent / 100.0)
-                   ELSE sag_add_working_minutes(k.calendar_id, s.created_at,
-                                                p.resolution_minutes * t.percent / 100.0 + k.paused_minutes)
-               END AS fire_at
-        FROM sag_reminders r
-        CROSS JOIN LATERAL (
-            SELECT r.trigger_config->>'target' AS target, (x.value)::int AS percent
-            FROM jsonb_array_elements_text(r.trigger_config->'thresholds') AS x (value)
-        ) AS t
-        JOIN sag_sager s ON (r.sag_id IS NULL OR s.id = r.sag_id)
-        LEFT JOIN sag_sla_clocks k ON k.sag_id = s.id
-        LEFT JOIN sag_sla_policies p ON p.id = k.policy_id
-        WHERE r.active AND r.trigger_type = 'sla'
-          AND (p_rule_id IS NULL OR r.id = p_rule_id)
-          AND (CASE WHEN p_case_ids IS NULL THEN s.closed_at IS NULL ELSE s.id = ANY (p_case_ids) END)
-        ORDER BY r.id, s.id, t.target, t.percent
+        SELECT * FROM sag_sla_threshold_plans(p_case_ids, p_rule_id) AS x
+        ORDER BY x.rule_id, x.case_id, x.target, x.percent
     LOOP
         key := 'sla:' || w.rule_id || ':' || w.case_id || ':' || w.target || ':' || w.percent;
         IF w.reason IS NOT NULL OR w.fire_at IS NULL THEN
@@ -1246,6 +1263,55 @@ CREATE FUNCTION public.sag_sla_state(response_due timestamp with time zone, resp
         WHEN (responded IS NULL AND at >= response_warn) OR at >= resolution_warn THEN 'warning'
         ELSE 'ok'
     END
+$$;
+
+--
+-- Name: sag_sla_threshold_plans(integer[], integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_sla_threshold_plans(p_case_ids integer[], p_rule_id integer) RETURNS TABLE(rule_id integer, case_id integer, target text, percent integer, reason text, due_at timestamp with time zone, fire_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT r.id AS rule_id, s.id AS case_id, t.target, t.percent,
+           CASE WHEN s.closed_at IS NOT NULL THEN 'target met'
+                WHEN k.calendar_id IS NULL OR p.id IS NULL THEN 'no SLA'
+                WHEN t.target = 'response' AND k.first_response_at IS NOT NULL THEN 'target met'
+                WHEN t.target = 'resolution' AND k.paused_since IS NOT NULL THEN 'clock paused'
+           END AS reason,
+           CASE t.target WHEN 'response' THEN k.response_due_at ELSE k.resolution_due_at END AS due_at,
+           -- sag_add_working_minutes(k.calendar_id, s.created_at, m.minutes) written out (a
+           -- call per row, never inlined, cost more than its two lookups: a new rule plans
+           -- every open case).
+           CASE WHEN k.calendar_id IS NULL THEN NULL
+                WHEN m.minutes <= 0 THEN s.created_at
+                ELSE (SELECT sp.start_at + make_interval(secs => m.secs - sp.open_before)
+                      FROM sag_calendar_spans sp
+                      WHERE sp.calendar_id = k.calendar_id AND sp.open_after >= ceil(m.secs)::bigint
+                      ORDER BY sp.open_after LIMIT 1)
+           END AS fire_at
+    FROM sag_reminders r
+    CROSS JOIN LATERAL (
+        SELECT r.trigger_config->>'target' AS target, (x.value)::int AS percent
+        FROM jsonb_array_elements_text(r.trigger_config->'thresholds') AS x (value)
+    ) AS t
+    JOIN sag_sager s ON (r.sag_id IS NULL OR s.id = r.sag_id)
+    LEFT JOIN sag_sla_clocks k ON k.sag_id = s.id
+    LEFT JOIN sag_sla_policies p ON p.id = k.policy_id
+    -- The threshold's working minutes after the creation, and the open-time total it reaches.
+    CROSS JOIN LATERAL (
+        SELECT x.minutes,
+               COALESCE((SELECT sp.open_before + greatest(0, extract(epoch FROM least(s.created_at, sp.end_at)
+                                                                            - sp.start_at))
+                         FROM sag_calendar_spans sp
+                         WHERE sp.calendar_id = k.calendar_id AND sp.start_at <= s.created_at
+                         ORDER BY sp.start_at DESC LIMIT 1), 0)::double precision + x.minutes * 60 AS secs
+        FROM (SELECT (CASE t.target WHEN 'response' THEN p.response_minutes * t.percent / 100.0
+                                    ELSE p.resolution_minutes * t.percent / 100.0 + k.paused_minutes
+                      END)::double precision AS minutes) AS x
+    ) AS m
+    WHERE r.active AND r.trigger_type = 'sla'
+      AND (p_rule_id IS NULL OR r.id = p_rule_id)
+      AND (CASE WHEN p_case_ids IS NULL THEN s.closed_at IS NULL ELSE s.id = ANY (p_case_ids) END)
 $$;
 
 --

@@ -13,9 +13,9 @@ per step. So the load runs with `session_replication_role = replica` for its tra
 only (SET LOCAL: ordinary and foreign-key triggers do not fire) and writes what the triggers
 would have written from the same story (bulk_plan.derive): the history rows, closed_at,
 version, updated_at, the watchers (creator, assignee, note authors), the notes' search words
-(bulk_rows.notes_search, written with the case row), the clock row (via
-sag_sla_refresh_cases, the set-based sag_sla_refresh, when an SLA policy exists), the deadline
-reminders of open cases (via sag_schedule_deadlines itself). Every id it writes
+(bulk_rows.notes_search, written with the case row), the SLA clock row (sla/bulk_clocks.py:
+what sag_sla_refresh computes, from the story, the policies and the calendars' stored spans,
+in the producers), the deadline reminders of open cases (via sag_schedule_deadlines itself). Every id it writes
 comes from rows that exist (active users, customers), so the skipped foreign-key checks
 cannot let a bad reference in. Left out on purpose: reminder rules do not act on the generated
 past -- no status-change firings, and no cancelled deadline events of cases closed long ago
@@ -57,6 +57,7 @@ from app.core.errors import Conflict
 from app.core.queries import load_queries
 from app.modules.sag.cases import bulk_rows
 from app.modules.sag.cases.bulk_plan import CasePlan, note_pool, random_plan, text_pool
+from app.modules.sag.sla import bulk_clocks
 
 log = logging.getLogger("app.modules.sag")
 
@@ -196,18 +197,7 @@ def _load(conn: psycopg.Connection, total: int, batches: Batches, advance) -> Bu
     with _timed(steps, "schedule_deadlines"):
         conn.execute(Q["schedule_deadlines"], span)
     conn.execute(Q["index_memory"], {"mem": INDEX_BUILD_MEMORY})
-    # With an SLA policy the clocks are computed from the history and notes (through their
-    # rebuilt indexes), and the clocks' own plain indexes are built after that UPDATE, not grown
-    # by it (its primary key before: the UPDATE finds the clocks by it).
-    late = [(t, s) for t, s in rebuild if t == "sag_sla_clocks" and not s.startswith("ALTER")]
-    _rebuild(conn, [r for r in rebuild if r not in late], steps)
-    if conn.execute(Q["has_sla_policy"]).fetchone()["any"]:
-        with _timed(steps, "refresh_sla"):
-            # Statistics of the loaded tables first: without them the planner takes the history
-            # and notes for a few rows, and the one statement for all cases takes minutes.
-            conn.execute(Q["analyze_for_sla"])
-            conn.execute(Q["refresh_sla"], span)
-    _rebuild(conn, late, steps)
+    _rebuild(conn, rebuild, steps)
     conn.execute(Q["default_role"])
     return BulkResult(n_cases, n_history, n_notes, first_case, round(time.perf_counter() - started, 2), steps)
 
@@ -217,9 +207,10 @@ def write_plans(conn: psycopg.Connection, plans_batches: Iterable[list[CasePlan]
     """Write `total` cases from an iterable of plan lists, in the caller's transaction `conn`."""
 
     def batches(conn: psycopg.Connection, first_case: int) -> Iterator[bulk_rows.Encoded]:
+        clocks = bulk_clocks.Clocks(bulk_clocks.load_rules(conn))
         for plans in plans_batches:
             words = note_words(conn, {note[1] for plan in plans for note in plan.notes})
-            yield bulk_rows.encode(plans, first_case, words)
+            yield bulk_rows.encode(plans, first_case, words, clocks)
             first_case += len(plans)
 
     return _load(conn, total, batches, advance)
@@ -230,8 +221,9 @@ _producer: dict = {}
 
 
 def _start_producer(seed: int, now: datetime, users: list[int], customers: list[int], texts: list[tuple[str, str]],
-                    notes: list[str], words: dict[str, bulk_rows.NoteWords]) -> None:
-    _producer.update(seed=seed, now=now, users=users, customers=customers, texts=texts, notes=notes, words=words)
+                    notes: list[str], words: dict[str, bulk_rows.NoteWords], rules: bulk_clocks.ClockRules) -> None:
+    _producer.update(seed=seed, now=now, users=users, customers=customers, texts=texts, notes=notes, words=words,
+                     clocks=bulk_clocks.Clocks(rules))
 
 
 def _produce(job: tuple[int, int, int]) -> bulk_rows.Encoded:
@@ -241,7 +233,7 @@ def _produce(job: tuple[int, int, int]) -> bulk_rows.Encoded:
     p = _producer
     rng = random.Random(f"{p['seed']}:{index}")
     plans = [random_plan(rng, p["now"], p["users"], p["customers"], p["texts"], p["notes"]) for _ in range(n)]
-    return bulk_rows.encode(plans, first_case, p["words"])
+    return bulk_rows.encode(plans, first_case, p["words"], p["clocks"])
 
 
 def _random_batches(count: int, seed: int, now: datetime, users: list[int], customers: list[int], batch: int,
@@ -249,7 +241,7 @@ def _random_batches(count: int, seed: int, now: datetime, users: list[int], cust
     def batches(conn: psycopg.Connection, first_case: int) -> Iterator[bulk_rows.Encoded]:
         rng = random.Random(seed)
         texts, notes = text_pool(rng), note_pool(rng)
-        start = (seed, now, users, customers, texts, notes, note_words(conn, set(notes)))
+        start = (seed, now, users, customers, texts, notes, note_words(conn, set(notes)), bulk_clocks.load_rules(conn))
         jobs = [(i, min(batch, count - i * batch), first_case + i * batch) for i in range(-(-count // batch))]
         if producers <= 1 or len(jobs) <= 1:
             _start_producer(*start)

@@ -3,7 +3,7 @@
 A `CasePlan` is everything a case's life consists of as the app would have recorded it --
 who opened it when, each status change (by whom, with which reason, when) and the notes
 written on it. `derive()` turns a plan into the values the database triggers would have
-written (closed_at, version, updated_at, the first response), so bulk.py can write them
+written (closed_at, version, updated_at), so bulk.py can write them
 directly. Cases span several years: old ones are closed, a few stale ones are still open,
 and the recent ones are mostly open with deadlines overdue, due soon, later or none.
 """
@@ -79,14 +79,12 @@ class Derived(NamedTuple):
     closed_at: datetime | None
     version: int
     updated_at: datetime
-    first_response_at: datetime | None
 
 
 def derive(plan: CasePlan) -> Derived:
-    """What the triggers make of a plan (cases/functions/sag_track_status.sql and the SLA clock):
-    closed_at is the first close since the case was last open, version counts the changes,
-    updated_at is the last change (notes count: a note bumps the case), the first response is
-    the first status other than `new`."""
+    """What the triggers make of a plan (cases/functions/sag_track_status.sql): closed_at is the
+    first close since the case was last open, version counts the changes, updated_at is the
+    last change (notes count: a note bumps the case). The SLA clock: sla/bulk_clocks.py."""
     status, closed_at = "new", None
     for step_status, _actor, _note, at in plan.steps:
         status = step_status
@@ -97,8 +95,7 @@ def derive(plan: CasePlan) -> Derived:
     last = plan.steps[-1][3] if plan.steps else plan.created_at
     if plan.notes and plan.notes[-1][3] > last:
         last = plan.notes[-1][3]
-    responded = next((at for s, _a, _n, at in plan.steps if s != "new"), None)
-    return Derived(status, closed_at, 1 + len(plan.steps), last, responded)
+    return Derived(status, closed_at, 1 + len(plan.steps), last)
 
 
 def text_pool(rng: random.Random, size: int = TEXT_POOL) -> list[tuple[str, str]]:

@@ -30,6 +30,7 @@ except ImportError:  # psycopg 3.2
     from psycopg.copy import format_row_binary
 
 from app.modules.sag.cases.bulk_plan import CasePlan, derive
+from app.modules.sag.sla.bulk_clocks import Clocks
 
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
 TRAILER = b"\xff\xff"
@@ -50,8 +51,11 @@ COLUMNS = {
                            ("created_at", "timestamptz")),
     "sag_notes": (("sag_id", "int4"), ("author_id", "int4"), ("body", "text"), ("via", "text"),
                   ("created_at", "timestamptz")),
-    "sag_sla_clocks": (("sag_id", "int4"), ("first_response_at", "timestamptz"), ("created_at", "timestamptz"),
-                       ("updated_at", "timestamptz")),
+    "sag_sla_clocks": (("sag_id", "int4"), ("policy_id", "int4"), ("calendar_id", "int4"),
+                       ("first_response_at", "timestamptz"), ("response_due_at", "timestamptz"),
+                       ("response_warn_at", "timestamptz"), ("resolution_due_at", "timestamptz"),
+                       ("resolution_warn_at", "timestamptz"), ("paused_minutes", "float8"),
+                       ("paused_since", "timestamptz"), ("created_at", "timestamptz"), ("updated_at", "timestamptz")),
     "sag_watchers": (("sag_id", "int4"), ("user_id", "int4"), ("reason", "text"), ("created_at", "timestamptz")),
 }
 TSVECTOR_OID = 3614
@@ -167,9 +171,10 @@ def note_words(found: dict[str, dict[str, list[int]]]) -> dict[str, NoteWords]:
     return notes
 
 
-def encode(plans: list[CasePlan], first_case: int, words: dict[str, NoteWords]) -> Encoded:
-    """The rows of `plans` (case ids from `first_case` on) in COPY's binary format."""
-    cases, history, notes, clocks, watchers = [], [], [], [], []
+def encode(plans: list[CasePlan], first_case: int, words: dict[str, NoteWords], clocks: Clocks) -> Encoded:
+    """The rows of `plans` (case ids from `first_case` on) in COPY's binary format, with the SLA
+    clocks `clocks` computes (sla/bulk_clocks.py)."""
+    cases, history, notes, clock_rows, watchers = [], [], [], [], []
     for offset, plan in enumerate(plans):
         case_id = first_case + offset
         d = derive(plan)
@@ -186,9 +191,10 @@ def encode(plans: list[CasePlan], first_case: int, words: dict[str, NoteWords]) 
             notes.append((case_id, author, body, via, at))
         # The clock row is written at the insert and touched by every status change.
         last_change = plan.steps[-1][3] if plan.steps else plan.created_at
-        clocks.append((case_id, d.first_response_at, plan.created_at, last_change))
+        clock = clocks.clock(plan.customer_id, plan.priority, plan.created_by, plan.created_at, plan.steps, plan.notes)
+        clock_rows.append((case_id, *clock, plan.created_at, last_change))
         watchers.extend(_watchers(case_id, plan))
-    rows = {"sag_sager": cases, "sag_status_history": history, "sag_notes": notes, "sag_sla_clocks": clocks,
+    rows = {"sag_sager": cases, "sag_status_history": history, "sag_notes": notes, "sag_sla_clocks": clock_rows,
             "sag_watchers": watchers}
     return Encoded(len(cases), len(history), len(notes), {t: _FORMAT[t](r) for t, r in rows.items()})
 

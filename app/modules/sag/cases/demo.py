@@ -3,7 +3,8 @@
 Every case gets a believable life: created some days ago by one person, moved through
 statuses by others (the history trigger records each step and who took it), with open
 cases overdue, due within a day, due later or without a deadline. The history and
-updated_at are then backdated to the times those steps "happened". Idempotent: when demo
+updated_at are then backdated to the times those steps "happened" (and the cases' SLA clocks
+computed again from the back-dated history). Idempotent: when demo
 cases exist already, nothing is added. backend/demo.py runs it, then the reminder demo.
 """
 
@@ -159,5 +160,7 @@ def demo_cases(count: int = DEMO_CASES, seed: int = DEMO_SEED, advance=lambda n=
             advance()
         _as(None)
         _backdate(made)
+        # The SLA clocks were computed from the histories as written, before they were back-dated.
+        database.execute_query("SELECT sag_sla_refresh_cases(%s)", ([m["id"] for m in made],))
     return len(made)
 

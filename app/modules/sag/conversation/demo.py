@@ -71,4 +71,7 @@ def demo_notes(seed: int = DEMO_SEED) -> int:
             cur.executemany("INSERT INTO sag_notes (sag_id, author_id, body, created_at) VALUES (%s, %s, %s, %s)", rows)
         # The notes bumped updated_at to now; give the cases back the times of their story.
         cases_demo._backdate([{"id": c["id"], "updated_at": c["updated_at"], "closed_at": None} for c in cases])
+        # A back-dated note may be the first response, earlier than the one the clock holds (the
+        # notes' trigger only looks at clocks without one): the clocks of these cases again.
+        database.execute_query("SELECT sag_sla_refresh_cases(%s)", ([c["id"] for c in cases],))
     return len(rows)

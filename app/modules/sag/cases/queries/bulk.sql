@@ -46,19 +46,6 @@ ORDER BY i.relname;
 SELECT (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM users WHERE active) AS users,
        (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM customers WHERE active) AS customers;
 
--- name: has_sla_policy
--- Whether any SLA policy exists (then clocks need the working-time computation).
-SELECT EXISTS (SELECT 1 FROM sag_sla_policies) AS any;
-
--- name: analyze_for_sla
--- Statistics of what the SLA recompute reads (inside the load's transaction: it sees the new rows).
-ANALYZE sag_sager, sag_status_history, sag_notes, sag_sla_clocks;
-
--- name: refresh_sla
--- Recompute the SLA clocks of the cases with ids in [first, last] in one statement (the same
--- clocks as the case trigger's sag_sla_refresh per case, see sag_sla_refresh_cases).
-SELECT sag_sla_refresh_cases(ARRAY(SELECT generate_series(%(first)s::integer, %(last)s::integer)));
-
 -- name: schedule_deadlines
 -- Schedule the deadline reminders of the open generated cases with a deadline (as the insert trigger does).
 SELECT sag_schedule_deadlines(array_agg(id), NULL)

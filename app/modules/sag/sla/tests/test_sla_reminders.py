@@ -243,3 +243,37 @@ def test_a_replan_while_a_worker_holds_the_threshold_does_not_queue_it_again(set
     assert len(logs(rule_id=rule["id"])) == 1
     database.execute_update("UPDATE sag_sager SET priority = 'normal' WHERE id = %s", (case_id,))
     assert _run_at(local(2027, 1, 26, 9)) == 0
+
+
+def _planned(rule_id: int) -> tuple[list, list]:
+    thresholds = database.execute_query(
+        "SELECT sag_id, target, percent, event_id IS NOT NULL AS armed, fire_at FROM sag_sla_thresholds "
+        "WHERE reminder_id = %s ORDER BY sag_id, target, percent", (rule_id,))
+    queued = database.execute_query(
+        "SELECT sag_id, kind, trigger_type, event_data, dedup_key, status, scheduled_for FROM sag_reminder_queue "
+        "WHERE reminder_id = %s ORDER BY id", (rule_id,))
+    return thresholds, queued
+
+
+@pytest.mark.parametrize(("target", "thresholds"), [("response", [50, 100]), ("resolution", [75, 100])])
+def test_a_new_global_rule_plans_every_open_case_as_the_per_case_loop_does(setup, tech, target, thresholds):
+    # Open cases of every kind: running, answered, paused, breached before the rule, another policy.
+    now = db_now()
+    _replay(now - timedelta(hours=2), [])
+    _replay(now - timedelta(hours=1), [(now - timedelta(minutes=30), "in_progress")])
+    _replay(now - timedelta(hours=3), [(now - timedelta(hours=2), "in_progress"),
+                                       (now - timedelta(hours=1), "waiting_customer")])
+    _replay(now - timedelta(days=30), [])
+    _replay(now - timedelta(minutes=20), [], customer_id=setup["customer"], priority="urgent")
+    rule = make_rule(name=f"SLA all {target}", trigger_type="sla",
+                     trigger_config={"target": target, "thresholds": thresholds}, title_template=TITLE)
+    set_based = _planned(rule["id"])
+    assert any(t["armed"] for t in set_based[0]) and any(not t["armed"] for t in set_based[0])
+    # The same rule planned again from nothing through the row-by-row loop (cases given).
+    with database.transaction():
+        database.execute_update("DELETE FROM sag_sla_thresholds WHERE reminder_id = %s", (rule["id"],))
+        database.execute_update("DELETE FROM sag_reminder_queue WHERE reminder_id = %s", (rule["id"],))
+        database.execute_query("SELECT sag_schedule_sla(ARRAY(SELECT id FROM sag_sager WHERE closed_at IS NULL), %s)",
+                               (rule["id"],))
+    assert _planned(rule["id"]) == set_based
+    database.execute_update("UPDATE sag_reminders SET active = FALSE WHERE id = %s", (rule["id"],))

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -168,39 +168,47 @@ def write_logs(conn: psycopg.Connection, firings: list[Firing], registry: dict[s
                storm_sets: dict[int, storms.Storm] | None = None) -> list[int]:
     """Reserve the rate limit (short transaction), then write every log row (second transaction).
 
-    The destinations (recipients x channels, with preferences and quiet hours) are evaluated
-    once, by the reservation, which hands them to the write as JSON text (never parsed here).
+    Both halves are one CALL (functions/sag_reminder_write_batch.sql), one round trip: the
+    destinations (recipients x channels, with preferences and quiet hours) are evaluated once,
+    by the reservation, and handed to the write inside the server.
 
-    Reserving on its own keeps the per-user counter rows locked for milliseconds, so workers
-    do not queue behind each other's log writes. The grants are recorded on the events, so a
-    batch taken over after a crash between the two neither counts twice nor pushes more.
+    Reserving in a transaction of its own keeps the per-user counter rows locked for
+    milliseconds, so workers do not queue behind each other's log writes. The grants are
+    recorded on the events, so a batch taken over after a crash between the two neither counts
+    twice nor pushes more (and a CALL run again after a deadlock neither).
+    A batch with storms to group runs the halves as two statements: the write, the hold and the
+    grouping must share one transaction of the caller's.
     Returns the events whose rows still wait for a transport; the others are finished here.
     """
     params = {"ids": array_literal(f.event_id for f in firings),
               "escalate": array_literal("t" if f.escalate else "f" for f in firings),
-              "now": now, "default_max": opts.default_max_per_hour, "channels": channels.sql_param(registry)}
-    for attempt in range(DEADLOCK_RETRIES):
-        try:
-            destinations = alone(conn, Q["reserve_rate"], params).fetchone()["destinations"]
-            break
-        except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure):
-            if attempt == DEADLOCK_RETRIES - 1:
-                raise
-    deliver = {"ids": params["ids"], "now": now, "destinations": destinations, "channels": params["channels"],
-               # JSON, not text arrays: psycopg quotes text array elements one by one in Python.
-               "texts": json.dumps([(f.event_id, f.title, f.message) for f in firings]),
-               "escalated_prefixes": escalated_prefixes(),
-               "localized": json.dumps({str(f.event_id): f.localized for f in firings if f.localized}),
-               "finish_ids": array_literal(f.event_id for f in firings if not f.waits)}
+              "now": now, "default_max": opts.default_max_per_hour, "channels": channels.sql_param(registry),
+              # JSON, not text arrays: psycopg quotes text array elements one by one in Python.
+              "texts": json.dumps([(f.event_id, f.title, f.message) for f in firings]),
+              "escalated_prefixes": escalated_prefixes(),
+              "localized": json.dumps({str(f.event_id): f.localized for f in firings if f.localized}),
+              "finish_ids": array_literal(f.event_id for f in firings if not f.waits)}
     if storm_sets:
+        params["destinations"] = deadlock_retried(lambda: alone(conn, Q["reserve_rate"], params))["destinations"]
         with conn.transaction():
             storms.hold(conn, storm_sets)  # no push per row: grouped below, in this transaction
-            result = conn.execute(Q["deliver_batch"], deliver).fetchone()
+            result = conn.execute(Q["deliver_batch"], params).fetchone()
             storms.group(conn, storm_sets, now)
     else:
-        result = alone(conn, Q["deliver_batch"], deliver).fetchone()
+        result = deadlock_retried(lambda: alone(conn, Q["write_batch"], params))
     out.written, out.delivered = result["written"], result["delivered"]
     return [f.event_id for f in firings if f.waits]
+
+
+def deadlock_retried(run: Callable[[], psycopg.Cursor]) -> dict[str, Any]:
+    """The one row of a statement that is a transaction (or two) by itself, run again after a deadlock
+    or serialization failure with another worker (DEADLOCK_RETRIES times in all)."""
+    for _ in range(DEADLOCK_RETRIES - 1):
+        try:
+            return run().fetchone()
+        except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure):
+            pass
+    return run().fetchone()
 
 
 def array_literal(values: Iterable[int | str]) -> str:

@@ -12,7 +12,6 @@ import time
 import psycopg
 
 from app.core import database
-from app.modules.sag.reminders.events import Q
 from app.modules.sag.reminders.tests.reminders_helpers import (
     clear_queue,
     events,
@@ -58,28 +57,25 @@ def test_deleting_a_case_user_or_event_deletes_its_log_rows_and_a_rule_leaves_th
     assert [r["user_id"] for r in logs(sag_id=cases[2]["id"])] == [user["id"]]
 
 
-def _intercept(w, after: str, action) -> None:
-    """Run `action()` right after the worker's statement `after` (inside its transaction)."""
-    real = w.conn.execute
-
-    def execute(query, params=None, **kw):
-        cur = real(query, params, **kw)
-        if query == Q[after]:
-            action()
-        return cur
-
-    w.conn.execute = execute
-
-
 def test_a_case_deleted_after_its_destinations_were_resolved_gets_no_rows(app):
     rule, cases, user = _fire(2)
+    # The case is locked by a transaction that will delete it: the batch resolves its destinations,
+    # reserves, then waits for the case's key lock in the write, and finds the case gone.
+    deleter = psycopg.connect(os.environ["DATABASE_URL"])
+    deleter.execute("SELECT id FROM sag_sager WHERE id = %s FOR UPDATE", (cases[0]["id"],))
     w = worker()
     w._connect()
-    _intercept(w, "reserve_rate",
-               lambda: database.execute_update("DELETE FROM sag_sager WHERE id = %s", (cases[0]["id"],)))
+    pid = w.conn.info.backend_pid
+    drained = threading.Thread(target=w.drain, daemon=True)
+    drained.start()
     try:
-        w.drain()
+        _wait_until_blocked(pid, "the batch's write")
+        assert events(reminder_id=rule["id"])[0]["event_data"].get("granted") is not None  # reserved already
+        deleter.execute("DELETE FROM sag_sager WHERE id = %s", (cases[0]["id"],))
+        deleter.commit()
+        drained.join(WAIT_S)
     finally:
+        deleter.close()
         w.close()
     assert logs(sag_id=cases[0]["id"]) == []
     assert [r["sag_id"] for r in logs(rule_id=rule["id"])] == [cases[1]["id"]]
@@ -91,34 +87,47 @@ def _waiting_on_lock(pid: int) -> bool:
     return bool(rows) and rows[0]["wait_event_type"] == "Lock"
 
 
+def _wait_until_blocked(pid: int, who: str) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while not _waiting_on_lock(pid):
+        assert time.monotonic() < deadline, f"{who} did not wait"
+        time.sleep(0.01)
+
+
 def test_a_case_delete_waits_for_the_batch_writing_its_rows_and_then_removes_them(app):
-    rule, cases, user = _fire(1)
+    clear_queue()
+    user = make_user()
+    rule = make_rule(recipients={"assignee": True}, trigger_config={"from": "new", "to": "in_progress"},
+                     group_window_minutes=0, repeat_every_hours=1)
+    case = make_case(assigned_to=user["id"])
+    set_status(case["id"], "in_progress")
+    # Holds the batch's write after its log rows (and its key lock on the case): the repeat it
+    # queues last has the key of this uncommitted one, so it waits to see whether that commits.
+    blocker = psycopg.connect(os.environ["DATABASE_URL"])
+    blocker.execute("INSERT INTO sag_reminder_queue (reminder_id, sag_id, kind, dedup_key, scheduled_for) "
+                    "VALUES (%s, %s, 'repeat', %s, now() + interval '1 day')",
+                    (rule["id"], case["id"], f"repeat:{rule['id']}:{case['id']}"))
     deleter = psycopg.connect(os.environ["DATABASE_URL"], autocommit=True)
-    pid = deleter.execute("SELECT pg_backend_pid()").fetchone()[0]
-    done = threading.Event()
-
-    def delete():
-        deleter.execute("DELETE FROM sag_sager WHERE id = %s", (cases[0]["id"],))
-        done.set()
-
-    def start_delete_and_wait_until_blocked():
-        threading.Thread(target=delete, daemon=True).start()
-        deadline = time.monotonic() + WAIT_S
-        while not _waiting_on_lock(pid):
-            assert time.monotonic() < deadline, "the case delete did not wait for the batch"
-            time.sleep(0.01)
-
     w = worker()
     w._connect()
-    _intercept(w, "deliver_batch", start_delete_and_wait_until_blocked)
+    batch = threading.Thread(target=w.drain, daemon=True)
+    delete = threading.Thread(target=deleter.execute, args=("DELETE FROM sag_sager WHERE id = %s", (case["id"],)),
+                              daemon=True)
     try:
-        w.drain()
+        batch.start()
+        _wait_until_blocked(w.conn.info.backend_pid, "the batch's write")
+        delete.start()
+        _wait_until_blocked(deleter.info.backend_pid, "the case delete")
+        assert logs(sag_id=case["id"]) == []  # not committed yet
+        blocker.rollback()
+        batch.join(WAIT_S)
+        delete.join(WAIT_S)
+        assert not batch.is_alive() and not delete.is_alive()
     finally:
+        blocker.close()
+        deleter.close()
         w.close()
-    assert done.wait(WAIT_S)
-    deleter.close()
-    assert logs(sag_id=cases[0]["id"]) == [] and logs(rule_id=rule["id"]) == []
-
+    assert logs(sag_id=case["id"]) == [] and logs(rule_id=rule["id"]) == []
 
 
 def test_any_writer_naming_a_missing_event_case_user_or_rule_is_refused_whole(app):

@@ -1,0 +1,135 @@
+-- The second half of a batch's log write: the log rows of sag_reminder_reserve's destinations
+-- and grants, and the summaries and repeats they call for. Returns the rows written and those
+-- delivered (sent, or pending for a channel's transport).
+-- p_texts: each event's rendered title and message, [[event id, title, message], ...];
+-- p_escalated_prefixes: {language: prefix, "": the hub's}; p_localized: a hub-made text per
+-- recipient language, {event id: {language: [title, message]}}; p_finish_ids: the events with no
+-- channel that delivers later, finished here.
+-- References: the batch's events, cases, users and rules are locked FOR KEY SHARE here, once,
+-- and rows are written only for those still there (a deleted rule leaves its rows without one),
+-- which is what the insert trigger sag_reminder_logs_check_references checks for every other
+-- writer; so for this one INSERT the trigger is told (`sag.references_locked`, transaction-local,
+-- cleared again at once) that it has nothing to do.
+CREATE OR REPLACE FUNCTION sag_reminder_deliver(
+    p_ids BIGINT[], p_now TIMESTAMPTZ, p_destinations JSONB, p_channels JSONB, p_texts JSONB,
+    p_escalated_prefixes JSONB, p_localized JSONB, p_finish_ids BIGINT[])
+RETURNS TABLE (written INTEGER, delivered INTEGER) LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM set_config('sag.references_locked', 'on', true);
+    RETURN QUERY
+    WITH dest AS MATERIALIZED (
+        SELECT * FROM jsonb_to_recordset(COALESCE(p_destinations, '[]'::jsonb))
+            AS d (event_id BIGINT, user_id INTEGER, email TEXT, escalated BOOLEAN, recipient TEXT, channel TEXT,
+                  enabled BOOLEAN, quiet_until TIMESTAMPTZ, held BOOLEAN)
+    ), chans AS (
+        SELECT * FROM jsonb_to_recordset(p_channels) AS c (name TEXT, rate_limited BOOLEAN, external BOOLEAN,
+                                                          pending BOOLEAN)
+    ), texts AS MATERIALIZED (
+        SELECT (x->>0)::bigint AS event_id, x->>1 AS title, x->>2 AS message
+        FROM jsonb_array_elements(p_texts) AS x
+    ), ev AS (
+        SELECT q.id AS event_id, q.kind, q.reminder_id, q.sag_id, q.trigger_type, q.event_data,
+               r.repeat_every_hours, COALESCE(r.priority, 'normal') AS priority
+        FROM sag_reminder_queue q
+        -- Mentions and watched-case news have no rule (and never repeat).
+        LEFT JOIN sag_reminders r ON r.id = q.reminder_id
+        WHERE q.id = ANY (p_ids)
+    ), events AS MATERIALIZED (
+        SELECT q.id FROM sag_reminder_queue q WHERE q.id IN (SELECT ev.event_id FROM ev) ORDER BY q.id FOR KEY SHARE
+    ), cases AS MATERIALIZED (
+        SELECT s.id FROM sag_sager s WHERE s.id IN (SELECT ev.sag_id FROM ev) ORDER BY s.id FOR KEY SHARE
+    ), recipients AS MATERIALIZED (
+        SELECT u.id, u.language FROM users u WHERE u.id IN (SELECT dest.user_id FROM dest) ORDER BY u.id FOR KEY SHARE
+    ), rules AS MATERIALIZED (
+        SELECT r.id FROM sag_reminders r WHERE r.id IN (SELECT ev.reminder_id FROM ev) ORDER BY r.id FOR KEY SHARE
+    ), granted AS (
+        -- Whom the reservation let each event push to (recorded on the event, so a retry agrees).
+        SELECT ev.event_id, (g.value)::int AS user_id
+        FROM ev CROSS JOIN LATERAL jsonb_array_elements_text(COALESCE(ev.event_data->'granted', '[]'::jsonb)) AS g
+    ), decided AS (
+        SELECT d.*, e.reminder_id, e.sag_id, e.priority, ch.external,
+               CASE WHEN NOT d.enabled THEN 'suppressed'
+                    WHEN d.quiet_until IS NOT NULL THEN 'deferred'
+                    WHEN ch.rate_limited AND d.user_id IS NOT NULL AND g.user_id IS NULL THEN 'rate_limited'
+                    WHEN ch.pending THEN 'pending'
+                    ELSE 'sent' END AS status
+        FROM dest d
+        JOIN ev e ON e.event_id = d.event_id
+        JOIN chans ch ON ch.name = d.channel
+        LEFT JOIN granted g ON g.user_id = d.user_id AND g.event_id = d.event_id
+    ), inserted AS (
+        INSERT INTO sag_reminder_logs AS l (event_id, rule_id, sag_id, user_id, email, recipient, channel, status,
+                                            title, message, priority, escalated, deliver_after, held_for_opening,
+                                            sent_at, created_at, updated_at)
+        SELECT d.event_id, rl.id, d.sag_id, d.user_id, CASE WHEN d.external THEN d.email END, d.recipient,
+               d.channel, d.status, CASE WHEN d.escalated THEN left(COALESCE(
+                   -- the prefix in the recipient's language (external addresses: the hub's)
+                   p_escalated_prefixes ->> u.language, p_escalated_prefixes ->> '') || ' ' || t.title, 500)
+                   ELSE t.title END, t.message, d.priority,
+               d.escalated, d.quiet_until, d.held AND d.status = 'deferred',
+               CASE WHEN d.status = 'sent' THEN p_now END, p_now, p_now
+        FROM decided d
+        JOIN texts tx ON tx.event_id = d.event_id
+        LEFT JOIN recipients u ON u.id = d.user_id
+        LEFT JOIN rules rl ON rl.id = d.reminder_id
+        -- A hub-made text (a mention, watched-case news) in the recipient's language ('' = the
+        -- hub's); a rule's own texts are its author's and stay as written.
+        CROSS JOIN LATERAL (
+            SELECT COALESCE(p_localized #>> ARRAY[d.event_id::text, COALESCE(u.language, ''), '0'], tx.title) AS title,
+                   COALESCE(p_localized #>> ARRAY[d.event_id::text, COALESCE(u.language, ''), '1'], tx.message)
+                       AS message) t
+        WHERE (d.user_id IS NULL OR u.id IS NOT NULL)
+          AND (d.sag_id IS NULL OR d.sag_id IN (SELECT cases.id FROM cases))
+          AND d.event_id IN (SELECT events.id FROM events)
+        ORDER BY d.event_id, d.recipient, d.channel
+        ON CONFLICT ON CONSTRAINT sag_reminder_logs_delivery_key DO NOTHING
+        RETURNING l.id, l.event_id, l.user_id, l.channel, l.status, l.deliver_after, l.held_for_opening
+    ), held AS (
+        -- At most one "n reminders held back" summary per user and window: it waits, pending, for the window's end.
+        INSERT INTO sag_reminder_queue (kind, target_user_id, event_data, dedup_key, scheduled_for)
+        SELECT 'held_back', lim.user_id, jsonb_build_object('window_start', date_trunc('hour', p_now)),
+               'held:' || lim.user_id || ':' || extract(epoch FROM date_trunc('hour', p_now))::bigint,
+               date_trunc('hour', p_now) + interval '1 hour'
+        FROM (SELECT DISTINCT i.user_id FROM inserted i WHERE i.status = 'rate_limited' AND i.user_id IS NOT NULL) AS lim
+        ON CONFLICT (dedup_key) WHERE status = 'pending' AND dedup_key IS NOT NULL DO NOTHING
+    ), digests AS (
+        -- What quiet hours deferred goes out as one summary when they end.
+        INSERT INTO sag_reminder_queue (kind, target_user_id, event_data, dedup_key, scheduled_for)
+        SELECT 'digest', o.user_id, jsonb_build_object('quiet_until', o.deliver_after),
+               'digest:' || o.user_id || ':' || extract(epoch FROM o.deliver_after)::bigint, o.deliver_after
+        FROM (SELECT DISTINCT i.user_id, i.deliver_after FROM inserted i
+              WHERE i.status = 'deferred' AND i.user_id IS NOT NULL AND NOT i.held_for_opening) AS o
+        ON CONFLICT (dedup_key) WHERE status = 'pending' AND dedup_key IS NOT NULL DO NOTHING
+    ), openings AS (
+        -- What a rule's opening hours held goes out when the calendar opens (opening_hours.py).
+        INSERT INTO sag_reminder_queue (kind, target_user_id, event_data, dedup_key, scheduled_for)
+        SELECT 'opening', o.user_id, jsonb_build_object('opens_at', o.deliver_after),
+               'opening:' || o.user_id || ':' || extract(epoch FROM o.deliver_after)::bigint, o.deliver_after
+        FROM (SELECT DISTINCT i.user_id, i.deliver_after FROM inserted i
+              WHERE i.status = 'deferred' AND i.user_id IS NOT NULL AND i.held_for_opening) AS o
+        ON CONFLICT (dedup_key) WHERE status = 'pending' AND dedup_key IS NOT NULL DO NOTHING
+    ), repeats AS (
+        -- Re-remind every N hours while someone has not acknowledged (acknowledged users are left out above).
+        INSERT INTO sag_reminder_queue (reminder_id, sag_id, kind, trigger_type, event_data, dedup_key, scheduled_for)
+        SELECT ev.reminder_id, ev.sag_id, 'repeat', ev.trigger_type,
+               jsonb_build_object('occurrence', COALESCE((ev.event_data->>'occurrence')::int, 1) + 1),
+               'repeat:' || ev.reminder_id || ':' || ev.sag_id,
+               p_now + make_interval(hours => ev.repeat_every_hours)
+        FROM ev
+        WHERE ev.repeat_every_hours IS NOT NULL AND ev.kind IN ('rule', 'repeat')
+          AND EXISTS (SELECT 1 FROM inserted i WHERE i.event_id = ev.event_id AND i.user_id IS NOT NULL
+                      AND i.status <> 'suppressed')
+        ON CONFLICT (dedup_key) WHERE status = 'pending' AND dedup_key IS NOT NULL DO NOTHING
+    ), finished AS (
+        -- Events with no channel that delivers later (no `pending` rows) are done in this same transaction.
+        UPDATE sag_reminder_queue q
+        SET status = 'sent', processed_at = p_now, lease_owner = NULL, lease_expires_at = NULL,
+            last_error = NULL, updated_at = p_now
+        WHERE q.id = ANY (p_finish_ids) AND q.status = 'processing'
+    )
+    -- (The summaries, repeats and the finish run to completion unread, as every data-modifying CTE.)
+    SELECT (SELECT count(*) FROM inserted)::int,
+           (SELECT count(*) FROM inserted i WHERE i.status IN ('sent', 'pending'))::int;
+    PERFORM set_config('sag.references_locked', '', true);
+END;
+$$;

@@ -30,6 +30,22 @@ CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
 COMMENT ON EXTENSION pg_trgm IS 'text similarity measurement and index searching based on trigrams';
 
 --
+-- Name: sag_reminder_destination; Type: TYPE; Schema: public; Owner: -
+--
+
+CREATE TYPE public.sag_reminder_destination AS (
+	event_id bigint,
+	user_id integer,
+	email text,
+	escalated boolean,
+	recipient text,
+	channel text,
+	enabled boolean,
+	quiet_until timestamp with time zone,
+	held boolean
+);
+
+--
 -- Name: auto_link_webshop_customer(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -429,6 +445,131 @@ END;
 $$;
 
 --
+-- Name: sag_reminder_deliver(bigint[], timestamp with time zone, public.sag_reminder_destination[], jsonb, jsonb, jsonb, jsonb, bigint[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_reminder_deliver(p_ids bigint[], p_now timestamp with time zone, p_destinations public.sag_reminder_destination[], p_channels jsonb, p_texts jsonb, p_escalated_prefixes jsonb, p_localized jsonb, p_finish_ids bigint[]) RETURNS TABLE(written integer, delivered integer)
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM set_config('sag.references_locked', 'on', true);
+    RETURN QUERY
+    WITH dest AS MATERIALIZED (
+        SELECT * FROM unnest(p_destinations)
+    ), chans AS (
+        SELECT * FROM jsonb_to_recordset(p_channels) AS c (name TEXT, rate_limited BOOLEAN, external BOOLEAN,
+                                                          pending BOOLEAN)
+    ), texts AS MATERIALIZED (
+        SELECT (x->>0)::bigint AS event_id, x->>1 AS title, x->>2 AS message
+        FROM jsonb_array_elements(p_texts) AS x
+    ), ev AS (
+        SELECT q.id AS event_id, q.kind, q.reminder_id, q.sag_id, q.trigger_type, q.event_data,
+               r.repeat_every_hours, COALESCE(r.priority, 'normal') AS priority
+        FROM sag_reminder_queue q
+        -- Mentions and watched-case news have no rule (and never repeat).
+        LEFT JOIN sag_reminders r ON r.id = q.reminder_id
+        WHERE q.id = ANY (p_ids)
+    ), events AS MATERIALIZED (
+        SELECT q.id FROM sag_reminder_queue q WHERE q.id IN (SELECT ev.event_id FROM ev) ORDER BY q.id FOR KEY SHARE
+    ), cases AS MATERIALIZED (
+        SELECT s.id FROM sag_sager s WHERE s.id IN (SELECT ev.sag_id FROM ev) ORDER BY s.id FOR KEY SHARE
+    ), recipients AS MATERIALIZED (
+        SELECT u.id, u.language FROM users u WHERE u.id IN (SELECT dest.user_id FROM dest) ORDER BY u.id FOR KEY SHARE
+    ), rules AS MATERIALIZED (
+        SELECT r.id FROM sag_reminders r WHERE r.id IN (SELECT ev.reminder_id FROM ev) ORDER BY r.id FOR KEY SHARE
+    ), granted AS (
+        -- Whom the reservation let each event push to (recorded on the event, so a retry agrees).
+        SELECT ev.event_id, (g.value)::int AS user_id
+        FROM ev CROSS JOIN LATERAL jsonb_array_elements_text(COALESCE(ev.event_data->'granted', '[]'::jsonb)) AS g
+    ), decided AS (
+        SELECT d.*, e.reminder_id, e.sag_id, e.priority, ch.external,
+               CASE WHEN NOT d.enabled THEN 'suppressed'
+                    WHEN d.quiet_until IS NOT NULL THEN 'deferred'
+                    WHEN ch.rate_limited AND d.user_id IS NOT NULL AND g.user_id IS NULL THEN 'rate_limited'
+                    WHEN ch.pending THEN 'pending'
+                    ELSE 'sent' END AS status
+        FROM dest d
+        JOIN ev e ON e.event_id = d.event_id
+        JOIN chans ch ON ch.name = d.channel
+        LEFT JOIN granted g ON g.user_id = d.user_id AND g.event_id = d.event_id
+    ), inserted AS (
+        INSERT INTO sag_reminder_logs AS l (event_id, rule_id, sag_id, user_id, email, recipient, channel, status,
+                                            title, message, priority, escalated, deliver_after, held_for_opening,
+                                            sent_at, created_at, updated_at)
+        SELECT d.event_id, rl.id, d.sag_id, d.user_id, CASE WHEN d.external THEN d.email END, d.recipient,
+               d.channel, d.status, CASE WHEN d.escalated THEN left(COALESCE(
+                   -- the prefix in the recipient's language (external addresses: the hub's)
+                   p_escalated_prefixes ->> u.language, p_escalated_prefixes ->> '') || ' ' || t.title, 500)
+                   ELSE t.title END, t.message, d.priority,
+               d.escalated, d.quiet_until, d.held AND d.status = 'deferred',
+               CASE WHEN d.status = 'sent' THEN p_now END, p_now, p_now
+        FROM decided d
+        JOIN texts tx ON tx.event_id = d.event_id
+        LEFT JOIN recipients u ON u.id = d.user_id
+        LEFT JOIN rules rl ON rl.id = d.reminder_id
+        -- A hub-made text (a mention, watched-case news) in the recipient's language ('' = the
+        -- hub's); a rule's own texts are its author's and stay as written.
+        CROSS JOIN LATERAL (
+            SELECT COALESCE(p_localized #>> ARRAY[d.event_id::text, COALESCE(u.language, ''), '0'], tx.title) AS title,
+                   COALESCE(p_localized #>> ARRAY[d.event_id::text, COALESCE(u.language, ''), '1'], tx.message)
+                       AS message) t
+        WHERE (d.user_id IS NULL OR u.id IS NOT NULL)
+          AND (d.sag_id IS NULL OR d.sag_id IN (SELECT cases.id FROM cases))
+          AND d.event_id IN (SELECT events.id FROM events)
+        ORDER BY d.event_id, d.recipient, d.channel
+        ON CONFLICT ON CONSTRAINT sag_reminder_logs_delivery_key DO NOTHING
+        RETURNING l.id, l.event_id, l.user_id, l.channel, l.status, l.deliver_after, l.held_for_opening
+    ), held AS (
+        -- At most one "n reminders held back" summary per user and window: it waits, pending, for the window's end.
+        INSERT INTO sag_reminder_queue (kind, target_user_id, event_data, dedup_key, scheduled_for)
+        SELECT 'held_back', lim.user_id, jsonb_build_object('window_start', date_trunc('hour', p_now)),
+               'held:' || lim.user_id || ':' || extract(epoch FROM date_trunc('hour', p_now))::bigint,
+               date_trunc('hour', p_now) + interval '1 hour'
+        FROM (SELECT DISTINCT i.user_id FROM inserted i WHERE i.status = 'rate_limited' AND i.user_id IS NOT NULL) AS lim
+        ON CONFLICT (dedup_key) WHERE status = 'pending' AND dedup_key IS NOT NULL DO NOTHING
+    ), digests AS (
+        -- What quiet hours deferred goes out as one summary when they end.
+        INSERT INTO sag_reminder_queue (kind, target_user_id, event_data, dedup_key, scheduled_for)
+        SELECT 'digest', o.user_id, jsonb_build_object('quiet_until', o.deliver_after),
+               'digest:' || o.user_id || ':' || extract(epoch FROM o.deliver_after)::bigint, o.deliver_after
+        FROM (SELECT DISTINCT i.user_id, i.deliver_after FROM inserted i
+              WHERE i.status = 'deferred' AND i.user_id IS NOT NULL AND NOT i.held_for_opening) AS o
+        ON CONFLICT (dedup_key) WHERE status = 'pending' AND dedup_key IS NOT NULL DO NOTHING
+    ), openings AS (
+        -- What a rule's opening hours held goes out when the calendar opens (opening_hours.py).
+        INSERT INTO sag_reminder_queue (kind, target_user_id, event_data, dedup_key, scheduled_for)
+        SELECT 'opening', o.user_id, jsonb_build_object('opens_at', o.deliver_after),
+               'opening:' || o.user_id || ':' || extract(epoch FROM o.deliver_after)::bigint, o.deliver_after
+        FROM (SELECT DISTINCT i.user_id, i.deliver_after FROM inserted i
+              WHERE i.status = 'deferred' AND i.user_id IS NOT NULL AND i.held_for_opening) AS o
+        ON CONFLICT (dedup_key) WHERE status = 'pending' AND dedup_key IS NOT NULL DO NOTHING
+    ), repeats AS (
+        -- Re-remind every N hours while someone has not acknowledged (acknowledged users are left out above).
+        INSERT INTO sag_reminder_queue (reminder_id, sag_id, kind, trigger_type, event_data, dedup_key, scheduled_for)
+        SELECT ev.reminder_id, ev.sag_id, 'repeat', ev.trigger_type,
+               jsonb_build_object('occurrence', COALESCE((ev.event_data->>'occurrence')::int, 1) + 1),
+               'repeat:' || ev.reminder_id || ':' || ev.sag_id,
+               p_now + make_interval(hours => ev.repeat_every_hours)
+        FROM ev
+        WHERE ev.repeat_every_hours IS NOT NULL AND ev.kind IN ('rule', 'repeat')
+          AND EXISTS (SELECT 1 FROM inserted i WHERE i.event_id = ev.event_id AND i.user_id IS NOT NULL
+                      AND i.status <> 'suppressed')
+        ON CONFLICT (dedup_key) WHERE status = 'pending' AND dedup_key IS NOT NULL DO NOTHING
+    ), finished AS (
+        -- Events with no channel that delivers later (no `pending` rows) are done in this same transaction.
+        UPDATE sag_reminder_queue q
+        SET status = 'sent', processed_at = p_now, lease_owner = NULL, lease_expires_at = NULL,
+            last_error = NULL, updated_at = p_now
+        WHERE q.id = ANY (p_finish_ids) AND q.status = 'processing'
+    )
+    -- (The summaries, repeats and the finish run to completion unread, as every data-modifying CTE.)
+    SELECT (SELECT count(*) FROM inserted)::int,
+           (SELECT count(*) FROM inserted i WHERE i.status IN ('sent', 'pending'))::int;
+    PERFORM set_config('sag.references_locked', '', true);
+END;
+$$;
+
+--
 -- Name: sag_reminder_destinations(bigint[], boolean[], timestamp with time zone, integer, jsonb); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -534,6 +675,9 @@ CREATE FUNCTION public.sag_reminder_logs_check_references() RETURNS trigger
 DECLARE
     bad RECORD;
 BEGIN
+    IF current_setting('sag.references_locked', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
     IF (SELECT count(*) FROM (SELECT 1 FROM sag_sager WHERE id IN (SELECT sag_id FROM added_logs)
                               ORDER BY id FOR KEY SHARE) s) = (SELECT count(DISTINCT sag_id) FROM added_logs)
        AND (SELECT count(*) FROM (SELECT 1 FROM users WHERE id IN (SELECT user_id FROM added_logs)
@@ -679,6 +823,79 @@ CREATE FUNCTION public.sag_reminder_recipients_of(p_keys bigint[], p_recipients 
     FROM f CROSS JOIN LATERAL jsonb_array_elements_text(f.recipients->'emails') AS x
     WHERE f.target IS NULL AND jsonb_typeof(f.recipients->'emails') = 'array'
       AND f.recipients->'emails' <> '[]'::jsonb
+$$;
+
+--
+-- Name: sag_reminder_reserve(bigint[], boolean[], timestamp with time zone, integer, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sag_reminder_reserve(p_ids bigint[], p_escalate boolean[], p_now timestamp with time zone, p_default_max integer, p_channels jsonb) RETURNS public.sag_reminder_destination[]
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    result sag_reminder_destination[];
+BEGIN
+    WITH d AS MATERIALIZED (
+        -- Materialized: evaluated once per batch (inlined, a plan could re-run it, and with it the
+        -- quiet-hours function, for every joined row: half a million calls for a batch of 500).
+        SELECT * FROM sag_reminder_destinations(p_ids, p_escalate, p_now, p_default_max, p_channels)
+    ), pairs AS (
+        -- A reminder (event x user) that delivers now on any rate-limited channel counts once; an event
+        -- a previous attempt already reserved for (a crashed worker's batch) is not counted again.
+        SELECT DISTINCT d.user_id, d.event_id, d.cap
+        FROM d JOIN sag_reminder_queue q ON q.id = d.event_id
+        WHERE d.user_id IS NOT NULL AND d.rate_limited AND d.enabled AND d.quiet_until IS NULL
+          AND NOT (q.event_data ? 'granted')
+    ), ranked AS (
+        SELECT pairs.user_id, pairs.event_id, pairs.cap,
+               row_number() OVER (PARTITION BY pairs.user_id ORDER BY pairs.event_id) AS rank,
+               count(*) OVER (PARTITION BY pairs.user_id) AS n
+        FROM pairs
+    ), totals AS (
+        SELECT ranked.user_id, max(ranked.n)::int AS n FROM ranked GROUP BY ranked.user_id
+    ), bumped AS (
+        -- Atomic across workers: the row lock serialises concurrent batches for a user, and
+        -- used - n is what earlier batches had counted when this one got the lock.
+        INSERT INTO sag_reminder_rate AS rt (user_id, window_start, used)
+        SELECT totals.user_id, date_trunc('hour', p_now), totals.n FROM totals ORDER BY totals.user_id
+        ON CONFLICT (user_id, window_start) DO UPDATE SET used = rt.used + EXCLUDED.used
+        RETURNING rt.user_id, rt.used
+    ), grants AS (
+        SELECT r.event_id, jsonb_agg(r.user_id) FILTER (WHERE r.rank <= r.cap - (b.used - r.n)) AS users
+        FROM ranked r JOIN bumped b ON b.user_id = r.user_id
+        GROUP BY r.event_id
+    ), marked AS (
+        UPDATE sag_reminder_queue q
+        SET event_data = q.event_data || jsonb_build_object('granted', COALESCE(g.users, '[]'::jsonb))
+        FROM unnest(p_ids) AS e (id)
+        LEFT JOIN grants g ON g.event_id = e.id
+        WHERE q.id = e.id AND NOT (q.event_data ? 'granted')
+        RETURNING q.id
+    )
+    -- (`marked` runs to completion unread, as every data-modifying CTE.)
+    SELECT array_agg(ROW(d.event_id, d.user_id, d.email, d.escalated, d.recipient, d.channel, d.enabled,
+                         d.quiet_until, d.held)::sag_reminder_destination) INTO result
+    FROM d;
+    RETURN result;
+END;
+$$;
+
+--
+-- Name: sag_reminder_write_batch(bigint[], boolean[], timestamp with time zone, integer, jsonb, jsonb, jsonb, jsonb, bigint[], integer, integer); Type: PROCEDURE; Schema: public; Owner: -
+--
+
+CREATE PROCEDURE public.sag_reminder_write_batch(IN p_ids bigint[], IN p_escalate boolean[], IN p_now timestamp with time zone, IN p_default_max integer, IN p_channels jsonb, IN p_texts jsonb, IN p_escalated_prefixes jsonb, IN p_localized jsonb, IN p_finish_ids bigint[], INOUT written integer DEFAULT NULL::integer, INOUT delivered integer DEFAULT NULL::integer)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    destinations sag_reminder_destination[];
+BEGIN
+    destinations := sag_reminder_reserve(p_ids, p_escalate, p_now, p_default_max, p_channels);
+    COMMIT;
+    SELECT w.written, w.delivered INTO written, delivered
+    FROM sag_reminder_deliver(p_ids, p_now, destinations, p_channels, p_texts, p_escalated_prefixes, p_localized,
+                              p_finish_ids) AS w;
+END;
 $$;
 
 --

@@ -11,16 +11,14 @@
 -- writer; so for this one INSERT the trigger is told (`sag.references_locked`, transaction-local,
 -- cleared again at once) that it has nothing to do.
 CREATE OR REPLACE FUNCTION sag_reminder_deliver(
-    p_ids BIGINT[], p_now TIMESTAMPTZ, p_destinations JSONB, p_channels JSONB, p_texts JSONB,
+    p_ids BIGINT[], p_now TIMESTAMPTZ, p_destinations sag_reminder_destination[], p_channels JSONB, p_texts JSONB,
     p_escalated_prefixes JSONB, p_localized JSONB, p_finish_ids BIGINT[])
 RETURNS TABLE (written INTEGER, delivered INTEGER) LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM set_config('sag.references_locked', 'on', true);
     RETURN QUERY
     WITH dest AS MATERIALIZED (
-        SELECT * FROM jsonb_to_recordset(COALESCE(p_destinations, '[]'::jsonb))
-            AS d (event_id BIGINT, user_id INTEGER, email TEXT, escalated BOOLEAN, recipient TEXT, channel TEXT,
-                  enabled BOOLEAN, quiet_until TIMESTAMPTZ, held BOOLEAN)
+        SELECT * FROM unnest(p_destinations)
     ), chans AS (
         SELECT * FROM jsonb_to_recordset(p_channels) AS c (name TEXT, rate_limited BOOLEAN, external BOOLEAN,
                                                           pending BOOLEAN)

@@ -1,15 +1,15 @@
 -- The first half of a batch's log write: count the batch's reminders against each recipient's
 -- hourly cap, record on each event whom it may push to (`granted` in its event_data), and
--- return the destinations for sag_reminder_deliver (the columns that differ per row, as JSONB).
+-- return the destinations for sag_reminder_deliver (the columns that differ per row).
 -- Its own transaction (sag_reminder_write_batch commits after it), so the per-user counter rows
 -- stay locked for milliseconds and workers do not queue behind each other's log writes; the
 -- grants on the events make a batch taken over after a crash between the two halves neither
 -- count twice nor push more. Idempotent: an event already granted is not counted again.
 CREATE OR REPLACE FUNCTION sag_reminder_reserve(
     p_ids BIGINT[], p_escalate BOOLEAN[], p_now TIMESTAMPTZ, p_default_max INTEGER, p_channels JSONB)
-RETURNS JSONB LANGUAGE plpgsql AS $$
+RETURNS sag_reminder_destination[] LANGUAGE plpgsql AS $$
 DECLARE
-    result JSONB;
+    result sag_reminder_destination[];
 BEGIN
     WITH d AS MATERIALIZED (
         -- Materialized: evaluated once per batch (inlined, a plan could re-run it, and with it the
@@ -49,9 +49,9 @@ BEGIN
         RETURNING q.id
     )
     -- (`marked` runs to completion unread, as every data-modifying CTE.)
-    SELECT jsonb_agg(x) INTO result
-    FROM (SELECT d.event_id, d.user_id, d.email, d.escalated, d.recipient, d.channel, d.enabled, d.quiet_until,
-                 d.held FROM d) AS x;
+    SELECT array_agg(ROW(d.event_id, d.user_id, d.email, d.escalated, d.recipient, d.channel, d.enabled,
+                         d.quiet_until, d.held)::sag_reminder_destination) INTO result
+    FROM d;
     RETURN result;
 END;
 $$;

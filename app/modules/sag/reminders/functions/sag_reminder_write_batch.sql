@@ -10,7 +10,7 @@ CREATE OR REPLACE PROCEDURE sag_reminder_write_batch(
     INOUT written INTEGER DEFAULT NULL, INOUT delivered INTEGER DEFAULT NULL)
 LANGUAGE plpgsql AS $$
 DECLARE
-    destinations JSONB;
+    destinations sag_reminder_destination[];
 BEGIN
     destinations := sag_reminder_reserve(p_ids, p_escalate, p_now, p_default_max, p_channels);
     COMMIT;

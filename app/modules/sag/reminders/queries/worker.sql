@@ -31,14 +31,14 @@ CALL sag_reminder_write_batch(%(ids)s::bigint[], %(escalate)s::boolean[], %(now)
                               %(finish_ids)s::bigint[]);
 
 -- name: reserve_rate
--- The first half of write_batch alone (a batch whose storms are grouped in the write's transaction): the destinations as JSON text for deliver_batch.
+-- The first half of write_batch alone (a batch whose storms are grouped in the write's transaction): the destinations, as text, for deliver_batch.
 SELECT sag_reminder_reserve(%(ids)s::bigint[], %(escalate)s::boolean[], %(now)s, %(default_max)s,
                             %(channels)s::jsonb)::text AS destinations;
 
 -- name: deliver_batch
 -- The second half of write_batch alone, in the caller's transaction: the log rows of reserve_rate's destinations.
 SELECT written, delivered
-FROM sag_reminder_deliver(%(ids)s::bigint[], %(now)s, %(destinations)s::jsonb, %(channels)s::jsonb, %(texts)s::jsonb,
+FROM sag_reminder_deliver(%(ids)s::bigint[], %(now)s, %(destinations)s::sag_reminder_destination[], %(channels)s::jsonb, %(texts)s::jsonb,
                           %(escalated_prefixes)s::jsonb, %(localized)s::jsonb, %(finish_ids)s::bigint[]);
 
 -- name: read_pending_rows

@@ -57,29 +57,26 @@ def test_deleting_a_case_user_or_event_deletes_its_log_rows_and_a_rule_leaves_th
     assert [r["user_id"] for r in logs(sag_id=cases[2]["id"])] == [user["id"]]
 
 
-def test_a_case_deleted_after_its_destinations_were_resolved_gets_no_rows(app):
-    rule, cases, user = _fire(2)
-    # The case is locked by a transaction that will delete it: the batch resolves its destinations,
-    # reserves, then waits for the case's key lock in the write, and finds the case gone.
-    deleter = psycopg.connect(os.environ["DATABASE_URL"])
-    deleter.execute("SELECT id FROM sag_sager WHERE id = %s FOR UPDATE", (cases[0]["id"],))
-    w = worker()
-    w._connect()
-    pid = w.conn.info.backend_pid
-    drained = threading.Thread(target=w.drain, daemon=True)
-    drained.start()
-    try:
-        _wait_until_blocked(pid, "the batch's write")
-        assert events(reminder_id=rule["id"])[0]["event_data"].get("granted") is not None  # reserved already
-        deleter.execute("DELETE FROM sag_sager WHERE id = %s", (cases[0]["id"],))
-        deleter.commit()
-        drained.join(WAIT_S)
-    finally:
-        deleter.close()
-        w.close()
-    assert logs(sag_id=cases[0]["id"]) == []
-    assert [r["sag_id"] for r in logs(rule_id=rule["id"])] == [cases[1]["id"]]
-    assert all(e["status"] == "sent" for e in events(reminder_id=rule["id"]))
+def _rule_and_cases(n_cases: int, **rule: object) -> tuple[dict, list[dict], dict]:
+    clear_queue()
+    user = make_user()
+    made = make_rule(recipients={"assignee": True}, trigger_config={"from": "new", "to": "in_progress"},
+                     group_window_minutes=0, **rule)
+    return made, [make_case(assigned_to=user["id"]) for _ in range(n_cases)], user
+
+
+def _wait_for(check, what: str) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
+
+
+def _write_waiting() -> bool:
+    """A batch's log write (whichever worker runs it) waits for a lock."""
+    return database.execute_query(
+        "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+        "AND query LIKE 'CALL sag_reminder_write_batch%'")[0]["n"] > 0
 
 
 def _waiting_on_lock(pid: int) -> bool:
@@ -87,42 +84,61 @@ def _waiting_on_lock(pid: int) -> bool:
     return bool(rows) and rows[0]["wait_event_type"] == "Lock"
 
 
-def _wait_until_blocked(pid: int, who: str) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not _waiting_on_lock(pid):
-        assert time.monotonic() < deadline, f"{who} did not wait"
-        time.sleep(0.01)
+def _drained(rule: dict) -> bool:
+    return all(e["status"] != "processing" for e in events(reminder_id=rule["id"]))
+
+
+def test_a_case_deleted_after_its_destinations_were_resolved_gets_no_rows(app):
+    rule, cases, user = _rule_and_cases(2)
+    # The user's hourly counter is held by an uncommitted insert (this hour's and the next's): the
+    # batch resolves its destinations, then waits to count them; the case is deleted meanwhile.
+    holder = psycopg.connect(os.environ["DATABASE_URL"])
+    holder.execute("INSERT INTO sag_reminder_rate (user_id, window_start, used) "
+                   "SELECT %s, date_trunc('hour', now()) + h * interval '1 hour', 0 FROM generate_series(0, 1) h",
+                   (user["id"],))
+    for case in cases:
+        set_status(case["id"], "in_progress")
+    w = worker()
+    batch = threading.Thread(target=w.drain, daemon=True)
+    try:
+        batch.start()
+        _wait_for(_write_waiting, "the batch's write to wait for the counter")
+        database.execute_update("DELETE FROM sag_sager WHERE id = %s", (cases[0]["id"],))
+        holder.rollback()
+        batch.join(WAIT_S)
+        _wait_for(lambda: _drained(rule), "the batch to finish")
+    finally:
+        holder.close()
+        w.close()
+    assert logs(sag_id=cases[0]["id"]) == []
+    assert [r["sag_id"] for r in logs(rule_id=rule["id"])] == [cases[1]["id"]]
+    assert all(e["status"] == "sent" for e in events(reminder_id=rule["id"]))
 
 
 def test_a_case_delete_waits_for_the_batch_writing_its_rows_and_then_removes_them(app):
-    clear_queue()
-    user = make_user()
-    rule = make_rule(recipients={"assignee": True}, trigger_config={"from": "new", "to": "in_progress"},
-                     group_window_minutes=0, repeat_every_hours=1)
-    case = make_case(assigned_to=user["id"])
-    set_status(case["id"], "in_progress")
+    rule, (case,), user = _rule_and_cases(1, repeat_every_hours=1)
     # Holds the batch's write after its log rows (and its key lock on the case): the repeat it
     # queues last has the key of this uncommitted one, so it waits to see whether that commits.
     blocker = psycopg.connect(os.environ["DATABASE_URL"])
     blocker.execute("INSERT INTO sag_reminder_queue (reminder_id, sag_id, kind, dedup_key, scheduled_for) "
                     "VALUES (%s, %s, 'repeat', %s, now() + interval '1 day')",
                     (rule["id"], case["id"], f"repeat:{rule['id']}:{case['id']}"))
+    set_status(case["id"], "in_progress")
     deleter = psycopg.connect(os.environ["DATABASE_URL"], autocommit=True)
     w = worker()
-    w._connect()
     batch = threading.Thread(target=w.drain, daemon=True)
     delete = threading.Thread(target=deleter.execute, args=("DELETE FROM sag_sager WHERE id = %s", (case["id"],)),
                               daemon=True)
     try:
         batch.start()
-        _wait_until_blocked(w.conn.info.backend_pid, "the batch's write")
+        _wait_for(_write_waiting, "the batch's write to wait for the repeat's key")
         delete.start()
-        _wait_until_blocked(deleter.info.backend_pid, "the case delete")
+        _wait_for(lambda: _waiting_on_lock(deleter.info.backend_pid), "the case delete to wait for the batch")
         assert logs(sag_id=case["id"]) == []  # not committed yet
         blocker.rollback()
         batch.join(WAIT_S)
         delete.join(WAIT_S)
-        assert not batch.is_alive() and not delete.is_alive()
+        assert not delete.is_alive()
     finally:
         blocker.close()
         deleter.close()

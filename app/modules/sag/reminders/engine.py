@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
+from psycopg.pq import TransactionStatus
 
 from app.core import i18n
 from app.modules.sag.reminders import channels, kinds, plans, storms
@@ -176,8 +177,9 @@ def write_logs(conn: psycopg.Connection, firings: list[Firing], registry: dict[s
     milliseconds, so workers do not queue behind each other's log writes. The grants are
     recorded on the events, so a batch taken over after a crash between the two neither counts
     twice nor pushes more (and a CALL run again after a deadlock neither).
-    A batch with storms to group runs the halves as two statements: the write, the hold and the
-    grouping must share one transaction of the caller's.
+    A batch with storms to group runs the halves as two statements (the write, the hold and the
+    grouping must share one transaction), and so does a caller already inside a transaction (the
+    CALL commits, which only a statement outside a transaction block may do).
     Returns the events whose rows still wait for a transport; the others are finished here.
     """
     params = {"ids": array_literal(f.event_id for f in firings),
@@ -188,16 +190,22 @@ def write_logs(conn: psycopg.Connection, firings: list[Firing], registry: dict[s
               "escalated_prefixes": escalated_prefixes(),
               "localized": json.dumps({str(f.event_id): f.localized for f in firings if f.localized}),
               "finish_ids": array_literal(f.event_id for f in firings if not f.waits)}
-    if storm_sets:
+    if storm_sets or in_transaction(conn):
         params["destinations"] = deadlock_retried(lambda: alone(conn, Q["reserve_rate"], params))["destinations"]
         with conn.transaction():
-            storms.hold(conn, storm_sets)  # no push per row: grouped below, in this transaction
+            if storm_sets:
+                storms.hold(conn, storm_sets)  # no push per row: grouped below, in this transaction
             result = conn.execute(Q["deliver_batch"], params).fetchone()
-            storms.group(conn, storm_sets, now)
+            if storm_sets:
+                storms.group(conn, storm_sets, now)
     else:
         result = deadlock_retried(lambda: alone(conn, Q["write_batch"], params))
     out.written, out.delivered = result["written"], result["delivered"]
     return [f.event_id for f in firings if f.waits]
+
+
+def in_transaction(conn: psycopg.Connection) -> bool:
+    return not conn.autocommit and conn.info.transaction_status != TransactionStatus.IDLE
 
 
 def deadlock_retried(run: Callable[[], psycopg.Cursor]) -> dict[str, Any]:

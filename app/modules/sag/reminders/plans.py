@@ -9,7 +9,9 @@ reserve_rate took 4-7 ms against 1 ms to run it, half of the commit -> log row l
 (docs/reminders.md, "Latency"). So up to SMALL_BATCH events the connection runs on its generic plans
 (planned once per statement and connection, again after an ANALYZE of their tables); above
 it PostgreSQL chooses as before. The setting changes only when a batch's size class differs
-from the previous batch's, in one short transaction.
+from the previous batch's, in one short transaction. It applies as well to the statements inside
+the PL/pgSQL functions the worker calls (the reservation and the write, sag_reminder_reserve and
+sag_reminder_deliver): their plans are cached per connection the same way.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@
 -- on its unique key, and the rate reservation then counts them twice, which only errs on the
 -- side of fewer pushes.
 -- The firings come as parallel arrays (event ids, escalate flags); their rendered texts do not
--- pass through here (deliver_batch gets them). The worker calls it once per batch
--- (reserve_rate, which hands the rows to deliver_batch). Set-based throughout (issue 13): the
+-- pass through here (sag_reminder_deliver gets them). The worker calls it once per batch
+-- (sag_reminder_reserve, which hands the rows to sag_reminder_deliver). Set-based throughout (issue 13): the
 -- recipients of the whole batch in one call, each user's preferences and quiet-hours end once.
 -- p_channels: the registered channels, [{"name", "switch", "quiet_hours", "rate_limited",
 -- "external", "pending", "kind_defaults", "per_firing"}] (reminders/channels/__init__.py, sql_param). "switch" names the

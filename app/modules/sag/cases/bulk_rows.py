@@ -113,7 +113,7 @@ class Encoded(NamedTuple):
     data: dict[str, bytes]
 
 
-def tsvector(words: dict[bytes, list[int]]) -> bytes:
+def tsvector(words: dict[bytes, tuple[int, ...]]) -> bytes:
     """A tsvector in PostgreSQL's binary format (tsvectorrecv) from {lexeme + NUL: positions
     ascending}: lexemes in byte order (the NUL ends each, and sorts a prefix first, as PostgreSQL does)."""
     parts = [_length(len(words))]
@@ -122,52 +122,58 @@ def tsvector(words: dict[bytes, list[int]]) -> bytes:
         positions = words[lexeme]
         append(lexeme)
         if len(positions) == 1:
-            append(_one_position(1, positions[0]))
+            append(_ONE_POSITION[positions[0]])
         else:
             append(struct.pack(f"!H{len(positions)}H", len(positions), *positions))
     return b"".join(parts)
+
+
+# The binary of a lexeme's one position (most lexemes of a case have one), for every position.
+_ONE_POSITION = tuple(_one_position(1, p) for p in range(MAX_POSITION + 1))
 
 
 def notes_search(bodies: list[str], words: dict[str, NoteWords]) -> bytes | None:
     """to_tsvector('simple', the bodies joined by newlines) in binary, from each body's words."""
     if not bodies:
         return None
+    first = words[bodies[0]]
     if len(bodies) == 1:
-        return words[bodies[0]].alone
-    merged: dict[bytes, list[int]] = {}
-    offset = 0
-    for body in bodies:
+        return first.alone
+    merged = dict(first.words)
+    crowded = False
+    offset = first.last
+    for body in bodies[1:]:
         note = words[body]
-        if offset:
-            for lexeme, positions in note.words:
-                kept = merged.get(lexeme)
-                if kept is None:
-                    merged[lexeme] = [p + offset for p in positions]
-                else:
-                    kept.extend([p + offset for p in positions])
-        else:
-            merged = {lexeme: list(positions) for lexeme, positions in note.words}
+        get = merged.get
+        for lexeme, positions in note.words:
+            shifted = (positions[0] + offset,) if len(positions) == 1 else tuple([p + offset for p in positions])
+            kept = get(lexeme)
+            if kept is None:
+                merged[lexeme] = shifted
+            else:
+                merged[lexeme] = kept = kept + shifted
+                crowded = crowded or len(kept) > MAX_POSITIONS
         offset += note.last
-    if offset > MAX_POSITION or any(len(p) > MAX_POSITIONS for p in merged.values()):
+    if crowded or offset > MAX_POSITION:
         merged = {lexeme: _limited(p) for lexeme, p in merged.items()}
     return tsvector(merged)
 
 
-def _limited(positions: list[int]) -> list[int]:
+def _limited(positions: tuple[int, ...]) -> tuple[int, ...]:
     """Positions as a tsvector keeps them: the highest for any later one, at most MAX_POSITIONS."""
     kept: list[int] = []
     for p in positions:
         p = min(p, MAX_POSITION)
         if len(kept) < MAX_POSITIONS and (not kept or kept[-1] != p):
             kept.append(p)
-    return kept
+    return tuple(kept)
 
 
 def note_words(found: dict[str, dict[str, list[int]]]) -> dict[str, NoteWords]:
     """NoteWords of each text from {text: {lexeme: positions}} (to_tsvector's words of each)."""
     notes = {}
     for body, w in found.items():
-        words = {lexeme.encode() + b"\x00": list(ps) for lexeme, ps in w.items()}
+        words = {lexeme.encode() + b"\x00": tuple(ps) for lexeme, ps in w.items()}
         notes[body] = NoteWords(tuple(sorted(words.items())), max((p for ps in w.values() for p in ps), default=0),
                                 tsvector(words))
     return notes

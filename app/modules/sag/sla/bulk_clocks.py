@@ -89,15 +89,6 @@ def load_rules(conn: psycopg.Connection) -> ClockRules:
     return ClockRules(policies, closed, customer_calendars, default["id"] if default else None, spans)
 
 
-def _reached(s: Spans, secs: float) -> int | None:
-    """The instant the open-time total reaches `secs` (the first span whose total gets there);
-    None beyond the stored spans."""
-    i = bisect_left(s.after, ceil(secs))
-    if i == len(s.after):
-        return None
-    return s.starts[i] + round((secs - s.before[i]) * 1e6)
-
-
 def _open_seconds(s: Spans, us: int) -> float:
     """sag_open_seconds: open seconds before instant `us`, counted from the first span."""
     i = bisect_right(s.starts, us) - 1
@@ -171,9 +162,13 @@ class Clocks:
                 stopped += max(0, (_open_seconds(spans, step[-1]) - _open_seconds(spans, since)) / 60)
             status, since = step[0], step[-1]
         base = _open_seconds(spans, created_at)
-        return (scope.policy_id, scope.calendar_id, responded,
-                _reached(spans, base + scope.response),
-                _reached(spans, base + scope.response_warn),
-                _reached(spans, base + (scope.resolution + stopped) * 60),
-                _reached(spans, base + (scope.resolution_warn + stopped) * 60),
-                stopped, since if status in stops else None)
+        # Each target's instant: where the open-time total reaches it (the first span whose total
+        # gets there); None beyond the stored spans.
+        after, starts, before = spans.after, spans.starts, spans.before
+        n = len(after)
+        due = []
+        for secs in (base + scope.response, base + scope.response_warn, base + (scope.resolution + stopped) * 60,
+                     base + (scope.resolution_warn + stopped) * 60):
+            i = bisect_left(after, ceil(secs))
+            due.append(None if i == n else starts[i] + round((secs - before[i]) * 1e6))
+        return (scope.policy_id, scope.calendar_id, responded, *due, stopped, since if status in stops else None)

@@ -177,7 +177,7 @@ def random_plan(rng: random.Random, now: int, users: list[int], customers: list[
     span = end - created
     times = sorted([created + int((0.02 + 0.96 * r()) * span) for _ in statuses])
     steps = []
-    for status, at in zip(statuses, times, strict=True):
+    for status, at in zip(statuses, times):  # noqa: B905 - as many times as statuses, made above
         actor = assignee if assignee is not None and r() < 0.8 else users[int(r() * n_users)]
         reasons = _STATUS_NOTES[status]
         steps.append((status, actor, reasons[int(r() * len(reasons))], at))
@@ -185,10 +185,10 @@ def random_plan(rng: random.Random, now: int, users: list[int], customers: list[
     plan_notes = ()
     if n_notes:
         note_span = (times[-1] if times else end) - created
-        plan_notes = tuple(
+        plan_notes = tuple([
             (assignee if assignee is not None and r() < 0.6 else users[int(r() * n_users)],
              notes[int(r() * len(notes))], _VIA[int(r() * len(_VIA))], at)
-            for at in sorted([created + int((0.01 + 0.98 * r()) * note_span) for _ in range(n_notes)]))
+            for at in sorted([created + int((0.01 + 0.98 * r()) * note_span) for _ in range(n_notes)])])
     title, description = texts[int(r() * len(texts))]
     deadline = _deadline(is_open, created, now, r)
     customer = customers[int(r() * len(customers))] if customers and r() < 0.97 else None

@@ -32,7 +32,8 @@ all). All in one transaction: it either happens whole or not at all.
 How the two cores are used. The stories are generated and encoded for COPY by PRODUCERS
 processes (bulk_rows.encode), batch by batch, each batch from its own seed; this process only
 hands their ready COPY data to the server, whose one backend ingests it while the producers
-work on the next batches. The index rebuilds then run with PostgreSQL's parallel workers.
+work on the next batches. The index rebuilds then run with PostgreSQL's parallel workers
+(INDEX_BUILD_WORKERS: one per core beyond the first).
 """
 
 from __future__ import annotations
@@ -85,9 +86,9 @@ WATCHERS_PER_CASE = 2.5
 # build write out in many more rounds.
 INDEX_BUILD_MEMORY = "1GB"
 # Parallel workers per index rebuild, besides the backend itself (which builds its share too):
-# one fewer than the cores, as more processes than cores only add the cost of their
-# coordination (the trigram index on two cores: ~13.4 CPU-s per 200,000 cases with one worker,
-# ~16 with PostgreSQL's default of two).
+# one fewer than this machine's cores (the embedded server's; at most PostgreSQL's default of
+# two), as more processes than cores only add the cost of their coordination (the trigram
+# index of 200,000 cases on two cores: ~13.4 CPU-s with one worker, ~16 with two).
 INDEX_BUILD_WORKERS = max(1, min(2, (os.cpu_count() or 2) - 1))
 
 

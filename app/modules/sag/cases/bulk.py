@@ -32,12 +32,14 @@ all). All in one transaction: it either happens whole or not at all.
 How the two cores are used. The stories are generated and encoded for COPY by PRODUCERS
 processes (bulk_rows.encode), batch by batch, each batch from its own seed; this process only
 hands their ready COPY data to the server, whose one backend ingests it while the producers
-work on the next batches. The index rebuilds then run with PostgreSQL's parallel workers.
+work on the next batches. The index rebuilds then run with PostgreSQL's parallel workers
+(INDEX_BUILD_WORKERS: one per core beyond the first).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import random
 import time
 from collections import deque
@@ -56,7 +58,7 @@ from app.core import database
 from app.core.errors import Conflict
 from app.core.queries import load_queries
 from app.modules.sag.cases import bulk_rows
-from app.modules.sag.cases.bulk_plan import CasePlan, note_pool, random_plan, text_pool
+from app.modules.sag.cases.bulk_plan import CasePlan, micros, note_pool, random_plan, text_pool
 from app.modules.sag.sla import bulk_clocks
 
 log = logging.getLogger("app.modules.sag")
@@ -83,6 +85,11 @@ WATCHERS_PER_CASE = 2.5
 # workers of a build): room for the trigram index's entries, which a small budget makes the
 # build write out in many more rounds.
 INDEX_BUILD_MEMORY = "1GB"
+# Parallel workers per index rebuild, besides the backend itself (which builds its share too):
+# one fewer than this machine's cores (the embedded server's; at most PostgreSQL's default of
+# two), as more processes than cores only add the cost of their coordination (the trigram
+# index of 200,000 cases on two cores: ~13.4 CPU-s with one worker, ~16 with two).
+INDEX_BUILD_WORKERS = max(1, min(2, (os.cpu_count() or 2) - 1))
 
 
 class BulkRefused(Conflict):
@@ -196,7 +203,7 @@ def _load(conn: psycopg.Connection, total: int, batches: Batches, advance) -> Bu
     span = {"first": first_case, "last": last_case}
     with _timed(steps, "schedule_deadlines"):
         conn.execute(Q["schedule_deadlines"], span)
-    conn.execute(Q["index_memory"], {"mem": INDEX_BUILD_MEMORY})
+    conn.execute(Q["index_memory"], {"mem": INDEX_BUILD_MEMORY, "workers": str(INDEX_BUILD_WORKERS)})
     _rebuild(conn, rebuild, steps)
     conn.execute(Q["default_role"])
     return BulkResult(n_cases, n_history, n_notes, first_case, round(time.perf_counter() - started, 2), steps)
@@ -222,8 +229,8 @@ _producer: dict = {}
 
 def _start_producer(seed: int, now: datetime, users: list[int], customers: list[int], texts: list[tuple[str, str]],
                     notes: list[str], words: dict[str, bulk_rows.NoteWords], rules: bulk_clocks.ClockRules) -> None:
-    _producer.update(seed=seed, now=now, users=users, customers=customers, texts=texts, notes=notes, words=words,
-                     clocks=bulk_clocks.Clocks(rules))
+    _producer.update(seed=seed, now=micros(now), users=users, customers=customers, texts=texts, notes=notes,
+                     words=words, clocks=bulk_clocks.Clocks(rules))
 
 
 def _produce(job: tuple[int, int, int]) -> bulk_rows.Encoded:

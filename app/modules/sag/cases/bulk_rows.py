@@ -3,9 +3,9 @@
 `encode()` turns a list of plans (bulk_plan.CasePlan) into the five tables' rows as ready COPY
 data: what the triggers would have written (bulk_plan.derive), the watchers, and each case's
 `notes_search`. It runs in producer processes (bulk.py), which have no connection, so the
-values are encoded here rather than by psycopg's dumpers; a text is encoded once and reused
-(the stories draw from pools of a few thousand texts), a time goes straight to PostgreSQL's
-microseconds since 2000.
+values are encoded by psycopg's compiled dumpers without a connection; an instant is already
+PostgreSQL's microseconds since 2000 (bulk_plan.CasePlan), which COPY's binary format takes as
+the 8-byte integer psycopg's int8 dumper writes.
 
 `notes_search` is what sag_notes_reindex computes, `to_tsvector('simple', string_agg(body,
 E'\n' ORDER BY id))`, built from the words of each note text (`NoteWords`, asked once from the
@@ -59,6 +59,8 @@ COLUMNS = {
     "sag_watchers": (("sag_id", "int4"), ("user_id", "int4"), ("reason", "text"), ("created_at", "timestamptz")),
 }
 TSVECTOR_OID = 3614
+# What each column's values are written as: a timestamptz is the int8 of its microseconds.
+DUMP_AS = {"timestamptz": "int8"}
 
 _length = struct.Struct("!i").pack
 _one_position = struct.Struct("!HH").pack
@@ -80,8 +82,8 @@ _adapters.register_dumper(None, _TsvectorDumper)
 def _formatter(table: str):
     """Rows of `table` -> COPY binary data, by psycopg's own (compiled) row formatter."""
     tx = Transformer(_adapters)
-    tx.set_dumper_types([TSVECTOR_OID if t == "tsvector" else postgres.types[t].oid for _c, t in COLUMNS[table]],
-                        pq.Format.BINARY)
+    tx.set_dumper_types([TSVECTOR_OID if t == "tsvector" else postgres.types[DUMP_AS.get(t, t)].oid
+                         for _c, t in COLUMNS[table]], pq.Format.BINARY)
 
     def format_rows(rows: list[tuple]) -> bytes:
         out = bytearray()
@@ -111,7 +113,7 @@ class Encoded(NamedTuple):
     data: dict[str, bytes]
 
 
-def tsvector(words: dict[bytes, list[int]]) -> bytes:
+def tsvector(words: dict[bytes, tuple[int, ...]]) -> bytes:
     """A tsvector in PostgreSQL's binary format (tsvectorrecv) from {lexeme + NUL: positions
     ascending}: lexemes in byte order (the NUL ends each, and sorts a prefix first, as PostgreSQL does)."""
     parts = [_length(len(words))]
@@ -120,52 +122,58 @@ def tsvector(words: dict[bytes, list[int]]) -> bytes:
         positions = words[lexeme]
         append(lexeme)
         if len(positions) == 1:
-            append(_one_position(1, positions[0]))
+            append(_ONE_POSITION[positions[0]])
         else:
             append(struct.pack(f"!H{len(positions)}H", len(positions), *positions))
     return b"".join(parts)
+
+
+# The binary of a lexeme's one position (most lexemes of a case have one), for every position.
+_ONE_POSITION = tuple(_one_position(1, p) for p in range(MAX_POSITION + 1))
 
 
 def notes_search(bodies: list[str], words: dict[str, NoteWords]) -> bytes | None:
     """to_tsvector('simple', the bodies joined by newlines) in binary, from each body's words."""
     if not bodies:
         return None
+    first = words[bodies[0]]
     if len(bodies) == 1:
-        return words[bodies[0]].alone
-    merged: dict[bytes, list[int]] = {}
-    offset = 0
-    for body in bodies:
+        return first.alone
+    merged = dict(first.words)
+    crowded = False
+    offset = first.last
+    for body in bodies[1:]:
         note = words[body]
-        if offset:
-            for lexeme, positions in note.words:
-                kept = merged.get(lexeme)
-                if kept is None:
-                    merged[lexeme] = [p + offset for p in positions]
-                else:
-                    kept.extend([p + offset for p in positions])
-        else:
-            merged = {lexeme: list(positions) for lexeme, positions in note.words}
+        get = merged.get
+        for lexeme, positions in note.words:
+            shifted = (positions[0] + offset,) if len(positions) == 1 else tuple([p + offset for p in positions])
+            kept = get(lexeme)
+            if kept is None:
+                merged[lexeme] = shifted
+            else:
+                merged[lexeme] = kept = kept + shifted
+                crowded = crowded or len(kept) > MAX_POSITIONS
         offset += note.last
-    if offset > MAX_POSITION or any(len(p) > MAX_POSITIONS for p in merged.values()):
+    if crowded or offset > MAX_POSITION:
         merged = {lexeme: _limited(p) for lexeme, p in merged.items()}
     return tsvector(merged)
 
 
-def _limited(positions: list[int]) -> list[int]:
+def _limited(positions: tuple[int, ...]) -> tuple[int, ...]:
     """Positions as a tsvector keeps them: the highest for any later one, at most MAX_POSITIONS."""
     kept: list[int] = []
     for p in positions:
         p = min(p, MAX_POSITION)
         if len(kept) < MAX_POSITIONS and (not kept or kept[-1] != p):
             kept.append(p)
-    return kept
+    return tuple(kept)
 
 
 def note_words(found: dict[str, dict[str, list[int]]]) -> dict[str, NoteWords]:
     """NoteWords of each text from {text: {lexeme: positions}} (to_tsvector's words of each)."""
     notes = {}
     for body, w in found.items():
-        words = {lexeme.encode() + b"\x00": list(ps) for lexeme, ps in w.items()}
+        words = {lexeme.encode() + b"\x00": tuple(ps) for lexeme, ps in w.items()}
         notes[body] = NoteWords(tuple(sorted(words.items())), max((p for ps in w.values() for p in ps), default=0),
                                 tsvector(words))
     return notes
@@ -175,40 +183,40 @@ def encode(plans: list[CasePlan], first_case: int, words: dict[str, NoteWords], 
     """The rows of `plans` (case ids from `first_case` on) in COPY's binary format, with the SLA
     clocks `clocks` computes (sla/bulk_clocks.py)."""
     cases, history, notes, clock_rows, watchers = [], [], [], [], []
-    for offset, plan in enumerate(plans):
-        case_id = first_case + offset
+    add_history, add_note, add_watcher = history.append, notes.append, watchers.append
+    clock = clocks.clock
+    for case_id, plan in enumerate(plans, first_case):
         d = derive(plan)
+        created_by, created_at, steps = plan.created_by, plan.created_at, plan.steps
+        plan_notes = plan.notes
         cases.append((case_id, plan.title, plan.description, plan.customer_id, d.status, plan.priority,
-                      plan.assigned_to, plan.created_by, plan.deadline, d.closed_at, d.version, plan.created_at,
-                      d.updated_at, notes_search([n[1] for n in plan.notes], words)))
+                      plan.assigned_to, created_by, plan.deadline, d.closed_at, d.version, created_at,
+                      d.updated_at, notes_search([n[1] for n in plan_notes], words) if plan_notes else None))
         # The insert's row: the acting user at creation is the creator (sag_record_status_history).
-        history.append((case_id, None, "new", plan.created_by, None, plan.created_at, plan.created_at))
+        add_history((case_id, None, "new", created_by, None, created_at, created_at))
         previous = "new"
-        for status, actor, note, at in plan.steps:
-            history.append((case_id, previous, status, actor, note, at, at))
+        for status, actor, note, at in steps:
+            add_history((case_id, previous, status, actor, note, at, at))
             previous = status
-        for author, body, via, at in plan.notes:
-            notes.append((case_id, author, body, via, at))
         # The clock row is written at the insert and touched by every status change.
-        last_change = plan.steps[-1][3] if plan.steps else plan.created_at
-        clock = clocks.clock(plan.customer_id, plan.priority, plan.created_by, plan.created_at, plan.steps, plan.notes)
-        clock_rows.append((case_id, *clock, plan.created_at, last_change))
-        watchers.extend(_watchers(case_id, plan))
+        clock_rows.append((case_id, *clock(plan.customer_id, plan.priority, created_by, created_at, steps, plan_notes),
+                           created_at, steps[-1][3] if steps else created_at))
+        # Who the triggers make a watcher, once each, with the first reason: the creator, the
+        # assignee, then each note's author at their first note (sag_sager_auto_watchers,
+        # sag_notes_queue_notifications).
+        seen = set()
+        if created_by is not None:
+            seen.add(created_by)
+            add_watcher((case_id, created_by, "creator", created_at))
+        assignee = plan.assigned_to
+        if assignee is not None and assignee not in seen:
+            seen.add(assignee)
+            add_watcher((case_id, assignee, "assignee", created_at))
+        for author, body, via, at in plan_notes:
+            add_note((case_id, author, body, via, at))
+            if author is not None and author not in seen:
+                seen.add(author)
+                add_watcher((case_id, author, "note", at))
     rows = {"sag_sager": cases, "sag_status_history": history, "sag_notes": notes, "sag_sla_clocks": clock_rows,
             "sag_watchers": watchers}
     return Encoded(len(cases), len(history), len(notes), {t: _FORMAT[t](r) for t, r in rows.items()})
-
-
-def _watchers(case_id: int, plan: CasePlan) -> list[tuple]:
-    """Who the triggers make a watcher of a case, once each, with the first reason: the creator,
-    the assignee, then each note's author at their first note (sag_sager_auto_watchers,
-    sag_notes_queue_notifications)."""
-    seen: dict[int, tuple] = {}
-    if plan.created_by is not None:
-        seen[plan.created_by] = (case_id, plan.created_by, "creator", plan.created_at)
-    if plan.assigned_to is not None and plan.assigned_to not in seen:
-        seen[plan.assigned_to] = (case_id, plan.assigned_to, "assignee", plan.created_at)
-    for author, _body, _via, at in plan.notes:
-        if author is not None and author not in seen:
-            seen[author] = (case_id, author, "note", at)
-    return list(seen.values())

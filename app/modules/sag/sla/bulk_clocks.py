@@ -10,16 +10,17 @@ the same rules (sla/functions/sag_sla_clock.sql) over the same stored spans, wit
 arithmetic. The span sums are exact decimals in PostgreSQL (extract(epoch ...) is numeric)
 rounded once to a double, as integer microseconds divided once here; the targets are the same
 double operations in the same order; make_interval rounds seconds * 1e6 half to even, as
-round() does. sla/tests/test_sla_bulk_clocks.py compares both for generated cases on several
+round() does. Instants are whole microseconds since 2000-01-01 UTC, as the stories hold them
+(cases/bulk_plan.py) and PostgreSQL stores a timestamptz.
+sla/tests/test_sla_bulk_clocks.py compares both for generated cases on several
 calendars and policies (cases/tests/test_cases_bulk.py for an app-made case's story).
 """
 
 from __future__ import annotations
 
-import bisect
-import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from math import ceil
 from pathlib import Path
 from typing import NamedTuple
 
@@ -29,9 +30,9 @@ from app.core.queries import load_queries
 
 Q = load_queries(Path(__file__).parent / "queries" / "bulk_clocks.sql")
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-ONE_US = timedelta(microseconds=1)
 US = 1_000_000
+# 1970-01-01 in microseconds since 2000-01-01 (the spans are read as microseconds since 1970).
+UNIX_EPOCH = -946_684_800 * US
 
 
 class Policy(NamedTuple):
@@ -47,7 +48,7 @@ class Policy(NamedTuple):
 
 class Spans(NamedTuple):
     """A calendar's stored spans (sag_calendar_spans), in order: start and end as microseconds
-    since 1970, open seconds before and through each."""
+    since 2000, open seconds before and through each."""
     starts: list[int]
     ends: list[int]
     before: list[int]
@@ -81,26 +82,16 @@ def load_rules(conn: psycopg.Connection) -> ClockRules:
     for r in conn.execute(Q["spans"]) if policies else ():
         spans.setdefault(r["calendar_id"], Spans([], [], [], []))
         s = spans[r["calendar_id"]]
-        s.starts.append(r["start_us"])
-        s.ends.append(r["end_us"])
+        s.starts.append(r["start_us"] + UNIX_EPOCH)
+        s.ends.append(r["end_us"] + UNIX_EPOCH)
         s.before.append(r["open_before"])
         s.after.append(r["open_after"])
     return ClockRules(policies, closed, customer_calendars, default["id"] if default else None, spans)
 
 
-def _reached(s: Spans, secs: float) -> datetime | None:
-    """The instant the open-time total reaches `secs` (the first span whose total gets there);
-    None beyond the stored spans."""
-    i = bisect.bisect_left(s.after, math.ceil(secs))
-    if i == len(s.after):
-        return None
-    return EPOCH + ONE_US * (s.starts[i] + round((secs - s.before[i]) * 1e6))
-
-
-def _open_seconds(s: Spans, t: datetime) -> float:
-    """sag_open_seconds: open seconds before instant t, counted from the first span."""
-    us = (t - EPOCH) // ONE_US
-    i = bisect.bisect_right(s.starts, us) - 1
+def _open_seconds(s: Spans, us: int) -> float:
+    """sag_open_seconds: open seconds before instant `us`, counted from the first span."""
+    i = bisect_right(s.starts, us) - 1
     if i < 0:
         return 0.0
     return (s.before[i] * US + max(0, min(us, s.ends[i]) - s.starts[i])) / US
@@ -143,18 +134,21 @@ class Clocks:
                       (p.response_minutes * p.warning_percent / 100) * 60, float(p.resolution_minutes),
                       p.resolution_minutes * p.warning_percent / 100)
 
-    def clock(self, customer_id: int | None, priority: str, created_by: int | None, created_at: datetime,
+    def clock(self, customer_id: int | None, priority: str, created_by: int | None, created_at: int,
               steps: Sequence[tuple], notes: Sequence[tuple]) -> Clock:
         """The clock of a case created (status `new`) at `created_at`: `steps` its status changes
         in time order, each (status, ..., at); `notes` each (author, ..., written at)."""
-        responded = next((step[-1] for step in steps if step[0] != "new"), None)
+        responded = None
+        for step in steps:
+            if step[0] != "new":
+                responded = step[-1]
+                break
         for note in notes:
             if note[0] != created_by and (responded is None or note[-1] < responded):
                 responded = note[-1]
-        key = (customer_id, priority)
-        scope = self._scopes.get(key)
+        scope = self._scopes.get((customer_id, priority))
         if scope is None:
-            scope = self._scopes[key] = self._scope(customer_id, priority)
+            scope = self._scopes[(customer_id, priority)] = self._scope(customer_id, priority)
         spans = scope.spans
         if spans is None:
             return (scope.policy_id, None, responded, None, None, None, None, 0.0, None)
@@ -168,9 +162,13 @@ class Clocks:
                 stopped += max(0, (_open_seconds(spans, step[-1]) - _open_seconds(spans, since)) / 60)
             status, since = step[0], step[-1]
         base = _open_seconds(spans, created_at)
-        return (scope.policy_id, scope.calendar_id, responded,
-                _reached(spans, base + scope.response),
-                _reached(spans, base + scope.response_warn),
-                _reached(spans, base + (scope.resolution + stopped) * 60),
-                _reached(spans, base + (scope.resolution_warn + stopped) * 60),
-                stopped, since if status in stops else None)
+        # Each target's instant: where the open-time total reaches it (the first span whose total
+        # gets there); None beyond the stored spans.
+        after, starts, before = spans.after, spans.starts, spans.before
+        n = len(after)
+        due = []
+        for secs in (base + scope.response, base + scope.response_warn, base + (scope.resolution + stopped) * 60,
+                     base + (scope.resolution_warn + stopped) * 60):
+            i = bisect_left(after, ceil(secs))
+            due.append(None if i == n else starts[i] + round((secs - before[i]) * 1e6))
+        return (scope.policy_id, scope.calendar_id, responded, *due, stopped, since if status in stops else None)

@@ -15,8 +15,9 @@ SELECT nextval(pg_get_serial_sequence(%(table)s, 'id')) AS id;
 SELECT setval(pg_get_serial_sequence(%(table)s, 'id'), %(last)s);
 
 -- name: index_memory
--- Memory for the index builds that follow (this transaction only).
-SELECT set_config('maintenance_work_mem', %(mem)s, true);
+-- Memory and parallel workers for the index builds that follow (this transaction only).
+SELECT set_config('maintenance_work_mem', %(mem)s, true),
+       set_config('max_parallel_maintenance_workers', %(workers)s, true);
 
 -- name: default_role
 -- Triggers fire again for whatever else this transaction does.

@@ -10,7 +10,7 @@ import pytest
 
 from app.core import database
 from app.modules.sag.cases import bulk
-from app.modules.sag.cases.bulk_plan import CasePlan
+from app.modules.sag.cases.bulk_plan import CasePlan, micros
 from app.modules.sag.sla import businesstime, calendars
 
 STEPS = (("in_progress", "Går i gang nu"), ("waiting_customer", None), ("in_progress", None),
@@ -46,9 +46,9 @@ def _plan_of(case_id: int) -> CasePlan:
     notes = database.execute_query(
         "SELECT author_id, body, via, created_at FROM sag_notes WHERE sag_id = %s ORDER BY id", (case_id,))
     return CasePlan(case["title"], case["description"], case["customer_id"], case["priority"], case["assigned_to"],
-                    case["created_by"], case["deadline"], case["created_at"],
-                    tuple((h["to_status"], h["changed_by"], h["note"], h["changed_at"]) for h in history[1:]),
-                    tuple((n["author_id"], n["body"], n["via"], n["created_at"]) for n in notes))
+                    case["created_by"], case["deadline"] and micros(case["deadline"]), micros(case["created_at"]),
+                    tuple((h["to_status"], h["changed_by"], h["note"], micros(h["changed_at"])) for h in history[1:]),
+                    tuple((n["author_id"], n["body"], n["via"], micros(n["created_at"])) for n in notes))
 
 
 def _generate(plan: CasePlan) -> int:

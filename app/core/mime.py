@@ -219,7 +219,18 @@ class QPTemplate:
         """A template from encoded text (CRLF line ends) and MarkedLines, as `pieces` holds them
         (core/skeleton.py builds them without encoding the whole body)."""
         self = cls.__new__(cls)
-        self.whole, self.pieces = None, pieces
+        self.whole, self.pieces = None, []
+        run: list[str] = []  # encoded text in a row: joined once here, not per recipient
+        for piece in pieces:
+            if type(piece) is str:
+                run.append(piece)
+                continue
+            if run:
+                self.pieces.append("".join(run))
+                run = []
+            self.pieces.append(piece)
+        if run:
+            self.pieces.append("".join(run))
         return self
 
     def fill(self, values: dict[str, str]) -> Encoded:

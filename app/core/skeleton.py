@@ -86,6 +86,21 @@ def _flatten(ctx: dict[str, Any], prefix: tuple = ()) -> list[tuple[tuple, Any]]
     return out
 
 
+def _walk(ctx: dict[str, Any], prefix: tuple, keyed: set[tuple], shape: list[tuple[tuple, Any]],
+          values: list[str]) -> None:
+    """One pass over a context: its shape's items ((leaf path, value, or _FILLED for a filled
+    leaf), as _flatten orders them) into `shape`, the filled leaves' values into `values`."""
+    for name, value in ctx.items():
+        kind = type(value)
+        if kind is dict:
+            _walk(value, (*prefix, name), keyed, shape, values)
+        elif (kind is str or kind is int) and value and (path := (*prefix, name)) not in keyed:
+            shape.append((path, _FILLED))
+            values.append(value if kind is str else str(value))
+        else:
+            shape.append(((*prefix, name), value))
+
+
 def _tracing_str(touched: set[str]) -> type[str]:
     """A str that records (in `touched`, by its text) every use other than printing and testing."""
 
@@ -294,24 +309,22 @@ class SkeletonMail:
         return QPTemplate(text.render(ctx), self.markers), QPTemplate(self.inline(html.render(ctx)), self.markers)
 
     def bodies(self, ctx: dict[str, Any], key: tuple) -> tuple[QPTemplate, QPTemplate]:
-        items = _flatten(ctx)
         for _ in range(BUILD_ATTEMPTS):
-            shape = self._shape(items, key)
+            shape: list[tuple[tuple, Any]] = []
+            values: list[str] = []
+            _walk(ctx, (), self.keyed, shape, values)
             try:
-                found = self.skeletons.get(shape)
+                found = self.skeletons.get(shape_key := (key, tuple(shape)))
             except TypeError:  # an unhashable value (a list): no shape to key on
                 break
             if found is None:
                 found = self._build(ctx)
                 if found is None:
                     continue  # new keyed leaves: another shape key
-                self._keep(shape, found)
-                if found is not _PLAIN and not self._probe(found, ctx, items):
-                    self._keep(shape, found := _PLAIN)
-            if found is _PLAIN:
-                break
-            values = [str(v) for path, v in items if _is_leaf(v) and v and path not in self.keyed]
-            if _UNSAFE.search("".join(values)):
+                self._keep(shape_key, found)
+                if found is not _PLAIN and not self._probe(found, ctx, _flatten(ctx)):
+                    self._keep(shape_key, found := _PLAIN)
+            if found is _PLAIN or _UNSAFE.search("".join(values)):
                 break
             text, html = found
             return text.fill(values, self.markers, self.marker_re), html.fill(values, self.markers, self.marker_re)
@@ -321,11 +334,6 @@ class SkeletonMail:
         self.skeletons[shape] = skeleton
         if len(self.skeletons) > SKELETONS_KEPT:
             self.skeletons.popitem(last=False)
-
-    def _shape(self, items: list[tuple[tuple, Any]], key: tuple) -> tuple:
-        keyed = self.keyed
-        return (key, tuple([(path, v if not _is_leaf(v) or not v or path in keyed else _FILLED)
-                            for path, v in items]))
 
     def _probe(self, skeleton: tuple[_Skeleton, _Skeleton], ctx: dict[str, Any],
                items: list[tuple[tuple, Any]]) -> bool:

@@ -207,7 +207,9 @@ def _bodies(row: dict[str, Any], cache: dict[tuple, Any]) -> tuple[QPTemplate, Q
 
 # A link token's data is {"l": log id, "u": user id[, "a": action]} (actions.py reads it), as
 # compact JSON: written here directly, ints only (signing.Signer.sign_json).
-_ACTION_JSON = {a: f',"a":"{a}"}}'.encode("ascii") for a in ACTIONS}
+# (markers, the JSON after the ids) of the action links: all, or acknowledge alone (no snooze).
+_ACTION_TOKENS = (tuple(_MARKERS[a] for a in ACTIONS), tuple(f',"a":"{a}"}}'.encode("ascii") for a in ACTIONS))
+_ACKNOWLEDGE_TOKEN = ((_MARKERS["acknowledge"],), (b',"a":"acknowledge"}',))
 
 
 class _Batch:
@@ -222,6 +224,7 @@ class _Batch:
         self.sender_address = mail.sender_address(self.sender)
         self.from_line = mail.header_line("From", self.sender)
         self.domain = mail.clean_header(message_domain(), mail.MAX_HEADER_CHARS)
+        self.replies = bool(settings.mail_reply_domain)  # reply_headers gives none without it
         self.bodies: dict[tuple, Any] = {}
         self.lines: dict[tuple, str] = {}  # (kind, value...) -> header lines
 
@@ -231,12 +234,9 @@ class _Batch:
         if not row.get("user_id"):
             return {_MARKERS["case"]: str(row["sag_id"])} if row.get("sag_id") is not None else {}
         head = b'{"l":%d,"u":%d' % (row["id"], row["user_id"])
-        action = self.action.sign_json
-        tokens = {_MARKERS["open"]: self.open.sign_json(head + b"}"),
-                  _MARKERS["acknowledge"]: action(head + _ACTION_JSON["acknowledge"])}
-        if _has_snooze(row):  # as _context: no rule, no snooze links
-            tokens[_MARKERS["snooze_1h"]] = action(head + _ACTION_JSON["snooze_1h"])
-            tokens[_MARKERS["snooze_1d"]] = action(head + _ACTION_JSON["snooze_1d"])
+        markers, suffixes = _ACTION_TOKENS if _has_snooze(row) else _ACKNOWLEDGE_TOKEN  # as _context
+        tokens = {_MARKERS["open"]: self.open.sign_json(head + b"}")}
+        tokens.update(zip(markers, self.action.sign_all_json([head + suffix for suffix in suffixes]), strict=True))
         return tokens
 
     def line(self, key: tuple, make: Any) -> str:
@@ -255,8 +255,9 @@ class _Batch:
                  f"Date: {mime.date_header()}\r\nMessage-ID: <sag-reminder-{log_id}@{domain}>\r\n"
                  f"X-BMC-Reminder-Log: {log_id}\r\nAuto-Submitted: auto-generated\r\n"]
         # A reply to a user's e-mail becomes a note on the case (`bmc-hub mail-in`, docs/conversation.md).
-        lines += [mail.header_line(name, value, mail.MAX_HEADER_CHARS)
-                  for name, value in reply_headers(sag_id, user_id).items()]
+        if self.replies:
+            lines += [mail.header_line(name, value, mail.MAX_HEADER_CHARS)
+                      for name, value in reply_headers(sag_id, user_id).items()]
         root = f"<sag-case-{sag_id}@{domain}>"  # a case's reminders reply to one root id
         lines.append(f"In-Reply-To: {root}\r\nReferences: {root}\r\n")
         if user_id and row.get("trigger_type"):

@@ -187,8 +187,10 @@ def _reminder_templates() -> tuple[Template, Template]:
 
 # The reminder templates rendered once per shape, each event's values spliced in (core/skeleton.py).
 _skeletons = SkeletonMail(_reminder_templates, markers=tuple(_MARKERS.values()), inline=mail.inline_css,
+                          # The links (markers in place of tokens), and what the templates are known
+                          # to branch on (tracing would find these at the first message).
                           keyed=frozenset({("links", name) for name in ("open", *ACTIONS, "preferences")}
-                                          | {("link_days",)}))
+                                          | {("link_days",), ("lang",), ("case", "priority")}))
 
 
 def _bodies(row: dict[str, Any], cache: dict[tuple, Any]) -> tuple[QPTemplate, QPTemplate]:

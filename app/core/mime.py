@@ -125,7 +125,7 @@ class MarkedLines:
         found = [m for m in sorted(markers, key=len, reverse=True) if m in lines]
         pattern = re.compile("|".join(re.escape(m) for m in found)) if found else None
         self.order = [m.group() for m in pattern.finditer(lines)] if pattern else []  # markers as they appear
-        self.layouts: dict[tuple[int, ...], tuple[list[str | None], list[tuple[int, int]]] | None] = {}
+        self.layouts: dict[tuple[int, ...], tuple[list[str | None], list[slice]] | None] = {}
 
     def fill(self, values: dict[str, str], literal: bool | None = None) -> str:
         """The lines with `values` in place of their markers, encoded, CRLF line ends.
@@ -142,13 +142,12 @@ class MarkedLines:
             layout = self.layouts[lengths] = self._layout(lengths)
         if layout is not None and (literal_values(values) if literal is None else literal):
             parts, spans = layout
-            stream = "".join(tokens)
             out = parts.copy()
-            out[1::2] = [stream[start:end] for start, end in spans]
+            out[1::2] = map("".join(tokens).__getitem__, spans)
             return "".join(out)  # type: ignore[arg-type]
         return qp_encode_crlf(_replace(self.lines, values))
 
-    def _layout(self, lengths: tuple[int, ...]) -> tuple[list[str | None], list[tuple[int, int]]] | None:
+    def _layout(self, lengths: tuple[int, ...]) -> tuple[list[str | None], list[slice]] | None:
         """(the encoded lines in pieces: constant text, and a None per stand-in run; each run's
         slice of the values' characters in order) for values of `lengths`, in the markers' order."""
         stand_in = next((c for c in _STAND_INS if c not in self.lines), None)
@@ -163,7 +162,7 @@ class MarkedLines:
         parts: list[str | None] = re.split(f"({re.escape(stand_in)}+)", qp_encode_crlf("".join(text)))
         spans, at = [], 0
         for i in range(1, len(parts), 2):
-            spans.append((at, at + len(parts[i])))  # type: ignore[arg-type]
+            spans.append(slice(at, at + len(parts[i])))  # type: ignore[arg-type]
             at += len(parts[i])  # type: ignore[arg-type]
             parts[i] = None
         return parts, spans
@@ -215,10 +214,14 @@ class QPTemplate:
         self.pieces = [p if type(p) is str else MarkedLines("".join(p), markers) for p in self.pieces]
 
     @classmethod
-    def from_pieces(cls, pieces: list[str | MarkedLines]) -> QPTemplate:
+    def from_pieces(cls, pieces: list[str | MarkedLines], *, joined: bool = False) -> QPTemplate:
         """A template from encoded text (CRLF line ends) and MarkedLines, as `pieces` holds them
-        (core/skeleton.py builds them without encoding the whole body)."""
+        (core/skeleton.py builds them without encoding the whole body); `joined`: no two
+        strings in a row among them."""
         self = cls.__new__(cls)
+        if joined:
+            self.whole, self.pieces = None, pieces
+            return self
         self.whole, self.pieces = None, []
         run: list[str] = []  # encoded text in a row: joined once here, not per recipient
         for piece in pieces:
@@ -264,15 +267,20 @@ def _part(subtype: str, body: str | Encoded | QPTemplate, values: dict[str, str]
 
 
 _names = itertools.count()
-_name_prefix = ["", -1]  # [random hex, the pid it was drawn in]
+_name_prefix = [secrets.token_hex(10)]  # random per process
+
+
+def _new_prefix() -> None:
+    _name_prefix[0] = secrets.token_hex(10)
+
+
+os.register_at_fork(after_in_child=_new_prefix)  # a forked child draws its own
 
 
 def unique_name() -> str:
     """32 hex characters unique across processes and calls (a random part per process and a
     counter): a multipart boundary or a file name. A uuid4 per message cost more than the
     message's headers."""
-    if _name_prefix[1] != os.getpid():  # a forked child draws its own
-        _name_prefix[:] = [secrets.token_hex(10), os.getpid()]
     return f"{_name_prefix[0]}{next(_names) & 0xFFFFFFFFFFFF:012x}"
 
 
@@ -317,6 +325,12 @@ def raw_message(sender: str, to: str, head: str, text: str | Encoded | QPTemplat
     literal = literal_values(values)  # once for both bodies
     if html is None:
         out = [head, "MIME-Version: 1.0", CRLF, *_part("plain", text, values, literal)]
+    elif type(text) is QPTemplate and type(html) is QPTemplate:  # the bulk case, _part inlined
+        boundary = "=_" + unique_name()
+        out = [head, 'MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="', boundary,
+               '"\r\n\r\n--', boundary, CRLF, _PART_HEADS["plain"], *text.filled(values, literal),
+               CRLF, "--", boundary, CRLF, _PART_HEADS["html"], *html.filled(values, literal),
+               CRLF, "--", boundary, "--", CRLF]
     else:
         boundary = "=_" + unique_name()
         out = [head, 'MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="', boundary,

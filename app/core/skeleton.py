@@ -169,6 +169,9 @@ class _Skeleton:
     def __init__(self, pieces: list[str | MarkedLines | _Values], uses: list[tuple[int, int]]):
         self.pieces = pieces
         self.uses = uses
+        # Where the MarkedLines are when every other piece gives one string (no _MarkedValues).
+        self.marked_at = (None if any(type(p) is _MarkedValues for p in pieces)
+                          else [i for i, p in enumerate(pieces) if type(p) is MarkedLines])
 
     def fill(self, values: list[str], markers: tuple[str, ...], marker_re: re.Pattern) -> QPTemplate:
         printed = [_ESCAPES[escape](values[slot]) for slot, escape in self.uses]
@@ -189,6 +192,13 @@ class _Skeleton:
                 _split_marked(piece.format.format(*printed), markers, marker_re, out)
             else:
                 out.append(piece)
+        if self.marked_at is not None and not marked:  # constant lines with markers: known places
+            pieces, start = [], 0
+            for at in self.marked_at:
+                pieces += ["".join(out[start:at]), out[at]]
+                start = at + 1
+            pieces.append("".join(out[start:]))
+            return QPTemplate.from_pieces(pieces, joined=True)
         return QPTemplate.from_pieces(out)
 
 

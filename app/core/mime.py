@@ -194,24 +194,21 @@ class QPTemplate:
                 end = len(body) if end < 0 else end + 1
                 spans.append((body.rfind("\n", 0, at) + 1, end))
                 at = body.find(marker, end)
-        marked: list[list[str]] = []  # [lines], per run of marked lines
+        pieces: list[str | list[str]] = []  # encoded text, or the raw lines of a run of marked lines
         pos = 0
         for start, end in sorted(spans):
             if end <= pos:
                 continue  # a line with two markers
             if start > pos:
-                self.pieces.append(qp_encode_crlf(body[pos:start]))
-                marked.append([body[start:end]])
-                self.pieces.append(marked[-1])  # type: ignore[arg-type]
-            elif marked and self.pieces[-1] is marked[-1]:  # the next line: one piece
-                marked[-1].append(body[start:end])
+                pieces.append(qp_encode_crlf(body[pos:start]))
+            if pieces and type(pieces[-1]) is list:  # the next line: one piece
+                pieces[-1].append(body[start:end])
             else:
-                marked.append([body[start:end]])
-                self.pieces.append(marked[-1])  # type: ignore[arg-type]
+                pieces.append([body[start:end]])
             pos = max(pos, end)
         if pos < len(body):
-            self.pieces.append(qp_encode_crlf(body[pos:]))
-        self.pieces = [p if type(p) is str else MarkedLines("".join(p), markers) for p in self.pieces]
+            pieces.append(qp_encode_crlf(body[pos:]))
+        self.pieces = [p if type(p) is str else MarkedLines("".join(p), markers) for p in pieces]
 
     @classmethod
     def from_pieces(cls, pieces: list[str | MarkedLines], *, joined: bool = False) -> QPTemplate:

@@ -234,7 +234,7 @@ class _Batch:
         """{marker: the row's token} (tokens need no HTML escaping); an address list's row gets
         its case number for the link to the case."""
         if not row.get("user_id"):
-            return {_MARKERS["case"]: str(row["sag_id"])} if row.get("sag_id") is not None else {}
+            return {_MARKERS["case"]: str(row.get("sag_id"))}
         head = b'{"l":%d,"u":%d' % (row["id"], row["user_id"])
         markers, suffixes = _ACTION_TOKENS if _has_snooze(row) else _ACKNOWLEDGE_TOKEN  # as _context
         tokens = {_MARKERS["open"]: self.open.sign_json(head + b"}")}

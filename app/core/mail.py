@@ -25,7 +25,7 @@ from pathlib import Path
 import css_inline
 
 from app.core.config import get_settings
-from app.core.mime import Encoded, RawMessage, build_raw, unique_name
+from app.core.mime import CRLF, Encoded, RawMessage, address_value, build_raw, header, sender_parts, unique_name
 
 log = logging.getLogger("app.core.mail")
 MAIL_SUBDIR = "mail"
@@ -43,9 +43,27 @@ def inline_css(html: str) -> str:
     return _inliner.inline(html)
 
 
-def _clean_header(value: str, limit: int = MAX_SUBJECT_CHARS) -> str:
-    # Header injection: a subject taken from user data must stay on one line.
+def clean_header(value: str, limit: int = MAX_SUBJECT_CHARS) -> str:
+    """`value` on one line (runs of whitespace, CR and LF among it, become one space) and at
+    most `limit` characters: a header taken from user data cannot add headers (injection)."""
     return " ".join(str(value).split())[:limit]
+
+
+
+def header_line(name: str, value: str, limit: int = MAX_SUBJECT_CHARS) -> str:
+    """One header of a message written by mime.raw_message: `value` cleaned (clean_header) and
+    encoded (RFC 2047 when not ASCII), the line ending in CRLF."""
+    return header(name, clean_header(value, limit)) + CRLF
+
+
+def sender_address(sender: str) -> str:
+    """The bare address of a From value (the envelope's sender)."""
+    return sender_parts(sender)[0]
+
+
+def to_line(to: str, to_name: str | None) -> str:
+    """The To header line (mime.raw_message) of an address and its name (cleaned, encoded)."""
+    return "To: " + address_value(clean_header(to, MAX_HEADER_CHARS), clean_header(to_name) if to_name else None) + CRLF
 
 
 def build_message(*, to: str, subject: str, text: str, html: str | None = None,
@@ -55,13 +73,13 @@ def build_message(*, to: str, subject: str, text: str, html: str | None = None,
     headers = dict(headers or {})
     msg = EmailMessage(policy=MESSAGE_POLICY)
     msg["From"] = settings.mail_from
-    msg["To"] = formataddr((_clean_header(to_name), to)) if to_name else to
-    msg["Subject"] = _clean_header(subject)
+    msg["To"] = formataddr((clean_header(to_name), to)) if to_name else to
+    msg["Subject"] = clean_header(subject)
     msg["Date"] = formatdate(localtime=False)
     domain = parseaddr(settings.mail_from)[1].partition("@")[2] or "localhost"
-    msg["Message-ID"] = _clean_header(headers.pop("Message-ID", None) or make_msgid(domain=domain), MAX_HEADER_CHARS)
+    msg["Message-ID"] = clean_header(headers.pop("Message-ID", None) or make_msgid(domain=domain), MAX_HEADER_CHARS)
     for key, value in headers.items():
-        msg[key] = _clean_header(value, MAX_HEADER_CHARS)
+        msg[key] = clean_header(value, MAX_HEADER_CHARS)
     msg.set_content(text)
     if html is not None:
         msg.add_alternative(inline_css(html), subtype="html")
@@ -75,10 +93,10 @@ def build_fast_message(*, to: str, subject: str, text: str | Encoded, html: str 
 
     `html_inlined`: the caller already ran `inline_css` on `html` (one rendering shared by
     many recipients is inlined once); an `Encoded` body (mime.QPTemplate) must be inlined already."""
-    return build_raw(sender=get_settings().mail_from, to=to, to_name=_clean_header(to_name) if to_name else None,
-                     subject=_clean_header(subject), text=text,
+    return build_raw(sender=get_settings().mail_from, to=to, to_name=clean_header(to_name) if to_name else None,
+                     subject=clean_header(subject), text=text,
                      html=inline_css(html) if isinstance(html, str) and not html_inlined else html,
-                     headers={key: _clean_header(value) for key, value in (headers or {}).items()})
+                     headers={key: clean_header(value) for key, value in (headers or {}).items()})
 
 
 def _bytes(msg: EmailMessage | RawMessage) -> bytes:

@@ -43,14 +43,17 @@ class RawMessage:
     data: bytes
 
 
-def _header(name: str, value: str) -> str:
+def header(name: str, value: str) -> str:
+    """The header `name: value` (no line end), `value` RFC 2047 encoded when it is not ASCII;
+    `value` must already be one line."""
     if value.isascii():
         return f"{name}: {value}"
     return f"{name}: " + Header(value, "utf-8", maxlinelen=HEADER_LINE_CHARS, header_name=name).encode(CRLF)
 
 
 @lru_cache(maxsize=ADDRESS_CACHE_SIZE)
-def _address(address: str, name: str | None) -> str:
+def address_value(address: str, name: str | None) -> str:
+    """A To/From value: `name <address>`, the name quoted or encoded as needed (one line each)."""
     # Cached: bulk mail goes to the same few hundred users again and again.
     if not name:
         return address
@@ -58,11 +61,24 @@ def _address(address: str, name: str | None) -> str:
     return formataddr((name, address), charset="utf-8")
 
 
-@dataclass(frozen=True)
 class Encoded:
-    """A body already quoted-printable encoded (LF line ends), written by `build_raw` as it is."""
+    """A body already quoted-printable encoded, written by `build_raw` as it is: `crlf` with the
+    message's CRLF line ends (how it is kept and written), `data` the same with LF."""
 
-    data: str
+    __slots__ = ("crlf",)
+
+    def __init__(self, crlf: str):
+        self.crlf = crlf
+
+    @property
+    def data(self) -> str:
+        return self.crlf.replace(CRLF, "\n")  # quoted-printable output has no other CR
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Encoded) and other.crlf == self.crlf
+
+    def __hash__(self) -> int:
+        return hash(self.crlf)
 
 
 def qp_encode(body: str) -> str:
@@ -70,6 +86,86 @@ def qp_encode(body: str) -> str:
     in a raw .eml; it also never contains "=_", which the boundary starts with."""
     return binascii.b2a_qp(body.encode("utf-8"), istext=True).decode("ascii")
 
+
+def qp_encode_crlf(body: str) -> str:
+    """`qp_encode(body)` with CRLF line ends, as the message holds it."""
+    return binascii.b2a_qp(body.encode("utf-8"), istext=True).decode("ascii").replace("\n", CRLF)
+
+
+# Encoding a line costs ~10 ns a character (b2a_qp), and the link lines of a reminder's HTML
+# are long (inlined styles). A value of characters quoted-printable writes as they are takes
+# the same room as any other such characters, so where the soft line breaks fall depends on
+# its length only: the lines are encoded once per set of value lengths with a stand-in
+# character in the values' places, and each recipient's characters are put where it landed.
+LAYOUTS_KEPT = 64  # value-length sets whose encodings one MarkedLines keeps
+_STAND_INS = "~^`|{}"  # written as they are; one not found in the lines stands in for values
+# What quoted-printable writes as it is anywhere in a line (a "." too, unless it ends a value:
+# alone at the start of a line it is encoded).
+_LITERAL_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-."
+
+
+def literal_values(values: dict[str, str]) -> bool:
+    """Whether every value can take a stand-in's place: non-empty, of such characters, not
+    ending with "." (link tokens, numbers)."""
+    tokens = list(values.values())
+    stream = "".join(tokens)
+    return (stream.isascii() and not stream.encode("ascii").translate(None, _LITERAL_BYTES)
+            and "." not in [t[-1:] for t in tokens] and "" not in tokens)
+
+
+class MarkedLines:
+    """Whole lines (LF line ends) holding markers, encoded per recipient with its values in
+    them. Made once and shared by every message of a template: the layouts it keeps (per set
+    of value lengths) then serve them all."""
+
+    __slots__ = ("lines", "order", "layouts")
+
+    def __init__(self, lines: str, markers: tuple[str, ...]):
+        self.lines = lines
+        found = [m for m in sorted(markers, key=len, reverse=True) if m in lines]
+        pattern = re.compile("|".join(re.escape(m) for m in found)) if found else None
+        self.order = [m.group() for m in pattern.finditer(lines)] if pattern else []  # markers as they appear
+        self.layouts: dict[tuple[int, ...], tuple[list[str | None], list[slice]] | None] = {}
+
+    def fill(self, values: dict[str, str], literal: bool | None = None) -> str:
+        """The lines with `values` in place of their markers, encoded, CRLF line ends.
+        `literal`: literal_values(values), if the caller knows it."""
+        try:
+            tokens = [values[marker] for marker in self.order]
+        except KeyError:  # a marker without a value stays as it is
+            return qp_encode_crlf(_replace(self.lines, values))
+        lengths = tuple(map(len, tokens))
+        layout = self.layouts.get(lengths, False)
+        if layout is False:
+            if len(self.layouts) >= LAYOUTS_KEPT:
+                self.layouts.clear()
+            layout = self.layouts[lengths] = self._layout(lengths)
+        if layout is not None and (literal_values(values) if literal is None else literal):
+            parts, spans = layout
+            out = parts.copy()
+            out[1::2] = map("".join(tokens).__getitem__, spans)
+            return "".join(out)  # type: ignore[arg-type]
+        return qp_encode_crlf(_replace(self.lines, values))
+
+    def _layout(self, lengths: tuple[int, ...]) -> tuple[list[str | None], list[slice]] | None:
+        """(the encoded lines in pieces: constant text, and a None per stand-in run; each run's
+        slice of the values' characters in order) for values of `lengths`, in the markers' order."""
+        stand_in = next((c for c in _STAND_INS if c not in self.lines), None)
+        if stand_in is None or not self.order:
+            return None
+        text, pos = [], 0
+        for marker, length in zip(self.order, lengths, strict=True):
+            at = self.lines.index(marker, pos)
+            text += [self.lines[pos:at], stand_in * length]
+            pos = at + len(marker)
+        text.append(self.lines[pos:])
+        parts: list[str | None] = re.split(f"({re.escape(stand_in)}+)", qp_encode_crlf("".join(text)))
+        spans, at = [], 0
+        for i in range(1, len(parts), 2):
+            spans.append(slice(at, at + len(parts[i])))  # type: ignore[arg-type]
+            at += len(parts[i])  # type: ignore[arg-type]
+            parts[i] = None
+        return parts, spans
 
 
 class QPTemplate:
@@ -82,11 +178,12 @@ class QPTemplate:
     Values must be single-line.
     """
 
+    __slots__ = ("whole", "pieces")
+
     def __init__(self, body: str, markers: tuple[str, ...]):
         body = body.replace("\r\n", "\n")
-        self.markers = markers
         self.whole = body if "\r" in body else None
-        self.pieces: list[str | tuple[str]] = []  # encoded text, or (a raw line with markers,)
+        self.pieces: list[str | MarkedLines] = []  # encoded text (CRLF line ends), or lines with markers
         if self.whole is not None:
             return
         spans = []  # (start, end) of each whole line holding a marker, its newline included
@@ -97,33 +194,56 @@ class QPTemplate:
                 end = len(body) if end < 0 else end + 1
                 spans.append((body.rfind("\n", 0, at) + 1, end))
                 at = body.find(marker, end)
+        pieces: list[str | list[str]] = []  # encoded text, or the raw lines of a run of marked lines
         pos = 0
         for start, end in sorted(spans):
             if end <= pos:
                 continue  # a line with two markers
             if start > pos:
-                self.pieces.append(qp_encode(body[pos:start]))
-                self.pieces.append((body[start:end],))
-            elif self.pieces and isinstance(self.pieces[-1], tuple):  # the next line: one piece
-                self.pieces[-1] = (self.pieces[-1][0] + body[start:end],)
+                pieces.append(qp_encode_crlf(body[pos:start]))
+            if pieces and type(pieces[-1]) is list:  # the next line: one piece
+                pieces[-1].append(body[start:end])
             else:
-                self.pieces.append((body[start:end],))
+                pieces.append([body[start:end]])
             pos = max(pos, end)
         if pos < len(body):
-            self.pieces.append(qp_encode(body[pos:]))
+            pieces.append(qp_encode_crlf(body[pos:]))
+        self.pieces = [p if type(p) is str else MarkedLines("".join(p), markers) for p in pieces]
 
     @classmethod
-    def from_pieces(cls, pieces: list[str | tuple[str]]) -> QPTemplate:
-        """A template from encoded text and (raw lines with markers,), as `pieces` holds them
-        (core/skeleton.py builds them without encoding the whole body)."""
+    def from_pieces(cls, pieces: list[str | MarkedLines], *, joined: bool = False) -> QPTemplate:
+        """A template from encoded text (CRLF line ends) and MarkedLines, as `pieces` holds them
+        (core/skeleton.py builds them without encoding the whole body); `joined`: no two
+        strings in a row among them."""
         self = cls.__new__(cls)
-        self.markers, self.whole, self.pieces = (), None, pieces
+        if joined:
+            self.whole, self.pieces = None, pieces
+            return self
+        self.whole, self.pieces = None, []
+        run: list[str] = []  # encoded text in a row: joined once here, not per recipient
+        for piece in pieces:
+            if type(piece) is str:
+                run.append(piece)
+                continue
+            if run:
+                self.pieces.append("".join(run))
+                run = []
+            self.pieces.append(piece)
+        if run:
+            self.pieces.append("".join(run))
         return self
 
     def fill(self, values: dict[str, str]) -> Encoded:
+        return Encoded("".join(self.filled(values)))
+
+    def filled(self, values: dict[str, str], literal: bool | None = None) -> list[str]:
+        """The encoded body (CRLF line ends) in pieces, `values` in place of the markers.
+        `literal`: literal_values(values), if the caller knows it."""
         if self.whole is not None:
-            return Encoded(qp_encode(_replace(self.whole, values)))
-        return Encoded("".join([p if type(p) is str else _fill_lines(p[0], values) for p in self.pieces]))
+            return [qp_encode_crlf(_replace(self.whole, values))]
+        if literal is None:
+            literal = literal_values(values)
+        return [p if type(p) is str else p.fill(values, literal) for p in self.pieces]
 
 
 def _replace(text: str, values: dict[str, str]) -> str:
@@ -132,68 +252,32 @@ def _replace(text: str, values: dict[str, str]) -> str:
     return text
 
 
-# Encoding a line costs ~10 ns a character (b2a_qp), and the link lines of a reminder's HTML
-# are long (inlined styles). A value of characters quoted-printable writes as they are takes
-# the same room as any other such characters, so where the soft line breaks fall depends on
-# its length only: the lines are encoded once per set of value lengths with a stand-in
-# character in the values' places, and each recipient's characters are put where it landed.
-LAYOUTS_KEPT = 256  # (lines, value lengths) encodings kept
-_STAND_INS = "~^`|{}"  # written as they are; one not found in the lines stands in for values
-# Values a stand-in can take the place of, joined by NUL: each one or more such characters, not
-# ending with "." (a "." alone at the start of a line is encoded).
-_LITERALS = re.compile(r"[A-Za-z0-9_\-.]*[A-Za-z0-9_\-](?:\x00[A-Za-z0-9_\-.]*[A-Za-z0-9_\-])*")
+_PART_HEADS = {subtype: f'Content-Type: text/{subtype}; charset="utf-8"{CRLF}'
+                        f"Content-Transfer-Encoding: quoted-printable{CRLF}{CRLF}" for subtype in ("plain", "html")}
 
 
-def _fill_lines(lines: str, values: dict[str, str]) -> str:
-    layout = _layout(lines, tuple((marker, len(value)) for marker, value in values.items()))
-    if layout is not None:
-        encoded, spans, order = layout
-        tokens = [values[marker] for marker in order]
-        if _LITERALS.fullmatch("\x00".join(tokens)):
-            stream = "".join(tokens)
-            return encoded.format(*[stream[start:end] for start, end in spans])
-    return qp_encode(_replace(lines, values))
-
-
-@lru_cache(maxsize=LAYOUTS_KEPT)
-def _layout(lines: str, lengths: tuple[tuple[str, int], ...]) -> tuple[str, list[tuple[int, int]], list[str]] | None:
-    """(the encoded lines as a format string, a field per stand-in run; each run's slice of the
-    values' characters in order; the markers in order of appearance), for values of `lengths`
-    ((marker, length) pairs)."""
-    stand_in = next((c for c in _STAND_INS if c not in lines), None)
-    if stand_in is None or not lengths:
-        return None
-    length = dict(lengths)
-    pattern = re.compile("|".join(re.escape(m) for m in sorted(length, key=len, reverse=True)))
-    order = [found.group() for found in pattern.finditer(lines)]
-    if not order:
-        return None
-    encoded = qp_encode(pattern.sub(lambda found: stand_in * length[found.group()], lines))
-    parts = re.split(f"({re.escape(stand_in)}+)", encoded)
-    spans, at = [], 0
-    for run in parts[1::2]:
-        spans.append((at, at + len(run)))
-        at += len(run)
-    text = [part.replace("{", "{{").replace("}", "}}") for part in parts[0::2]]
-    return "{}".join(text), spans, order
-
-
-def _part(subtype: str, body: str | Encoded) -> list[str]:
-    encoded = body.data if isinstance(body, Encoded) else qp_encode(body.replace("\r\n", "\n"))
-    return [f'Content-Type: text/{subtype}; charset="utf-8"', "Content-Transfer-Encoding: quoted-printable", "",
-            encoded.replace("\n", CRLF)]
+def _part(subtype: str, body: str | Encoded | QPTemplate, values: dict[str, str], literal: bool) -> list[str]:
+    if type(body) is QPTemplate:
+        return [_PART_HEADS[subtype], *body.filled(values, literal), CRLF]
+    encoded = body.crlf if type(body) is Encoded else qp_encode_crlf(body.replace("\r\n", "\n"))
+    return [_PART_HEADS[subtype], encoded, CRLF]
 
 
 _names = itertools.count()
-_name_prefix = ["", -1]  # [random hex, the pid it was drawn in]
+_name_prefix = [secrets.token_hex(10)]  # random per process
+
+
+def _new_prefix() -> None:
+    _name_prefix[0] = secrets.token_hex(10)
+
+
+os.register_at_fork(after_in_child=_new_prefix)  # a forked child draws its own
 
 
 def unique_name() -> str:
     """32 hex characters unique across processes and calls (a random part per process and a
     counter): a multipart boundary or a file name. A uuid4 per message cost more than the
     message's headers."""
-    if _name_prefix[1] != os.getpid():  # a forked child draws its own
-        _name_prefix[:] = [secrets.token_hex(10), os.getpid()]
     return f"{_name_prefix[0]}{next(_names) & 0xFFFFFFFFFFFF:012x}"
 
 
@@ -203,32 +287,50 @@ def _date(second: int) -> str:
 
 
 @lru_cache(maxsize=SENDER_CACHE_SIZE)
-def _sender(sender: str) -> tuple[str, str]:
+def sender_parts(sender: str) -> tuple[str, str]:
     """(bare address, Message-ID domain) of a From value: the same for every message of a hub."""
     address = parseaddr(sender)[1]
     return address, address.partition("@")[2] or "localhost"
 
 
+def date_header(second: float | None = None) -> str:
+    """The Date header's value for now (or `second`)."""
+    return _date(int(time.time() if second is None else second))
+
+
 def build_raw(*, sender: str, to: str, subject: str, text: str | Encoded, html: str | Encoded | None = None,
               to_name: str | None = None, headers: dict[str, str] | None = None) -> RawMessage:
     """The message's bytes. `sender` is the From header (a name and address); header values
-    must already be one line (mail._clean_header); `html` must already have its CSS inlined.
+    must already be one line (mail.clean_header); `html` must already have its CSS inlined.
     A body may come encoded already (`Encoded`, e.g. from `QPTemplate.fill`)."""
-    address, domain = _sender(sender)
-    lines = [_header("From", sender), "To: " + _address(to, to_name), _header("Subject", subject),
-             "Date: " + _date(int(time.time()))]
+    address, domain = sender_parts(sender)
     headers = dict(headers or {})
-    # A caller may give a stable Message-ID (a reminder's, so replies and threads find it).
-    lines.append("Message-ID: " + (headers.pop("Message-ID", None) or make_msgid(domain=domain)))
-    lines += [_header(key, value) for key, value in headers.items()]
-    lines.append("MIME-Version: 1.0")
+    lines = [header("From", sender), "To: " + address_value(to, to_name), header("Subject", subject),
+             "Date: " + date_header(),
+             # A caller may give a stable Message-ID (a reminder's, so replies and threads find it).
+             "Message-ID: " + (headers.pop("Message-ID", None) or make_msgid(domain=domain))]
+    lines += [header(key, value) for key, value in headers.items()]
+    return raw_message(address, to, CRLF.join(lines) + CRLF, text, html)
+
+
+def raw_message(sender: str, to: str, head: str, text: str | Encoded | QPTemplate,
+                html: str | Encoded | QPTemplate | None = None, values: dict[str, str] | None = None) -> RawMessage:
+    """The message of `head` (its header lines before MIME-Version, each one line, encoded and
+    ending in CRLF) and its bodies, for mail sent in bulk: a body may be a QPTemplate, filled
+    here with `values`; `sender` and `to` are the envelope's bare addresses."""
+    values = values or {}
+    literal = literal_values(values)  # once for both bodies
     if html is None:
-        lines += _part("plain", text)
+        out = [head, "MIME-Version: 1.0", CRLF, *_part("plain", text, values, literal)]
+    elif type(text) is QPTemplate and type(html) is QPTemplate:  # the bulk case, _part inlined
+        boundary = "=_" + unique_name()
+        out = [head, 'MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="', boundary,
+               '"\r\n\r\n--', boundary, CRLF, _PART_HEADS["plain"], *text.filled(values, literal),
+               CRLF, "--", boundary, CRLF, _PART_HEADS["html"], *html.filled(values, literal),
+               CRLF, "--", boundary, "--", CRLF]
     else:
         boundary = "=_" + unique_name()
-        lines += [f'Content-Type: multipart/alternative; boundary="{boundary}"', "", f"--{boundary}"]
-        lines += _part("plain", text)
-        lines += [f"--{boundary}"]
-        lines += _part("html", html)
-        lines += [f"--{boundary}--"]
-    return RawMessage(sender=address, to=to, data=(CRLF.join(lines) + CRLF).encode("utf-8"))
+        out = [head, 'MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="', boundary,
+               '"\r\n\r\n--', boundary, CRLF, *_part("plain", text, values, literal),
+               "--", boundary, CRLF, *_part("html", html, values, literal), "--", boundary, "--", CRLF]
+    return RawMessage(sender=sender, to=to, data="".join(out).encode("utf-8"))

@@ -43,7 +43,7 @@ from typing import Any
 
 from jinja2 import Template
 
-from app.core.mime import QPTemplate, qp_encode
+from app.core.mime import MarkedLines, QPTemplate, qp_encode_crlf
 
 log = logging.getLogger("app.core.skeleton")
 SKELETONS_KEPT = 512  # shapes kept per SkeletonMail (language x empty values x keyed values)
@@ -55,6 +55,10 @@ _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 # A serialized tag: attribute values are always double-quoted, their quotes escaped (&quot;).
 _HTML_TOKEN = re.compile(r'<!--.*?-->|<[^>"]*(?:"[^"]*"[^>"]*)*>|[^<]+', re.S)
 _ATTRIBUTE = re.compile(r'\s([^\s=/>"]+)="([^"]*)"')
+# Lines printing values and their encoding, kept across events: many values recur (a status,
+# an assignee, a customer), and looking a line up costs a tenth of encoding it.
+ENCODED_KEPT = 4096
+_encoded: dict[str, str] = {}
 _PLAIN = object()  # a shape rendered the plain way
 _FILLED = object()  # a non-empty, not keyed leaf in a shape key
 _TEXT, _ATTR, _RAW = 0, 1, 2  # how a value is escaped where it is printed
@@ -84,6 +88,21 @@ def _flatten(ctx: dict[str, Any], prefix: tuple = ()) -> list[tuple[tuple, Any]]
         else:
             out.append(((*prefix, name), value))
     return out
+
+
+def _walk(ctx: dict[str, Any], prefix: tuple, keyed: set[tuple], shape: list[tuple[tuple, Any]],
+          values: list[str]) -> None:
+    """One pass over a context: its shape's items ((leaf path, value, or _FILLED for a filled
+    leaf), as _flatten orders them) into `shape`, the filled leaves' values into `values`."""
+    for name, value in ctx.items():
+        kind = type(value)
+        if kind is dict:
+            _walk(value, (*prefix, name), keyed, shape, values)
+        elif (kind is str or kind is int) and value and (path := (*prefix, name)) not in keyed:
+            shape.append((path, _FILLED))
+            values.append(value if kind is str else str(value))
+        else:
+            shape.append(((*prefix, name), value))
 
 
 def _tracing_str(touched: set[str]) -> type[str]:
@@ -124,34 +143,70 @@ def _tracing_str(touched: set[str]) -> type[str]:
     return type("Leaf", (str,), body)
 
 
-class _Skeleton:
-    """One body of one shape: encoded constant text and dynamic lines (pieces of text and
-    indexes into `uses`, the (slot, escape) pairs printed in it)."""
+class _Values:
+    """A run of lines printing values, no link marker among their text: a format string whose
+    fields index the body's printed values; joined and encoded per event."""
 
-    def __init__(self, pieces: list[str | list], uses: list[tuple[int, int]]):
+    __slots__ = ("format",)
+
+    def __init__(self, parts: list[str | int]):
+        self.format = "".join(p.replace("{", "{{").replace("}", "}}") if type(p) is str else f"{{{p}}}"
+                              for p in parts)
+
+
+class _MarkedValues(_Values):
+    """A run of lines printing values, with link markers in them: filled per event, then its
+    marked lines kept raw for each recipient's tokens."""
+
+    __slots__ = ()
+
+
+class _Skeleton:
+    """One body of one shape: its pieces (encoded constant text, constant lines with link
+    markers (mime.MarkedLines), runs of lines printing values) and `uses`, the (slot, escape)
+    pairs the runs print, indexed by their fields."""
+
+    def __init__(self, pieces: list[str | MarkedLines | _Values], uses: list[tuple[int, int]]):
         self.pieces = pieces
         self.uses = uses
+        # Where the MarkedLines are when every other piece gives one string (no _MarkedValues).
+        self.marked_at = (None if any(type(p) is _MarkedValues for p in pieces)
+                          else [i for i, p in enumerate(pieces) if type(p) is MarkedLines])
 
-    def fill(self, values: list[str], marker_re: re.Pattern) -> QPTemplate:
+    def fill(self, values: list[str], markers: tuple[str, ...], marker_re: re.Pattern) -> QPTemplate:
         printed = [_ESCAPES[escape](values[slot]) for slot, escape in self.uses]
-        out: list[str | tuple[str]] = []  # encoded text, or (lines with link markers,)
+        # A value may hold a marker too (a link given as a value): then all its lines are split.
+        marked = marker_re.search("".join(printed)) is not None
+        out: list[str | MarkedLines] = []  # encoded text (CRLF), or lines with link markers
         for piece in self.pieces:
-            if type(piece) is not str:
-                lines = "".join([part if type(part) is str else printed[part] for part in piece])
-                if marker_re.search(lines):
-                    _split_marked(lines, marker_re, out)
-                    continue
-                piece = qp_encode(lines)
-            if out and type(out[-1]) is str:
-                out[-1] += piece
+            kind = type(piece)
+            if kind is _Values and not marked:
+                lines = piece.format.format(*printed)
+                encoded = _encoded.get(lines)
+                if encoded is None:
+                    if len(_encoded) >= ENCODED_KEPT:
+                        _encoded.clear()
+                    encoded = _encoded[lines] = qp_encode_crlf(lines)
+                out.append(encoded)
+            elif kind is _MarkedValues or kind is _Values:
+                _split_marked(piece.format.format(*printed), markers, marker_re, out)
             else:
                 out.append(piece)
+        if self.marked_at is not None and not marked:  # constant lines with markers: known places
+            pieces, start = [], 0
+            for at in self.marked_at:
+                pieces += ["".join(out[start:at]), out[at]]
+                start = at + 1
+            pieces.append("".join(out[start:]))
+            return QPTemplate.from_pieces(pieces, joined=True)
         return QPTemplate.from_pieces(out)
 
 
-def _split_marked(lines: str, marker_re: re.Pattern, out: list[str | tuple[str]]) -> None:
+def _split_marked(lines: str, markers: tuple[str, ...], marker_re: re.Pattern,
+                  out: list[str | MarkedLines]) -> None:
     """Lines with link markers go out raw (encoded per recipient, with their tokens in them),
     the others encoded now."""
+    run: list[str] = []  # marked lines in a row
     parts = lines.split("\n")  # not splitlines(): quoted-printable breaks lines at LF only
     for n, line in enumerate(parts):
         if n < len(parts) - 1:
@@ -159,20 +214,21 @@ def _split_marked(lines: str, marker_re: re.Pattern, out: list[str | tuple[str]]
         elif not line:
             break
         if marker_re.search(line):
-            if out and type(out[-1]) is tuple:
-                out[-1] = (out[-1][0] + line,)
-            else:
-                out.append((line,))
-        elif out and type(out[-1]) is str:
-            out[-1] += qp_encode(line)
-        else:
-            out.append(qp_encode(line))
+            run.append(line)
+            continue
+        if run:
+            out.append(MarkedLines("".join(run), markers))
+            run = []
+        out.append(qp_encode_crlf(line))
+    if run:
+        out.append(MarkedLines("".join(run), markers))
 
 
 def _lines(segments: list[str | tuple[int, int]], uses: dict[tuple[int, int], int],
-           marker_re: re.Pattern) -> list[str | list]:
-    """Pieces of a body: runs of constant lines QP-encoded once; each line holding a value or a
-    link marker kept as parts (text, index into `uses`): quoted-printable encodes line by line."""
+           markers: tuple[str, ...], marker_re: re.Pattern) -> list[str | MarkedLines | _Values]:
+    """Pieces of a body: runs of constant lines QP-encoded once, runs of constant lines with link
+    markers (encoded per recipient), runs of lines printing values (parts: text and indexes
+    into `uses`): quoted-printable encodes line by line."""
     lines: list[list] = [[]]
     for segment in segments:
         if type(segment) is tuple:
@@ -183,28 +239,22 @@ def _lines(segments: list[str | tuple[int, int]], uses: dict[tuple[int, int], in
         for part in rest:
             lines[-1].append("\n")
             lines.append([part])
-    pieces: list[str | list] = []  # encoded constant text, or the parts of a run of lines with values
+    runs: list[tuple[tuple[bool, bool], list]] = []  # ((prints a value, has a marker), parts)
     for line in lines:
-        if any(type(p) is int for p in line) or marker_re.search("".join(line)):
-            if pieces and type(pieces[-1]) is list:
-                pieces[-1] += line  # one piece: joined and encoded at once per event
-            else:
-                pieces.append(list(line))
-        elif pieces and type(pieces[-1]) is str:
-            pieces[-1] += "".join(line)
+        kind = (any(type(p) is int for p in line),
+                bool(marker_re.search("".join(p for p in line if type(p) is str))))
+        if runs and runs[-1][0] == kind:
+            runs[-1][1].extend(line)
         else:
-            pieces.append("".join(line))
-    for i, piece in enumerate(pieces):
-        if type(piece) is str:
-            pieces[i] = qp_encode(piece)
-            continue
-        merged: list = []  # adjacent texts joined
-        for part in piece:
-            if type(part) is str and merged and type(merged[-1]) is str:
-                merged[-1] += part
-            elif part != "":
-                merged.append(part)
-        pieces[i] = merged
+            runs.append((kind, list(line)))
+    pieces: list[str | MarkedLines | _Values] = []
+    for (values, marked), parts in runs:
+        if not values:
+            text = "".join(parts)
+            if text:
+                pieces.append(MarkedLines(text, markers) if marked else qp_encode_crlf(text))
+        else:
+            pieces.append((_MarkedValues if marked else _Values)(parts))
     return pieces
 
 
@@ -264,12 +314,14 @@ class SkeletonMail:
     what `QPTemplate(text.render(ctx)), QPTemplate(inline(html.render(ctx)))` gives."""
 
     def __init__(self, templates: Callable[[], tuple[Template, Template]], *, markers: tuple[str, ...],
-                 inline: Callable[[str], str]):
+                 inline: Callable[[str], str], keyed: frozenset[tuple] = frozenset()):
+        """`keyed`: leaf paths keyed from the start, e.g. the links with markers (the same for
+        every event: their lines are then encoded once per shape, not per event)."""
         self.templates = templates
         self.markers = markers
         self.inline = inline
         self.marker_re = re.compile("|".join(re.escape(m) for m in markers)) if markers else re.compile(r"(?!)")
-        self.keyed: set[tuple] = set()  # leaf paths found keyed, for every shape
+        self.keyed: set[tuple] = set(keyed)  # leaf paths keyed, for every shape (given or found)
         self.skeletons: OrderedDict[tuple, Any] = OrderedDict()
 
     def plain(self, ctx: dict[str, Any]) -> tuple[QPTemplate, QPTemplate]:
@@ -277,27 +329,25 @@ class SkeletonMail:
         return QPTemplate(text.render(ctx), self.markers), QPTemplate(self.inline(html.render(ctx)), self.markers)
 
     def bodies(self, ctx: dict[str, Any], key: tuple) -> tuple[QPTemplate, QPTemplate]:
-        items = _flatten(ctx)
         for _ in range(BUILD_ATTEMPTS):
-            shape = self._shape(items, key)
+            shape: list[tuple[tuple, Any]] = []
+            values: list[str] = []
+            _walk(ctx, (), self.keyed, shape, values)
             try:
-                found = self.skeletons.get(shape)
+                found = self.skeletons.get(shape_key := (key, tuple(shape)))
             except TypeError:  # an unhashable value (a list): no shape to key on
                 break
             if found is None:
                 found = self._build(ctx)
                 if found is None:
                     continue  # new keyed leaves: another shape key
-                self._keep(shape, found)
-                if found is not _PLAIN and not self._probe(found, ctx, items):
-                    self._keep(shape, found := _PLAIN)
-            if found is _PLAIN:
-                break
-            values = [str(v) for path, v in items if _is_leaf(v) and v and path not in self.keyed]
-            if _UNSAFE.search("".join(values)):
+                self._keep(shape_key, found)
+                if found is not _PLAIN and not self._probe(found, ctx, _flatten(ctx)):
+                    self._keep(shape_key, found := _PLAIN)
+            if found is _PLAIN or _UNSAFE.search("".join(values)):
                 break
             text, html = found
-            return text.fill(values, self.marker_re), html.fill(values, self.marker_re)
+            return text.fill(values, self.markers, self.marker_re), html.fill(values, self.markers, self.marker_re)
         return self.plain(ctx)
 
     def _keep(self, shape: tuple, skeleton: Any) -> None:
@@ -305,18 +355,13 @@ class SkeletonMail:
         if len(self.skeletons) > SKELETONS_KEPT:
             self.skeletons.popitem(last=False)
 
-    def _shape(self, items: list[tuple[tuple, Any]], key: tuple) -> tuple:
-        keyed = self.keyed
-        return (key, tuple([(path, v if not _is_leaf(v) or not v or path in keyed else _FILLED)
-                            for path, v in items]))
-
     def _probe(self, skeleton: tuple[_Skeleton, _Skeleton], ctx: dict[str, Any],
                items: list[tuple[tuple, Any]]) -> bool:
         """The first context of a new skeleton, compared with the plain render of it."""
         values = [str(v) for path, v in items if _is_leaf(v) and v and path not in self.keyed]
         if _UNSAFE.search("".join(values)):
             return True  # rendered plainly anyway; the next context probes nothing
-        fast = [body.fill(values, self.marker_re).fill({}).data for body in skeleton]
+        fast = [body.fill(values, self.markers, self.marker_re).fill({}).data for body in skeleton]
         slow = [body.fill({}).data for body in self.plain(ctx)]
         if fast != slow:
             log.warning("e-mail skeleton differs from the plain render (shape of %s); rendering it plainly",
@@ -373,6 +418,6 @@ class SkeletonMail:
         bodies = []
         for segments in (text_segments, html_segments):
             uses: dict[tuple[int, int], int] = {}
-            pieces = _lines(segments, uses, self.marker_re)
+            pieces = _lines(segments, uses, self.markers, self.marker_re)
             bodies.append(_Skeleton(pieces, list(uses)))
         return tuple(bodies)

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from babel.support import NullTranslations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
-from app.core import formats, host_context, i18n, mail, signing
+from app.core import formats, host_context, i18n, mail, mime, signing
 from app.core.config import get_settings
 from app.core.mime import QPTemplate, RawMessage
 from app.core.modules import current_host
@@ -38,9 +38,10 @@ ACTIONS = ("acknowledge", "snooze_1h", "snooze_1d")
 EXCERPT_CHARS = 400
 SUMMARY_MAX_ITEMS = 25
 LINK_PREFIX = "/sag/reminder-links"
-# Where a recipient's signed token goes in an e-mail rendered once for all recipients; random
-# per process, so no case text can contain (and be replaced like) one.
-_MARKERS = {name: f"bmclink{secrets.token_hex(8)}{name.replace('_', '')}" for name in ("open", *ACTIONS)}
+# Where a recipient's signed token goes in an e-mail rendered once for all recipients (and the
+# case number in an address list's link to the case); random per process, so no case text can
+# contain (and be replaced like) one. The links are then the same for every e-mail.
+_MARKERS = {name: f"bmclink{secrets.token_hex(8)}{name.replace('_', '')}" for name in ("open", *ACTIONS, "case")}
 
 _env = Environment(
     loader=FileSystemLoader(str(EMAIL_TEMPLATES)),
@@ -95,28 +96,6 @@ def unsubscribe_link(user_id: int, kind: str) -> str:
 def message_domain() -> str:
     """The right-hand side of the hub's Message-IDs: BASE_URL's host, the same on every worker."""
     return urlsplit(get_settings().base_url).hostname or "localhost"
-
-
-def list_headers(row: dict[str, Any], memo: dict[tuple, str] | None = None) -> dict[str, str]:
-    """Message-ID, threading per case (a case's reminders reply to one root id) and one-click unsubscribe.
-
-    The Message-ID is the log row's, so a retried send is recognisably the same message. Only
-    a hub user has a preference to switch off; an external address gets no List-Unsubscribe.
-    `memo` keeps the unsubscribe links of one bulk send: one per user and kind, not per e-mail.
-    """
-    domain = message_domain()
-    root = f"<sag-case-{row['sag_id']}@{domain}>"
-    headers = {"Message-ID": f"<sag-reminder-{row['id']}@{domain}>", "In-Reply-To": root, "References": root}
-    if row.get("user_id") and row.get("trigger_type"):
-        key = (row["user_id"], row["trigger_type"])
-        link = memo.get(key) if memo is not None else None
-        if link is None:
-            link = unsubscribe_link(*key)
-            if memo is not None:
-                memo[key] = link
-        headers["List-Unsubscribe"] = f"<{link}>"
-        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    return headers
 
 
 def _format_time(value, tz: str | None) -> str:
@@ -180,19 +159,25 @@ def _context(view: dict[str, Any]) -> dict[str, Any]:
         "assignee": view["assignee_name"] or "",
         "excerpt": excerpt,
     }
-    base = _base()
-    if view["user"]:
-        links = {"open": f"{base}{LINK_PREFIX}/open/{_MARKERS['open']}",
-                 **{a: f"{base}{LINK_PREFIX}/action/{_MARKERS[a]}" for a in ACTIONS},
-                 "preferences": f"{base}/me/notifications"}
-        if not view["snooze"]:
-            links.update(snooze_1h=None, snooze_1d=None)
-    else:
-        links = {"open": f"{base}/sag/{view['sag_id']}", "acknowledge": None}
-    return {"title": view["title"], "message": view["message"] or "", "case": case, "links": links,
+    return {"title": view["title"], "message": view["message"] or "", "case": case,
+            "links": _links(_base(), view["user"], view["snooze"]),
             "escalated": bool(view["escalated"]), "link_days": signing.DEFAULT_MAX_AGE_S // 86400,
             "can_reply": bool(get_settings().mail_reply_domain and view["user"]),
             "lang": i18n.get_language()}
+
+
+@lru_cache(maxsize=8)
+def _links(base: str, user: bool, snooze: bool) -> dict[str, str | None]:
+    """The e-mail's links, markers in place of the recipient's tokens: the same for every e-mail
+    of a kind, so the skeletons key on them and encode their lines once (filled per recipient)."""
+    if not user:  # an address list's recipient: the case, no actions
+        return {"open": f"{base}/sag/{_MARKERS['case']}", "acknowledge": None}
+    links = {"open": f"{base}{LINK_PREFIX}/open/{_MARKERS['open']}",
+             **{a: f"{base}{LINK_PREFIX}/action/{_MARKERS[a]}" for a in ACTIONS},
+             "preferences": f"{base}/me/notifications"}
+    if not snooze:
+        links.update(snooze_1h=None, snooze_1d=None)
+    return links
 
 
 @lru_cache(maxsize=1)
@@ -201,7 +186,11 @@ def _reminder_templates() -> tuple[Template, Template]:
 
 
 # The reminder templates rendered once per shape, each event's values spliced in (core/skeleton.py).
-_skeletons = SkeletonMail(_reminder_templates, markers=tuple(_MARKERS.values()), inline=mail.inline_css)
+_skeletons = SkeletonMail(_reminder_templates, markers=tuple(_MARKERS.values()), inline=mail.inline_css,
+                          # The links (markers in place of tokens), and what the templates are known
+                          # to branch on (tracing would find these at the first message).
+                          keyed=frozenset({("links", name) for name in ("open", *ACTIONS, "preferences")}
+                                          | {("link_days",), ("lang",), ("case", "priority")}))
 
 
 def _bodies(row: dict[str, Any], cache: dict[tuple, Any]) -> tuple[QPTemplate, QPTemplate]:
@@ -210,35 +199,95 @@ def _bodies(row: dict[str, Any], cache: dict[tuple, Any]) -> tuple[QPTemplate, Q
     Made once per event and body fields (language, time zone, escalation...) for all its
     recipients, from the templates' skeletons; each recipient's links are filled in from `_tokens`.
     """
-    view = _event_view(row)
     language = i18n.get_language()
-    key = (row.get("event_id"), language, *view.values())
+    key = (language, bool(row.get("user_id")), _has_snooze(row), *map(row.get, _BODY_FIELDS))
     bodies = cache.get(key)
     if bodies is None:
-        bodies = cache[key] = _skeletons.bodies(_context(view), key=(language, _catalog.get()))
+        bodies = cache[key] = _skeletons.bodies(_context(_event_view(row)), key=(language, _catalog.get()))
     return bodies
 
 
+# A link token's data is {"l": log id, "u": user id[, "a": action]} (actions.py reads it), as
+# compact JSON: written here directly, ints only (signing.Signer.sign_json).
+# (markers, the JSON after the ids) of the action links: all, or acknowledge alone (no snooze).
+_ACTION_TOKENS = (tuple(_MARKERS[a] for a in ACTIONS), tuple(f',"a":"{a}"}}'.encode("ascii") for a in ACTIONS))
+_ACKNOWLEDGE_TOKEN = ((_MARKERS["acknowledge"],), (b',"a":"acknowledge"}',))
+
+
+class _Batch:
+    """What the e-mails of one `reminder_messages` call share: the signers (the tokens' key and
+    issue time), the rendered bodies per event, and header lines per distinct value."""
+
+    def __init__(self) -> None:
+        self.open = signing.Signer(LINK_PURPOSE_OPEN)
+        self.action = signing.Signer(LINK_PURPOSE_ACTION)
+        settings = get_settings()
+        self.sender = settings.mail_from
+        self.sender_address = mail.sender_address(self.sender)
+        self.from_line = mail.header_line("From", self.sender)
+        self.domain = mail.clean_header(message_domain(), mail.MAX_HEADER_CHARS)
+        self.replies = bool(settings.mail_reply_domain)  # reply_headers gives none without it
+        self.bodies: dict[tuple, Any] = {}
+        self.lines: dict[tuple, str] = {}  # (kind, value...) -> header lines
+
+    def tokens(self, row: dict[str, Any]) -> dict[str, str]:
+        """{marker: the row's token} (tokens need no HTML escaping); an address list's row gets
+        its case number for the link to the case."""
+        if not row.get("user_id"):
+            return {_MARKERS["case"]: str(row.get("sag_id"))}
+        head = b'{"l":%d,"u":%d' % (row["id"], row["user_id"])
+        markers, suffixes = _ACTION_TOKENS if _has_snooze(row) else _ACKNOWLEDGE_TOKEN  # as _context
+        tokens = {_MARKERS["open"]: self.open.sign_json(head + b"}")}
+        tokens.update(zip(markers, self.action.sign_all_json([head + suffix for suffix in suffixes]), strict=True))
+        return tokens
+
+    def line(self, key: tuple, make: Any) -> str:
+        found = self.lines.get(key)
+        if found is None:
+            found = self.lines[key] = make(*key[1:])
+        return found
+
+    def head(self, row: dict[str, Any]) -> str:
+        """The message's header lines before MIME-Version, in build_fast_message's order."""
+        log_id, sag_id, user_id = row["id"], row["sag_id"], row.get("user_id")
+        domain = self.domain
+        lines = [self.from_line,
+                 self.line(("to", row["email"], row.get("user_name")), mail.to_line),
+                 self.line(("subject", f"[#{sag_id}] {row['title']}"), _subject_line),
+                 f"Date: {mime.date_header()}\r\nMessage-ID: <sag-reminder-{log_id}@{domain}>\r\n"
+                 f"X-BMC-Reminder-Log: {log_id}\r\nAuto-Submitted: auto-generated\r\n"]
+        # A reply to a user's e-mail becomes a note on the case (`bmc-hub mail-in`, docs/conversation.md).
+        if self.replies:
+            lines += [mail.header_line(name, value, mail.MAX_HEADER_CHARS)
+                      for name, value in reply_headers(sag_id, user_id).items()]
+        root = f"<sag-case-{sag_id}@{domain}>"  # a case's reminders reply to one root id
+        lines.append(f"In-Reply-To: {root}\r\nReferences: {root}\r\n")
+        if user_id and row.get("trigger_type"):
+            lines.append(self.line(("unsubscribe", user_id, row["trigger_type"]), _unsubscribe_lines))
+        return "".join(lines)
+
+
+def _subject_line(subject: str) -> str:
+    return mail.header_line("Subject", subject)
+
+
+def _unsubscribe_lines(user_id: int, kind: str) -> str:
+    link = mail.clean_header(f"<{unsubscribe_link(user_id, kind)}>", mail.MAX_HEADER_CHARS)
+    return f"List-Unsubscribe: {link}\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
+
+
 def _tokens(row: dict[str, Any]) -> dict[str, str]:
-    """{marker: the row's signed token} (tokens need no HTML escaping)."""
-    if not row.get("user_id"):
-        return {}
-    data = {"l": row["id"], "u": row["user_id"]}
-    tokens = {_MARKERS["open"]: signing.sign(LINK_PURPOSE_OPEN, data),
-              _MARKERS["acknowledge"]: signing.sign(LINK_PURPOSE_ACTION, {**data, "a": "acknowledge"})}
-    if _has_snooze(row):  # as _context: no rule, no snooze links
-        tokens.update({_MARKERS[a]: signing.sign(LINK_PURPOSE_ACTION, {**data, "a": a})
-                       for a in ACTIONS if a != "acknowledge"})
-    return tokens
+    """{marker: the row's token} of one e-mail."""
+    return _Batch().tokens(row)
 
 
 def reminder_messages(rows: list[dict[str, Any]]) -> list[RawMessage | Exception]:
     """The e-mails of log rows of read_pending_rows, in order; a row that cannot be built gets its error.
 
-    Written straight to bytes: these go out in bulk. Rows of one event share one rendering.
+    Written straight to bytes: these go out in bulk. Rows of one event share one rendering;
+    every message is put together from pieces kept per batch (see `_Batch`).
     """
-    cache: dict[tuple, Any] = {}
-    memo: dict[tuple, str] = {}
+    batch = _Batch()
     out: list[RawMessage | Exception] = []
     with contextlib.ExitStack() as language:
         speaks = None
@@ -248,7 +297,7 @@ def reminder_messages(rows: list[dict[str, Any]]) -> list[RawMessage | Exception
                 language.enter_context(speaking(wanted))
                 speaks = wanted
             try:
-                out.append(_message(row, cache, memo))
+                out.append(_message(row, batch))
             except Exception as exc:  # noqa: BLE001 - one unbuildable e-mail is the caller's to record
                 out.append(exc)
     return out
@@ -256,25 +305,13 @@ def reminder_messages(rows: list[dict[str, Any]]) -> list[RawMessage | Exception
 
 def reminder_message(row: dict[str, Any]) -> RawMessage:
     """The e-mail for one log row of read_pending_rows."""
-    return _one_message(row, {}, {})
-
-
-def _one_message(row: dict[str, Any], cache: dict[tuple, Any], memo: dict[tuple, str]) -> RawMessage:
     with speaking(recipient_language(row)):
-        return _message(row, cache, memo)
+        return _message(row, _Batch())
 
 
-def _message(row: dict[str, Any], cache: dict[tuple, Any], memo: dict[tuple, str]) -> RawMessage:
-    text, html = _bodies(row, cache)
-    tokens = _tokens(row)
-    reply_to = reply_headers(row["sag_id"], row.get("user_id"))
-    return mail.build_fast_message(
-        to=row["email"], to_name=row.get("user_name"), subject=f"[#{row['sag_id']}] {row['title']}",
-        text=text.fill(tokens), html=html.fill(tokens),
-        # A reply to a user's e-mail becomes a note on the case (`bmc-hub mail-in`, docs/conversation.md).
-        headers={"X-BMC-Reminder-Log": str(row["id"]), "Auto-Submitted": "auto-generated",
-                 **reply_to, **list_headers(row, memo)},
-    )
+def _message(row: dict[str, Any], batch: _Batch) -> RawMessage:
+    text, html = _bodies(row, batch.bodies)
+    return mime.raw_message(batch.sender_address, row["email"], batch.head(row), text, html, batch.tokens(row))
 
 
 def _status_label(row: dict[str, Any]) -> str:

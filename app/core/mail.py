@@ -49,7 +49,6 @@ def clean_header(value: str, limit: int = MAX_SUBJECT_CHARS) -> str:
     return " ".join(str(value).split())[:limit]
 
 
-
 def header_line(name: str, value: str, limit: int = MAX_SUBJECT_CHARS) -> str:
     """One header of a message written by mime.raw_message: `value` cleaned (clean_header) and
     encoded (RFC 2047 when not ASCII), the line ending in CRLF."""

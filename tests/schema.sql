@@ -527,21 +527,16 @@ BEGIN
                date_trunc('hour', p_now) + interval '1 hour'
         FROM (SELECT DISTINCT i.user_id FROM inserted i WHERE i.status = 'rate_limited' AND i.user_id IS NOT NULL) AS lim
         ON CONFLICT (dedup_key) WHERE status = 'pending' AND dedup_key IS NOT NULL DO NOTHING
-    ), digests AS (
-        -- What quiet hours deferred goes out as one summary when they end.
+    ), deferred_summaries AS (
+        -- What quiet hours deferred goes out as one summary when they end ('digest'); what a rule's
+        -- opening hours held, when the calendar opens ('opening', opening_hours.py).
         INSERT INTO sag_reminder_queue (kind, target_user_id, event_data, dedup_key, scheduled_for)
-        SELECT 'digest', o.user_id, jsonb_build_object('quiet_until', o.deliver_after),
-               'digest:' || o.user_id || ':' || extract(epoch FROM o.deliver_after)::bigint, o.deliver_after
-        FROM (SELECT DISTINCT i.user_id, i.deliver_after FROM inserted i
-              WHERE i.status = 'deferred' AND i.user_id IS NOT NULL AND NOT i.held_for_opening) AS o
-        ON CONFLICT (dedup_key) WHERE status = 'pending' AND dedup_key IS NOT NULL DO NOTHING
-    ), openings AS (
-        -- What a rule's opening hours held goes out when the calendar opens (opening_hours.py).
-        INSERT INTO sag_reminder_queue (kind, target_user_id, event_data, dedup_key, scheduled_for)
-        SELECT 'opening', o.user_id, jsonb_build_object('opens_at', o.deliver_after),
-               'opening:' || o.user_id || ':' || extract(epoch FROM o.deliver_after)::bigint, o.deliver_after
-        FROM (SELECT DISTINCT i.user_id, i.deliver_after FROM inserted i
-              WHERE i.status = 'deferred' AND i.user_id IS NOT NULL AND i.held_for_opening) AS o
+        SELECT o.kind, o.user_id,
+               jsonb_build_object(CASE o.kind WHEN 'digest' THEN 'quiet_until' ELSE 'opens_at' END, o.deliver_after),
+               o.kind || ':' || o.user_id || ':' || extract(epoch FROM o.deliver_after)::bigint, o.deliver_after
+        FROM (SELECT DISTINCT CASE WHEN i.held_for_opening THEN 'opening' ELSE 'digest' END AS kind,
+                              i.user_id, i.deliver_after
+              FROM inserted i WHERE i.status = 'deferred' AND i.user_id IS NOT NULL) AS o
         ON CONFLICT (dedup_key) WHERE status = 'pending' AND dedup_key IS NOT NULL DO NOTHING
     ), repeats AS (
         -- Re-remind every N hours while someone has not acknowledged (acknowledged users are left out above).

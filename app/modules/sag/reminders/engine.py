@@ -31,12 +31,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
-from psycopg.pq import TransactionStatus
 
 from app.core import i18n
 from app.modules.sag.reminders import channels, kinds, plans, storms
 from app.modules.sag.reminders.email import speaking
-from app.modules.sag.reminders.events import Outcome, Q, alone, close, error_text, finish, retry
+from app.modules.sag.reminders.events import Outcome, Q, alone, close, error_text, finish, in_transaction, retry
 from app.modules.sag.reminders.render import ReminderTemplateError
 from app.modules.sag.reminders.tunables import tunables
 
@@ -202,10 +201,6 @@ def write_logs(conn: psycopg.Connection, firings: list[Firing], registry: dict[s
         result = deadlock_retried(lambda: alone(conn, Q["write_batch"], params))
     out.written, out.delivered = result["written"], result["delivered"]
     return [f.event_id for f in firings if f.waits]
-
-
-def in_transaction(conn: psycopg.Connection) -> bool:
-    return not conn.autocommit and conn.info.transaction_status != TransactionStatus.IDLE
 
 
 def deadlock_retried(run: Callable[[], psycopg.Cursor]) -> dict[str, Any]:

@@ -47,13 +47,19 @@ def alone(conn: psycopg.Connection, query: str, params: dict | tuple | None = No
     those were six of its nine round trips (docs/reminders.md, "Latency"). A single statement is
     atomic either way. Inside a transaction the caller opened, it is simply part of that one.
     """
-    if conn.autocommit or conn.info.transaction_status != TransactionStatus.IDLE:
+    if conn.autocommit or in_transaction(conn):
         return conn.execute(query, params)
     conn.autocommit = True
     try:
         return conn.execute(query, params)
     finally:
         conn.autocommit = False
+
+
+def in_transaction(conn: psycopg.Connection) -> bool:
+    """Whether a transaction block is open on `conn` (the caller's, or psycopg's BEGIN), even with
+    autocommit on: a statement sent now is part of it, and a CALL that commits cannot run."""
+    return conn.info.transaction_status != TransactionStatus.IDLE
 
 
 def error_text(exc: BaseException | str) -> str:

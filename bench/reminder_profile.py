@@ -8,7 +8,11 @@ the SQL functions' calls and time inside the server (pg_stat_user_functions).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,14 +25,22 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--out", default="-")
+    parser.add_argument("--outbox", type=Path, default=None,
+                        help="write the .eml files under a fresh directory here (e.g. a tmpfs), not under /tmp")
     args = parser.parse_args()
     rt.os.environ.pop("SMTP_HOST", None)
-    with throwaway_database("bmc-bench-prof-"):
+    with contextlib.ExitStack() as stack, throwaway_database("bmc-bench-prof-"):
         from pyinstrument import Profiler
 
         from app.core import database
+        from app.core.config import reset_settings
         from app.modules.sag.reminders.worker import ReminderWorker
 
+        if args.outbox:  # the .eml files only: the server stays in the temporary directory
+            outbox = tempfile.mkdtemp(prefix="bmc-bench-prof-outbox-", dir=args.outbox)
+            stack.callback(shutil.rmtree, outbox, ignore_errors=True)
+            os.environ["DATA_DIR"] = outbox
+            reset_settings()
         migrate_cases()
         ids = rt._fill(args.events)
         rt._make_rule()

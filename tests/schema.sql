@@ -2165,9 +2165,13 @@ CREATE TABLE public.sag_reminder_logs (
     held_for_opening boolean DEFAULT false NOT NULL,
     in_summary boolean DEFAULT false NOT NULL,
     group_id bigint,
+    is_unread boolean GENERATED ALWAYS AS ((((channel)::text = 'in_app'::text) AND ((status)::text = 'sent'::text) AND (seen_at IS NULL) AND (dismissed_at IS NULL))) STORED NOT NULL,
+    is_deferred boolean GENERATED ALWAYS AS (((status)::text = 'deferred'::text)) STORED NOT NULL,
+    is_held_back boolean GENERATED ALWAYS AS (((status)::text = 'rate_limited'::text)) STORED NOT NULL,
     CONSTRAINT sag_reminder_logs_channel_check CHECK (((channel)::text ~ '^([a-z][a-z0-9_]{0,19}|dest:[a-z0-9-]{1,40})$'::text)),
     CONSTRAINT sag_reminder_logs_status_check CHECK (((status)::text = ANY ((ARRAY['pending'::character varying, 'sent'::character varying, 'failed'::character varying, 'rate_limited'::character varying, 'suppressed'::character varying, 'deferred'::character varying])::text[])))
-);
+)
+WITH (fillfactor='65');
 
 --
 -- Name: sag_reminder_logs_id_seq; Type: SEQUENCE; Schema: public; Owner: -
@@ -3197,7 +3201,7 @@ CREATE INDEX sag_reminder_logs_case_idx ON public.sag_reminder_logs USING btree 
 -- Name: sag_reminder_logs_deferred_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX sag_reminder_logs_deferred_idx ON public.sag_reminder_logs USING btree (user_id, deliver_after) WHERE ((status)::text = 'deferred'::text);
+CREATE INDEX sag_reminder_logs_deferred_idx ON public.sag_reminder_logs USING btree (user_id, deliver_after) WHERE is_deferred;
 
 --
 -- Name: sag_reminder_logs_destination_idx; Type: INDEX; Schema: public; Owner: -
@@ -3215,13 +3219,13 @@ CREATE INDEX sag_reminder_logs_group_idx ON public.sag_reminder_logs USING btree
 -- Name: sag_reminder_logs_limited_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX sag_reminder_logs_limited_idx ON public.sag_reminder_logs USING btree (user_id, created_at) WHERE ((status)::text = 'rate_limited'::text);
+CREATE INDEX sag_reminder_logs_limited_idx ON public.sag_reminder_logs USING btree (user_id, created_at) WHERE is_held_back;
 
 --
 -- Name: sag_reminder_logs_unread_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX sag_reminder_logs_unread_idx ON public.sag_reminder_logs USING btree (user_id) WHERE (((channel)::text = 'in_app'::text) AND ((status)::text = 'sent'::text) AND (seen_at IS NULL) AND (dismissed_at IS NULL));
+CREATE INDEX sag_reminder_logs_unread_idx ON public.sag_reminder_logs USING btree (user_id) WHERE is_unread;
 
 --
 -- Name: sag_reminder_logs_user_idx; Type: INDEX; Schema: public; Owner: -

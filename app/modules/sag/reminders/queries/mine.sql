@@ -27,7 +27,7 @@ LIMIT %(limit)s OFFSET %(offset)s;
 -- name: count_unread
 -- In-app reminders delivered to the user and neither seen nor dismissed.
 SELECT count(*)::int AS unread FROM sag_reminder_logs
-WHERE user_id = %(user_id)s AND channel = 'in_app' AND status = 'sent' AND seen_at IS NULL AND dismissed_at IS NULL
+WHERE user_id = %(user_id)s AND is_unread  -- in-app, sent, neither seen nor dismissed (migration 018)
   AND group_id IS NULL;  -- a grouped reminder counts once, as its group row
 
 -- name: mark_logs

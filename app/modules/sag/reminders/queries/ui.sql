@@ -4,8 +4,7 @@ SELECT l.id, l.rule_id, l.sag_id, s.title AS case_title, l.title, l.message, l.p
        l.status, l.escalated, l.created_at, l.sent_at, l.seen_at, l.clicked_at, l.dismissed_at,
        l.snoozed_until, l.acknowledged_at,
        (SELECT count(*) FROM sag_reminder_logs u
-        WHERE u.user_id = %(user_id)s AND u.channel = 'in_app' AND u.status = 'sent'
-          AND u.seen_at IS NULL AND u.dismissed_at IS NULL AND u.group_id IS NULL) AS unread,
+        WHERE u.user_id = %(user_id)s AND u.is_unread AND u.group_id IS NULL) AS unread,
        (SELECT count(*) FROM sag_reminder_logs m WHERE m.group_id = l.id)::int AS group_size
 FROM sag_reminder_logs l
 LEFT JOIN sag_sager s ON s.id = l.sag_id
@@ -33,8 +32,8 @@ ORDER BY id;
 -- name: count_unread
 -- The bell's number: delivered in-app reminders neither seen nor dismissed.
 SELECT count(*) AS n FROM sag_reminder_logs
-WHERE user_id = %(user_id)s AND channel = 'in_app' AND status = 'sent'
-  AND seen_at IS NULL AND dismissed_at IS NULL
+-- (is_unread: in-app, sent, neither seen nor dismissed; migration 018.)
+WHERE user_id = %(user_id)s AND is_unread
   AND group_id IS NULL;  -- a grouped reminder counts once, as its group row
 
 -- name: list_my_logs
@@ -81,8 +80,7 @@ WHERE l.user_id = %(user_id)s AND (%(channel)s::text IS NULL OR l.channel = %(ch
 -- The user's unread in-app notifications per kind (the profile's Notifications card).
 SELECT sag_notification_kind(q.kind) AS kind, count(*)::int AS n
 FROM sag_reminder_logs l LEFT JOIN sag_reminder_queue q ON q.id = l.event_id
-WHERE l.user_id = %(user_id)s AND l.channel = 'in_app' AND l.status = 'sent' AND l.seen_at IS NULL
-  AND l.dismissed_at IS NULL
+WHERE l.user_id = %(user_id)s AND l.is_unread
 GROUP BY 1;
 
 -- name: my_log_cases

@@ -145,7 +145,7 @@ WHERE u.id = %(user_id)s;
 -- The user's rate-limited reminders of one window (one row per reminder, whatever its channels).
 SELECT DISTINCT ON (l.event_id) l.event_id, l.title, l.sag_id, s.title AS case_title
 FROM sag_reminder_logs l LEFT JOIN sag_sager s ON s.id = l.sag_id
-WHERE l.user_id = %(user_id)s AND l.status = 'rate_limited'
+WHERE l.user_id = %(user_id)s AND l.is_held_back  -- status 'rate_limited' (migration 018)
   AND l.created_at >= %(window_start)s::timestamptz
   AND l.created_at < %(window_start)s::timestamptz + interval '1 hour'
 ORDER BY l.event_id;
@@ -164,7 +164,7 @@ LEFT JOIN sag_reminders r ON r.id = l.rule_id
 -- A mention or watched-case row has no rule: its kind is the event's.
 LEFT JOIN sag_reminder_queue q ON q.id = l.event_id
 LEFT JOIN user_notification_preferences p ON p.user_id = l.user_id
-WHERE l.user_id = %(user_id)s AND l.status = 'deferred' AND l.deliver_after <= %(now)s
+WHERE l.user_id = %(user_id)s AND l.is_deferred AND l.deliver_after <= %(now)s  -- is_deferred: status 'deferred'
   AND NOT l.held_for_opening
 ORDER BY l.id;
 
@@ -219,7 +219,7 @@ LEFT JOIN jsonb_to_recordset(%(channels)s::jsonb) AS ch (name text, switch text)
 LEFT JOIN sag_sager s ON s.id = l.sag_id
 LEFT JOIN sag_reminders r ON r.id = l.rule_id
 LEFT JOIN user_notification_preferences p ON p.user_id = l.user_id
-WHERE l.user_id = %(user_id)s AND l.status = 'deferred' AND l.held_for_opening AND l.deliver_after <= %(now)s
+WHERE l.user_id = %(user_id)s AND l.is_deferred AND l.held_for_opening AND l.deliver_after <= %(now)s
 ORDER BY l.event_id, l.id;
 
 -- name: release_held

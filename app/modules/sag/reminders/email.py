@@ -12,6 +12,7 @@ import contextlib
 import secrets
 from collections.abc import Iterator
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from functools import lru_cache
 from pathlib import Path
@@ -307,6 +308,24 @@ def reminder_message(row: dict[str, Any]) -> RawMessage:
     """The e-mail for one log row of read_pending_rows."""
     with speaking(recipient_language(row)):
         return _message(row, _Batch())
+
+
+# A made-up pending row (read_pending_rows' columns) for warm_up: a user's reminder with every
+# link and every value present (an empty value is another skeleton, built when first met).
+_WARM_UP_ROW = {"id": 1, "event_id": 1, "user_id": 1, "email": "warm-up@example.invalid", "user_name": "Warm-up",
+                "title": "Warm-up", "message": "Warm-up", "priority": "normal", "escalated": False, "sag_id": 1,
+                "rule_id": 1, "case_title": "Warm-up", "description": "Warm-up", "status": "new",
+                "status_label": "New", "status_label_da": "Ny", "case_priority": "normal",
+                "deadline": datetime(2026, 1, 1, tzinfo=UTC), "customer_name": "Warm-up",
+                "assignee_name": "Warm-up", "timezone": None, "language": None, "trigger_type": "status_change"}
+
+
+@lru_cache(maxsize=1)
+def warm_up() -> None:
+    """Build (and drop) one e-mail in each language, once per process: a worker calls this when it
+    starts, so its first batch does not pay for compiling the templates, loading the catalogs and
+    Babel's locales and building the commonest skeletons (~0.1-0.3 s of CPU)."""
+    reminder_messages([dict(_WARM_UP_ROW, language=language) for language in i18n.LANGUAGES])
 
 
 def _message(row: dict[str, Any], batch: _Batch) -> RawMessage:

@@ -65,6 +65,7 @@ class ReminderWorker:
         # host) now: the registry is read again per batch, but the first batch should not pay
         # for loading the modules.
         channels.registry()
+        channels.warm_up()  # (the e-mail templates and skeletons, once per process)
 
     def close(self) -> None:
         for c in (self.conn, self.listen_conn):

@@ -111,6 +111,18 @@ def registry(conn: psycopg.Connection | None = None, wanted: Iterable[str] = ())
     return channels
 
 
+def warm_up() -> None:
+    """Let each channel get ready before a worker's first batch (an optional `warm_up()` of the
+    channel: the e-mail channel builds a message, so the first batch does not pay for it)."""
+    for channel in registry().values():
+        prepare = getattr(channel, "warm_up", None)
+        if callable(prepare):
+            try:
+                prepare()
+            except Exception:  # noqa: BLE001 - a failed warm-up only leaves the cost to the first batch
+                log.exception("reminder channel %s: warm-up failed", channel.name)
+
+
 def kind_defaults() -> dict[str, dict[str, bool]]:
     """{channel: {kind: on?}} from the enabled modules' `notification_kinds` "defaults": what a
     user who has no override of that kind gets (a kind off by default stays off until overridden)."""

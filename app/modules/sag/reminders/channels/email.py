@@ -52,6 +52,9 @@ class Email:
             results[row["id"]] = err
         return results
 
+    def warm_up(self) -> None:
+        messages.warm_up()
+
     def send_summary(self, user: dict[str, Any], summary: Summary) -> str | None:
         return mail.send_message(messages.summary_message(to=user["email"], to_name=user["user_name"],
                                                           title=summary.title, intro=summary.intro,

@@ -19,6 +19,8 @@ so adding a channel never touches engine.py or the SQL:
 - `per_firing` (optional, default False): one row per event rather than per recipient, with
   no user (a chat or webhook destination, channels/destinations.py).
 
+A channel may also have a `warm_up()` method, called once when a worker starts (`warm_up` below).
+
 Built-in channels are one file each (in_app.py, email.py). Other modules add theirs
 through the `"sag.channels"` extension point of their module.json. Admin-defined chat and
 webhook destinations (channels/destinations.py) are channels named `dest:<slug>`, read from

@@ -350,6 +350,10 @@ class SkeletonMail:
             return text.fill(values, self.markers, self.marker_re), html.fill(values, self.markers, self.marker_re)
         return self.plain(ctx)
 
+    def forget(self) -> None:
+        """Drop the skeletons built so far: each is built, and probed, again at its next context."""
+        self.skeletons.clear()
+
     def _keep(self, shape: tuple, skeleton: Any) -> None:
         self.skeletons[shape] = skeleton
         if len(self.skeletons) > SKELETONS_KEPT:

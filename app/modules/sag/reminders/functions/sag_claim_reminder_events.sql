@@ -7,6 +7,14 @@ CREATE OR REPLACE FUNCTION sag_claim_reminder_events(
     p_worker TEXT, p_limit INTEGER, p_lease_s DOUBLE PRECISION, p_now TIMESTAMPTZ)
 RETURNS SETOF sag_reminder_queue LANGUAGE plpgsql AS $$
 BEGIN
+    -- The claim's commit need not wait for the disk (the caller's transaction: the worker runs the
+    -- claim as one of its own, events.alone). Lost in a server crash, a claim leaves its events as
+    -- they were (firings back in the inbox, events pending or with their old expired lease,
+    -- attempts uncounted), to be claimed again; nothing outside the database has happened on it
+    -- yet. WAL is replayed in order, so whatever anyone committed after seeing the claim is lost
+    -- with it, and the next commit that waits (the log write's) flushes it too. A worker killed
+    -- (the server up) changes nothing: the commit is visible at once either way.
+    PERFORM set_config('synchronous_commit', 'off', true);
     RETURN QUERY
     WITH picked AS (
         -- Status-change firings waiting in the inbox (due at their change time). The inbox has

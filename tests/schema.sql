@@ -216,7 +216,7 @@ CREATE TABLE public.sag_reminder_queue (
 --
 
 CREATE FUNCTION public.sag_claim_reminder_events(p_worker text, p_limit integer, p_lease_s double precision, p_now timestamp with time zone) RETURNS SETOF public.sag_reminder_queue
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql ROWS 10
     AS $$
 BEGIN
     -- The claim's commit need not wait for the disk (the caller's transaction: the worker runs the

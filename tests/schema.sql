@@ -216,9 +216,17 @@ CREATE TABLE public.sag_reminder_queue (
 --
 
 CREATE FUNCTION public.sag_claim_reminder_events(p_worker text, p_limit integer, p_lease_s double precision, p_now timestamp with time zone) RETURNS SETOF public.sag_reminder_queue
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql ROWS 10
     AS $$
 BEGIN
+    -- The claim's commit need not wait for the disk (the caller's transaction: the worker runs the
+    -- claim as one of its own, events.alone). Lost in a server crash, a claim leaves its events as
+    -- they were (firings back in the inbox, events pending or with their old expired lease,
+    -- attempts uncounted), to be claimed again; nothing outside the database has happened on it
+    -- yet. WAL is replayed in order, so whatever anyone committed after seeing the claim is lost
+    -- with it, and the next commit that waits (the log write's) flushes it too. A worker killed
+    -- (the server up) changes nothing: the commit is visible at once either way.
+    PERFORM set_config('synchronous_commit', 'off', true);
     RETURN QUERY
     WITH picked AS (
         -- Status-change firings waiting in the inbox (due at their change time). The inbox has
@@ -885,6 +893,13 @@ CREATE PROCEDURE public.sag_reminder_write_batch(IN p_ids bigint[], IN p_escalat
 DECLARE
     destinations sag_reminder_destination[];
 BEGIN
+    -- The reservation's commit (the COMMIT below) need not wait for the disk; the write's commit
+    -- (the CALL's last, synchronous as the session says) does, and flushes the reservation with it.
+    -- Lost in a server crash, a reservation is lost only together with everything committed after
+    -- it (WAL is replayed in order): the write, and any other worker's decision that saw its counts.
+    -- The event is then still claimed or pending and is reserved afresh, counting nothing twice; no
+    -- row was pushed or e-mailed on it, as those follow the write's commit.
+    SET LOCAL synchronous_commit = off;
     destinations := sag_reminder_reserve(p_ids, p_escalate, p_now, p_default_max, p_channels);
     COMMIT;
     SELECT w.written, w.delivered INTO written, delivered

@@ -3,10 +3,22 @@
 -- is taken over). SKIP LOCKED lets any number of workers claim at once.
 -- NO KEY UPDATE: the key-share locks that log writes take on their event must not make a
 -- claimer skip an event, e.g. one whose dead worker's backend has not yet gone away.
+-- ROWS: what claim_batch plans its joins (rule, case, status, customer, assignee) for. At the
+-- default 1,000 it hashed the whole case table to join an idle worker's one event (a third of
+-- the claim's server time with a few hundred cases); at 10 it looks each up by key, which is as
+-- fast for a full batch of 500 (docs/reminders.md, "Latency, seventh round").
 CREATE OR REPLACE FUNCTION sag_claim_reminder_events(
     p_worker TEXT, p_limit INTEGER, p_lease_s DOUBLE PRECISION, p_now TIMESTAMPTZ)
-RETURNS SETOF sag_reminder_queue LANGUAGE plpgsql AS $$
+RETURNS SETOF sag_reminder_queue LANGUAGE plpgsql ROWS 10 AS $$
 BEGIN
+    -- The claim's commit need not wait for the disk (the caller's transaction: the worker runs the
+    -- claim as one of its own, events.alone). Lost in a server crash, a claim leaves its events as
+    -- they were (firings back in the inbox, events pending or with their old expired lease,
+    -- attempts uncounted), to be claimed again; nothing outside the database has happened on it
+    -- yet. WAL is replayed in order, so whatever anyone committed after seeing the claim is lost
+    -- with it, and the next commit that waits (the log write's) flushes it too. A worker killed
+    -- (the server up) changes nothing: the commit is visible at once either way.
+    PERFORM set_config('synchronous_commit', 'off', true);
     RETURN QUERY
     WITH picked AS (
         -- Status-change firings waiting in the inbox (due at their change time). The inbox has

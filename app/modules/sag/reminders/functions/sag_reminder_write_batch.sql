@@ -12,6 +12,13 @@ LANGUAGE plpgsql AS $$
 DECLARE
     destinations sag_reminder_destination[];
 BEGIN
+    -- The reservation's commit (the COMMIT below) need not wait for the disk; the write's commit
+    -- (the CALL's last, synchronous as the session says) does, and flushes the reservation with it.
+    -- Lost in a server crash, a reservation is lost only together with everything committed after
+    -- it (WAL is replayed in order): the write, and any other worker's decision that saw its counts.
+    -- The event is then still claimed or pending and is reserved afresh, counting nothing twice; no
+    -- row was pushed or e-mailed on it, as those follow the write's commit.
+    SET LOCAL synchronous_commit = off;
     destinations := sag_reminder_reserve(p_ids, p_escalate, p_now, p_default_max, p_channels);
     COMMIT;
     SELECT w.written, w.delivered INTO written, delivered

@@ -190,6 +190,8 @@ def ensure_running(data_dir: Path, *, fast: bool = False) -> str:
                 f"-k {sock}",
                 "-c unix_socket_permissions=0700",
                 "-c max_connections=200",
+                "-c wal_level=minimal",
+                "-c max_wal_senders=0",
             ]
             if fast:
                 opts += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]

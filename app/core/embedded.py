@@ -190,6 +190,14 @@ def ensure_running(data_dir: Path, *, fast: bool = False) -> str:
                 f"-k {sock}",
                 "-c unix_socket_permissions=0700",
                 "-c max_connections=200",
+                # The WAL only has to recover this one server after a crash: it has no replicas and
+                # no WAL archive (backups are pg_dump, app/core/backup.py). At `minimal` a table or
+                # index made or rewritten in a transaction is synced at commit instead of written
+                # to the WAL as well: the million-case demo's COPYs and index builds write ~2.3 GB
+                # less and its load waits less (docs/performance.md). A replica or WAL archiving
+                # needs an external PostgreSQL (DATABASE_URL).
+                "-c wal_level=minimal",
+                "-c max_wal_senders=0",
             ]
             if fast:
                 opts += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]

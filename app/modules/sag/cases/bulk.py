@@ -27,7 +27,10 @@ without it the load stops with a message saying so. The tables are locked (ACCES
 EXCLUSIVE) for the load; when a load is larger than a table, that table's plain indexes and
 its primary key (when no foreign key refers to it) are dropped and rebuilt afterwards (building
 an index once is several times cheaper than growing it row by row, the trigram index most of
-all). All in one transaction: it either happens whole or not at all.
+all). At wal_level=minimal (the embedded server's) those tables are first rewritten into new
+files in the same transaction (CLUSTER of their few existing rows), so neither their COPY nor
+the index rebuilds write to the WAL: PostgreSQL syncs the new files at commit instead. All in
+one transaction: it either happens whole or not at all.
 
 How the two cores are used. The stories are generated and encoded for COPY by PRODUCERS
 processes (bulk_rows.encode), batch by batch, each batch from its own seed; this process only
@@ -131,14 +134,30 @@ def note_words(conn: psycopg.Connection, bodies: Iterable[str]) -> dict[str, bul
     return bulk_rows.note_words(found)
 
 
-def _drop_indexes(conn: psycopg.Connection, loading: dict[str, int]) -> list[tuple[str, str]]:
-    """Drop the indexes of each table the load outgrows that no foreign key needs (plain ones and
-    unreferenced primary keys); (table, statement that rebuilds it)."""
+def _outgrown(conn: psycopg.Connection, loading: dict[str, int]) -> list[str]:
+    """The tables to which the load adds more rows than they hold (rows to add per table)."""
+    return [table for table, n in loading.items()
+            if n > conn.execute(Q["table_rows"], {"table": table}).fetchone()["n"]]
+
+
+def _rewrite(conn: psycopg.Connection, tables: list[str]) -> None:
+    """Give each of `tables` a new file in this transaction (CLUSTER by its primary key rewrites its
+    few rows; the flag CLUSTER leaves is taken off again), so that at wal_level=minimal (the embedded
+    server's) its COPY writes no WAL: PostgreSQL then syncs the new file at commit instead, and
+    only its own file holds the rows, not the WAL as well."""
+    if conn.execute(Q["wal_level"]).fetchone()["level"] != "minimal":
+        return
+    for table in tables:
+        index = conn.execute(Q["primary_key_index"], {"table": table}).fetchone()["name"]
+        conn.execute(sql.SQL("CLUSTER {} USING {}").format(sql.Identifier(table), sql.Identifier(index)))
+        conn.execute(sql.SQL("ALTER TABLE {} SET WITHOUT CLUSTER").format(sql.Identifier(table)))
+
+
+def _drop_indexes(conn: psycopg.Connection, tables: list[str]) -> list[tuple[str, str]]:
+    """Drop the indexes of `tables` that no foreign key needs (plain ones and unreferenced primary
+    keys); (table, statement that rebuilds it)."""
     rebuild = []
-    for table, n in loading.items():
-        existing = conn.execute(Q["table_rows"], {"table": table}).fetchone()["n"]
-        if n <= existing:
-            continue
+    for table in tables:
         for index in conn.execute(Q["rebuildable_indexes"], {"table": table}).fetchall():
             if index["constraint_def"] is None:
                 conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(index["name"])))
@@ -175,9 +194,11 @@ def _load(conn: psycopg.Connection, total: int, batches: Batches, advance) -> Bu
     # With every writer locked out, case ids can be handed out here and the sequence moved past them
     # at the end (history and note ids come from their sequences as the rows are copied).
     conn.execute(Q["lock_tables"])
-    rebuild = _drop_indexes(conn, {"sag_sager": total, "sag_status_history": total * HISTORY_PER_CASE,
-                                   "sag_notes": total * NOTES_PER_CASE, "sag_sla_clocks": total,
-                                   "sag_watchers": total * WATCHERS_PER_CASE})
+    outgrown = _outgrown(conn, {
+        "sag_sager": total, "sag_status_history": total * HISTORY_PER_CASE, "sag_notes": total * NOTES_PER_CASE,
+        "sag_sla_clocks": total, "sag_watchers": total * WATCHERS_PER_CASE})
+    _rewrite(conn, outgrown)
+    rebuild = _drop_indexes(conn, outgrown)
     first_case = conn.execute(Q["next_id"], {"table": "sag_sager"}).fetchone()["id"]
     n_cases = n_history = n_notes = 0
     steps: dict[str, float] = {}

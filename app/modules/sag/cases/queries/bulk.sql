@@ -63,3 +63,13 @@ SELECT count(*) AS n FROM sag_sager;
 SELECT b.body, w.lexeme, w.positions
 FROM unnest(%(bodies)s::text[]) AS b(body)
 CROSS JOIN LATERAL unnest(to_tsvector('simple', b.body)) AS w;
+
+-- name: wal_level
+-- How much the server writes to its WAL (a table rewritten in this transaction skips it at 'minimal').
+SELECT current_setting('wal_level') AS level;
+
+-- name: primary_key_index
+-- The index of a table's primary key (what CLUSTER rewrites the table by).
+SELECT i.relname AS name
+FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+WHERE x.indrelid = %(table)s::regclass AND x.indisprimary;

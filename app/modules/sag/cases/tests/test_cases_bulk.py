@@ -4,13 +4,14 @@ and without an SLA policy; random generation writes consistent stories (`bmc-hub
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 
 import pytest
 
 from app.core import database
 from app.modules.sag.cases import bulk
-from app.modules.sag.cases.bulk_plan import CasePlan, micros
+from app.modules.sag.cases.bulk_plan import CasePlan, micros, note_pool, random_plan, text_pool
 from app.modules.sag.sla import businesstime, calendars
 
 STEPS = (("in_progress", "Går i gang nu"), ("waiting_customer", None), ("in_progress", None),
@@ -190,3 +191,23 @@ def test_cases_made_by_several_producer_processes_are_those_of_one_with_the_serv
         "SELECT conname FROM pg_constraint WHERE contype = 'p' AND conrelid::regclass::text = ANY(%s)",
         (list(bulk.TABLES),))}
     assert keys == {f"{t}_pkey" for t in bulk.TABLES}
+
+
+def test_a_load_writes_its_rows_into_rewritten_tables_without_the_wal(normal_user, customer):
+    """At the embedded server's wal_level=minimal the tables a load outgrows get new files in its
+    transaction, so their COPY (and the index rebuilds) write next to nothing to the WAL; the mark
+    CLUSTER leaves on the primary key is taken off again."""
+    assert _one("SELECT current_setting('wal_level') AS level")["level"] == "minimal"
+    rng = random.Random(11)
+    texts, notes = text_pool(rng), note_pool(rng)
+    now = micros(datetime(2030, 7, 1, 8, tzinfo=UTC))
+    plans = [random_plan(rng, now, [normal_user["id"]], [customer], texts, notes) for _ in range(2000)]
+    with database.transaction() as conn:
+        before = conn.execute("SELECT pg_current_wal_insert_lsn() AS lsn").fetchone()["lsn"]
+        bulk.write_plans(conn, [plans[:1000], plans[1000:]], len(plans))
+        wal = conn.execute("SELECT pg_current_wal_insert_lsn() - %s::pg_lsn AS bytes", (before,)).fetchone()["bytes"]
+        written = conn.execute("SELECT sum(pg_total_relation_size(t::regclass)) AS bytes FROM unnest(%s::text[]) t",
+                               (list(bulk.TABLES),)).fetchone()["bytes"]
+    assert written > 1_000_000 and wal < written / 10, (wal, written)
+    assert _one("SELECT count(*) AS n FROM pg_index WHERE indisclustered AND indrelid::regclass::text = ANY(%s)",
+                list(bulk.TABLES))["n"] == 0

@@ -12,11 +12,15 @@ RETURNS TABLE (key BIGINT, user_id INTEGER, email TEXT, escalated BOOLEAN) LANGU
         SELECT * FROM unnest(p_keys, p_recipients, p_assigned, p_created, p_target, p_escalate_role, p_sag_id)
             AS f (key, recipients, assigned, created, target, escalate_role, sag_id)
     ), c AS (
-        SELECT f.key, f.target AS uid, FALSE AS esc FROM f WHERE f.target IS NOT NULL
-        UNION ALL
-        SELECT f.key, f.assigned, FALSE FROM f WHERE f.target IS NULL AND (f.recipients->>'assignee')::boolean
-        UNION ALL
-        SELECT f.key, f.created, FALSE FROM f WHERE f.target IS NULL AND (f.recipients->>'creator')::boolean
+        -- The firing's target (a snooze: that user only), else its case's assignee and creator as the
+        -- rule asks: one pass over the firings, not one per source (every branch here is plan nodes
+        -- that each batch starts and ends, rows or not; docs/reminders.md, "Eighth round").
+        SELECT f.key, x.uid, FALSE AS esc
+        FROM f CROSS JOIN LATERAL unnest(CASE WHEN f.target IS NOT NULL THEN ARRAY[f.target]
+                                              ELSE ARRAY[CASE WHEN (f.recipients->>'assignee')::boolean THEN f.assigned END,
+                                                         CASE WHEN (f.recipients->>'creator')::boolean THEN f.created END]
+                                         END) AS x (uid)
+        WHERE x.uid IS NOT NULL
         UNION ALL
         -- (Lists are expanded only for firings that have a non-empty one: most rules name none.)
         SELECT f.key, x::integer, FALSE

@@ -404,11 +404,11 @@ CREATE FUNCTION public.sag_quiet_until(p_tz text, p_start time without time zone
     SELECT CASE
         WHEN p_start IS NULL OR p_end IS NULL OR p_start = p_end THEN NULL
         WHEN p_start < p_end THEN
-            CASE WHEN lt::time >= p_start AND lt::time < p_end THEN (lt::date + p_end) AT TIME ZONE p_tz END
-        WHEN lt::time >= p_start THEN ((lt::date + 1) + p_end) AT TIME ZONE p_tz
-        WHEN lt::time < p_end THEN (lt::date + p_end) AT TIME ZONE p_tz
+            CASE WHEN (p_now AT TIME ZONE p_tz)::time >= p_start AND (p_now AT TIME ZONE p_tz)::time < p_end
+                 THEN ((p_now AT TIME ZONE p_tz)::date + p_end) AT TIME ZONE p_tz END
+        WHEN (p_now AT TIME ZONE p_tz)::time >= p_start THEN (((p_now AT TIME ZONE p_tz)::date + 1) + p_end) AT TIME ZONE p_tz
+        WHEN (p_now AT TIME ZONE p_tz)::time < p_end THEN ((p_now AT TIME ZONE p_tz)::date + p_end) AT TIME ZONE p_tz
     END
-    FROM (SELECT CASE WHEN p_start IS NULL THEN NULL ELSE p_now AT TIME ZONE p_tz END AS lt) AS local_now
 $$;
 
 --
@@ -470,36 +470,37 @@ BEGIN
     ), texts AS MATERIALIZED (
         SELECT (x->>0)::bigint AS event_id, x->>1 AS title, x->>2 AS message
         FROM jsonb_array_elements(p_texts) AS x
-    ), ev AS (
+    ), ev AS MATERIALIZED (
+        -- The batch's events with their rule, the events locked FOR KEY SHARE in id order: an event
+        -- deleted meanwhile is not returned (and gets no rows, no repeat). One scan both reads and
+        -- locks them (a separate locking CTE was nodes and a join more for every batch).
         SELECT q.id AS event_id, q.kind, q.reminder_id, q.sag_id, q.trigger_type, q.event_data,
                r.repeat_every_hours, COALESCE(r.priority, 'normal') AS priority
         FROM sag_reminder_queue q
         -- Mentions and watched-case news have no rule (and never repeat).
         LEFT JOIN sag_reminders r ON r.id = q.reminder_id
         WHERE q.id = ANY (p_ids)
-    ), events AS MATERIALIZED (
-        SELECT q.id FROM sag_reminder_queue q WHERE q.id IN (SELECT ev.event_id FROM ev) ORDER BY q.id FOR KEY SHARE
+        ORDER BY q.id
+        FOR KEY SHARE OF q
     ), cases AS MATERIALIZED (
         SELECT s.id FROM sag_sager s WHERE s.id IN (SELECT ev.sag_id FROM ev) ORDER BY s.id FOR KEY SHARE
     ), recipients AS MATERIALIZED (
         SELECT u.id, u.language FROM users u WHERE u.id IN (SELECT dest.user_id FROM dest) ORDER BY u.id FOR KEY SHARE
     ), rules AS MATERIALIZED (
         SELECT r.id FROM sag_reminders r WHERE r.id IN (SELECT ev.reminder_id FROM ev) ORDER BY r.id FOR KEY SHARE
-    ), granted AS (
-        -- Whom the reservation let each event push to (recorded on the event, so a retry agrees).
-        SELECT ev.event_id, (g.value)::int AS user_id
-        FROM ev CROSS JOIN LATERAL jsonb_array_elements_text(COALESCE(ev.event_data->'granted', '[]'::jsonb)) AS g
     ), decided AS (
         SELECT d.*, e.reminder_id, e.sag_id, e.priority, ch.external,
                CASE WHEN NOT d.enabled THEN 'suppressed'
                     WHEN d.quiet_until IS NOT NULL THEN 'deferred'
-                    WHEN ch.rate_limited AND d.user_id IS NOT NULL AND g.user_id IS NULL THEN 'rate_limited'
+                    -- Whom the reservation let the event push to (recorded on the event, so a retry
+                    -- agrees): a JSON array of user ids, `@>` a number tests membership.
+                    WHEN ch.rate_limited AND d.user_id IS NOT NULL
+                         AND NOT COALESCE(e.event_data->'granted' @> to_jsonb(d.user_id), FALSE) THEN 'rate_limited'
                     WHEN ch.pending THEN 'pending'
                     ELSE 'sent' END AS status
         FROM dest d
         JOIN ev e ON e.event_id = d.event_id
         JOIN chans ch ON ch.name = d.channel
-        LEFT JOIN granted g ON g.user_id = d.user_id AND g.event_id = d.event_id
     ), inserted AS (
         INSERT INTO sag_reminder_logs AS l (event_id, rule_id, sag_id, user_id, email, recipient, channel, status,
                                             title, message, priority, escalated, deliver_after, held_for_opening,
@@ -523,33 +524,33 @@ BEGIN
                        AS message) t
         WHERE (d.user_id IS NULL OR u.id IS NOT NULL)
           AND (d.sag_id IS NULL OR d.sag_id IN (SELECT cases.id FROM cases))
-          AND d.event_id IN (SELECT events.id FROM events)
         ORDER BY d.event_id, d.recipient, d.channel
         ON CONFLICT ON CONSTRAINT sag_reminder_logs_delivery_key DO NOTHING
         RETURNING l.id, l.event_id, l.user_id, l.channel, l.status, l.deliver_after, l.held_for_opening
-    ), held AS (
-        -- At most one "n reminders held back" summary per user and window: it waits, pending, for the window's end.
-        INSERT INTO sag_reminder_queue (kind, target_user_id, event_data, dedup_key, scheduled_for)
-        SELECT 'held_back', lim.user_id, jsonb_build_object('window_start', date_trunc('hour', p_now)),
+    ), queued AS (
+        -- What the rows call for, one INSERT (each a plan node tree opening the queue and its indexes
+        -- for every batch, most of them inserting nothing):
+        -- * held back: at most one "n reminders held back" summary per user and window; it waits,
+        --   pending, for the window's end;
+        -- * what quiet hours deferred goes out as one summary when they end ('digest'); what a rule's
+        --   opening hours held, when the calendar opens ('opening', opening_hours.py);
+        -- * re-remind every N hours while someone has not acknowledged (acknowledged users are left
+        --   out above).
+        INSERT INTO sag_reminder_queue (reminder_id, sag_id, kind, trigger_type, target_user_id, event_data, dedup_key,
+                                        scheduled_for)
+        SELECT NULL::integer, NULL::integer, 'held_back', NULL::text, lim.user_id, jsonb_build_object('window_start', date_trunc('hour', p_now)),
                'held:' || lim.user_id || ':' || extract(epoch FROM date_trunc('hour', p_now))::bigint,
                date_trunc('hour', p_now) + interval '1 hour'
         FROM (SELECT DISTINCT i.user_id FROM inserted i WHERE i.status = 'rate_limited' AND i.user_id IS NOT NULL) AS lim
-        ON CONFLICT (dedup_key) WHERE status = 'pending' AND dedup_key IS NOT NULL DO NOTHING
-    ), deferred_summaries AS (
-        -- What quiet hours deferred goes out as one summary when they end ('digest'); what a rule's
-        -- opening hours held, when the calendar opens ('opening', opening_hours.py).
-        INSERT INTO sag_reminder_queue (kind, target_user_id, event_data, dedup_key, scheduled_for)
-        SELECT o.kind, o.user_id,
+        UNION ALL
+        SELECT NULL::integer, NULL::integer, o.kind, NULL::text, o.user_id,
                jsonb_build_object(CASE o.kind WHEN 'digest' THEN 'quiet_until' ELSE 'opens_at' END, o.deliver_after),
                o.kind || ':' || o.user_id || ':' || extract(epoch FROM o.deliver_after)::bigint, o.deliver_after
         FROM (SELECT DISTINCT CASE WHEN i.held_for_opening THEN 'opening' ELSE 'digest' END AS kind,
                               i.user_id, i.deliver_after
               FROM inserted i WHERE i.status = 'deferred' AND i.user_id IS NOT NULL) AS o
-        ON CONFLICT (dedup_key) WHERE status = 'pending' AND dedup_key IS NOT NULL DO NOTHING
-    ), repeats AS (
-        -- Re-remind every N hours while someone has not acknowledged (acknowledged users are left out above).
-        INSERT INTO sag_reminder_queue (reminder_id, sag_id, kind, trigger_type, event_data, dedup_key, scheduled_for)
-        SELECT ev.reminder_id, ev.sag_id, 'repeat', ev.trigger_type,
+        UNION ALL
+        SELECT ev.reminder_id, ev.sag_id, 'repeat', ev.trigger_type, NULL::integer,
                jsonb_build_object('occurrence', COALESCE((ev.event_data->>'occurrence')::int, 1) + 1),
                'repeat:' || ev.reminder_id || ':' || ev.sag_id,
                p_now + make_interval(hours => ev.repeat_every_hours)
@@ -794,11 +795,15 @@ CREATE FUNCTION public.sag_reminder_recipients_of(p_keys bigint[], p_recipients 
         SELECT * FROM unnest(p_keys, p_recipients, p_assigned, p_created, p_target, p_escalate_role, p_sag_id)
             AS f (key, recipients, assigned, created, target, escalate_role, sag_id)
     ), c AS (
-        SELECT f.key, f.target AS uid, FALSE AS esc FROM f WHERE f.target IS NOT NULL
-        UNION ALL
-        SELECT f.key, f.assigned, FALSE FROM f WHERE f.target IS NULL AND (f.recipients->>'assignee')::boolean
-        UNION ALL
-        SELECT f.key, f.created, FALSE FROM f WHERE f.target IS NULL AND (f.recipients->>'creator')::boolean
+        -- The firing's target (a snooze: that user only), else its case's assignee and creator as the
+        -- rule asks: one pass over the firings, not one per source (every branch here is plan nodes
+        -- that each batch starts and ends, rows or not; docs/reminders.md, "Eighth round").
+        SELECT f.key, x.uid, FALSE AS esc
+        FROM f CROSS JOIN LATERAL unnest(CASE WHEN f.target IS NOT NULL THEN ARRAY[f.target]
+                                              ELSE ARRAY[CASE WHEN (f.recipients->>'assignee')::boolean THEN f.assigned END,
+                                                         CASE WHEN (f.recipients->>'creator')::boolean THEN f.created END]
+                                         END) AS x (uid)
+        WHERE x.uid IS NOT NULL
         UNION ALL
         -- (Lists are expanded only for firings that have a non-empty one: most rules name none.)
         SELECT f.key, x::integer, FALSE

@@ -258,23 +258,22 @@ class _Batch:
 
     def head(self, row: dict[str, Any]) -> str:
         """The message's header lines before MIME-Version, in build_fast_message's order."""
-        log_id, sag_id, user_id, lines = row["id"], row["sag_id"], row.get("user_id"), self.lines
-        to = lines.get(to_key := ("to", row["email"], row.get("user_name"))) or self.line(to_key, mail.to_line)
-        subject = lines.get(subject_key := ("subject", f"[#{sag_id}] {row['title']}")) or self.line(subject_key,
-                                                                                                    _subject_line)
+        log_id, sag_id, user_id = row["id"], row["sag_id"], row.get("user_id")
         domain = self.domain
-        head = (f"{self.from_line}{to}{subject}Date: {mime.date_header()}\r\n"
-                f"Message-ID: <sag-reminder-{log_id}@{domain}>\r\nX-BMC-Reminder-Log: {log_id}\r\n"
-                "Auto-Submitted: auto-generated\r\n")
+        lines = [self.from_line,
+                 self.line(("to", row["email"], row.get("user_name")), mail.to_line),
+                 self.line(("subject", f"[#{sag_id}] {row['title']}"), _subject_line),
+                 f"Date: {mime.date_header()}\r\nMessage-ID: <sag-reminder-{log_id}@{domain}>\r\n"
+                 f"X-BMC-Reminder-Log: {log_id}\r\nAuto-Submitted: auto-generated\r\n"]
         # A reply to a user's e-mail becomes a note on the case (`bmc-hub mail-in`, docs/conversation.md).
         if self.replies:
-            head += "".join([mail.header_line(name, value, mail.MAX_HEADER_CHARS)
-                             for name, value in reply_headers(sag_id, user_id).items()])
-        # A case's reminders reply to one root id.
-        head += f"In-Reply-To: <sag-case-{sag_id}@{domain}>\r\nReferences: <sag-case-{sag_id}@{domain}>\r\n"
+            lines += [mail.header_line(name, value, mail.MAX_HEADER_CHARS)
+                      for name, value in reply_headers(sag_id, user_id).items()]
+        root = f"<sag-case-{sag_id}@{domain}>"  # a case's reminders reply to one root id
+        lines.append(f"In-Reply-To: {root}\r\nReferences: {root}\r\n")
         if user_id and row.get("trigger_type"):
-            head += self.line(("unsubscribe", user_id, row["trigger_type"]), _unsubscribe_lines)
-        return head
+            lines.append(self.line(("unsubscribe", user_id, row["trigger_type"]), _unsubscribe_lines))
+        return "".join(lines)
 
 
 def _subject_line(subject: str) -> str:

@@ -314,12 +314,15 @@ def build_raw(*, sender: str, to: str, subject: str, text: str | Encoded, html: 
 
 
 def raw_message(sender: str, to: str, head: str, text: str | Encoded | QPTemplate,
-                html: str | Encoded | QPTemplate | None = None, values: dict[str, str] | None = None) -> RawMessage:
+                html: str | Encoded | QPTemplate | None = None, values: dict[str, str] | None = None,
+                literal: bool | None = None) -> RawMessage:
     """The message of `head` (its header lines before MIME-Version, each one line, encoded and
     ending in CRLF) and its bodies, for mail sent in bulk: a body may be a QPTemplate, filled
-    here with `values`; `sender` and `to` are the envelope's bare addresses."""
+    here with `values`; `sender` and `to` are the envelope's bare addresses. `literal`:
+    literal_values(values), if the caller knows it."""
     values = values or {}
-    literal = literal_values(values)  # once for both bodies
+    if literal is None:
+        literal = literal_values(values)  # once for both bodies
     if html is None:
         out = [head, "MIME-Version: 1.0", CRLF, *_part("plain", text, values, literal)]
     elif type(text) is QPTemplate and type(html) is QPTemplate:  # the bulk case, _part inlined

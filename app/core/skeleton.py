@@ -90,19 +90,41 @@ def _flatten(ctx: dict[str, Any], prefix: tuple = ()) -> list[tuple[tuple, Any]]
     return out
 
 
-def _walk(ctx: dict[str, Any], prefix: tuple, keyed: set[tuple], shape: list[tuple[tuple, Any]],
-          values: list[str]) -> None:
-    """One pass over a context: its shape's items ((leaf path, value, or _FILLED for a filled
-    leaf), as _flatten orders them) into `shape`, the filled leaves' values into `values`."""
+_NO_KEYS: dict[str, Any] = {}
+_OPEN, _CLOSE = object(), object()  # a nested dict's start and end in a shape
+
+
+def _tree(paths: set[tuple]) -> dict[str, Any]:
+    """The keyed leaf paths as nested dicts, {name: [keyed?, {child name: ...}]}: `_walk` then
+    looks each name up at its level, no path tuple built per leaf."""
+    tree: dict[str, Any] = {}
+    for path in paths:
+        level = tree
+        for n, name in enumerate(path):
+            node = level.setdefault(name, [False, {}])
+            if n == len(path) - 1:
+                node[0] = True
+            level = node[1]
+    return tree
+
+
+def _walk(ctx: dict[str, Any], keyed: dict[str, Any], shape: list[Any], values: list[str]) -> None:
+    """One pass over a context: its shape into `shape` (each name and its value, or _FILLED for
+    a filled leaf that is not keyed; a nested dict between _OPEN and _CLOSE: the same shapes
+    give the same list), the filled leaves' values into `values`, in _flatten's order.
+    `keyed`: the keyed paths as `_tree` gives them."""
     for name, value in ctx.items():
         kind = type(value)
+        node = keyed.get(name)
         if kind is dict:
-            _walk(value, (*prefix, name), keyed, shape, values)
-        elif (kind is str or kind is int) and value and (path := (*prefix, name)) not in keyed:
-            shape.append((path, _FILLED))
+            shape += (name, _OPEN)
+            _walk(value, node[1] if node else _NO_KEYS, shape, values)
+            shape.append(_CLOSE)
+        elif (kind is str or kind is int) and value and not (node and node[0]):
+            shape += (name, _FILLED)
             values.append(value if kind is str else str(value))
         else:
-            shape.append(((*prefix, name), value))
+            shape += (name, value)
 
 
 def _tracing_str(touched: set[str]) -> type[str]:
@@ -322,6 +344,7 @@ class SkeletonMail:
         self.inline = inline
         self.marker_re = re.compile("|".join(re.escape(m) for m in markers)) if markers else re.compile(r"(?!)")
         self.keyed: set[tuple] = set(keyed)  # leaf paths keyed, for every shape (given or found)
+        self._keyed_tree: tuple[int, dict[str, Any]] = (-1, {})  # (len(keyed) it was made of, _tree)
         self.skeletons: OrderedDict[tuple, Any] = OrderedDict()
 
     def plain(self, ctx: dict[str, Any]) -> tuple[QPTemplate, QPTemplate]:
@@ -330,9 +353,11 @@ class SkeletonMail:
 
     def bodies(self, ctx: dict[str, Any], key: tuple) -> tuple[QPTemplate, QPTemplate]:
         for _ in range(BUILD_ATTEMPTS):
-            shape: list[tuple[tuple, Any]] = []
+            if self._keyed_tree[0] != len(self.keyed):  # keyed only grows
+                self._keyed_tree = (len(self.keyed), _tree(self.keyed))
+            shape: list[Any] = []
             values: list[str] = []
-            _walk(ctx, (), self.keyed, shape, values)
+            _walk(ctx, self._keyed_tree[1], shape, values)
             try:
                 found = self.skeletons.get(shape_key := (key, tuple(shape)))
             except TypeError:  # an unhashable value (a list): no shape to key on

@@ -9,6 +9,7 @@ own title and message are the rule author's text and stay as written.
 from __future__ import annotations
 
 import contextlib
+import operator
 import secrets
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -132,6 +133,9 @@ _BODY_FIELDS = ("sag_id", "case_title", "customer_name", "status", "status_label
                 "escalated")
 
 
+_body_fields = operator.itemgetter(*_BODY_FIELDS)
+
+
 def _event_view(row: dict[str, Any]) -> dict[str, Any]:
     """What `_context` reads of a row: the body fields, whether it goes to a user (links) and
     whether it has snooze links (a mention or watched-case news has no rule to bring back)."""
@@ -201,7 +205,11 @@ def _bodies(row: dict[str, Any], cache: dict[tuple, Any]) -> tuple[QPTemplate, Q
     recipients, from the templates' skeletons; each recipient's links are filled in from `_tokens`.
     """
     language = i18n.get_language()
-    key = (language, bool(row.get("user_id")), _has_snooze(row), *map(row.get, _BODY_FIELDS))
+    try:
+        fields = _body_fields(row)  # one C call; read_pending_rows gives every field
+    except KeyError:
+        fields = tuple(map(row.get, _BODY_FIELDS))
+    key = (language, bool(row.get("user_id")), _has_snooze(row), fields)
     bodies = cache.get(key)
     if bodies is None:
         bodies = cache[key] = _skeletons.bodies(_context(_event_view(row)), key=(language, _catalog.get()))
@@ -332,7 +340,9 @@ def warm_up() -> None:
 
 def _message(row: dict[str, Any], batch: _Batch) -> RawMessage:
     text, html = _bodies(row, batch.bodies)
-    return mime.raw_message(batch.sender_address, row["email"], batch.head(row), text, html, batch.tokens(row))
+    # The values are tokens (URL-safe base64) and a case number: quoted-printable writes them as they are.
+    return mime.raw_message(batch.sender_address, row["email"], batch.head(row), text, html, batch.tokens(row),
+                            literal=True)
 
 
 def _status_label(row: dict[str, Any]) -> str:

@@ -220,6 +220,15 @@ def array_literal(values: Iterable[int | str]) -> str:
     return "{" + ",".join(map(str, values)) + "}"
 
 
+def text_array(values: Iterable[str | None]) -> str | list[str | None]:
+    """Outcomes for a `::text[]` cast: all NULL (every row sent, the usual case) as one literal,
+    anything else as the list (psycopg quotes each text)."""
+    values = list(values)
+    if any(v is not None for v in values):
+        return values
+    return "{" + ",".join(["NULL"] * len(values)) + "}"
+
+
 def escalated_prefixes() -> str:
     """What an escalated reminder's title starts with, per recipient language ("" = the hub's), as
     the JSON object deliver_batch reads: each row is written in its recipient's language."""
@@ -246,7 +255,8 @@ def hand_over(conn: psycopg.Connection, event_ids: list[int], registry: dict[str
         if not channel.pending:
             continue
         with conn.transaction():
-            rows = conn.execute(Q["read_pending_rows"], {"event_ids": event_ids, "channel": channel.name}).fetchall()
+            rows = conn.execute(Q["read_pending_rows"], {"event_ids": array_literal(event_ids),
+                                                          "channel": channel.name}).fetchall()
         step = max(1, channel.chunk_size)
         for start in range(0, len(rows), step):
             chunk = rows[start:start + step]
@@ -279,7 +289,7 @@ def deliver_chunk(conn: psycopg.Connection, channel: channels.Channel, chunk: li
     errors = {r["id"]: None if (e := results.get(r["id"], NO_OUTCOME)) is None else error_text(str(e))
               for r in chunk}
     with conn.transaction():
-        conn.execute(Q["record_results"], {"ids": list(errors), "errors": list(errors.values()),
+        conn.execute(Q["record_results"], {"ids": array_literal(errors), "errors": text_array(errors.values()),
                                            "now": ctx.now, "final": False})
     return errors
 

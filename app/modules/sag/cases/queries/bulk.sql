@@ -2,6 +2,11 @@
 -- Skip ordinary and foreign-key triggers for the rest of this transaction (bulk load only).
 SET LOCAL session_replication_role = replica;
 
+-- name: flush_early
+-- Have the kernel start writing the load's pages to disk as they leave the shared buffers (this
+-- transaction only), so little is left for the fsyncs at commit (wal_level=minimal syncs new files then).
+SET LOCAL backend_flush_after = '2MB';
+
 -- name: lock_tables
 -- Keep every other writer (and reader) out while ids are reserved and indexes are rebuilt.
 LOCK TABLE sag_sager, sag_status_history, sag_notes, sag_sla_clocks, sag_watchers IN ACCESS EXCLUSIVE MODE;

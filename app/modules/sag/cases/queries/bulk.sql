@@ -53,10 +53,12 @@ SELECT (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM users WHERE active
        (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM customers WHERE active) AS customers;
 
 -- name: schedule_deadlines
--- Schedule the deadline reminders of the open generated cases with a deadline (as the insert trigger does).
+-- Schedule the deadline reminders of the open generated cases with a deadline (as the insert trigger does);
+-- without an active deadline rule there is nothing to plan, and the cases (no index yet) are not read.
 SELECT sag_schedule_deadlines(array_agg(id), NULL)
 FROM sag_sager
 WHERE id BETWEEN %(first)s AND %(last)s AND closed_at IS NULL AND deadline IS NOT NULL
+  AND EXISTS (SELECT 1 FROM sag_reminders WHERE active AND trigger_type = 'deadline')
 HAVING count(*) > 0;
 
 -- name: count_cases

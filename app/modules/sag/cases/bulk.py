@@ -34,7 +34,7 @@ has the kernel write its pages out as they leave the shared buffers, backend_flu
 the commit finds little left to write). Into such a new file the COPY writes its rows frozen
 (FREEZE): no later reader has to set their hint bits, which with data checksums (initdb's
 default) writes every page touched to the WAL once more -- the ANALYZE after the load did that
-for ~0.8 GB per million cases. FREEZE's one departure from MVCC: a transaction whose snapshot
+for ~0.9 GB per million cases. FREEZE's one departure from MVCC: a transaction whose snapshot
 is older than the load's commit sees the new rows (the tables are locked while it runs). All
 in one transaction: it either happens whole or not at all.
 

@@ -2,6 +2,11 @@
 -- Skip ordinary and foreign-key triggers for the rest of this transaction (bulk load only).
 SET LOCAL session_replication_role = replica;
 
+-- name: flush_early
+-- Have the kernel start writing the load's pages to disk as they leave the shared buffers (this
+-- transaction only), so little is left for the fsyncs at commit (wal_level=minimal syncs new files then).
+SET LOCAL backend_flush_after = '2MB';
+
 -- name: lock_tables
 -- Keep every other writer (and reader) out while ids are reserved and indexes are rebuilt.
 LOCK TABLE sag_sager, sag_status_history, sag_notes, sag_sla_clocks, sag_watchers IN ACCESS EXCLUSIVE MODE;
@@ -48,10 +53,12 @@ SELECT (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM users WHERE active
        (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM customers WHERE active) AS customers;
 
 -- name: schedule_deadlines
--- Schedule the deadline reminders of the open generated cases with a deadline (as the insert trigger does).
+-- Schedule the deadline reminders of the open generated cases with a deadline (as the insert trigger does);
+-- without an active deadline rule there is nothing to plan, and the cases (no index yet) are not read.
 SELECT sag_schedule_deadlines(array_agg(id), NULL)
 FROM sag_sager
 WHERE id BETWEEN %(first)s AND %(last)s AND closed_at IS NULL AND deadline IS NOT NULL
+  AND EXISTS (SELECT 1 FROM sag_reminders WHERE active AND trigger_type = 'deadline')
 HAVING count(*) > 0;
 
 -- name: count_cases

@@ -6,7 +6,7 @@ one log row per firing for it (`per_firing`: no user, no preferences, no quiet h
 hourly limit), written `pending` and handed over here after e-mail.
 
 Apprise calls block, so each message is sent on a thread of its own and waited for at most
-the timeout (sag setting DESTINATION_TIMEOUT_S, also given to Apprise as its socket timeouts):
+the timeout (sag setting DESTINATION_TIMEOUT_S; Apprise's socket timeouts are a little longer):
 a hanging service fails its row ("timed out") and the event is retried with the engine's
 back-off, while in-app rows were written and e-mails sent before. The URL holds the service's
 token, so it is never logged: Apprise's own log records stay out of the hub's logs (they are
@@ -43,6 +43,10 @@ ERROR_MAX_CHARS = 1000
 REDACTED = "***"
 SEND_THREAD = "sag-destination-send"
 MIN_SECRET_CHARS = 3  # URL parts shorter than this are not blanked out of error texts
+# Apprise's socket timeouts run this much longer than the hub's wait, so that the wait decides when
+# a hang becomes "timed out after N s": with equal clocks a busy machine let the socket's timeout
+# win the race now and then, and the row said "Connection error" for the same hang.
+SOCKET_TIMEOUT_MARGIN_S = 2.0
 
 Q = load_queries(Path(__file__).resolve().parents[1] / "queries" / "destinations.sql")
 log = logging.getLogger("app.modules.sag")
@@ -144,7 +148,7 @@ def send_many(messages: Sequence[tuple[str, str, str]], timeout: float | None = 
             res["error"] = why
             threads.append(None)
             continue
-        plugin.socket_connect_timeout = plugin.socket_read_timeout = timeout
+        plugin.socket_connect_timeout = plugin.socket_read_timeout = timeout + SOCKET_TIMEOUT_MARGIN_S
         threads.append(threading.Thread(target=_notify, args=(plugin, title, body, res), daemon=True,
                                         name=SEND_THREAD))
     deadline = time.monotonic() + timeout

@@ -4,8 +4,9 @@ the reminder engine with, doing nothing per job, on the same server in the same 
 `pgqueuer_noop_jobs_per_s(dsn, jobs, workers, batch, server_cpu)` installs pgqueuer's schema
 (once), queues `jobs` no-op jobs in one statement, starts `workers` processes (each a
 QueueManager on its own asyncpg connection, `mode=drain`, `batch_size=batch`), releases them
-together and returns jobs / seconds until all have exited, and the CPU seconds of the workers
-and of the server. The workers are processes, as the reminder workers are, so both sides get
+together and returns jobs / seconds until all have drained the queue (each prints a line
+then), jobs / seconds until all have exited, and the CPU seconds of the workers and of the
+server. The workers are processes, as the reminder workers are, so both sides get
 the machine's two cores the same way.
 
     python bench/_pgqueuer_noop.py DSN BATCH   (a worker: prints "ready", waits for a line, drains)
@@ -79,14 +80,17 @@ async def _worker(dsn: str, batch: int) -> None:
     cpu = time.process_time()
     await qm.run(batch_size=batch, mode=types.QueueExecutionMode.drain,
                  dequeue_timeout=timedelta(seconds=DEQUEUE_TIMEOUT_S))
-    print(time.process_time() - cpu, flush=True)  # the worker's CPU seconds for the queue
+    # The queue is drained: the line marks the end of the work (the parent times it), then the
+    # worker's CPU seconds for the queue.
+    print(time.process_time() - cpu, flush=True)
     await conn.close()
 
 
 def pgqueuer_noop_jobs_per_s(dsn: str, jobs: int, workers: int, batch: int,
-                             server_cpu: Callable[[], float] = lambda: 0.0) -> tuple[float, float, float]:
-    """(jobs per second, the workers' CPU seconds for them, the server's: `server_cpu()` just
-    before the workers go and after they are done)."""
+                             server_cpu: Callable[[], float] = lambda: 0.0) -> tuple[float, float, float, float]:
+    """(jobs per second until all workers have drained the queue, jobs per second until all have
+    exited, the workers' CPU seconds for them, the server's: `server_cpu()` just before the
+    workers go and after they are done)."""
     asyncio.run(_install_and_enqueue(dsn, jobs))
     procs = [subprocess.Popen([sys.executable, str(Path(__file__).resolve()), dsn, str(batch)],
                               env=dict(os.environ), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -99,19 +103,19 @@ def pgqueuer_noop_jobs_per_s(dsn: str, jobs: int, workers: int, batch: int,
     for p in procs:
         p.stdin.write("go\n")
         p.stdin.flush()
-    cpu = 0.0
+    lines = [p.stdout.readline() for p in procs]
+    drained = time.perf_counter() - start
     for p in procs:
-        line = p.stdout.readline()
         p.wait()
         if p.returncode:
             raise SystemExit(f"pgqueuer worker exited with {p.returncode}")
-        cpu += float(line)
-    elapsed = time.perf_counter() - start
+    to_exit = time.perf_counter() - start
+    cpu = sum(float(line) for line in lines)
     server = server_cpu() - server_before
     left = asyncio.run(_left(dsn))
     if left:
         raise SystemExit(f"pgqueuer left {left} jobs in its queue")
-    return jobs / elapsed, cpu, server
+    return jobs / drained, jobs / to_exit, cpu, server
 
 
 if __name__ == "__main__":

@@ -32,16 +32,36 @@ Then:
    the backends that exited, from /proc), and what creating one small file in the run's
    outbox directory cost just before (`file_create_us`, see PROBE_FILES).
 3. the pgqueuer no-op baseline on the same server (bench/_pgqueuer_noop.py): 20,000 jobs that
-   do nothing, batch size 100, 2 worker processes. `ratio_vs_pgqueuer` = our
-   notifications_per_s (2 workers) / pgqueuer's jobs/s.
+   do nothing, batch size 100, 2 worker processes.
+
+Steps 2 and 3 run in PAIRS pairs (`--pairs`), the order within a pair alternating (ours first in
+the first pair, pgqueuer's in the second ...): on this shared host a run is slower the later it
+comes in the sequence, after the other side's runs more than after its own, so a baseline
+measured once, after our run, met another machine. `ratio_vs_pgqueuer` = the median of the
+pairs' ratios, our notifications_per_s (2 workers) / pgqueuer's jobs/s (each pair's in
+`ratio_vs_pgqueuer_pairs`); `notifications_per_s` and `pgqueuer_noop_jobs_per_s` are the medians
+of each side's runs. `ratio_vs_pgqueuer_cpu`: pgqueuer's CPU per job (workers and server) / ours
+per notification, the median pair's; what the throughput ratio tends to when both sides keep
+the two cores busy, and steadier.
+
+Our worker processes are set up as `bmc-hub worker` sets up its own: the modules loaded, then
+`gc.collect(); gc.freeze()`, then the worker connects and warms up. (Up to the eighth round the
+benchmark's workers skipped the freeze: every full collection then walked the ~100,000 objects
+of the loaded app, a fifth of the workers' CPU, and the interpreter's last collection at exit
+took 0.25-0.4 s of a 1.5 s run.) Both sides are timed the same way: from releasing the workers
+until the last of them reports the queue drained (a line each prints as soon as it finds
+nothing left); the interpreter's teardown after that is neither side's work. The figures until
+the processes have exited are printed too (`notifications_per_s_to_exit`,
+`pgqueuer_noop_jobs_per_s_to_exit`, `ratio_vs_pgqueuer_to_exit`).
 
 Prints one JSON line; the top-level figures are those of 2 workers, `runs` has both:
 
     {"workers": 2, "events_per_s": ..., "notifications_per_s": ..., "trigger_overhead_ratio": ...,
      "runs": [{"workers": 1, ...}, {"workers": 2, ...}], "events": 10000,
-     "pgqueuer_noop_jobs_per_s": ..., "ratio_vs_pgqueuer": ...}
+     "pgqueuer_noop_jobs_per_s": ..., "ratio_vs_pgqueuer": ..., "ratio_vs_pgqueuer_pairs": [...],
+     "ratio_vs_pgqueuer_cpu": ..., ...}
 
-    .venv/bin/python bench/reminder_throughput.py [--events 10000] [--workers 1,2] [--pgqueuer-jobs 20000]
+    .venv/bin/python bench/reminder_throughput.py [--events 10000] [--workers 1,2] [--pairs 4] [--pgqueuer-jobs 20000]
         [--channels in_app,email]
 """
 
@@ -78,6 +98,7 @@ CHANNELS = ["in_app", "email"]
 PGQUEUER_JOBS = 20_000
 PGQUEUER_BATCH = 100
 PGQUEUER_WORKERS = 2
+PAIRS = 4  # our run and pgqueuer's, each pair in the other order; the headline: the median pair's ratio
 # Each run's workers write their .eml files into a directory of their own, and nothing is deleted
 # until the benchmark ends. On an ext4 without a journal (this machine's) the kernel skips, on every
 # file creation, each inode of the block group freed in the last 1-6 minutes (ext4's
@@ -87,16 +108,23 @@ PGQUEUER_WORKERS = 2
 PROBE_FILES = 300  # files created (and kept) before each run to print what creating one costs now
 
 CHILD = """
-import sys, time
+import gc, sys, time
+from app.modules.sag.reminders import channels
 from app.modules.sag.reminders.worker import ReminderWorker
 w = ReminderWorker(batch_size=int(sys.argv[1]))
+# As `bmc-hub worker`: the modules loaded, then what is loaded by now frozen (out of the
+# collector's full passes), then the worker connects and warms up.
+channels.registry()
+gc.collect(); gc.freeze()
 w._connect()
 print("ready", flush=True)
 sys.stdin.readline()
 cpu = time.process_time()
 while w.run_once().claimed:
     pass
-print(time.process_time() - cpu, flush=True)  # the worker's CPU seconds for the queue, start-up left out
+# The queue is drained: the line marks the end of the work (the parent times it), then the
+# worker's CPU seconds for the queue, start-up left out.
+print(time.process_time() - cpu, flush=True)
 w.close()
 """
 
@@ -300,9 +328,9 @@ def _wait_for_backends(n: int) -> None:
         time.sleep(0.01)
 
 
-def _run_workers(n_workers: int, batch: int, data_dir: Path) -> tuple[float, float]:
-    """Start the workers, let them connect, release them together; (seconds until all are done,
-    the workers' CPU seconds)."""
+def _run_workers(n_workers: int, batch: int, data_dir: Path) -> tuple[float, float, float]:
+    """Start the workers, let them connect, release them together; (seconds until all have
+    drained the queue, seconds until all have exited, the workers' CPU seconds)."""
     env = dict(os.environ, DATA_DIR=str(data_dir))  # the run's own outbox: data_dir/mail
     procs = [subprocess.Popen([sys.executable, "-c", CHILD, str(batch)], cwd=ROOT, env=env,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for _ in range(n_workers)]
@@ -313,14 +341,13 @@ def _run_workers(n_workers: int, batch: int, data_dir: Path) -> tuple[float, flo
     for p in procs:
         p.stdin.write("go\n")
         p.stdin.flush()
-    cpu = 0.0
+    lines = [p.stdout.readline() for p in procs]
+    drained = time.perf_counter() - start
     for p in procs:
-        line = p.stdout.readline()
         p.wait()
         if p.returncode:
             raise SystemExit(f"worker exited with {p.returncode}")
-        cpu += float(line)
-    return time.perf_counter() - start, cpu
+    return drained, time.perf_counter() - start, sum(float(line) for line in lines)
 
 
 def main() -> None:
@@ -330,6 +357,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument("--pgqueuer-jobs", type=int, default=PGQUEUER_JOBS)
+    parser.add_argument("--pairs", type=int, default=PAIRS,
+                        help="runs of ours (each worker count) and of pgqueuer, alternated")
     parser.add_argument("--outbox", type=Path, default=None,
                         help="a directory for the runs' .eml files (default: in the temporary directory; "
                              "removed at the end either way)")
@@ -338,8 +367,6 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.pop("SMTP_HOST", None)  # e-mails go to the .eml file backend under the temporary DATA_DIR
     with contextlib.ExitStack() as stack, throwaway_database("bmc-bench-rem-") as tmp:
-        from app.core import database, mail
-
         pgdata = tmp / "var" / "pgdata"
         outbox = Path(tempfile.mkdtemp(prefix="bmc-bench-outbox-", dir=args.outbox)) if args.outbox else None
         stack.callback(shutil.rmtree, outbox or tmp, ignore_errors=True)
@@ -366,49 +393,35 @@ def main() -> None:
               f"without {[tuple(round(x, 3) for x in m[:3]) for m in without]} "
               f"with {[tuple(round(x, 3) for x in m[:3]) for m in with_]}; "
               f"trigger us/update {[round(x, 1) for x in trigger_us]}", file=sys.stderr)
-        runs = []
-        for n_workers in (int(x) for x in args.workers.split(",")):
-            _queue_events(ids)  # the same 10,000 events for each run
-            with database.connect(autocommit=True) as conn:
-                conn.execute("ANALYZE")  # what autovacuum does on a live system after such a burst
-            queued = database.execute_query(
-                "SELECT (SELECT count(*) FROM sag_reminder_queue WHERE status = 'pending') "
-                "+ (SELECT count(*) FROM sag_reminder_inbox) AS n")[0]["n"]
-            run_dir = (outbox or tmp) / f"run-{len(runs) + 1}"
-            create_us = _file_create_us(run_dir / "probe")
-            _wait_for_backends(1)
-            server_before = _server_cpu_s(pgdata)
-            elapsed, workers_cpu = _run_workers(n_workers, args.batch, run_dir)
-            _wait_for_backends(1)
-            server_cpu = _server_cpu_s(pgdata) - server_before
-            counts = database.execute_query(
-                "SELECT (SELECT count(*) FROM sag_reminder_queue WHERE status = 'sent') AS events, "
-                "(SELECT count(*) FROM sag_reminder_logs WHERE status = 'sent') AS notifications, "
-                "(SELECT count(*) FROM sag_reminder_queue WHERE status <> 'sent') "
-                "+ (SELECT count(*) FROM sag_reminder_inbox) AS left_over")[0]
-            if counts["left_over"] or counts["events"] != queued:
-                raise SystemExit(f"queue not fully processed: {counts}")
-            emails = sum(1 for _ in (run_dir / mail.MAIL_SUBDIR).glob("*.eml"))
-            expected = 2 * len(channels) * queued, (2 * queued if "email" in channels else 0)
-            if (counts["notifications"], emails) != expected:
-                raise SystemExit(f"expected (notifications, e-mails) {expected}: {counts}, {emails} e-mails")
-            print(f"workers={n_workers}: {counts} in {elapsed:.3f}s", file=sys.stderr)
-            runs.append({"workers": n_workers, "events_per_s": round(counts["events"] / elapsed),
-                         "notifications_per_s": round(counts["notifications"] / elapsed),
-                         "seconds": round(elapsed, 3), "events": counts["events"],
-                         "notifications": counts["notifications"], "file_create_us": round(create_us, 1),
-                         "worker_cpu_us_per_event": round(workers_cpu / counts["events"] * 1e6),
-                         "server_cpu_us_per_event": round(server_cpu / counts["events"] * 1e6)})
-        def server_cpu() -> float:
-            _wait_for_backends(1)
-            return _server_cpu_s(pgdata)
-
-        pgq, pgq_cpu, pgq_server_cpu = pgqueuer_noop_jobs_per_s(
-            os.environ["DATABASE_URL"], args.pgqueuer_jobs, PGQUEUER_WORKERS, PGQUEUER_BATCH, server_cpu)
-        print(f"pgqueuer no-op: {pgq:.0f} jobs/s", file=sys.stderr)
-        last = runs[-1]
-        print(json.dumps({"workers": last["workers"], "events_per_s": last["events_per_s"],
-                          "notifications_per_s": last["notifications_per_s"],
+        # Ours and pgqueuer's in pairs: the host's other tenants come and go within seconds, and a
+        # baseline measured once, half a minute after our run, met another machine. Which side
+        # goes first alternates: a run is slower the later it comes in the sequence (up to a
+        # third by the fourth pair here, after the other side's runs more than after its own).
+        runs, pgq_runs, pair_ratios = [], [], []
+        for pair in range(args.pairs):
+            if pair % 2:
+                pgq_runs.append(_pgqueuer_run(args.pgqueuer_jobs, pgdata))
+            for n_workers in (int(x) for x in args.workers.split(",")):
+                runs.append(_our_run(n_workers, ids, channels, args.batch, pgdata,
+                                     (outbox or tmp) / f"run-{len(runs) + 1}"))
+            if not pair % 2:
+                pgq_runs.append(_pgqueuer_run(args.pgqueuer_jobs, pgdata))
+            pair_ratios.append(runs[-1]["notifications_per_s"] / pgq_runs[-1]["jobs_per_s"])
+            print(f"pair {pair + 1}: ratio {pair_ratios[-1]:.3f}", file=sys.stderr)
+        ours = [r for r in runs if r["workers"] == runs[-1]["workers"]]  # the pairs' runs of the last count
+        pgq_median = statistics.median(r["jobs_per_s"] for r in pgq_runs)
+        pgq_exit_median = statistics.median(r["jobs_per_s_to_exit"] for r in pgq_runs)
+        # CPU per notification against pgqueuer's CPU per job (workers and server): what the
+        # throughput ratio tends to when both sides keep the two cores busy, and steadier than it.
+        cpu_ratios = [(q["worker_cpu_us_per_job"] + q["server_cpu_us_per_job"])
+                      / ((r["worker_cpu_us_per_event"] + r["server_cpu_us_per_event"])
+                         * r["events"] / r["notifications"])
+                      for r, q in zip(ours, pgq_runs, strict=True)]
+        exit_ratios = [r["notifications_per_s_to_exit"] / q["jobs_per_s_to_exit"]
+                       for r, q in zip(ours, pgq_runs, strict=True)]
+        print(json.dumps({"workers": ours[-1]["workers"],
+                          "events_per_s": round(statistics.median(r["events_per_s"] for r in ours)),
+                          "notifications_per_s": round(statistics.median(r["notifications_per_s"] for r in ours)),
                           "trigger_overhead_ratio": round(statistics.median(round_ratios), 3),
                           "runs": runs, "events": args.events,
                           "trigger_overhead_ratio_wall": round(wall_ratio, 3),
@@ -420,10 +433,71 @@ def main() -> None:
                           "rounds": args.rounds, "channels": channels,
                           "status_updates_cpu_s": {"without": round(min(m[1] for m in without), 3),
                                                    "with": round(min(m[1] for m in with_), 3)},
-                          "pgqueuer_noop_jobs_per_s": round(pgq),
-                          "pgqueuer_worker_cpu_us_per_job": round(pgq_cpu / args.pgqueuer_jobs * 1e6),
-                          "pgqueuer_server_cpu_us_per_job": round(pgq_server_cpu / args.pgqueuer_jobs * 1e6),
-                          "ratio_vs_pgqueuer": round(last["notifications_per_s"] / pgq, 3)}))
+                          "pgqueuer_runs": pgq_runs,
+                          "pgqueuer_noop_jobs_per_s": round(pgq_median),
+                          "pgqueuer_worker_cpu_us_per_job": round(statistics.median(
+                              r["worker_cpu_us_per_job"] for r in pgq_runs)),
+                          "pgqueuer_server_cpu_us_per_job": round(statistics.median(
+                              r["server_cpu_us_per_job"] for r in pgq_runs)),
+                          "pairs": args.pairs,
+                          "ratio_vs_pgqueuer_pairs": [round(x, 3) for x in pair_ratios],
+                          "ratio_vs_pgqueuer": round(statistics.median(pair_ratios), 3),
+                          "ratio_vs_pgqueuer_cpu": round(statistics.median(cpu_ratios), 3),
+                          "pgqueuer_noop_jobs_per_s_to_exit": round(pgq_exit_median),
+                          "ratio_vs_pgqueuer_to_exit": round(statistics.median(exit_ratios), 3)}))
+
+
+def _our_run(n_workers: int, ids: list[int], channels: list[str], batch: int, pgdata: Path,
+             run_dir: Path) -> dict:
+    """Queue the cases' events afresh, drain them with `n_workers` workers, check every event and
+    notification went out; the run's figures."""
+    from app.core import database, mail
+
+    _queue_events(ids)  # the same events for each run
+    with database.connect(autocommit=True) as conn:
+        conn.execute("ANALYZE")  # what autovacuum does on a live system after such a burst
+    queued = database.execute_query(
+        "SELECT (SELECT count(*) FROM sag_reminder_queue WHERE status = 'pending') "
+        "+ (SELECT count(*) FROM sag_reminder_inbox) AS n")[0]["n"]
+    create_us = _file_create_us(run_dir / "probe")
+    _wait_for_backends(1)
+    server_before = _server_cpu_s(pgdata)
+    elapsed, to_exit, workers_cpu = _run_workers(n_workers, batch, run_dir)
+    _wait_for_backends(1)
+    server_cpu = _server_cpu_s(pgdata) - server_before
+    counts = database.execute_query(
+        "SELECT (SELECT count(*) FROM sag_reminder_queue WHERE status = 'sent') AS events, "
+        "(SELECT count(*) FROM sag_reminder_logs WHERE status = 'sent') AS notifications, "
+        "(SELECT count(*) FROM sag_reminder_queue WHERE status <> 'sent') "
+        "+ (SELECT count(*) FROM sag_reminder_inbox) AS left_over")[0]
+    if counts["left_over"] or counts["events"] != queued:
+        raise SystemExit(f"queue not fully processed: {counts}")
+    emails = sum(1 for _ in (run_dir / mail.MAIL_SUBDIR).glob("*.eml"))
+    expected = 2 * len(channels) * queued, (2 * queued if "email" in channels else 0)
+    if (counts["notifications"], emails) != expected:
+        raise SystemExit(f"expected (notifications, e-mails) {expected}: {counts}, {emails} e-mails")
+    print(f"workers={n_workers}: {counts} in {elapsed:.3f}s (exited after {to_exit:.3f}s)", file=sys.stderr)
+    return {"workers": n_workers, "events_per_s": round(counts["events"] / elapsed),
+            "notifications_per_s": round(counts["notifications"] / elapsed),
+            "seconds": round(elapsed, 3), "seconds_to_exit": round(to_exit, 3),
+            "notifications_per_s_to_exit": round(counts["notifications"] / to_exit),
+            "events": counts["events"],
+            "notifications": counts["notifications"], "file_create_us": round(create_us, 1),
+            "worker_cpu_us_per_event": round(workers_cpu / counts["events"] * 1e6),
+            "server_cpu_us_per_event": round(server_cpu / counts["events"] * 1e6)}
+
+
+def _pgqueuer_run(jobs: int, pgdata: Path) -> dict:
+    """The pgqueuer no-op baseline once (bench/_pgqueuer_noop.py); its figures."""
+    def server_cpu() -> float:
+        _wait_for_backends(1)
+        return _server_cpu_s(pgdata)
+
+    per_s, per_s_to_exit, cpu, server = pgqueuer_noop_jobs_per_s(
+        os.environ["DATABASE_URL"], jobs, PGQUEUER_WORKERS, PGQUEUER_BATCH, server_cpu)
+    print(f"pgqueuer no-op: {per_s:.0f} jobs/s ({per_s_to_exit:.0f} until exited)", file=sys.stderr)
+    return {"jobs_per_s": round(per_s), "jobs_per_s_to_exit": round(per_s_to_exit),
+            "worker_cpu_us_per_job": round(cpu / jobs * 1e6), "server_cpu_us_per_job": round(server / jobs * 1e6)}
 
 
 if __name__ == "__main__":

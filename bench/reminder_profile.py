@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import os
 import shutil
 import sys
@@ -34,6 +35,7 @@ def main() -> None:
 
         from app.core import database
         from app.core.config import reset_settings
+        from app.modules.sag.reminders import channels
         from app.modules.sag.reminders.worker import ReminderWorker
 
         if args.outbox:  # the .eml files only: the server stays in the temporary directory
@@ -47,6 +49,11 @@ def main() -> None:
         rt._queue_events(ids)
         with database.connect(autocommit=True) as conn:
             conn.execute("ANALYZE")
+        # As `bmc-hub worker` (and reminder_throughput.py's workers): the modules loaded, what is
+        # loaded by now frozen out of the collector's full passes, then the worker connects.
+        channels.registry()
+        gc.collect()
+        gc.freeze()
         w = ReminderWorker(batch_size=args.batch)
         w._connect()
         w.conn.execute("SET track_functions = 'all'")

@@ -12,8 +12,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -84,6 +85,30 @@ def stop_process(proc: subprocess.Popen, wait_s: float, stdin_line: str | None =
         proc.wait(wait_s)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+def release_workers(procs: list[subprocess.Popen], what: str,
+                    before_go: Callable[[], float] = lambda: 0.0) -> tuple[float, float, float, float]:
+    """Worker processes that print "ready", wait for a line on stdin, work, print their CPU seconds
+    as soon as the work is done, then exit: wait until all are ready, call `before_go` (e.g. the
+    server's CPU so far), release them together. (Seconds until all reported done, seconds until
+    all exited, their CPU seconds, what `before_go` returned.) Both sides of
+    reminder_throughput.py are timed by this, the same way."""
+    for p in procs:
+        if p.stdout.readline().strip() != "ready":
+            raise SystemExit(f"a {what} did not start")
+    mark = before_go()
+    start = time.perf_counter()
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    lines = [p.stdout.readline() for p in procs]
+    done = time.perf_counter() - start
+    for p in procs:
+        p.wait()
+        if p.returncode:
+            raise SystemExit(f"{what} exited with {p.returncode}")
+    return done, time.perf_counter() - start, sum(float(line) for line in lines), mark
 
 
 def percentile(values: list[float], p: float) -> float:

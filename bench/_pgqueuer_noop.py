@@ -1,7 +1,7 @@
 """The pgqueuer no-op baseline of bench/reminder_throughput.py: the job queue that users compare
 the reminder engine with, doing nothing per job, on the same server in the same run.
 
-`pgqueuer_noop_jobs_per_s(dsn, jobs, workers, batch, server_cpu)` installs pgqueuer's schema
+`pgqueuer_noop_jobs_per_s(dsn, jobs, workers, batch, server_cpu, settle)` installs pgqueuer's schema
 (once), queues `jobs` no-op jobs in one statement, starts `workers` processes (each a
 QueueManager on its own asyncpg connection, `mode=drain`, `batch_size=batch`), releases them
 together and returns jobs / seconds until all have drained the queue (each prints a line
@@ -87,30 +87,20 @@ async def _worker(dsn: str, batch: int) -> None:
 
 
 def pgqueuer_noop_jobs_per_s(dsn: str, jobs: int, workers: int, batch: int,
-                             server_cpu: Callable[[], float] = lambda: 0.0) -> tuple[float, float, float, float]:
+                             server_cpu: Callable[[], float] = lambda: 0.0,
+                             settle: Callable[[], None] = lambda: None) -> tuple[float, float, float, float]:
     """(jobs per second until all workers have drained the queue, jobs per second until all have
-    exited, the workers' CPU seconds for them, the server's: `server_cpu()` just before the
-    workers go and after they are done)."""
+    exited, the workers' CPU seconds for them, the server's: `server_cpu()` once the workers are
+    connected, just before they go, and again after `settle()` (until their backends are gone)
+    once they have exited)."""
     asyncio.run(_install_and_enqueue(dsn, jobs))
     procs = [subprocess.Popen([sys.executable, str(Path(__file__).resolve()), dsn, str(batch)],
                               env=dict(os.environ), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
              for _ in range(workers)]
-    for p in procs:
-        if p.stdout.readline().strip() != "ready":
-            raise SystemExit("a pgqueuer worker did not start")
-    server_before = server_cpu()
-    start = time.perf_counter()
-    for p in procs:
-        p.stdin.write("go\n")
-        p.stdin.flush()
-    lines = [p.stdout.readline() for p in procs]
-    drained = time.perf_counter() - start
-    for p in procs:
-        p.wait()
-        if p.returncode:
-            raise SystemExit(f"pgqueuer worker exited with {p.returncode}")
-    to_exit = time.perf_counter() - start
-    cpu = sum(float(line) for line in lines)
+    from _common import release_workers
+
+    drained, to_exit, cpu, server_before = release_workers(procs, "pgqueuer worker", server_cpu)
+    settle()
     server = server_cpu() - server_before
     left = asyncio.run(_left(dsn))
     if left:

@@ -29,7 +29,7 @@ Then:
    (real `ReminderWorker`s, started together, each exiting when the queue is empty).
    Each run also prints the CPU it took per event: the workers' own (`worker_cpu_us_per_event`,
    start-up left out) and the whole server's (`server_cpu_us_per_event`: its processes, and
-   the backends that exited, from /proc), and what creating one small file in the run's
+   the backends that exited, from /proc; from when the workers are connected, as pgqueuer's), and what creating one small file in the run's
    outbox directory cost just before (`file_create_us`, see PROBE_FILES).
 3. the pgqueuer no-op baseline on the same server (bench/_pgqueuer_noop.py): 20,000 jobs that
    do nothing, batch size 100, 2 worker processes.
@@ -77,10 +77,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from _common import ROOT, migrate_cases, throwaway_database
+from _common import ROOT, migrate_cases, release_workers, throwaway_database
 from _pgqueuer_noop import pgqueuer_noop_jobs_per_s
 from psycopg.types.json import Jsonb
 
@@ -328,26 +329,13 @@ def _wait_for_backends(n: int) -> None:
         time.sleep(0.01)
 
 
-def _run_workers(n_workers: int, batch: int, data_dir: Path) -> tuple[float, float, float]:
-    """Start the workers, let them connect, release them together; (seconds until all have
-    drained the queue, seconds until all have exited, the workers' CPU seconds)."""
+def _run_workers(n_workers: int, batch: int, data_dir: Path,
+                 before_go: Callable[[], float]) -> tuple[float, float, float, float]:
+    """Start the workers, let them connect, release them together (_common.release_workers)."""
     env = dict(os.environ, DATA_DIR=str(data_dir))  # the run's own outbox: data_dir/mail
     procs = [subprocess.Popen([sys.executable, "-c", CHILD, str(batch)], cwd=ROOT, env=env,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for _ in range(n_workers)]
-    for p in procs:
-        if p.stdout.readline().strip() != "ready":
-            raise SystemExit("a worker did not start")
-    start = time.perf_counter()
-    for p in procs:
-        p.stdin.write("go\n")
-        p.stdin.flush()
-    lines = [p.stdout.readline() for p in procs]
-    drained = time.perf_counter() - start
-    for p in procs:
-        p.wait()
-        if p.returncode:
-            raise SystemExit(f"worker exited with {p.returncode}")
-    return drained, time.perf_counter() - start, sum(float(line) for line in lines)
+    return release_workers(procs, "worker", before_go)
 
 
 def main() -> None:
@@ -460,9 +448,10 @@ def _our_run(n_workers: int, ids: list[int], channels: list[str], batch: int, pg
         "SELECT (SELECT count(*) FROM sag_reminder_queue WHERE status = 'pending') "
         "+ (SELECT count(*) FROM sag_reminder_inbox) AS n")[0]["n"]
     create_us = _file_create_us(run_dir / "probe")
-    _wait_for_backends(1)
-    server_before = _server_cpu_s(pgdata)
-    elapsed, to_exit, workers_cpu = _run_workers(n_workers, batch, run_dir)
+    _wait_for_backends(1)  # the previous run's backends gone
+    # The server's CPU counted from when the workers are connected, as for pgqueuer's.
+    elapsed, to_exit, workers_cpu, server_before = _run_workers(n_workers, batch, run_dir,
+                                                                lambda: _server_cpu_s(pgdata))
     _wait_for_backends(1)
     server_cpu = _server_cpu_s(pgdata) - server_before
     counts = database.execute_query(
@@ -489,12 +478,9 @@ def _our_run(n_workers: int, ids: list[int], channels: list[str], batch: int, pg
 
 def _pgqueuer_run(jobs: int, pgdata: Path) -> dict:
     """The pgqueuer no-op baseline once (bench/_pgqueuer_noop.py); its figures."""
-    def server_cpu() -> float:
-        _wait_for_backends(1)
-        return _server_cpu_s(pgdata)
-
     per_s, per_s_to_exit, cpu, server = pgqueuer_noop_jobs_per_s(
-        os.environ["DATABASE_URL"], jobs, PGQUEUER_WORKERS, PGQUEUER_BATCH, server_cpu)
+        os.environ["DATABASE_URL"], jobs, PGQUEUER_WORKERS, PGQUEUER_BATCH,
+        lambda: _server_cpu_s(pgdata), lambda: _wait_for_backends(1))
     print(f"pgqueuer no-op: {per_s:.0f} jobs/s ({per_s_to_exit:.0f} until exited)", file=sys.stderr)
     return {"jobs_per_s": round(per_s), "jobs_per_s_to_exit": round(per_s_to_exit),
             "worker_cpu_us_per_job": round(cpu / jobs * 1e6), "server_cpu_us_per_job": round(server / jobs * 1e6)}

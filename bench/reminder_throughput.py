@@ -29,8 +29,9 @@ Then:
    (real `ReminderWorker`s, started together, each exiting when the queue is empty).
    Each run also prints the CPU it took per event: the workers' own (`worker_cpu_us_per_event`,
    start-up left out) and the whole server's (`server_cpu_us_per_event`: its processes, and
-   the backends that exited, from /proc; from when the workers are connected, as pgqueuer's), and what creating one small file in the run's
-   outbox directory cost just before (`file_create_us`, see PROBE_FILES).
+   the backends that exited, from /proc; from when the workers are connected, as pgqueuer's),
+   and what creating one small file in the run's outbox directory cost just before
+   (`file_create_us`, see PROBE_FILES).
 3. the pgqueuer no-op baseline on the same server (bench/_pgqueuer_noop.py): 20,000 jobs that
    do nothing, batch size 100, 2 worker processes.
 

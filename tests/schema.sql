@@ -42,7 +42,8 @@ CREATE TYPE public.sag_reminder_destination AS (
 	channel text,
 	enabled boolean,
 	quiet_until timestamp with time zone,
-	held boolean
+	held boolean,
+	fresh boolean
 );
 
 --
@@ -501,17 +502,16 @@ BEGIN
         FROM dest d
         JOIN ev e ON e.event_id = d.event_id
         JOIN chans ch ON ch.name = d.channel
-    ), inserted AS (
-        INSERT INTO sag_reminder_logs AS l (event_id, rule_id, sag_id, user_id, email, recipient, channel, status,
-                                            title, message, priority, escalated, deliver_after, held_for_opening,
-                                            sent_at, created_at, updated_at)
-        SELECT d.event_id, rl.id, d.sag_id, d.user_id, CASE WHEN d.external THEN d.email END, d.recipient,
-               d.channel, d.status, CASE WHEN d.escalated THEN left(COALESCE(
+    ), to_write AS (
+        -- Referenced by both inserts below (so computed once, materialized).
+        SELECT d.event_id, rl.id AS rule_id, d.sag_id, d.user_id, CASE WHEN d.external THEN d.email END AS email,
+               d.recipient, d.channel, d.status, CASE WHEN d.escalated THEN left(COALESCE(
                    -- the prefix in the recipient's language (external addresses: the hub's)
                    p_escalated_prefixes ->> u.language, p_escalated_prefixes ->> '') || ' ' || t.title, 500)
-                   ELSE t.title END, t.message, d.priority,
-               d.escalated, d.quiet_until, d.held AND d.status = 'deferred',
-               CASE WHEN d.status = 'sent' THEN p_now END, p_now, p_now
+                   ELSE t.title END AS title, t.message, d.priority,
+               d.escalated, d.quiet_until, d.held AND d.status = 'deferred' AS held_for_opening,
+               CASE WHEN d.status = 'sent' THEN p_now END AS sent_at,
+               COALESCE(d.fresh, FALSE) AS fresh
         FROM decided d
         JOIN texts tx ON tx.event_id = d.event_id
         LEFT JOIN recipients u ON u.id = d.user_id
@@ -524,9 +524,32 @@ BEGIN
                        AS message) t
         WHERE (d.user_id IS NULL OR u.id IS NOT NULL)
           AND (d.sag_id IS NULL OR d.sag_id IN (SELECT cases.id FROM cases))
-        ORDER BY d.event_id, d.recipient, d.channel
+    ), inserted_fresh AS (
+        -- The rows of events reserved for the first time (`fresh`): none can exist yet, so a plain
+        -- INSERT (ON CONFLICT's speculative insertion cost about a sixth of each row). Should one
+        -- exist after all, the unique key refuses it and the batch goes back to the queue.
+        INSERT INTO sag_reminder_logs AS l (event_id, rule_id, sag_id, user_id, email, recipient, channel, status,
+                                            title, message, priority, escalated, deliver_after, held_for_opening,
+                                            sent_at, created_at, updated_at)
+        SELECT r.event_id, r.rule_id, r.sag_id, r.user_id, r.email, r.recipient, r.channel, r.status, r.title,
+               r.message, r.priority, r.escalated, r.quiet_until, r.held_for_opening, r.sent_at, p_now, p_now
+        FROM to_write r WHERE r.fresh
+        ORDER BY r.event_id, r.recipient, r.channel
+        RETURNING l.id, l.event_id, l.user_id, l.channel, l.status, l.deliver_after, l.held_for_opening
+    ), inserted_again AS (
+        -- An event reserved before (a retry, a batch taken over): the rows an earlier attempt wrote
+        -- are skipped on the log's unique key.
+        INSERT INTO sag_reminder_logs AS l (event_id, rule_id, sag_id, user_id, email, recipient, channel, status,
+                                            title, message, priority, escalated, deliver_after, held_for_opening,
+                                            sent_at, created_at, updated_at)
+        SELECT r.event_id, r.rule_id, r.sag_id, r.user_id, r.email, r.recipient, r.channel, r.status, r.title,
+               r.message, r.priority, r.escalated, r.quiet_until, r.held_for_opening, r.sent_at, p_now, p_now
+        FROM to_write r WHERE NOT r.fresh
+        ORDER BY r.event_id, r.recipient, r.channel
         ON CONFLICT ON CONSTRAINT sag_reminder_logs_delivery_key DO NOTHING
         RETURNING l.id, l.event_id, l.user_id, l.channel, l.status, l.deliver_after, l.held_for_opening
+    ), inserted AS (
+        SELECT * FROM inserted_fresh UNION ALL SELECT * FROM inserted_again
     ), queued AS (
         -- What the rows call for, one INSERT (each a plan node tree opening the queue and its indexes
         -- for every batch, most of them inserting nothing):
@@ -880,10 +903,9 @@ BEGIN
         WHERE q.id = e.id AND NOT (q.event_data ? 'granted')
         RETURNING q.id
     )
-    -- (`marked` runs to completion unread, as every data-modifying CTE.)
     SELECT array_agg(ROW(d.event_id, d.user_id, d.email, d.escalated, d.recipient, d.channel, d.enabled,
-                         d.quiet_until, d.held)::sag_reminder_destination) INTO result
-    FROM d;
+                         d.quiet_until, d.held, m.id IS NOT NULL)::sag_reminder_destination) INTO result
+    FROM d LEFT JOIN marked m ON m.id = d.event_id;
     RETURN result;
 END;
 $$;

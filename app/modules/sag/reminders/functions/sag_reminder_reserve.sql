@@ -5,6 +5,9 @@
 -- stay locked for milliseconds and workers do not queue behind each other's log writes; the
 -- grants on the events make a batch taken over after a crash between the two halves neither
 -- count twice nor push more. Idempotent: an event already granted is not counted again.
+-- A destination is `fresh` when this reservation is its event's first (the event had no grant
+-- yet): every log row is written after its event's reservation, so such an event has none, and
+-- sag_reminder_deliver inserts its rows without ON CONFLICT.
 CREATE OR REPLACE FUNCTION sag_reminder_reserve(
     p_ids BIGINT[], p_escalate BOOLEAN[], p_now TIMESTAMPTZ, p_default_max INTEGER, p_channels JSONB)
 RETURNS sag_reminder_destination[] LANGUAGE plpgsql AS $$
@@ -48,10 +51,9 @@ BEGIN
         WHERE q.id = e.id AND NOT (q.event_data ? 'granted')
         RETURNING q.id
     )
-    -- (`marked` runs to completion unread, as every data-modifying CTE.)
     SELECT array_agg(ROW(d.event_id, d.user_id, d.email, d.escalated, d.recipient, d.channel, d.enabled,
-                         d.quiet_until, d.held)::sag_reminder_destination) INTO result
-    FROM d;
+                         d.quiet_until, d.held, m.id IS NOT NULL)::sag_reminder_destination) INTO result
+    FROM d LEFT JOIN marked m ON m.id = d.event_id;
     RETURN result;
 END;
 $$;

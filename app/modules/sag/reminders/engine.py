@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import operator
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -48,6 +49,11 @@ DEADLOCK_RETRIES = 3
 # every event of the batch, as dear as writing their log rows).
 LEASE_RENEW_AFTER = 0.5
 NO_OUTCOME = "the channel reported no outcome for this row"
+# The case details a pending row carries to its channel (read_pending_rows' columns), which the
+# batch's claim (claim_batch) already read under the same names.
+CASE_FIELDS = ("case_title", "description", "status", "status_label", "status_label_da", "case_priority",
+               "deadline", "customer_name", "assignee_name", "trigger_type")
+_case_fields = operator.itemgetter(*CASE_FIELDS)
 
 
 @dataclass
@@ -104,7 +110,8 @@ def process_batch(conn: psycopg.Connection, opts: Options) -> Outcome:
     try:
         storm_sets = storms.find(rows, {f.event_id for f in firings}) if len(firings) > 1 else {}
         waiting = write_logs(conn, firings, registry, now, opts, out, storm_sets) if firings else []
-        failed = hand_over(conn, waiting, registry, now, opts, out, leased_at) if waiting else {}
+        failed = (hand_over(conn, waiting, registry, now, opts, out, leased_at, {r["id"]: r for r in rows})
+                  if waiting else {})
         if waiting or out.closed:  # (in-app rows only: deliver_batch finished the events already)
             with conn.transaction():
                 finish(conn, [e for e in waiting if e not in failed], now)
@@ -241,8 +248,12 @@ def escalated_prefixes() -> str:
 
 
 def hand_over(conn: psycopg.Connection, event_ids: list[int], registry: dict[str, channels.Channel],
-              now: datetime, opts: Options, out: Outcome, leased_at: float | None = None) -> dict[int, str]:
+              now: datetime, opts: Options, out: Outcome, leased_at: float | None = None,
+              claimed: dict[int, dict[str, Any]] | None = None) -> dict[int, str]:
     """Give each channel whose rows wait its pending rows; returns {event id: error} for events to retry.
+
+    `claimed`: the events' claim rows ({event id: row}), when the caller has them: the rows' case
+    details (CASE_FIELDS) are then taken from them rather than joined again for every row.
 
     Rows go in chunks, the lease renewed before each once `opts.lease_renew_after` of it has passed
     (`leased_at`: time.monotonic() before the lease was set; None: renew before every chunk): a
@@ -254,9 +265,7 @@ def hand_over(conn: psycopg.Connection, event_ids: list[int], registry: dict[str
     for channel in registry.values():
         if not channel.pending:
             continue
-        with conn.transaction():
-            rows = conn.execute(Q["read_pending_rows"], {"event_ids": array_literal(event_ids),
-                                                          "channel": channel.name}).fetchall()
+        rows = read_pending(conn, event_ids, channel.name, claimed)
         step = max(1, channel.chunk_size)
         for start in range(0, len(rows), step):
             chunk = rows[start:start + step]
@@ -276,6 +285,25 @@ def hand_over(conn: psycopg.Connection, event_ids: list[int], registry: dict[str
                     if errors[row["id"]] is not None:
                         failed.setdefault(row["event_id"], errors[row["id"]])
     return failed
+
+
+def read_pending(conn: psycopg.Connection, event_ids: list[int], channel: str,
+                 claimed: dict[int, dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """One channel's rows of these events still to hand over, each with the columns of
+    read_pending_rows (what a channel's deliver() reads); the case details from `claimed` when given."""
+    params = {"event_ids": array_literal(event_ids), "channel": channel}
+    if claimed is None:
+        with conn.transaction():
+            return conn.execute(Q["read_pending_rows"], params).fetchall()
+    with conn.transaction():
+        rows = conn.execute(Q["read_pending_log_rows"], params).fetchall()
+    details: dict[int, dict[str, Any]] = {}  # per event, shared by its recipients' rows
+    for row in rows:
+        found = details.get(event_id := row["event_id"])
+        if found is None:
+            found = details[event_id] = dict(zip(CASE_FIELDS, _case_fields(claimed[event_id]), strict=True))
+        row.update(found)
+    return rows
 
 
 def deliver_chunk(conn: psycopg.Connection, channel: channels.Channel, chunk: list[dict[str, Any]],

@@ -60,6 +60,17 @@ WHERE l.channel = %(channel)s AND l.status = 'pending'
   AND l.group_id IS NULL  -- rows of a grouped reminder go out in its one message (storms.py)
 ORDER BY l.event_id, l.id;  -- an event's recipients side by side: one chunk shares its rendering
 
+-- name: read_pending_log_rows
+-- read_pending_rows without the case's details, for a caller that has them from its claim (the worker's batch): the log rows and the recipient.
+SELECT l.id, l.event_id, l.user_id, l.email, l.title, l.message, l.priority, l.escalated, l.sag_id, l.rule_id,
+       u.timezone, u.language, COALESCE(NULLIF(u.full_name, ''), u.username) AS user_name
+FROM unnest(%(event_ids)s::bigint[]) AS k (event_id)
+JOIN sag_reminder_logs l ON l.event_id = k.event_id
+LEFT JOIN users u ON u.id = l.user_id
+WHERE l.channel = %(channel)s AND l.status = 'pending'
+  AND l.group_id IS NULL
+ORDER BY l.event_id, l.id;
+
 -- name: record_results
 -- Mark handed-over rows sent, or store the error (final = mark failed).
 UPDATE sag_reminder_logs l

@@ -891,21 +891,37 @@ BEGIN
         SELECT totals.user_id, date_trunc('hour', p_now), totals.n FROM totals ORDER BY totals.user_id
         ON CONFLICT (user_id, window_start) DO UPDATE SET used = rt.used + EXCLUDED.used
         RETURNING rt.user_id, rt.used
+    ), used AS (
+        -- Looked up, not joined: {user id: the user's count with this batch}, one value. The queue's
+        -- statistics say nearly every event is granted (its history), so the planner expected one
+        -- not-granted event of the batch's 500, and one row on each side of these joins: it chose
+        -- nested loops that compared every event with every grant, ~35 ms a batch
+        -- (docs/reminders.md, "Tenth round"). A lookup in a JSON object costs the same whatever it
+        -- expects.
+        SELECT jsonb_object_agg(bumped.user_id::text, bumped.used) AS m FROM bumped
     ), grants AS (
-        SELECT r.event_id, jsonb_agg(r.user_id) FILTER (WHERE r.rank <= r.cap - (b.used - r.n)) AS users
-        FROM ranked r JOIN bumped b ON b.user_id = r.user_id
-        GROUP BY r.event_id
+        -- {event id: [the users it may push to]}, one value, as `used`.
+        SELECT jsonb_object_agg(g.event_id::text, g.users) AS m
+        FROM (SELECT r.event_id,
+                     COALESCE(jsonb_agg(r.user_id) FILTER (
+                         WHERE r.rank <= r.cap - (((SELECT used.m FROM used) ->> r.user_id::text)::int - r.n)),
+                         '[]'::jsonb) AS users
+              FROM ranked r GROUP BY r.event_id) AS g
     ), marked AS (
         UPDATE sag_reminder_queue q
-        SET event_data = q.event_data || jsonb_build_object('granted', COALESCE(g.users, '[]'::jsonb))
+        SET event_data = q.event_data || jsonb_build_object(
+            'granted', COALESCE((SELECT grants.m FROM grants) -> q.id::text, '[]'::jsonb))
         FROM unnest(p_ids) AS e (id)
-        LEFT JOIN grants g ON g.event_id = e.id
         WHERE q.id = e.id AND NOT (q.event_data ? 'granted')
         RETURNING q.id
+    ), fresh AS (
+        -- {event id: true} of the events granted just now, one value, as `used`.
+        SELECT jsonb_object_agg(marked.id::text, TRUE) AS m FROM marked
     )
     SELECT array_agg(ROW(d.event_id, d.user_id, d.email, d.escalated, d.recipient, d.channel, d.enabled,
-                         d.quiet_until, d.held, m.id IS NOT NULL)::sag_reminder_destination) INTO result
-    FROM d LEFT JOIN marked m ON m.id = d.event_id;
+                         d.quiet_until, d.held, COALESCE((SELECT fresh.m FROM fresh) ? d.event_id::text, FALSE)
+                        )::sag_reminder_destination) INTO result
+    FROM d;
     RETURN result;
 END;
 $$;

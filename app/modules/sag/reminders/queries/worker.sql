@@ -47,17 +47,23 @@ SELECT l.id, l.event_id, l.user_id, l.email, l.title, l.message, l.priority, l.e
        s.title AS case_title, s.description, s.status, st.label AS status_label, st.label_da AS status_label_da, s.priority AS case_priority,
        s.deadline, c.name AS customer_name, COALESCE(NULLIF(au.full_name, ''), au.username) AS assignee_name,
        u.timezone, u.language, COALESCE(NULLIF(u.full_name, ''), u.username) AS user_name, q.trigger_type
--- (The ids joined as a set: `= ANY (500 constants)` made the planner estimate each of them, 9 ms a batch.)
+-- (Each event's rows looked up by its id (the delivery key), whatever the statistics say: with the
+-- log's statistics saying nearly no row is pending, a join let the planner expect one row and
+-- compare every row of the log with every id, 50-100 ms a batch; `= ANY (500 constants)` made
+-- it estimate each id, 9 ms a batch. OFFSET 0 keeps the lookup a lookup.)
 FROM unnest(%(event_ids)s::bigint[]) AS k (event_id)
-JOIN sag_reminder_logs l ON l.event_id = k.event_id
+CROSS JOIN LATERAL (
+    SELECT l.* FROM sag_reminder_logs l
+    WHERE l.event_id = k.event_id AND l.channel = %(channel)s AND l.status = 'pending'
+      AND l.group_id IS NULL  -- rows of a grouped reminder go out in its one message (storms.py)
+    OFFSET 0
+) AS l
 JOIN sag_sager s ON s.id = l.sag_id
 LEFT JOIN sag_reminder_queue q ON q.id = l.event_id
 LEFT JOIN sag_statuses st ON st.key = s.status
 LEFT JOIN customers c ON c.id = s.customer_id
 LEFT JOIN users au ON au.id = s.assigned_to
 LEFT JOIN users u ON u.id = l.user_id
-WHERE l.channel = %(channel)s AND l.status = 'pending'
-  AND l.group_id IS NULL  -- rows of a grouped reminder go out in its one message (storms.py)
 ORDER BY l.event_id, l.id;  -- an event's recipients side by side: one chunk shares its rendering
 
 -- name: read_pending_log_rows
@@ -65,10 +71,12 @@ ORDER BY l.event_id, l.id;  -- an event's recipients side by side: one chunk sha
 SELECT l.id, l.event_id, l.user_id, l.email, l.title, l.message, l.priority, l.escalated, l.sag_id, l.rule_id,
        u.timezone, u.language, COALESCE(NULLIF(u.full_name, ''), u.username) AS user_name
 FROM unnest(%(event_ids)s::bigint[]) AS k (event_id)
-JOIN sag_reminder_logs l ON l.event_id = k.event_id
+CROSS JOIN LATERAL (  -- (a lookup per event, as in read_pending_rows)
+    SELECT l.* FROM sag_reminder_logs l
+    WHERE l.event_id = k.event_id AND l.channel = %(channel)s AND l.status = 'pending' AND l.group_id IS NULL
+    OFFSET 0
+) AS l
 LEFT JOIN users u ON u.id = l.user_id
-WHERE l.channel = %(channel)s AND l.status = 'pending'
-  AND l.group_id IS NULL
 ORDER BY l.event_id, l.id;
 
 -- name: record_results

@@ -59,8 +59,9 @@ BEGIN
         UPDATE sag_reminder_queue q
         SET event_data = q.event_data || jsonb_build_object(
             'granted', COALESCE((SELECT grants.m FROM grants) -> q.id::text, '[]'::jsonb))
-        FROM unnest(p_ids) AS e (id)
-        WHERE q.id = e.id AND NOT (q.event_data ? 'granted')
+        -- (By the ids, not joined with them: expecting one not-granted event, the planner put the
+        -- batch's ids inside a loop over it, 250,000 comparisons a batch.)
+        WHERE q.id = ANY (p_ids) AND NOT (q.event_data ? 'granted')
         RETURNING q.id
     ), fresh AS (
         -- {event id: true} of the events granted just now, one value, as `used`.

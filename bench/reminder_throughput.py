@@ -36,9 +36,12 @@ Then:
    do nothing, batch size 100, 2 worker processes.
 
 Steps 2 and 3 run in PAIRS pairs (`--pairs`), the order within a pair alternating (ours first in
-the first pair, pgqueuer's in the second ...): on this shared host a run is slower the later it
-comes in the sequence, after the other side's runs more than after its own, so a baseline
-measured once, after our run, met another machine. `ratio_vs_pgqueuer` = the median of the
+the first pair, pgqueuer's in the second ...): on this shared host the machine's speed swings
+from minute to minute, so a baseline measured once, after our run, met another machine. (Our runs
+after pgqueuer's were also dearer, by a third, until the tenth round: pgqueuer's set-up analyzes
+the whole database while our previous run's events and log rows are still there, the statistics
+a live hub has, and two of the engine's statements planned badly with them; they no longer do,
+docs/reminders.md, "Tenth round".) `ratio_vs_pgqueuer` = the median of the
 pairs' ratios, our notifications_per_s (2 workers) / pgqueuer's jobs/s (each pair's in
 `ratio_vs_pgqueuer_pairs`); `notifications_per_s` and `pgqueuer_noop_jobs_per_s` are the medians
 of each side's runs. `ratio_vs_pgqueuer_cpu`: pgqueuer's CPU per job (workers and server) / ours
@@ -384,8 +387,7 @@ def main() -> None:
               f"trigger us/update {[round(x, 1) for x in trigger_us]}", file=sys.stderr)
         # Ours and pgqueuer's in pairs: the host's other tenants come and go within seconds, and a
         # baseline measured once, half a minute after our run, met another machine. Which side
-        # goes first alternates: a run is slower the later it comes in the sequence (up to a
-        # third by the fourth pair here, after the other side's runs more than after its own).
+        # goes first alternates, so neither always meets the earlier minute.
         runs, pgq_runs, pair_ratios = [], [], []
         for pair in range(args.pairs):
             if pair % 2:

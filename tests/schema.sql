@@ -502,8 +502,9 @@ BEGIN
         FROM dest d
         JOIN ev e ON e.event_id = d.event_id
         JOIN chans ch ON ch.name = d.channel
-    ), to_write AS (
-        -- Referenced by both inserts below (so computed once, materialized).
+    ), to_write AS NOT MATERIALIZED (
+        -- Inlined into both inserts (not materialized: a batch's rows are nearly always all fresh, and
+        -- the other insert's filter then leaves its copy of the joins nothing to do).
         SELECT d.event_id, rl.id AS rule_id, d.sag_id, d.user_id, CASE WHEN d.external THEN d.email END AS email,
                d.recipient, d.channel, d.status, CASE WHEN d.escalated THEN left(COALESCE(
                    -- the prefix in the recipient's language (external addresses: the hub's)

@@ -22,6 +22,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from _common import release_workers
+
 ENTRYPOINT = "noop"
 JOB_PAYLOAD = b"{}"
 # A worker that finds the queue empty waits this long for a NOTIFY before it re-polls and, in
@@ -97,8 +99,6 @@ def pgqueuer_noop_jobs_per_s(dsn: str, jobs: int, workers: int, batch: int,
     procs = [subprocess.Popen([sys.executable, str(Path(__file__).resolve()), dsn, str(batch)],
                               env=dict(os.environ), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
              for _ in range(workers)]
-    from _common import release_workers
-
     drained, to_exit, cpu, server_before = release_workers(procs, "pgqueuer worker", server_cpu)
     settle()
     server = server_cpu() - server_before

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from app.core import database
 from app.modules.sag.reminders import plans
+from app.modules.sag.reminders.events import Q
 from app.modules.sag.reminders.tests.reminders_helpers import (
     clear_queue,
     logs,
@@ -53,8 +54,6 @@ def test_pending_rows_are_looked_up_by_event_whatever_the_statistics_say(app):
     # In production the log is nearly all sent rows, so its statistics say almost no row is
     # pending; joined with a batch's ids, the planner then expected one row and scanned the whole
     # log for every id. The rows must be found through the delivery key, one event at a time.
-    from app.modules.sag.reminders.events import Q
-
     clear_queue()
     u = make_user()
     rule = make_rule(trigger_config={"from": "new", "to": "in_progress"})

@@ -208,7 +208,7 @@ CREATE TABLE public.sag_reminder_queue (
     processed_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT sag_reminder_queue_kind_check CHECK (((kind)::text ~ '^[a-z][a-z0-9_]{0,19}$'::text)),
+    CONSTRAINT sag_reminder_queue_kind_check CHECK ((((kind)::text = ANY ((ARRAY['rule'::character varying, 'repeat'::character varying])::text[])) OR (((kind)::text ~ '^[a-z][a-z0-9_]*$'::text) AND (length((kind)::text) <= 20)))),
     CONSTRAINT sag_reminder_queue_status_check CHECK (((status)::text = ANY ((ARRAY['pending'::character varying, 'processing'::character varying, 'sent'::character varying, 'failed'::character varying, 'cancelled'::character varying, 'skipped'::character varying])::text[])))
 );
 
@@ -2228,7 +2228,11 @@ CREATE TABLE public.sag_reminder_logs (
     is_unread boolean GENERATED ALWAYS AS ((((channel)::text = 'in_app'::text) AND ((status)::text = 'sent'::text) AND (seen_at IS NULL) AND (dismissed_at IS NULL))) STORED NOT NULL,
     is_deferred boolean GENERATED ALWAYS AS (((status)::text = 'deferred'::text)) STORED NOT NULL,
     is_held_back boolean GENERATED ALWAYS AS (((status)::text = 'rate_limited'::text)) STORED NOT NULL,
-    CONSTRAINT sag_reminder_logs_channel_check CHECK (((channel)::text ~ '^([a-z][a-z0-9_]{0,19}|dest:[a-z0-9-]{1,40})$'::text)),
+    CONSTRAINT sag_reminder_logs_channel_check CHECK ((((channel)::text = ANY ((ARRAY['in_app'::character varying, 'email'::character varying])::text[])) OR (((channel)::text ~ '^([a-z][a-z0-9_]*|dest:[a-z0-9-]+)$'::text) AND (length((channel)::text) <=
+CASE
+    WHEN ((channel)::text ~~ 'dest:%'::text) THEN 45
+    ELSE 20
+END)))),
     CONSTRAINT sag_reminder_logs_status_check CHECK (((status)::text = ANY ((ARRAY['pending'::character varying, 'sent'::character varying, 'failed'::character varying, 'rate_limited'::character varying, 'suppressed'::character varying, 'deferred'::character varying])::text[])))
 )
 WITH (fillfactor='65');

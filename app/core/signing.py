@@ -9,12 +9,12 @@ time (seconds, big-endian) and a MAC: HMAC-SHA256 over the first two fields, tru
 purpose never verifies for another, and any changed character fails the MAC. Tokens expire
 after `DEFAULT_MAX_AGE_S` unless the caller says otherwise.
 
-Reminder e-mails carry four to six tokens each, thousands a second: the format is built
-with a few hashlib/binascii calls (itsdangerous, used before, spent most of a token on a
-signer object, zlib and padding), and `Signer` makes many tokens of one purpose in one go:
+Reminder e-mails carry a token or two each, thousands a second: the format is built with a
+few hashlib/binascii calls (itsdangerous, used before, spent most of a token on a signer
+object, zlib and padding), and `Signer` makes many tokens of one purpose in one go:
 
-    signer = Signer("email-action")          # the key's HMAC pads and the issue time, once
-    tokens = [signer.sign({"l": n, "u": 3, "a": "acknowledge"}) for n in log_ids]
+    signer = Signer("email-links")           # the key's HMAC pads and the issue time, once
+    tokens = [signer.sign({"l": n, "u": 3}) for n in log_ids]
 
 Tokens of the earlier format, still in mailboxes, keep verifying (`_legacy_unsign`) until
 they expire.
@@ -29,7 +29,6 @@ import hmac
 import json
 import re
 import time
-from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -128,8 +127,8 @@ def sign(purpose: str, data: Any, *, issued_at: float | None = None) -> str:
 
 class Signer:
     """`sign(purpose, data, issued_at=...)` for many tokens: the purpose's key and the issue
-    time (now, unless given) are looked up once, when the signer is made. A reminder e-mail
-    carries four tokens and thousands go out a second; a signer lives for one batch."""
+    time (now, unless given) are looked up once, when the signer is made. Thousands of
+    reminder e-mails go out a second, a token each; a signer lives for one batch."""
 
     __slots__ = ("_pads", "_ts")
 
@@ -144,21 +143,11 @@ class Signer:
 
     def sign_json(self, payload: bytes) -> str:
         """The token of data whose compact JSON (as `_json` writes it) is `payload`."""
-        return self.sign_all_json((payload,))[0]
-
-    def sign_all_json(self, payloads: Iterable[bytes]) -> list[str]:
-        """sign_json of each payload (one loop: a reminder e-mail's four tokens)."""
-        (inner, outer), ts, b64, urlsafe = self._pads, self._ts, binascii.b2a_base64, _URLSAFE
-        out = []
-        for payload in payloads:
-            signed = b64(payload, newline=False).translate(urlsafe).rstrip(b"=") + ts
-            h = inner.copy()
-            h.update(signed)
-            mac = outer.copy()
-            mac.update(h.digest())
-            out.append((signed + b"." + b64(mac.digest()[:MAC_BYTES], newline=False).translate(urlsafe).rstrip(b"="))
-                       .decode("ascii"))
-        return out
+        inner, outer = self._pads[0].copy(), self._pads[1].copy()
+        signed = _b64_bytes(payload) + self._ts
+        inner.update(signed)
+        outer.update(inner.digest())
+        return (signed + b"." + _b64_bytes(outer.digest()[:MAC_BYTES])).decode("ascii")
 
 
 def unsign(purpose: str, token: str, *, max_age_s: int = DEFAULT_MAX_AGE_S) -> Any:

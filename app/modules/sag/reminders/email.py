@@ -31,6 +31,12 @@ from app.core.skeleton import SkeletonMail
 from app.modules.sag.conversation.reply_tokens import reply_headers
 
 EMAIL_TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "email"
+# One token per e-mail (recipient and log row) behind all its links, the link's path naming what
+# it does: every link of an e-mail reaches the same reader, so a token per action bound nothing
+# more, and signing four cost a tenth of the message (docs/reminders.md, "Eleventh round").
+LINK_PURPOSE_MAIL = "sag-reminder-mail"
+# The earlier tokens, one per link (open, and each action with its name inside): still accepted
+# (actions.py) until they expire.
 LINK_PURPOSE_OPEN = "sag-reminder-open"
 LINK_PURPOSE_ACTION = "sag-reminder-action"
 LINK_PURPOSE_UNSUBSCRIBE = "sag-reminder-unsubscribe"
@@ -43,7 +49,7 @@ LINK_PREFIX = "/sag/reminder-links"
 # Where a recipient's signed token goes in an e-mail rendered once for all recipients (and the
 # case number in an address list's link to the case); random per process, so no case text can
 # contain (and be replaced like) one. The links are then the same for every e-mail.
-_MARKERS = {name: f"bmclink{secrets.token_hex(8)}{name.replace('_', '')}" for name in ("open", *ACTIONS, "case")}
+_MARKERS = {name: f"bmclink{secrets.token_hex(8)}{name}" for name in ("token", "case")}
 
 _env = Environment(
     loader=FileSystemLoader(str(EMAIL_TEMPLATES)),
@@ -81,13 +87,17 @@ def _base() -> str:
     return get_settings().base_url.rstrip("/")
 
 
+def mail_token(log_id: int, user_id: int) -> str:
+    """The token behind every link of the e-mail of one log row to one user."""
+    return signing.sign(LINK_PURPOSE_MAIL, {"l": log_id, "u": user_id})
+
+
 def open_link(log_id: int, user_id: int) -> str:
-    return f"{_base()}{LINK_PREFIX}/open/{signing.sign(LINK_PURPOSE_OPEN, {'l': log_id, 'u': user_id})}"
+    return f"{_base()}{LINK_PREFIX}/open/{mail_token(log_id, user_id)}"
 
 
 def action_link(log_id: int, user_id: int, action: str) -> str:
-    token = signing.sign(LINK_PURPOSE_ACTION, {"l": log_id, "u": user_id, "a": action})
-    return f"{_base()}{LINK_PREFIX}/action/{token}"
+    return f"{_base()}{LINK_PREFIX}/action/{mail_token(log_id, user_id)}/{action}"
 
 
 def unsubscribe_link(user_id: int, kind: str) -> str:
@@ -177,8 +187,8 @@ def _links(base: str, user: bool, snooze: bool) -> dict[str, str | None]:
     of a kind, so the skeletons key on them and encode their lines once (filled per recipient)."""
     if not user:  # an address list's recipient: the case, no actions
         return {"open": f"{base}/sag/{_MARKERS['case']}", "acknowledge": None}
-    links = {"open": f"{base}{LINK_PREFIX}/open/{_MARKERS['open']}",
-             **{a: f"{base}{LINK_PREFIX}/action/{_MARKERS[a]}" for a in ACTIONS},
+    links = {"open": f"{base}{LINK_PREFIX}/open/{_MARKERS['token']}",
+             **{a: f"{base}{LINK_PREFIX}/action/{_MARKERS['token']}/{a}" for a in ACTIONS},
              "preferences": f"{base}/me/notifications"}
     if not snooze:
         links.update(snooze_1h=None, snooze_1d=None)
@@ -216,20 +226,12 @@ def _bodies(row: dict[str, Any], cache: dict[tuple, Any]) -> tuple[QPTemplate, Q
     return bodies
 
 
-# A link token's data is {"l": log id, "u": user id[, "a": action]} (actions.py reads it), as
-# compact JSON: written here directly, ints only (signing.Signer.sign_json).
-# (markers, the JSON after the ids) of the action links: all, or acknowledge alone (no snooze).
-_ACTION_TOKENS = (tuple(_MARKERS[a] for a in ACTIONS), tuple(f',"a":"{a}"}}'.encode("ascii") for a in ACTIONS))
-_ACKNOWLEDGE_TOKEN = ((_MARKERS["acknowledge"],), (b',"a":"acknowledge"}',))
-
-
 class _Batch:
     """What the e-mails of one `reminder_messages` call share: the signers (the tokens' key and
     issue time), the rendered bodies per event, and header lines per distinct value."""
 
     def __init__(self) -> None:
-        self.open = signing.Signer(LINK_PURPOSE_OPEN)
-        self.action = signing.Signer(LINK_PURPOSE_ACTION)
+        self.signer = signing.Signer(LINK_PURPOSE_MAIL)
         settings = get_settings()
         self.sender = settings.mail_from
         self.sender_address = mail.sender_address(self.sender)
@@ -244,11 +246,8 @@ class _Batch:
         its case number for the link to the case."""
         if not row.get("user_id"):
             return {_MARKERS["case"]: str(row.get("sag_id"))}
-        head = b'{"l":%d,"u":%d' % (row["id"], row["user_id"])
-        markers, suffixes = _ACTION_TOKENS if _has_snooze(row) else _ACKNOWLEDGE_TOKEN  # as _context
-        tokens = {_MARKERS["open"]: self.open.sign_json(head + b"}")}
-        tokens.update(zip(markers, self.action.sign_all_json([head + suffix for suffix in suffixes]), strict=True))
-        return tokens
+        # {"l": log id, "u": user id} (actions.py reads it) as compact JSON, written directly.
+        return {_MARKERS["token"]: self.signer.sign_json(b'{"l":%d,"u":%d}' % (row["id"], row["user_id"]))}
 
     def line(self, key: tuple, make: Any) -> str:
         found = self.lines.get(key)

@@ -7,7 +7,15 @@ import time
 from fastapi.testclient import TestClient
 
 from app.core import database, signing
-from app.modules.sag.reminders.email import LINK_PURPOSE_ACTION, action_link, open_link
+from app.modules.sag.reminders.email import (
+    LINK_PURPOSE_ACTION,
+    LINK_PURPOSE_MAIL,
+    LINK_PURPOSE_OPEN,
+    LINK_PURPOSE_UNSUBSCRIBE,
+    action_link,
+    mail_token,
+    open_link,
+)
 from app.modules.sag.reminders.tests.reminders_helpers import (
     clear_queue,
     events,
@@ -69,29 +77,73 @@ def test_snooze_link_snoozes_and_queues_the_return(app):
     assert abs((ev["scheduled_for"] - after["snoozed_until"]).total_seconds()) < 1
 
 
+def test_every_link_of_an_email_shares_its_one_token(app):
+    u = make_user()
+    row = _delivered(u)
+    token = mail_token(row["id"], u["id"])
+    assert signing.unsign(LINK_PURPOSE_MAIL, token) == {"l": row["id"], "u": u["id"]}
+    assert open_link(row["id"], u["id"]).endswith(f"/sag/reminder-links/open/{token}")
+    assert action_link(row["id"], u["id"], "snooze_1h").endswith(f"/sag/reminder-links/action/{token}/snooze_1h")
+
+
+def test_links_of_emails_sent_before_one_token_per_email_keep_working(app):
+    # Then each link had its own token: the open link's, and each action's with the action inside.
+    u = make_user()
+    row = _delivered(u)
+    opened = signing.sign(LINK_PURPOSE_OPEN, {"l": row["id"], "u": u["id"]})
+    acknowledge = signing.sign(LINK_PURPOSE_ACTION, {"l": row["id"], "u": u["id"], "a": "acknowledge"})
+    with TestClient(app) as anon:
+        r = anon.get(f"/sag/reminder-links/open/{opened}", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == f"/sag/{row['sag_id']}"
+        page = anon.get(f"/sag/reminder-links/action/{acknowledge}")
+        assert page.status_code == 200 and "Acknowledge this reminder" in page.text
+        assert logs(id=row["id"])[0]["acknowledged_at"] is None
+        done = anon.post(f"/sag/reminder-links/action/{acknowledge}")
+    assert done.status_code == 200 and "Acknowledged" in done.text
+    [after] = logs(id=row["id"])
+    assert after["acknowledged_at"] is not None and after["clicked_at"] is not None
+
+
 def test_expired_link_is_refused(app):
     u = make_user()
     row = _delivered(u)
     old = time.time() - signing.DEFAULT_MAX_AGE_S - 60
-    token = signing.sign(LINK_PURPOSE_ACTION, {"l": row["id"], "u": u["id"], "a": "acknowledge"}, issued_at=old)
+    token = signing.sign(LINK_PURPOSE_MAIL, {"l": row["id"], "u": u["id"]}, issued_at=old)
+    earlier = signing.sign(LINK_PURPOSE_ACTION, {"l": row["id"], "u": u["id"], "a": "acknowledge"}, issued_at=old)
     with TestClient(app) as anon:
-        r = anon.post(f"/sag/reminder-links/action/{token}")
-    assert r.status_code == 410 and "expired" in r.text
-    assert logs(id=row["id"])[0]["acknowledged_at"] is None
+        for path in (f"/sag/reminder-links/action/{token}/acknowledge", f"/sag/reminder-links/action/{earlier}"):
+            r = anon.post(path)
+            assert r.status_code == 410 and "expired" in r.text
+        assert anon.get(f"/sag/reminder-links/open/{token}", follow_redirects=False).status_code == 410
+    [after] = logs(id=row["id"])
+    assert after["acknowledged_at"] is None and after["clicked_at"] is None
 
 
 def test_tampered_or_wrong_purpose_link_is_refused(app):
     u = make_user()
     row = _delivered(u)
-    token = action_link(row["id"], u["id"], "acknowledge").rsplit("/", 1)[1]
+    token = mail_token(row["id"], u["id"])
     forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
-    open_token = open_link(row["id"], u["id"]).rsplit("/", 1)[1]
+    ids = {"l": row["id"], "u": u["id"]}
+    earlier_open = signing.sign(LINK_PURPOSE_OPEN, ids)
+    earlier_action = signing.sign(LINK_PURPOSE_ACTION, dict(ids, a="acknowledge"))
+    unsubscribe = signing.sign(LINK_PURPOSE_UNSUBSCRIBE, ids)
     with TestClient(app) as anon:
-        assert anon.post(f"/sag/reminder-links/action/{forged}").status_code == 400
-        assert anon.post(f"/sag/reminder-links/action/{open_token}").status_code == 400
+        assert anon.post(f"/sag/reminder-links/action/{forged}/acknowledge").status_code == 400
+        assert anon.get(f"/sag/reminder-links/open/{forged}").status_code == 400
+        # Made for another purpose: an earlier open link, an unsubscribe link.
+        assert anon.post(f"/sag/reminder-links/action/{earlier_open}/acknowledge").status_code == 400
+        assert anon.post(f"/sag/reminder-links/action/{earlier_open}").status_code == 400
+        assert anon.post(f"/sag/reminder-links/action/{unsubscribe}/acknowledge").status_code == 400
+        assert anon.get(f"/sag/reminder-links/open/{unsubscribe}").status_code == 400
+        # An e-mail's token names no action by itself; an earlier action token is used as it is.
+        assert anon.post(f"/sag/reminder-links/action/{token}").status_code == 400
+        assert anon.post(f"/sag/reminder-links/action/{earlier_action}/snooze_1d").status_code == 400
+        assert anon.get(f"/sag/reminder-links/action/{token}/delete").status_code == 400
         assert anon.get("/sag/reminder-links/open/not-a-token").status_code == 400
         assert anon.get("/sag/reminder-links/open/" + "x" * 5000).status_code in (400, 414)
-    assert logs(id=row["id"])[0]["acknowledged_at"] is None
+    [after] = logs(id=row["id"])
+    assert after["acknowledged_at"] is None and after["snoozed_until"] is None and after["clicked_at"] is None
 
 
 def test_other_users_link_is_refused(app):
@@ -103,10 +155,13 @@ def test_other_users_link_is_refused(app):
         r = browser.post(_path(action_link(row["id"], owner["id"], "acknowledge")))
         assert r.status_code == 403
         assert browser.get(_path(open_link(row["id"], owner["id"])), follow_redirects=False).status_code == 403
-    # a validly signed token whose user does not own the row
-    token = signing.sign(LINK_PURPOSE_ACTION, {"l": row["id"], "u": other["id"], "a": "acknowledge"})
+    # a validly signed token whose user does not own the row (of either format)
+    token = mail_token(row["id"], other["id"])
+    earlier = signing.sign(LINK_PURPOSE_ACTION, {"l": row["id"], "u": other["id"], "a": "acknowledge"})
     with TestClient(app) as anon:
-        assert anon.post(f"/sag/reminder-links/action/{token}").status_code == 404
+        assert anon.post(f"/sag/reminder-links/action/{token}/acknowledge").status_code == 404
+        assert anon.post(f"/sag/reminder-links/action/{earlier}").status_code == 404
+        assert anon.get(f"/sag/reminder-links/open/{token}", follow_redirects=False).status_code == 404
     [after] = logs(id=row["id"])
     assert after["acknowledged_at"] is None and after["clicked_at"] is None
 

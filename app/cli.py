@@ -98,11 +98,7 @@ def run_worker() -> None:
     """Run the modules' background jobs (reminders) until SIGTERM/Ctrl-C."""
     prepare_database()
     app = create_app()  # loads the modules (and their migrations) so their jobs are known
-    # As in `serve`: what is loaded by now lives as long as the process; frozen, it is left out
-    # of the collector's full passes, which otherwise stall the job being run (a reminder
-    # waiting to be written) for the length of the pass.
-    gc.collect()
-    gc.freeze()
+    worker_mod.settle()  # what is loaded by now frozen; young collections rarer
     worker_mod.run_forever(app.state.modules)
 
 

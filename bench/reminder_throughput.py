@@ -49,7 +49,8 @@ per notification, the median pair's; what the throughput ratio tends to when bot
 the two cores busy, and steadier.
 
 Our worker processes are set up as `bmc-hub worker` sets up its own: the modules loaded, then
-`gc.collect(); gc.freeze()`, then the worker connects and warms up. (Up to the eighth round the
+`app.core.worker.settle()` (`gc.collect(); gc.freeze()`, and young collections every 10,000
+objects rather than 700, since the eleventh round), then the worker connects and warms up. (Up to the eighth round the
 benchmark's workers skipped the freeze: every full collection then walked the ~100,000 objects
 of the loaded app, a fifth of the workers' CPU, and the interpreter's last collection at exit
 took 0.25-0.4 s of a 1.5 s run.) Both sides are timed the same way: from releasing the workers
@@ -113,14 +114,16 @@ PAIRS = 4  # our run and pgqueuer's, each pair in the other order; the headline:
 PROBE_FILES = 300  # files created (and kept) before each run to print what creating one costs now
 
 CHILD = """
-import gc, sys, time
+import sys, time
+from app.core.worker import settle
 from app.modules.sag.reminders import channels
 from app.modules.sag.reminders.worker import ReminderWorker
 w = ReminderWorker(batch_size=int(sys.argv[1]))
-# As `bmc-hub worker`: the modules loaded, then what is loaded by now frozen (out of the
-# collector's full passes), then the worker connects and warms up.
+# As `bmc-hub worker`: the modules loaded, then the process settled (what is loaded by now
+# frozen, out of the collector's full passes; young collections rarer), then the worker
+# connects and warms up.
 channels.registry()
-gc.collect(); gc.freeze()
+settle()
 w._connect()
 print("ready", flush=True)
 sys.stdin.readline()

@@ -249,9 +249,13 @@ def _planned(rule_id: int) -> tuple[list, list]:
     thresholds = database.execute_query(
         "SELECT sag_id, target, percent, event_id IS NOT NULL AS armed, fire_at FROM sag_sla_thresholds "
         "WHERE reminder_id = %s ORDER BY sag_id, target, percent", (rule_id,))
+    # A threshold already past fires at once: its event is scheduled at the planning's now(),
+    # which two plannings in two transactions never share; it is compared as "at once".
     queued = database.execute_query(
-        "SELECT sag_id, kind, trigger_type, event_data, dedup_key, status, scheduled_for FROM sag_reminder_queue "
-        "WHERE reminder_id = %s ORDER BY id", (rule_id,))
+        "SELECT sag_id, kind, trigger_type, event_data, dedup_key, status, "
+        "       CASE WHEN scheduled_for > (event_data->>'fire_at')::timestamptz THEN 'at once' "
+        "            ELSE scheduled_for::text END AS scheduled_for "
+        "FROM sag_reminder_queue WHERE reminder_id = %s ORDER BY id", (rule_id,))
     return thresholds, queued
 
 

@@ -45,43 +45,51 @@ class LinkRefused(FormError):
         super().__init__(TEMPLATE, {"state": "refused"}, {"__all__": message}, status)
 
 
-def _log_for(purposes: tuple[str, ...], token: str, viewer, action: str | None = None) -> tuple[dict, dict]:
-    """(token data, log row) for a valid link, the token made for one of `purposes` (the
-    e-mail's, or an earlier link's); `action`: the one the link's path names, put in the data
-    as "a" (an earlier action token carries its own). Raises LinkRefused."""
-    data = _unsign_any(purposes, token)
+def _link_data(purposes: tuple[str, ...], token: str) -> dict:
+    """The data of a link's token made for one of `purposes` (the e-mail's, or an earlier
+    link's): {"l": log id, "u": user id[, "a": action]}. Raises LinkRefused."""
+    for purpose in purposes:
+        try:
+            data = signing.unsign(purpose, token)
+            break
+        except signing.ExpiredToken:
+            raise LinkRefused(410, _("This link has expired. Open the hub to see your reminders.")) from None
+        except signing.BadToken:
+            continue
+    else:
+        raise LinkRefused(400, _("This link is not valid."))
     if not isinstance(data, dict) or not isinstance(data.get("l"), int) or not isinstance(data.get("u"), int):
         raise LinkRefused(400, _("This link is not valid."))
-    if action is not None:
-        if "a" in data:  # an earlier action token has no action in its path
-            raise LinkRefused(400, _("This link is not valid."))
-        data["a"] = action
-    if LINK_PURPOSE_OPEN not in purposes and data.get("a") not in ACTIONS:
-        raise LinkRefused(400, _("This link is not valid."))
+    return data
+
+
+def _log_of(data: dict, viewer) -> dict:
+    """The log row a link's data names, if the viewer may use it. Raises LinkRefused."""
     if viewer is not None and viewer.id != data["u"]:
         raise LinkRefused(403, _("This link was sent to another user. Sign out, or use your own e-mail."))
     rows = database.execute_query(reminders_mine.Q["read_link_target"], {"id": data["l"]})
     if not rows or rows[0]["user_id"] != data["u"] or not rows[0]["active"]:
         raise LinkRefused(404, _("This reminder no longer exists."))
-    return data, rows[0]
+    return rows[0]
 
 
-def _unsign_any(purposes: tuple[str, ...], token: str) -> object:
-    """The token's data, made for the first of `purposes` it verifies for; raises LinkRefused."""
-    for purpose in purposes:
-        try:
-            return signing.unsign(purpose, token)
-        except signing.ExpiredToken:
-            raise LinkRefused(410, _("This link has expired. Open the hub to see your reminders.")) from None
-        except signing.BadToken:
-            continue
-    raise LinkRefused(400, _("This link is not valid."))
+def _action_link(token: str, action: str | None, viewer) -> tuple[dict, dict]:
+    """(data with its action as "a", log row) of an action link: the e-mail's token with the
+    action its path names, or (`action` None) an earlier action token carrying its own."""
+    if action is None:
+        data = _link_data((LINK_PURPOSE_ACTION,), token)
+    else:
+        data = dict(_link_data((LINK_PURPOSE_MAIL,), token), a=action)
+    if data.get("a") not in ACTIONS:
+        raise LinkRefused(400, _("This link is not valid."))
+    return data, _log_of(data, viewer)
 
 
 @public  # the signed, expiring token in the link is the proof
 @router.get("/reminder-links/open/{token}")
 def open_reminder_link(token: str, viewer: OptionalUser):
-    data, log = _log_for((LINK_PURPOSE_MAIL, LINK_PURPOSE_OPEN), token, viewer)
+    data = _link_data((LINK_PURPOSE_MAIL, LINK_PURPOSE_OPEN), token)
+    log = _log_of(data, viewer)
     reminders_mine.mark(data["u"], [data["l"]], "clicked")
     target = f"/sag/{log['sag_id']}" if log["sag_id"] else "/sag/reminders"
     return RedirectResponse(target, status_code=303)
@@ -90,15 +98,13 @@ def open_reminder_link(token: str, viewer: OptionalUser):
 @public  # the signed, expiring token in the link is the proof
 @router.get("/reminder-links/action/{token}/{action}")
 def confirm_reminder_action(token: str, action: str, request: Request, viewer: OptionalUser):
-    data, log = _log_for((LINK_PURPOSE_MAIL,), token, viewer, action)
-    return _confirm_page(request, data, log)
+    return _confirm_page(request, *_action_link(token, action, viewer))
 
 
 @public  # an e-mail sent before links shared one token: the action is in the token
 @router.get("/reminder-links/action/{token}")
 def confirm_earlier_reminder_action(token: str, request: Request, viewer: OptionalUser):
-    data, log = _log_for((LINK_PURPOSE_ACTION,), token, viewer)
-    return _confirm_page(request, data, log)
+    return _confirm_page(request, *_action_link(token, None, viewer))
 
 
 def _confirm_page(request: Request, data: dict, log: dict):
@@ -122,12 +128,14 @@ def _perform(data: dict, log: dict) -> str:
 @public  # the signed, expiring token in the link is the proof
 @router.post("/reminder-links/action/{token}/{action}")
 def perform_reminder_action(token: str, action: str, request: Request, viewer: OptionalUser):
-    data, log = _log_for((LINK_PURPOSE_MAIL,), token, viewer, action)
-    return render(request, TEMPLATE, {"state": "done", "log": log, "message": _perform(data, log)})
+    return _done_page(request, *_action_link(token, action, viewer))
 
 
 @public  # an e-mail sent before links shared one token: the action is in the token
 @router.post("/reminder-links/action/{token}")
 def perform_earlier_reminder_action(token: str, request: Request, viewer: OptionalUser):
-    data, log = _log_for((LINK_PURPOSE_ACTION,), token, viewer)
+    return _done_page(request, *_action_link(token, None, viewer))
+
+
+def _done_page(request: Request, data: dict, log: dict):
     return render(request, TEMPLATE, {"state": "done", "log": log, "message": _perform(data, log)})

@@ -3,7 +3,7 @@
 Starts a throwaway embedded PostgreSQL in a temporary directory (never ./var), applies the
 migrations, creates 10,000 open cases and 40 technicians, and a status-change rule with two
 recipients per case (assignee and creator) on both built-in channels, in-app and e-mail (to the
-`.eml` file backend: no SMTP_HOST), everything switched on as in production: each user's
+`.eml` file backend: no SMTP_HOST; its files on a tmpfs when there is one, MEMORY_OUTBOX), everything switched on as in production: each user's
 preferences have per-trigger overrides (e-mail is off by the user's switch and back on for
 status changes by the override), quiet hours (an hour far from now, so they are evaluated for
 every row but hold nothing back) and an hourly limit high enough that every reminder is
@@ -64,10 +64,10 @@ Prints one JSON line; the top-level figures are those of 2 workers, `runs` has b
     {"workers": 2, "events_per_s": ..., "notifications_per_s": ..., "trigger_overhead_ratio": ...,
      "runs": [{"workers": 1, ...}, {"workers": 2, ...}], "events": 10000,
      "pgqueuer_noop_jobs_per_s": ..., "ratio_vs_pgqueuer": ..., "ratio_vs_pgqueuer_pairs": [...],
-     "ratio_vs_pgqueuer_cpu": ..., ...}
+     "ratio_vs_pgqueuer_cpu": ..., "outbox_fs": "tmpfs", ...}
 
     .venv/bin/python bench/reminder_throughput.py [--events 10000] [--workers 1,2] [--pairs 4] [--pgqueuer-jobs 20000]
-        [--channels in_app,email]
+        [--channels in_app,email] [--outbox DIR]
 """
 
 from __future__ import annotations
@@ -112,6 +112,13 @@ PAIRS = 4  # our run and pgqueuer's, each pair in the other order; the headline:
 # made the next run's creations cost ~0.7-1 ms each instead of ~0.05-0.1 ms, a cost of the
 # benchmark's clean-up that a hub, which never deletes its outbox, does not have.
 PROBE_FILES = 300  # files created (and kept) before each run to print what creating one costs now
+# Where the runs' .eml files go unless --outbox says otherwise: a memory file system when there is
+# one. pgqueuer's no-op jobs create no files, so the ratio should not carry what creating one costs
+# on this VM's disk at that minute: 27-40 µs a file when nothing was deleted near it lately, up to
+# ~800 µs after a deletion (the previous run's clean-up; see above), where a tmpfs takes 15-20. The
+# backend's code is the same either way; `outbox_fs` in the JSON line says which it was, and
+# `--outbox DIR` puts the files on any other file system (docs/reminders.md, "Twelfth round").
+MEMORY_OUTBOX = Path("/dev/shm")
 
 CHILD = """
 import sys, time
@@ -289,6 +296,25 @@ def _queue_events(ids: list[int]) -> None:
         _status_updates(conn, _backend_pid(conn), ids, "in_progress")
 
 
+def _file_system(path: Path) -> str:
+    """The type of the file system `path` is on (the longest mount point above it)."""
+    path, found = path.resolve(), ("", "unknown")
+    with contextlib.suppress(OSError), open("/proc/self/mounts") as mounts:
+        for line in mounts:
+            _, point, kind, *_ = line.split()
+            point = point.replace("\\040", " ")
+            if path.is_relative_to(point) and len(point) > len(found[0]):
+                found = (point, kind)
+    return found[1]
+
+
+def _default_outbox_parent() -> Path | None:
+    """MEMORY_OUTBOX when it is a writable tmpfs here; None: the temporary directory."""
+    if MEMORY_OUTBOX.is_dir() and os.access(MEMORY_OUTBOX, os.W_OK) and _file_system(MEMORY_OUTBOX) == "tmpfs":
+        return MEMORY_OUTBOX
+    return None
+
+
 def _file_create_us(folder: Path) -> float:
     """Microseconds (CPU) to create one small file in `folder` now, as the .eml backend does."""
     from app.core import mail
@@ -358,16 +384,18 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=PAIRS,
                         help="runs of ours (each worker count) and of pgqueuer, alternated")
     parser.add_argument("--outbox", type=Path, default=None,
-                        help="a directory for the runs' .eml files (default: in the temporary directory; "
-                             "removed at the end either way)")
+                        help="a directory for the runs' .eml files (default: /dev/shm when it is a tmpfs, "
+                             "else the temporary directory; see MEMORY_OUTBOX; removed at the end either way)")
     parser.add_argument("--channels", default=",".join(CHANNELS),
                         help="the rule's channels (in_app alone: the engine without e-mail, for comparison)")
     args = parser.parse_args()
     os.environ.pop("SMTP_HOST", None)  # e-mails go to the .eml file backend under the temporary DATA_DIR
     with contextlib.ExitStack() as stack, throwaway_database("bmc-bench-rem-") as tmp:
         pgdata = tmp / "var" / "pgdata"
-        outbox = Path(tempfile.mkdtemp(prefix="bmc-bench-outbox-", dir=args.outbox)) if args.outbox else None
+        parent = args.outbox or _default_outbox_parent()
+        outbox = Path(tempfile.mkdtemp(prefix="bmc-bench-outbox-", dir=parent)) if parent else None
         stack.callback(shutil.rmtree, outbox or tmp, ignore_errors=True)
+        outbox_fs = _file_system(outbox or tmp)
 
         migrate_cases()
         ids = _fill(args.events)
@@ -427,7 +455,7 @@ def main() -> None:
                           "trigger_overhead_ratio_backend": round(backend_ratio, 3),
                           "trigger_us_per_update": (round(statistics.median(trigger_us), 2)
                                                     if trigger_us else None),
-                          "rounds": args.rounds, "channels": channels,
+                          "rounds": args.rounds, "channels": channels, "outbox_fs": outbox_fs,
                           "status_updates_cpu_s": {"without": round(min(m[1] for m in without), 3),
                                                    "with": round(min(m[1] for m in with_), 3)},
                           "pgqueuer_runs": pgq_runs,

@@ -3,12 +3,13 @@
 Starts a throwaway embedded PostgreSQL in a temporary directory (never ./var), applies the
 migrations, creates 10,000 open cases and 40 technicians, and a status-change rule with two
 recipients per case (assignee and creator) on both built-in channels, in-app and e-mail (to the
-`.eml` file backend: no SMTP_HOST; its files on a tmpfs when there is one, MEMORY_OUTBOX), everything switched on as in production: each user's
-preferences have per-trigger overrides (e-mail is off by the user's switch and back on for
-status changes by the override), quiet hours (an hour far from now, so they are evaluated for
-every row but hold nothing back) and an hourly limit high enough that every reminder is
-granted (the limit is reserved and counted for every one). So each event is four
-notifications: two in-app rows, sent when written, and two e-mails handed to the transport.
+`.eml` file backend: no SMTP_HOST; its files on a tmpfs when there is one, MEMORY_OUTBOX),
+everything switched on as in production: each user's preferences have per-trigger overrides
+(e-mail is off by the user's switch and back on for status changes by the override), quiet
+hours (an hour far from now, so they are evaluated for every row but hold nothing back) and an
+hourly limit high enough that every reminder is granted (the limit is reserved and counted for
+every one). So each event is four notifications: two in-app rows, sent when written, and two
+e-mails handed to the transport.
 Then:
 
 1. trigger overhead: every case's status update (single-row UPDATE statements, committed
